@@ -1,0 +1,62 @@
+"""What every command shares: error rendering and exit statuses, with no heavy imports."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from ocitool.errors import OciToolError, UsageError
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises :class:`UsageError` instead of exiting with its own text."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message=f"{self.prog}: {message}", code="OCI010", hint=f"see '{self.prog} --help'")
+
+
+def render_error(err: OciToolError) -> None:
+    print(err.render(), file=sys.stderr)
+
+
+def run_command(fn: Callable[[list[str]], int], argv: list[str]) -> int:
+    """Run a command's main; turn every failure into a message and an exit status.
+
+    No input may produce a traceback. A bug in ocitool itself is reported as
+    an internal error (set OCITOOL_DEBUG=1 to see the traceback).
+    """
+    try:
+        return fn(argv)
+    except UsageError as err:
+        render_error(err)
+        return EXIT_USAGE
+    except OciToolError as err:
+        render_error(err)
+        return EXIT_FINDINGS
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return EXIT_FINDINGS
+    except SystemExit as exc:  # --help and --version from argparse
+        return exc.code if isinstance(exc.code, int) else 0
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("OCITOOL_DEBUG"):
+            raise
+        print(
+            f"ocitool: internal error: {type(exc).__name__}: {exc}\n"
+            "  this is a bug in ocitool; rerun with OCITOOL_DEBUG=1 for the traceback",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

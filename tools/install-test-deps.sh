@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian 12 machine (run as root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+if command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends \
+    busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
+    iproute2 procps util-linux ca-certificates >/dev/null
+fi
+python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
