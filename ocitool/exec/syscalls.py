@@ -1,0 +1,264 @@
+"""The one interface through which the executor touches the kernel (DESIGN.md rule 2).
+
+Op appliers call only these methods, so a test can swap the real backend
+(:mod:`ocitool.exec.linux`) for a recording one or a fault-injecting one.
+Every failure is an :class:`ocitool.errors.ExecError` naming the call, its
+arguments and the errno, so a rollback message can say exactly what broke.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+
+from ocitool.errors import ExecError
+
+# Constants the appliers share (values are the Linux UAPI ones).
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+CLONE_NEWTIME = 0x00000080
+
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_CHILD_SUBREAPER = 36
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_RAISE = 2
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+SECCOMP_SET_MODE_FILTER = 1
+SECCOMP_FILTER_FLAG_TSYNC = 1
+SECCOMP_FILTER_FLAG_LOG = 2
+SECCOMP_FILTER_FLAG_SPEC_ALLOW = 4
+SECCOMP_FILTER_FLAG_NEW_LISTENER = 8
+SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV = 32
+
+RESOLVE_NO_XDEV = 0x01
+RESOLVE_NO_MAGICLINKS = 0x02
+RESOLVE_NO_SYMLINKS = 0x04
+RESOLVE_BENEATH = 0x08
+RESOLVE_IN_ROOT = 0x10
+
+CLOSE_RANGE_CLOEXEC = 4
+
+
+def errno_name(code: int) -> str:
+    return _errno.errorcode.get(code, f"errno {code}")
+
+
+class Raw(str):
+    """An argument shown as-is (flags, hex values), not as a quoted string."""
+
+
+def fmt_arg(value: object) -> str:
+    """strace-like rendering of one argument."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, Raw):
+        return str(value)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return '"' + value.replace('"', '\\"') + '"'
+    if isinstance(value, int) and value > 4096:
+        return hex(value)
+    return str(value)
+
+
+def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
+    """The error for a failed call: ``mount("proc", "/proc", ...) = -1 EPERM (...)``."""
+    call = f"{name}({', '.join(fmt_arg(a) for a in args)})"
+    err = ExecError(
+        message=f"{call} failed: {errno_name(code)} ({os.strerror(code)})",
+        code="OCI501",
+    )
+    err.errno = code  # type: ignore[attr-defined]
+    err.syscall = name  # type: ignore[attr-defined]
+    return err
+
+
+def error_errno(err: BaseException) -> int | None:
+    """The errno carried by an ExecError/OSError, if any."""
+    code = getattr(err, "errno", None)
+    return code if isinstance(code, int) else None
+
+
+class Syscalls:
+    """The executor's kernel interface. Subclasses implement every method.
+
+    ``begin_op``/``end_op`` bracket each plan op so a fault-injecting backend
+    can fail "op k" and a recording one can group calls by op.
+    """
+
+    def begin_op(self, index: int, op: object) -> None:
+        """Called before op ``index`` is applied."""
+
+    def end_op(self, index: int, op: object) -> None:
+        """Called after op ``index`` was applied."""
+
+    # --- namespaces
+    def unshare(self, flags: int) -> None:
+        raise NotImplementedError
+
+    def setns(self, fd: int, nstype: int) -> None:
+        raise NotImplementedError
+
+    # --- files
+    def open(self, path: str, flags: int, mode: int = 0o777, dir_fd: int | None = None) -> int:
+        raise NotImplementedError
+
+    def openat2(self, dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
+        raise NotImplementedError
+
+    def close(self, fd: int) -> None:
+        raise NotImplementedError
+
+    def read(self, fd: int, size: int) -> bytes:
+        raise NotImplementedError
+
+    def write(self, fd: int, data: bytes) -> int:
+        raise NotImplementedError
+
+    def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:
+        """open(O_WRONLY) + write + close: cgroup files, /proc knobs, id maps."""
+        raise NotImplementedError
+
+    def mkdir(self, path: str, mode: int = 0o755, dir_fd: int | None = None) -> None:
+        raise NotImplementedError
+
+    def rmdir(self, path: str, dir_fd: int | None = None) -> None:
+        raise NotImplementedError
+
+    def unlink(self, path: str, dir_fd: int | None = None) -> None:
+        raise NotImplementedError
+
+    def symlink(self, target: str, path: str, dir_fd: int | None = None) -> None:
+        raise NotImplementedError
+
+    def mknod(self, path: str, mode: int, dev: int) -> None:
+        raise NotImplementedError
+
+    def chmod(self, path: str, mode: int) -> None:
+        raise NotImplementedError
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        raise NotImplementedError
+
+    def chdir(self, path: str) -> None:
+        raise NotImplementedError
+
+    def fchdir(self, fd: int) -> None:
+        raise NotImplementedError
+
+    def umask(self, mask: int) -> int:
+        raise NotImplementedError
+
+    def close_range(self, first: int, last: int, flags: int) -> None:
+        raise NotImplementedError
+
+    # --- mounts
+    def mount(
+        self, source: str | None, target: str, fstype: str | None, flags: int, data: str | None
+    ) -> None:
+        raise NotImplementedError
+
+    def umount2(self, target: str, flags: int) -> None:
+        raise NotImplementedError
+
+    def pivot_root(self, new_root: str, put_old: str) -> None:
+        raise NotImplementedError
+
+    def open_tree(self, dir_fd: int, path: str, flags: int) -> int:
+        raise NotImplementedError
+
+    def move_mount(
+        self, from_fd: int, from_path: str, to_fd: int, to_path: str, flags: int
+    ) -> None:
+        raise NotImplementedError
+
+    def mount_setattr(
+        self,
+        dir_fd: int,
+        path: str,
+        flags: int,
+        attr_set: int,
+        attr_clr: int,
+        propagation: int,
+        userns_fd: int,
+    ) -> None:
+        raise NotImplementedError
+
+    # --- identity and privileges
+    def sethostname(self, name: str) -> None:
+        raise NotImplementedError
+
+    def setdomainname(self, name: str) -> None:
+        raise NotImplementedError
+
+    def capget(self, pid: int = 0) -> tuple[int, int, int]:
+        """(effective, permitted, inheritable) as 64-bit masks."""
+        raise NotImplementedError
+
+    def capset(self, effective: int, permitted: int, inheritable: int) -> None:
+        raise NotImplementedError
+
+    def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+        raise NotImplementedError
+
+    def seccomp(self, operation: int, flags: int, program: bytes) -> int:
+        """Load a classic BPF program (8-byte sock_filter records); returns the listener fd or 0."""
+        raise NotImplementedError
+
+    def prlimit(self, pid: int, resource: int, soft: int, hard: int) -> None:
+        raise NotImplementedError
+
+    def setresuid(self, ruid: int, euid: int, suid: int) -> None:
+        raise NotImplementedError
+
+    def setresgid(self, rgid: int, egid: int, sgid: int) -> None:
+        raise NotImplementedError
+
+    def setgroups(self, groups: list[int]) -> None:
+        raise NotImplementedError
+
+    def personality(self, persona: int) -> int:
+        raise NotImplementedError
+
+    def sched_setattr(
+        self,
+        pid: int,
+        policy: int,
+        flags: int = 0,
+        nice: int = 0,
+        priority: int = 0,
+        runtime: int = 0,
+        deadline: int = 0,
+        period: int = 0,
+    ) -> None:
+        raise NotImplementedError
+
+    def ioprio_set(self, which: int, who: int, ioprio: int) -> None:
+        raise NotImplementedError
+
+    def sched_setaffinity(self, pid: int, cpus: list[int]) -> None:
+        raise NotImplementedError
+
+    # --- processes
+    def kill(self, pid: int, sig: int) -> None:
+        raise NotImplementedError
+
+    def pidfd_open(self, pid: int, flags: int = 0) -> int:
+        raise NotImplementedError
+
+    def pidfd_send_signal(self, pidfd: int, sig: int) -> None:
+        raise NotImplementedError
+
+    def execve(self, path: str, argv: list[str], env: list[str]) -> None:
+        raise NotImplementedError
