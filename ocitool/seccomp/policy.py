@@ -373,6 +373,15 @@ def _alternative(tree: Any, path: str | None) -> list[dict[str, Any]]:
             raise _at(argtok, path).error(
                 f"{str(argtok)} does not exist", BAD_VALUE, expected="arg0 ... arg5"
             )
+        if any(a["index"] == index for a in args):
+            raise _at(argtok, path).error(
+                f"{str(argtok)} is tested twice in one alternative",
+                BAD_VALUE,
+                expected="at most one test per argument between '||'",
+                hint="libseccomp allows one comparison per argument in a rule, and runc turns "
+                "extra ones into separate rules (an OR); write the cases as alternatives, "
+                "e.g. 'arg0 < 38 || arg0 == 39 || arg0 > 40'",
+            )
         if cmp.data == "compare":
             op = _OPS[str(cmp.children[1])]
             args.append({"index": index, "value": _value(cmp.children[2], path), "op": op})
