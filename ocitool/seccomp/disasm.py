@@ -1,0 +1,117 @@
+"""Readable listings of seccomp BPF: any program (ours or libseccomp's), with syscall names.
+
+Names come from a light data-flow guess: after ``ld [0]`` (nr), constants in jumps are
+syscall numbers of the arch the preceding ``jeq arch`` selected.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from ocitool.seccomp import bpf as B
+from ocitool.seccomp.actions import action_text
+from ocitool.seccomp.arch import X32_SYSCALL_BIT, arch_info
+from ocitool.seccomp.tables import AUDIT_ARCH, syscall_name
+
+_AUDIT_NAMES = {v: k for k, v in AUDIT_ARCH.items() if k != "x32"}
+_JMP_NAMES = {B.BPF_JEQ: "jeq", B.BPF_JGT: "jgt", B.BPF_JGE: "jge", B.BPF_JSET: "jset"}
+_ALU_NAMES = {
+    B.BPF_ADD: "add",
+    B.BPF_SUB: "sub",
+    B.BPF_MUL: "mul",
+    B.BPF_DIV: "div",
+    B.BPF_OR: "or",
+    B.BPF_AND: "and",
+    B.BPF_LSH: "lsh",
+    B.BPF_RSH: "rsh",
+    B.BPF_NEG: "neg",
+    B.BPF_MOD: "mod",
+    B.BPF_XOR: "xor",
+}
+
+
+def _field(k: int, big_endian: bool) -> str:
+    if k == B.OFF_NR:
+        return "nr"
+    if k == B.OFF_ARCH:
+        return "arch"
+    if k in (B.OFF_IP, B.OFF_IP + 4):
+        hi = (k == B.OFF_IP + 4) != big_endian
+        return "ip." + ("hi" if hi else "lo")
+    if B.OFF_ARGS <= k < B.SECCOMP_DATA_SIZE:
+        idx, rem = divmod(k - B.OFF_ARGS, 8)
+        hi = (rem == 4) != big_endian
+        return f"args[{idx}].{'hi' if hi else 'lo'}"
+    return f"[{k}]"
+
+
+def _nr_name(arch: str | None, nr: int) -> str | None:
+    if arch is None:
+        return None
+    if arch == "x86_64" and nr & X32_SYSCALL_BIT:
+        return syscall_name("x32", nr)
+    return syscall_name(arch, nr)
+
+
+def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
+    """One line per instruction: index, mnemonic, operands, targets, and a comment."""
+    big = arch_info(arch).big_endian if arch else sys.byteorder == "big"
+    lines = []
+    acc = None  # what A holds: "nr", "arch", or None
+    cur_arch = arch
+    width = len(str(max(len(insns) - 1, 0)))
+    for pc, ins in enumerate(insns):
+        code, k = ins.code, ins.k
+        cls = code & 0x07
+        comment = ""
+        if cls == B.BPF_LD and code & 0xE0 == B.BPF_ABS:
+            acc = _field(k, big)
+            text = f"ld   {acc}"
+        elif cls == B.BPF_LD and code & 0xE0 == B.BPF_IMM:
+            acc, text = None, f"ld   #{k:#x}"
+        elif cls == B.BPF_LD and code & 0xE0 == B.BPF_MEM:
+            acc, text = None, f"ld   M[{k}]"
+        elif cls == B.BPF_LD and code & 0xE0 == B.BPF_LEN:
+            acc, text = None, "ld   #len"
+        elif cls == B.BPF_LDX:
+            text = f"ldx  {'#len' if code & 0xE0 == B.BPF_LEN else f'#{k:#x}'}"
+        elif cls == B.BPF_ST:
+            text = f"st   M[{k}]"
+        elif cls == B.BPF_STX:
+            text = f"stx  M[{k}]"
+        elif cls == B.BPF_ALU:
+            op = _ALU_NAMES.get(code & 0xF0, f"alu{code:#x}")
+            text = f"{op:<4} {'x' if code & B.BPF_X else f'#{k:#x}'}"
+            acc = None if acc != "nr" or op != "and" else acc
+        elif cls == B.BPF_JMP and code & 0xF0 == B.BPF_JA:
+            text = f"ja   {pc + 1 + k}"
+        elif cls == B.BPF_JMP:
+            op = _JMP_NAMES.get(code & 0xF0, f"j{code:#x}")
+            src = "x" if code & B.BPF_X else f"#{k:#x}"
+            text = f"{op:<4} {src:<12} jt {pc + 1 + ins.jt:<{width}}  jf {pc + 1 + ins.jf}"
+            if acc == "arch" and not code & B.BPF_X and k in _AUDIT_NAMES:
+                comment = _AUDIT_NAMES[k]
+                cur_arch = comment
+            elif acc == "nr" and not code & B.BPF_X and op in ("jeq", "jge", "jgt"):
+                name = _nr_name(cur_arch, k)
+                if name:
+                    comment = name
+        elif cls == B.BPF_RET:
+            text = "ret  A" if code & 0x18 == B.BPF_A else f"ret  #{k:#010x}"
+            if not code & 0x18:
+                comment = action_text(k)
+        elif cls == B.BPF_MISC:
+            text = "tax" if code & 0xF8 == B.BPF_TAX else "txa"
+        else:
+            text = f".word {code:#06x} {ins.jt} {ins.jf} {k:#x}"
+        line = f"{pc:>{width}}: {text}"
+        if comment:
+            line = f"{line:<44} ; {comment}"
+        lines.append(line)
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def disassemble(raw: bytes, arch: str | None = None) -> str:
+    """Disassemble a raw program (``seccomp_export_bpf`` format, native byte order)."""
+    return disassemble_insns(B.unpack_program(raw), arch)
