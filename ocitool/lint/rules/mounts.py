@@ -1,0 +1,351 @@
+"""Mount rules: host paths exposed, kernel interfaces left writable, masks and overlaps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ocitool.lint.context import LintContext, is_under, normpath
+from ocitool.lint.registry import Hit, rule
+
+# Host paths whose exposure hands the container control of (or secrets of) the host.
+SENSITIVE_SOURCES = frozenset(
+    {
+        "/",
+        "/etc",
+        "/dev",
+        "/boot",
+        "/root",
+        "/run",
+        "/lib/modules",
+        "/var/lib/docker",
+        "/var/lib/containerd",
+        "/var/lib/kubelet",
+        "/var/lib/containers",
+    }
+)
+SENSITIVE_TREES = ("/proc", "/sys")
+RUNTIME_SOCKETS = frozenset(
+    {
+        "docker.sock",
+        "containerd.sock",
+        "podman.sock",
+        "crio.sock",
+        "buildkitd.sock",
+        "dockershim.sock",
+        "containerd-shim.sock",
+    }
+)
+RUNTIME_DIRS = frozenset({"/run/docker", "/run/containerd", "/run/podman", "/run/crio"})
+USUAL_MASKED = (
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+)
+USUAL_READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger")
+
+
+def _host_source(ctx: LintContext, mount: dict[str, Any]) -> str | None:
+    """The normalised host path of a bind mount (/var/run folded into /run), else None."""
+    source = mount.get("source")
+    if not ctx.is_bind(mount) or not isinstance(source, str) or not source.startswith("/"):
+        return None
+    path = normpath(source)
+    if is_under(path, "/var/run"):
+        path = "/run" + path[len("/var/run") :]
+    return path
+
+
+def _is_runtime_socket(path: str) -> bool:
+    return path.rsplit("/", 1)[-1] in RUNTIME_SOCKETS or path in RUNTIME_DIRS
+
+
+def _covered(path: str, covers: list[str]) -> bool:
+    return any(is_under(path, c) for c in covers)
+
+
+@rule(
+    "OCS230",
+    "sensitive-host-mount",
+    "warning",
+    fix="bind only the specific files or directories the workload needs, read-only",
+)
+def sensitive_host_mount(ctx: LintContext) -> Iterator[Hit]:
+    """A sensitive host path is bind-mounted into the container.
+
+    The host's /, /etc, /dev, /proc, /sys, /boot, /root, /run or a container
+    runtime's state directory hold credentials, device nodes and kernel
+    controls; a container that sees them can read secrets or reconfigure the
+    host (a writable /etc gives root at the next login or cron run).
+    """
+    for i, mount in ctx.mounts:
+        path = _host_source(ctx, mount)
+        if path is None or _is_runtime_socket(path):
+            continue
+        if path in SENSITIVE_SOURCES or any(is_under(path, t) for t in SENSITIVE_TREES):
+            mode = "read-only" if ctx.is_readonly(mount) else "writable"
+            yield Hit(f"/mounts/{i}/source", f"host {path} is bind-mounted ({mode})")
+
+
+@rule(
+    "OCS231",
+    "runtime-socket-mount",
+    "error",
+    fix="do not mount the container runtime's API socket; use a narrowly scoped proxy if needed",
+)
+def runtime_socket_mount(ctx: LintContext) -> Iterator[Hit]:
+    """A container runtime's API socket (docker, containerd, podman, CRI-O) is mounted.
+
+    Whoever can talk to the runtime API can start a privileged container with
+    the host's / mounted: the socket is root on the host, read-only or not.
+    """
+    for i, mount in ctx.mounts:
+        path = _host_source(ctx, mount)
+        if path is not None and _is_runtime_socket(path):
+            yield Hit(f"/mounts/{i}/source", f"container runtime socket {path} is mounted")
+
+
+@rule("OCS232", "sysfs-writable", "warning", fix='add "ro" to the sysfs mount options')
+def sysfs_writable(ctx: LintContext) -> Iterator[Hit]:
+    """/sys is mounted writable without a user namespace.
+
+    A writable sysfs lets container root change kernel and device settings
+    that are not namespaced (block devices, power, kernel tunables in
+    /sys/kernel). Inside a user namespace the files stay owned by host root,
+    so the rule only fires without one.
+    """
+    if not ctx.shares_host_ns("user"):
+        return
+    for i, mount in ctx.mounts:
+        if mount.get("type") == "sysfs" and not ctx.is_readonly(mount):
+            yield Hit(f"/mounts/{i}", "sysfs is mounted read-write")
+
+
+@rule(
+    "OCS233",
+    "proc-sys-writable",
+    "warning",
+    fix='add "/proc/sys" to linux.readonlyPaths',
+)
+def proc_sys_writable(ctx: LintContext) -> Iterator[Hit]:
+    """/proc/sys stays writable in a container without a user namespace.
+
+    Most of /proc/sys is global: container root could change kernel.core_pattern
+    (a host-side code execution primitive), vm and fs tunables for the whole
+    machine. The runtime-spec's readonlyPaths exists for exactly this.
+    """
+    if not ctx.mounts_proc or not ctx.shares_host_ns("user"):
+        return
+    if not _covered("/proc/sys", ctx.readonly_paths + ctx.masked_paths):
+        yield Hit("/linux/readonlyPaths", "/proc/sys is writable")
+
+
+@rule(
+    "OCS234",
+    "masked-paths-incomplete",
+    "warning",
+    fix="add the missing entries to linux.maskedPaths (runc spec lists the usual set)",
+)
+def masked_paths_incomplete(ctx: LintContext) -> Iterator[Hit]:
+    """maskedPaths misses entries that runtimes mask by default.
+
+    /proc/kcore, /proc/keys, /proc/timer_list, /proc/sched_debug,
+    /sys/firmware and friends expose kernel memory, keys, addresses and
+    firmware tables that help an attacker and serve no workload.
+    """
+    if not ctx.mounts_proc:
+        return
+    has_sysfs = any(m.get("type") == "sysfs" for _, m in ctx.mounts)
+    wanted = [p for p in USUAL_MASKED if has_sysfs or not p.startswith("/sys/")]
+    missing = [p for p in wanted if not _covered(p, ctx.masked_paths)]
+    if missing:
+        pointer = "/linux/maskedPaths" if "maskedPaths" in ctx.linux else "/linux"
+        yield Hit(pointer, f"maskedPaths misses {', '.join(missing)}")
+
+
+@rule(
+    "OCS235",
+    "readonly-paths-incomplete",
+    "warning",
+    fix="add the missing entries to linux.readonlyPaths",
+)
+def readonly_paths_incomplete(ctx: LintContext) -> Iterator[Hit]:
+    """readonlyPaths misses /proc entries that runtimes make read-only by default.
+
+    /proc/sysrq-trigger can reboot or crash the host, /proc/irq and /proc/bus
+    change interrupt routing and device settings, /proc/fs tunes filesystems
+    for everyone.
+    """
+    if not ctx.mounts_proc:
+        return
+    covers = ctx.readonly_paths + ctx.masked_paths
+    missing = [p for p in USUAL_READONLY if not _covered(p, covers)]
+    if missing:
+        pointer = "/linux/readonlyPaths" if "readonlyPaths" in ctx.linux else "/linux"
+        yield Hit(pointer, f"readonlyPaths misses {', '.join(missing)}")
+
+
+@rule(
+    "OCS236",
+    "shared-mount-propagation",
+    "warning",
+    fix="use private or slave propagation (rprivate / rslave)",
+)
+def shared_propagation(ctx: LintContext) -> Iterator[Hit]:
+    """A mount, or the root filesystem, uses shared propagation.
+
+    With shared propagation, mounts made inside the container appear on the
+    host (and vice versa): the container can plant mounts in host trees.
+    """
+    if ctx.linux.get("rootfsPropagation") in ("shared", "rshared"):
+        yield Hit("/linux/rootfsPropagation", "rootfs propagation is shared with the host")
+    for i, mount in ctx.mounts:
+        for j, opt in enumerate(mount.get("options") or []):
+            if opt in ("shared", "rshared") and ctx.is_bind(mount):
+                yield Hit(f"/mounts/{i}/options/{j}", f"bind mount uses {opt} propagation")
+
+
+@rule("OCS237", "cgroupfs-writable", "warning", fix='add "ro" to the cgroup mount options')
+def cgroupfs_writable(ctx: LintContext) -> Iterator[Hit]:
+    """The cgroup filesystem is mounted writable without user or cgroup namespaces.
+
+    A writable cgroupfs lets container root raise its own limits, move
+    processes, and on cgroup v1 set release_agent: a documented escape.
+    """
+    if not ctx.shares_host_ns("user") or not ctx.shares_host_ns("cgroup"):
+        return
+    for i, mount in ctx.mounts:
+        if mount.get("type") in ("cgroup", "cgroup2") and not ctx.is_readonly(mount):
+            yield Hit(f"/mounts/{i}", f"{mount.get('type')} is mounted read-write")
+
+
+@rule(
+    "OCS238",
+    "writable-root-with-host-binds",
+    "warning",
+    fix='set root.readonly to true, or make the host binds read-only ("ro")',
+)
+def writable_root_with_binds(ctx: LintContext) -> Iterator[Hit]:
+    """The root filesystem is writable and host directories are bind-mounted writable.
+
+    Together they let a compromised process both persist in the image and
+    write into the host through the binds; either read-only root or
+    read-only binds breaks the chain.
+    """
+    if ctx.root.get("readonly") is True:
+        return
+    for i, mount in ctx.mounts:
+        if _host_source(ctx, mount) is not None and not ctx.is_readonly(mount):
+            yield Hit(
+                f"/mounts/{i}", f"writable host bind of {mount.get('source')} with a writable root"
+            )
+
+
+@rule(
+    "OCS239",
+    "writable-rootfs",
+    "info",
+    fix="set root.readonly to true and mount tmpfs where writes are needed",
+)
+def writable_rootfs(ctx: LintContext) -> Iterator[Hit]:
+    """The root filesystem is writable.
+
+    A read-only root keeps an attacker from replacing binaries or libraries
+    and makes the container's state explicit (only declared mounts change).
+    """
+    if ctx.root and ctx.root.get("readonly") is not True:
+        yield Hit("/root", "root filesystem is writable")
+
+
+@rule(
+    "OCR108",
+    "duplicate-mount-destination",
+    "warning",
+    fix="remove or merge the duplicate mount",
+)
+def duplicate_destination(ctx: LintContext) -> Iterator[Hit]:
+    """Two mounts have the same destination.
+
+    The later mount hides the earlier one completely; usually one of them is
+    a leftover, and the config does not do what it reads like.
+    """
+    seen: dict[str, int] = {}
+    for i, mount in ctx.mounts:
+        dest = mount.get("destination")
+        if not isinstance(dest, str) or not dest:
+            continue
+        key = normpath(dest)
+        if key in seen:
+            yield Hit(
+                f"/mounts/{i}/destination", f"{dest} is already mounted by /mounts/{seen[key]}"
+            )
+        else:
+            seen[key] = i
+
+
+@rule(
+    "OCR109",
+    "mount-over-masked-path",
+    "warning",
+    fix="mount somewhere else, or remove the path from maskedPaths",
+)
+def mount_over_masked(ctx: LintContext) -> Iterator[Hit]:
+    """A mount's destination lies at or under a masked path.
+
+    Masking happens after the mounts, so the mount is hidden behind
+    /dev/null or an empty tmpfs and never visible to the process.
+    """
+    masked = ctx.masked_paths
+    if not masked:
+        return
+    for i, mount in ctx.mounts:
+        dest = mount.get("destination")
+        if not isinstance(dest, str) or not dest.startswith("/"):
+            continue
+        path = normpath(dest)
+        for m in masked:
+            if m != "/" and is_under(path, m):
+                yield Hit(f"/mounts/{i}/destination", f"{dest} is under masked path {m}")
+                break
+
+
+@rule(
+    "OCR118",
+    "relative-mount-destination",
+    "warning",
+    fix="write the destination as an absolute path inside the container",
+)
+def relative_destination(ctx: LintContext) -> Iterator[Hit]:
+    """A mount destination is not an absolute path.
+
+    Older runtime-spec versions required absolute destinations and runtimes
+    still differ on what a relative one is relative to.
+    """
+    for i, mount in ctx.mounts:
+        dest = mount.get("destination")
+        if isinstance(dest, str) and not dest.startswith("/"):
+            yield Hit(f"/mounts/{i}/destination", f"destination {dest!r} is relative")
+
+
+@rule(
+    "OCP311",
+    "idmapped-mount",
+    "info",
+    fix="check that every target host runs Linux 5.12+ and a runtime with idmapped mounts",
+)
+def idmapped_mount(ctx: LintContext) -> Iterator[Hit]:
+    """A mount uses id mappings (an idmapped mount).
+
+    Idmapped mounts need Linux 5.12 or later, a filesystem that supports
+    them and a runtime that implements runtime-spec 1.1's mount mappings.
+    """
+    for i, mount in ctx.mounts:
+        opts = ctx.mount_options(mount)
+        if mount.get("uidMappings") or mount.get("gidMappings") or {"idmap", "ridmap"} & set(opts):
+            yield Hit(f"/mounts/{i}", "idmapped mount")

@@ -1,0 +1,215 @@
+"""Seccomp rules: is there a filter, does it deny what must be denied, do its names exist."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ocitool.lint.context import ALLOW_ACTIONS, DENY_ACTIONS, LintContext, as_list
+from ocitool.lint.registry import Hit, rule
+
+# Syscalls that no ordinary container should be able to make: module loading, kexec,
+# BPF, handle-based opens, swap, accounting, raw port I/O and obsolete interfaces.
+NEVER_ALLOW = frozenset(
+    {
+        "kexec_load",
+        "kexec_file_load",
+        "init_module",
+        "finit_module",
+        "delete_module",
+        "create_module",
+        "bpf",
+        "open_by_handle_at",
+        "reboot",
+        "swapon",
+        "swapoff",
+        "acct",
+        "iopl",
+        "ioperm",
+        "lookup_dcookie",
+        "uselib",
+        "nfsservctl",
+        "get_kernel_syms",
+        "query_module",
+        "_sysctl",
+        "vm86",
+        "vm86old",
+    }
+)
+# The core a deny list must cover for an allow-by-default filter to mean anything.
+CORE_DENY = (
+    "kexec_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "bpf",
+    "open_by_handle_at",
+)
+_ARCH_SHORT = {
+    "SCMP_ARCH_X86_64": "x86_64",
+    "SCMP_ARCH_X86": "x86",
+    "SCMP_ARCH_X32": "x32",
+    "SCMP_ARCH_AARCH64": "aarch64",
+    "SCMP_ARCH_ARM": "arm",
+    "SCMP_ARCH_RISCV64": "riscv64",
+    "SCMP_ARCH_PPC64LE": "ppc64le",
+    "SCMP_ARCH_S390X": "s390x",
+    "SCMP_ARCH_MIPS64": "mips64",
+    "SCMP_ARCH_MIPSEL": "mipsel",
+}
+_NAME_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@rule(
+    "OCS210",
+    "seccomp-missing",
+    "warning",
+    fix="add linux.seccomp with a deny-by-default profile (ocitool spec --profile hardened has one)",
+)
+def seccomp_missing(ctx: LintContext) -> Iterator[Hit]:
+    """The config has no seccomp filter.
+
+    Without seccomp every system call of the host kernel is reachable,
+    including rarely used ones that carry most kernel vulnerabilities.
+    Capabilities and namespaces do not reduce that attack surface.
+    """
+    if ctx.process and ctx.seccomp is None:
+        yield Hit("/linux", "no linux.seccomp: every system call is allowed")
+
+
+@rule(
+    "OCS211",
+    "seccomp-allow-default",
+    "warning",
+    fix="use a deny-by-default profile (defaultAction SCMP_ACT_ERRNO) with an allow list",
+)
+def seccomp_allow_default(ctx: LintContext) -> Iterator[Hit]:
+    """The seccomp filter allows by default and its deny list misses the dangerous calls.
+
+    An allow-by-default filter only blocks what it names; when it does not
+    even name module loading, kexec, BPF and open_by_handle_at, it filters
+    almost nothing while looking like a policy.
+    """
+    if ctx.seccomp_default not in ALLOW_ACTIONS:
+        return
+    denied = {
+        name
+        for _, name, action, has_args in ctx.syscall_rules
+        if action in DENY_ACTIONS and not has_args
+    }
+    missing = [n for n in CORE_DENY if n not in denied]
+    if missing:
+        yield Hit(
+            "/linux/seccomp/defaultAction",
+            f"defaultAction {ctx.seccomp_default} and no deny rule for {', '.join(missing)}",
+        )
+
+
+@rule(
+    "OCS212",
+    "seccomp-dangerous-syscall-allowed",
+    "warning",
+    fix="remove the syscall from the allow rules",
+)
+def seccomp_dangerous_allowed(ctx: LintContext) -> Iterator[Hit]:
+    """A deny-by-default filter explicitly allows a syscall no container should make.
+
+    kexec_load, init_module, finit_module, bpf, open_by_handle_at, swapon,
+    iopl and similar calls either act on the whole host or have a history of
+    container escapes; allowing them defeats the point of the filter.
+    """
+    if ctx.seccomp_default is None or ctx.seccomp_default in ALLOW_ACTIONS:
+        return
+    for pointer, name, action, has_args in ctx.syscall_rules:
+        if action in ALLOW_ACTIONS and name in NEVER_ALLOW:
+            how = " (under argument conditions)" if has_args else ""
+            yield Hit(pointer, f"{name} is allowed{how}")
+
+
+def _arches(seccomp: dict[str, Any]) -> list[str]:
+    out = []
+    for arch in as_list(seccomp.get("architectures")):
+        if isinstance(arch, str) and arch in _ARCH_SHORT:
+            out.append(_ARCH_SHORT[arch])
+    return out or ["x86_64"]
+
+
+def _known(arches: list[str], name: str) -> bool | None:
+    """True/False when the syscall tables answer, None when they are not available."""
+    try:
+        from ocitool.seccomp.tables import syscall_number
+    except ImportError:
+        return None
+    try:
+        return any(syscall_number(arch, name) is not None for arch in arches)
+    except (KeyError, ValueError):
+        return None
+
+
+@rule(
+    "OCR111",
+    "unknown-seccomp-syscall",
+    "warning",
+    fix="fix the syscall name (see syscalls(2)); names are lower case, e.g. openat",
+)
+def unknown_syscall(ctx: LintContext) -> Iterator[Hit]:
+    """A seccomp rule names a syscall that none of the filter's architectures has.
+
+    Runtimes skip names libseccomp cannot resolve, so a misspelt deny rule
+    silently denies nothing.
+    """
+    if ctx.seccomp is None:
+        return
+    arches = _arches(ctx.seccomp)
+    for pointer, name, _, _ in ctx.syscall_rules:
+        if not _NAME_RE.match(name):
+            yield Hit(pointer, f"{name!r} is not a syscall name")
+            continue
+        if _known(arches, name) is False:
+            yield Hit(pointer, f"unknown syscall {name!r} for {', '.join(arches)}")
+
+
+@rule(
+    "OCR116",
+    "seccomp-conflicting-actions",
+    "warning",
+    fix="keep one unconditional rule per syscall",
+)
+def seccomp_conflicts(ctx: LintContext) -> Iterator[Hit]:
+    """One syscall has unconditional rules with different actions.
+
+    Which action wins depends on the runtime and libseccomp version (some
+    reject the filter); the policy is ambiguous either way.
+    """
+    first: dict[str, str] = {}
+    for pointer, name, action, has_args in ctx.syscall_rules:
+        if has_args:
+            continue
+        if name in first and first[name] != action:
+            yield Hit(pointer, f"{name} is also given {first[name]} by an earlier rule")
+        first.setdefault(name, action)
+
+
+@rule(
+    "OCR131",
+    "seccomp-notify-without-listener",
+    "error",
+    fix="set linux.seccomp.listenerPath to the agent's unix socket, or use another action",
+)
+def seccomp_notify_listener(ctx: LintContext) -> Iterator[Hit]:
+    """SCMP_ACT_NOTIFY is used but no listenerPath is set.
+
+    The runtime-spec requires listenerPath when any rule notifies; without a
+    listener the filter's notifications have nowhere to go and runtimes
+    refuse the config.
+    """
+    if ctx.seccomp is None or ctx.seccomp.get("listenerPath"):
+        return
+    if ctx.seccomp_default == "SCMP_ACT_NOTIFY":
+        yield Hit("/linux/seccomp/defaultAction", "SCMP_ACT_NOTIFY without listenerPath")
+        return
+    for pointer, _name, action, _ in ctx.syscall_rules:
+        if action == "SCMP_ACT_NOTIFY":
+            yield Hit(pointer.rsplit("/names/", 1)[0], "SCMP_ACT_NOTIFY without listenerPath")
+            return
