@@ -474,7 +474,11 @@ def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:
         else:
             got = repr(str(tok))
     elif isinstance(exc, UnexpectedCharacters):
-        expected = _describe(set(exc.allowed or ()))
+        allowed = set(exc.allowed or ())
+        if {"SYSCALL", "_NL"} <= allowed:
+            # the lexer folds keyword 'if' into SYSCALL; after a name it may follow
+            allowed.add("IF")
+        expected = _describe(allowed)
         got = repr(text[exc.pos_in_stream]) if exc.pos_in_stream < len(text) else "end of file"
     elif isinstance(exc, UnexpectedEOF):
         expected = _describe(set(exc.expected))
