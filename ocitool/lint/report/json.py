@@ -1,0 +1,38 @@
+"""JSON report: one object per finding plus a summary, stable for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from ocitool.lint.engine import FileResult
+from ocitool.lint.registry import get_rule
+from ocitool.lint.report import counts
+
+
+def to_json(results: Sequence[FileResult]) -> dict[str, Any]:
+    findings = []
+    for result in results:
+        for d in result.findings:
+            rule = get_rule(d.code) if d.code[:3] in ("OCR", "OCS", "OCP") else None
+            findings.append(
+                {
+                    "path": d.path or result.path,
+                    "line": d.line,
+                    "column": d.column,
+                    "pointer": d.pointer,
+                    "code": d.code,
+                    "name": rule.name if rule else None,
+                    "family": rule.family if rule else "validation",
+                    "severity": d.severity,
+                    "message": d.message,
+                    "hint": d.hint,
+                }
+            )
+    return {"version": 1, "files": len(results), "summary": counts(results), "findings": findings}
+
+
+def render(results: Sequence[FileResult], out: TextIO) -> None:
+    json.dump(to_json(results), out, indent=2)
+    out.write("\n")
