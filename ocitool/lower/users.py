@@ -1,0 +1,85 @@
+"""User and groups of the container process: setgroups, setresgid, setresuid, umask.
+
+Order matters: groups before the uid (after setresuid to non-root the process
+may no longer change its groups), and PR_SET_KEEPCAPS around the uid change so
+the permitted set survives it (the kernel clears it on a 0 -> non-0 switch);
+the capabilities op that follows then sets the exact five sets.
+"""
+
+from __future__ import annotations
+
+from ocitool.lower.context import LowerContext
+from ocitool.lower.host import HostInfo
+from ocitool.lower.namespaces import maps_id
+from ocitool.plan.ops.base import Op, Phase
+from ocitool.plan.ops.process import KeepCaps, Setgroups, Setresgid, Setresuid, Umask
+from ocitool.spec.model import Spec
+
+
+def setgroups_denied(spec: Spec, host: HostInfo) -> bool:
+    """True when the plan writes ``deny`` to setgroups (new user ns, unprivileged runtime)."""
+    linux = spec.linux
+    user = linux.namespace("user") if linux is not None else None
+    return user is not None and user.path is None and host.euid != 0
+
+
+def lower_users(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    proc = spec.process
+    if proc is None:
+        return []
+    user = proc.user
+    linux = spec.linux
+    userns = linux.namespace("user") if linux is not None else None
+    if linux is not None and userns is not None and userns.path is None:
+        checks = [("uid", user.uid, linux.uid_mappings, user.at("uid"))]
+        checks.append(("gid", user.gid, linux.gid_mappings, user.at("gid")))
+        checks += [
+            ("gid", gid, linux.gid_mappings, user.at("additionalGids", i))
+            for i, gid in enumerate(user.additional_gids)
+        ]
+        for kind, value, maps, pointer in checks:
+            if not maps_id(maps, value):
+                raise ctx.error(
+                    pointer,
+                    f"{kind} {value} is not mapped in the container's user namespace",
+                    code="OCI338",
+                    hint=f"add a linux.{kind}Mappings range that covers {value}",
+                )
+    ops: list[Op] = []
+    source = user.pointer
+    keep = user.uid != 0
+    if keep:
+        ops.append(KeepCaps(phase=Phase.EXEC, source=user.at("uid"), enable=True))
+    if not setgroups_denied(spec, host):
+        ops.append(
+            Setgroups(
+                phase=Phase.EXEC,
+                source=user.at("additionalGids") if user.additional_gids else source,
+                gids=user.additional_gids,
+            )
+        )
+    ops.append(
+        Setresgid(
+            phase=Phase.EXEC, source=user.at("gid"), rgid=user.gid, egid=user.gid, sgid=user.gid
+        )
+    )
+    ops.append(
+        Setresuid(
+            phase=Phase.EXEC, source=user.at("uid"), ruid=user.uid, euid=user.uid, suid=user.uid
+        )
+    )
+    if keep:
+        ops.append(KeepCaps(phase=Phase.EXEC, source=user.at("uid"), enable=False))
+    return ops
+
+
+def lower_umask(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    proc = spec.process
+    if proc is None or proc.user.umask is None:
+        return []
+    mask = proc.user.umask
+    if not 0 <= mask <= 0o777:
+        raise ctx.error(
+            proc.user.at("umask"), f"umask {mask} is outside 0..0777 (511)", code="OCI339"
+        )
+    return [Umask(phase=Phase.EXEC, source=proc.user.at("umask"), mask=mask)]

@@ -1,0 +1,109 @@
+"""cgroup ops: create the container's cgroup, write its limits, join it, remove it.
+
+Every path is an absolute host path (``/sys/fs/cgroup/memory/ocitool/web/
+memory.limit_in_bytes`` on v1, ``/sys/fs/cgroup/ocitool/web/memory.max`` on
+v2) so that the plan shows exactly which file gets which value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ocitool.plan.ops.base import Op, quote
+from ocitool.plan.ops.common import INIT_PID
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupMkdir(Op):
+    """Create the cgroup directory and any missing parents (mode 0755).
+
+    ``copy_from_parent`` names files that start empty in a new v1 cgroup and
+    must be filled before a task can join (``cpuset.cpus``, ``cpuset.mems``):
+    for every directory created, the executor copies each from its parent
+    when it reads back empty.
+    """
+
+    name: ClassVar[str] = "cgroup_mkdir"
+
+    path: str
+    copy_from_parent: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        call = f"mkdir({quote(self.path)}, 0755)"
+        if self.copy_from_parent:
+            call += f"  /* then copy {', '.join(self.copy_from_parent)} from the parent */"
+        return call
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupWrite(Op):
+    """Write ``value`` to the cgroup file ``path`` (one write(2), as the kernel parses it)."""
+
+    name: ClassVar[str] = "cgroup_write"
+
+    path: str
+    value: str
+
+    def text(self) -> str:
+        return f"write({quote(self.path)}, {quote(self.value)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupJoin(Op):
+    """Move the init into the cgroup: write its host pid to ``path`` (``.../cgroup.procs``)."""
+
+    name: ClassVar[str] = "cgroup_join"
+
+    path: str
+    pid: str = INIT_PID
+
+    def text(self) -> str:
+        return f"write({quote(self.path)}, {quote(self.pid)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupDeviceProgram(Op):
+    """Load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup ``path``.
+
+    ``bytecode`` is the hex of the ``struct bpf_insn`` array in the target's
+    byte order, ready for ``bpf(BPF_PROG_LOAD)``; ``listing`` is its
+    disassembly and ``rules`` the policy it encodes (``default`` plus
+    exceptions in ``devices.allow`` syntax). Attached with BPF_F_ALLOW_MULTI,
+    as runc does, after the cgroup exists and before the init joins it.
+    """
+
+    name: ClassVar[str] = "cgroup_device_program"
+
+    path: str
+    default: str  # "allow" or "deny"
+    rules: tuple[str, ...] = ()
+    instructions: int = 0
+    bytecode: str = ""
+    license: str = "Apache"
+    attach_flags: tuple[str, ...] = ("BPF_F_ALLOW_MULTI",)
+    listing: tuple[str, ...] = field(default=())
+
+    def text(self) -> str:
+        return (
+            "bpf(BPF_PROG_LOAD, {prog_type=BPF_PROG_TYPE_CGROUP_DEVICE, "
+            f"insn_cnt={self.instructions}, license={quote(self.license)}}}); "
+            f"bpf(BPF_PROG_ATTACH, {{target_fd=open({quote(self.path)}), "
+            f"attach_type=BPF_CGROUP_DEVICE, attach_flags={'|'.join(self.attach_flags)}}})"
+        )
+
+    def detail_lines(self) -> list[str]:
+        """The program listing, for printers that show more than one line per op."""
+        return list(self.listing)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupRemove(Op):
+    """Remove the cgroup directory (and any child cgroups the container made) at delete."""
+
+    name: ClassVar[str] = "cgroup_remove"
+
+    path: str
+
+    def text(self) -> str:
+        return f"rmdir({quote(self.path)})"

@@ -1,0 +1,281 @@
+"""Filesystem ops: the mount namespace's setup, from rootfs propagation to root read-only.
+
+Paths inside the container are given as the container sees them (``/proc``)
+together with ``root``, the host directory they are resolved in (the rootfs,
+before ``pivot_root``). The executor must resolve them inside ``root``
+without following symlinks out of it (``openat2`` with ``RESOLVE_IN_ROOT``),
+because the rootfs is untrusted: a symlink ``/proc -> /`` in an image must
+not make us mount over the host's ``/``. ``root`` is None for paths that are
+already absolute in the right mount namespace (host paths before
+``pivot_root``, container paths after it).
+
+Every op is one system call, except three whose behaviour depends on what is
+on disk when the plan runs; those say so in their text:
+
+* ``mkdir`` with ``kind="like_source"`` (bind targets: a directory, or an
+  empty file when the bind source is not a directory);
+* ``mask_path``: ``/dev/null`` bind on a file, read-only tmpfs on a
+  directory, nothing if the path does not exist (runc's maskPath);
+* ``readonly_path``: recursive bind onto itself, then a read-only bind
+  remount that keeps the mount's locked flags; nothing if missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ocitool.plan.ops.base import Op, flags_text, quote
+
+
+def _where(root: str | None) -> str:
+    return f"  /* in {root} */" if root else ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mount(Op):
+    """``mount(source, target, fstype, flags, data)``: a new filesystem mount."""
+
+    name: ClassVar[str] = "mount"
+
+    source: str | None
+    target: str
+    fstype: str | None = None
+    flags: tuple[str, ...] = ()
+    data: str | None = None
+    root: str | None = None
+
+    def call(self) -> str:
+        return (
+            f"mount({quote(self.source)}, {quote(self.target)}, {quote(self.fstype)}, "
+            f"{flags_text(self.flags)}, {quote(self.data)})"
+        )
+
+    def text(self) -> str:
+        return self.call()
+
+
+@dataclass(frozen=True, kw_only=True)
+class BindMount(Mount):
+    """``mount(source, target, NULL, MS_BIND[|MS_REC], NULL)``; ``source`` is a host path."""
+
+    name: ClassVar[str] = "bind_mount"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CopyUpMount(Mount):
+    """A tmpfs mount that starts with a copy of the directory it covers (``tmpcopyup``).
+
+    The executor opens ``target`` before mounting, mounts, then copies the old
+    contents (with owners and modes) into the new tmpfs.
+    """
+
+    name: ClassVar[str] = "mount_copyup"
+
+    def text(self) -> str:
+        return f"{self.call()}  /* then copy the old contents of {self.target} into it */"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Remount(Mount):
+    """``mount(NULL, target, NULL, MS_REMOUNT|MS_BIND|flags, NULL)``: change per-mount flags.
+
+    With ``keep_locked`` the executor adds the flags the kernel locks on the
+    existing mount (MS_NOSUID, MS_NODEV, MS_NOEXEC and the atime mode, read
+    with statvfs): inside a user namespace a remount that would clear them
+    fails with EPERM.
+    """
+
+    name: ClassVar[str] = "remount"
+
+    keep_locked: bool = True
+
+    def text(self) -> str:
+        extra = "  /* + the mount's locked flags */" if self.keep_locked else ""
+        return self.call() + extra
+
+
+@dataclass(frozen=True, kw_only=True)
+class MakePropagation(Mount):
+    """``mount(NULL, target, NULL, MS_[R]PRIVATE|SHARED|SLAVE|UNBINDABLE, NULL)``."""
+
+    name: ClassVar[str] = "make_propagation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MountSetattr(Op):
+    """``mount_setattr(target, AT_RECURSIVE, {attr_set, attr_clr, userns})`` (Linux 5.12+).
+
+    Used for the recursive ``rro``/``rnosuid``... options and for id-mapped
+    mounts; for ``idmap`` the executor creates a user namespace with the given
+    mappings (or opens ``userns_path``) and passes its fd.
+    """
+
+    name: ClassVar[str] = "mount_setattr"
+
+    target: str
+    root: str | None = None
+    recursive: bool = True
+    attr_set: tuple[str, ...] = ()
+    attr_clr: tuple[str, ...] = ()
+    uid_mappings: tuple[tuple[int, int, int], ...] = ()
+    gid_mappings: tuple[tuple[int, int, int], ...] = ()
+    userns_path: str | None = None
+
+    def text(self) -> str:
+        flags = "AT_RECURSIVE" if self.recursive else "0"
+        attrs = f"attr_set={flags_text(self.attr_set)}, attr_clr={flags_text(self.attr_clr)}"
+        if "MOUNT_ATTR_IDMAP" in self.attr_set:
+            if self.userns_path:
+                attrs += f", userns_fd=open({quote(self.userns_path)})"
+            else:
+                maps = " ".join(f"{c}:{h}:{s}" for c, h, s in self.uid_mappings)
+                attrs += f", userns_fd=<userns uid {maps or '-'}>"
+        return f"mount_setattr(AT_FDCWD, {quote(self.target)}, {flags}, {{{attrs}}})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mkdir(Op):
+    """Create ``path`` (and missing parents, 0755) if absent: a directory, or an empty file.
+
+    ``kind``: ``dir``, ``file``, or ``like_source`` (a directory if ``like``,
+    a host path, is a directory, else an empty file: bind mount targets).
+    """
+
+    name: ClassVar[str] = "mkdir"
+
+    path: str
+    root: str | None = None
+    mode: int = 0o755
+    kind: str = "dir"
+    like: str | None = None
+
+    def text(self) -> str:
+        if self.kind == "file":
+            return f"open({quote(self.path)}, O_CREAT|O_WRONLY|O_CLOEXEC, 0{self.mode:o})"
+        call = f"mkdir({quote(self.path)}, 0{self.mode:o})"
+        if self.kind == "like_source":
+            call += f"  /* or an empty file if {quote(self.like)} is not a directory */"
+        return call
+
+
+FILE_TYPES = {"c": "S_IFCHR", "u": "S_IFCHR", "b": "S_IFBLK", "p": "S_IFIFO"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mknod(Op):
+    """``mknod(path, type|mode, makedev(major, minor))`` (the init runs with umask 0 here)."""
+
+    name: ClassVar[str] = "mknod"
+
+    path: str
+    root: str | None = None
+    type: str  # c, u, b or p
+    major: int = 0
+    minor: int = 0
+    mode: int = 0o666
+
+    def text(self) -> str:
+        return (
+            f"mknod({quote(self.path)}, {FILE_TYPES[self.type]}|0{self.mode:o}, "
+            f"makedev({self.major}, {self.minor}))"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chown(Op):
+    """``lchown(path, uid, gid)`` (device nodes created for the container)."""
+
+    name: ClassVar[str] = "chown"
+
+    path: str
+    root: str | None = None
+    uid: int
+    gid: int
+
+    def text(self) -> str:
+        return f"lchown({quote(self.path)}, {self.uid}, {self.gid})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Symlink(Op):
+    """``symlink(target, path)``; an existing symlink with the same target is kept."""
+
+    name: ClassVar[str] = "symlink"
+
+    target: str
+    path: str
+    root: str | None = None
+
+    def text(self) -> str:
+        return f"symlink({quote(self.target)}, {quote(self.path)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PivotRoot(Op):
+    """``pivot_root(new_root, put_old)``; relative to the cwd (``"."``, ``"."``) as runc does.
+
+    After ``chdir(rootfs)``, ``pivot_root(".", ".")`` stacks the old root on
+    top of the new one; the following ``umount2(".", MNT_DETACH)`` removes it
+    (pivot_root(2), NOTES), with no put_old directory in the image.
+    """
+
+    name: ClassVar[str] = "pivot_root"
+
+    new_root: str = "."
+    put_old: str = "."
+
+    def text(self) -> str:
+        return f"pivot_root({quote(self.new_root)}, {quote(self.put_old)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Umount(Op):
+    """``umount2(target, flags)``."""
+
+    name: ClassVar[str] = "umount2"
+
+    target: str
+    flags: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        return f"umount2({quote(self.target)}, {flags_text(self.flags)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MaskPath(Op):
+    """Hide ``path`` (runtime-spec maskedPaths), decided when the plan runs.
+
+    File (or other non-directory): bind ``/dev/null`` over it. Directory:
+    mount an empty read-only tmpfs over it. Missing: nothing. The type can
+    only be known then, so the op carries both branches (runc's maskPath
+    tries the bind and falls back to tmpfs on ENOTDIR).
+    """
+
+    name: ClassVar[str] = "mask_path"
+
+    path: str
+
+    def text(self) -> str:
+        p = quote(self.path)
+        return (
+            f'mount("/dev/null", {p}, NULL, MS_BIND, NULL)'
+            f'  /* directory: mount("tmpfs", {p}, "tmpfs", MS_RDONLY, NULL); missing: skip */'
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReadonlyPath(Op):
+    """Make ``path`` read-only (runtime-spec readonlyPaths); missing paths are skipped."""
+
+    name: ClassVar[str] = "readonly_path"
+
+    path: str
+
+    def text(self) -> str:
+        p = quote(self.path)
+        return (
+            f"mount({p}, {p}, NULL, MS_BIND|MS_REC, NULL); "
+            f"mount(NULL, {p}, NULL, MS_RDONLY|MS_REMOUNT|MS_BIND, NULL)"
+            "  /* + locked flags; missing: skip */"
+        )

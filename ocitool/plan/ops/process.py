@@ -1,0 +1,237 @@
+"""Process ops: limits, credentials, scheduling, the start handshake and execve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ocitool.plan.ops.base import Op, flags_text, quote
+
+
+def _limit(value: int) -> str:
+    return "RLIM_INFINITY" if value < 0 or value >= 2**64 - 1 else str(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setrlimit(Op):
+    name: ClassVar[str] = "setrlimit"
+
+    resource: str
+    soft: int
+    hard: int
+
+    def text(self) -> str:
+        return (
+            f"prlimit64(0, {self.resource}, "
+            f"{{rlim_cur={_limit(self.soft)}, rlim_max={_limit(self.hard)}}}, NULL)"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setresgid(Op):
+    name: ClassVar[str] = "setresgid"
+
+    rgid: int
+    egid: int
+    sgid: int
+
+    def text(self) -> str:
+        return f"setresgid({self.rgid}, {self.egid}, {self.sgid})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setgroups(Op):
+    name: ClassVar[str] = "setgroups"
+
+    gids: tuple[int, ...]
+
+    def text(self) -> str:
+        return f"setgroups({len(self.gids)}, [{', '.join(map(str, self.gids))}])"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setresuid(Op):
+    name: ClassVar[str] = "setresuid"
+
+    ruid: int
+    euid: int
+    suid: int
+
+    def text(self) -> str:
+        return f"setresuid({self.ruid}, {self.euid}, {self.suid})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeepCaps(Op):
+    """prctl(PR_SET_KEEPCAPS): keep permitted caps across the uid change to non-root."""
+
+    name: ClassVar[str] = "keep_caps"
+
+    enable: bool
+
+    def text(self) -> str:
+        return f"prctl(PR_SET_KEEPCAPS, {int(self.enable)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Umask(Op):
+    name: ClassVar[str] = "umask"
+
+    mask: int
+
+    def text(self) -> str:
+        return f"umask(0{self.mask:03o})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chdir(Op):
+    name: ClassVar[str] = "chdir"
+
+    path: str
+
+    def text(self) -> str:
+        return f"chdir({quote(self.path)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Personality(Op):
+    name: ClassVar[str] = "personality"
+
+    domain: str
+    flags: tuple[str, ...]
+    value: int
+
+    def text(self) -> str:
+        return f"personality({flags_text((self.domain, *self.flags))}) /* 0x{self.value:x} */"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedSetattr(Op):
+    name: ClassVar[str] = "sched_setattr"
+
+    policy: str
+    nice: int = 0
+    priority: int = 0
+    flags: tuple[str, ...] = ()
+    runtime: int = 0
+    deadline: int = 0
+    period: int = 0
+
+    def text(self) -> str:
+        parts = [f"sched_policy={self.policy}", f"sched_flags={flags_text(self.flags)}"]
+        parts.append(f"sched_nice={self.nice}")
+        parts.append(f"sched_priority={self.priority}")
+        if self.runtime or self.deadline or self.period:
+            parts += [
+                f"sched_runtime={self.runtime}",
+                f"sched_deadline={self.deadline}",
+                f"sched_period={self.period}",
+            ]
+        return f"sched_setattr(0, {{{', '.join(parts)}}}, 0)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IoprioSet(Op):
+    name: ClassVar[str] = "ioprio_set"
+
+    klass: str
+    priority: int
+    value: int  # IOPRIO_PRIO_VALUE(class, data)
+
+    def text(self) -> str:
+        return (
+            f"ioprio_set(IOPRIO_WHO_PROCESS, 0, "
+            f"IOPRIO_PRIO_VALUE({self.klass}, {self.priority})) /* {self.value} */"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedSetaffinity(Op):
+    """Pin a process to ``cpus`` (a cpuset list such as ``0-3,7``); pid 0 is the caller."""
+
+    name: ClassVar[str] = "sched_setaffinity"
+
+    pid: str  # "0" (self) or "{init}"
+    cpus: str
+
+    def text(self) -> str:
+        return f"sched_setaffinity({self.pid}, [{self.cpus}])"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetMempolicy(Op):
+    """set_mempolicy(2) for the init and what it execs."""
+
+    name: ClassVar[str] = "set_mempolicy"
+
+    mode: str
+    nodes: str | None
+    flags: tuple[str, ...]
+
+    def text(self) -> str:
+        mode = flags_text((self.mode, *self.flags))
+        return f"set_mempolicy({mode}, [{self.nodes or ''}])"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Console(Op):
+    """Allocate the container's terminal (/dev/ptmx inside it), make it the
+    controlling tty and stdio, and hand the master to the console socket."""
+
+    name: ClassVar[str] = "console"
+
+    width: int | None = None
+    height: int | None = None
+
+    def text(self) -> str:
+        size = f", {{ws_row={self.height}, ws_col={self.width}}}" if self.width else ""
+        return f'openpty("/dev/ptmx"{size}) -> setsid(), ioctl(TIOCSCTTY), dup2(0,1,2)'
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitStart(Op):
+    """The init has finished ``create`` and blocks until ``start`` releases it."""
+
+    name: ClassVar[str] = "wait_start"
+
+    def text(self) -> str:
+        return 'open("exec.fifo", O_WRONLY) /* blocks until start */'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Start(Op):
+    """``start``: the runtime releases the waiting init."""
+
+    name: ClassVar[str] = "start"
+
+    def text(self) -> str:
+        return 'read(open("exec.fifo", O_RDONLY)) /* releases the init */'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Kill(Op):
+    """``delete``: make sure no container process survives."""
+
+    name: ClassVar[str] = "kill"
+
+    signal: str = "SIGKILL"
+
+    def text(self) -> str:
+        return f"kill({{init}}, {self.signal}) /* if still running */"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Execve(Op):
+    """Replace the init with the user process. When ``path`` has no ``/`` the
+    executor looks it up in the PATH given in ``env`` (as runc does)."""
+
+    name: ClassVar[str] = "execve"
+
+    path: str
+    argv: tuple[str, ...]
+    env: tuple[str, ...]
+
+    def text(self) -> str:
+        argv = ", ".join(quote(a) for a in self.argv)
+        env = ", ".join(quote(e) for e in self.env)
+        return f"execve({quote(self.path)}, [{argv}], [{env}])"

@@ -1,0 +1,87 @@
+"""Security ops: capability sets, no_new_privs, LSM labels and the seccomp filter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from ocitool.plan.ops.base import Op, flags_text, quote
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetCapabilities(Op):
+    """Set all five capability sets (bitmaps, bit n = capability n).
+
+    The executor drops every bounding cap not in ``bounding`` (PR_CAPBSET_DROP),
+    then capset()s effective/permitted/inheritable, then raises ``ambient``.
+    """
+
+    name: ClassVar[str] = "capabilities"
+
+    bounding: int
+    effective: int
+    permitted: int
+    inheritable: int
+    ambient: int
+
+    def text(self) -> str:
+        return (
+            f"capset(bounding=0x{self.bounding:x}, effective=0x{self.effective:x}, "
+            f"permitted=0x{self.permitted:x}, inheritable=0x{self.inheritable:x}, "
+            f"ambient=0x{self.ambient:x})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class NoNewPrivs(Op):
+    name: ClassVar[str] = "no_new_privs"
+
+    def text(self) -> str:
+        return "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class LsmExecLabel(Op):
+    """Label the next execve with an LSM context (AppArmor profile / SELinux label)."""
+
+    name: ClassVar[str] = "lsm_label"
+
+    lsm: str  # "apparmor" or "selinux"
+    label: str
+    path: str
+    value: str
+
+    def text(self) -> str:
+        return f"write({quote(self.path)}, {quote(self.value)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeccompLoad(Op):
+    """Install the container's seccomp filter (the last op before execve).
+
+    ``program`` is the classic BPF program as hex (seccomp_export_bpf layout,
+    8 bytes per instruction). When the compiler was not available ``program``
+    is None and ``policy`` carries the OCI seccomp object instead.
+    """
+
+    name: ClassVar[str] = "seccomp_load"
+
+    instructions: int
+    flags: tuple[str, ...] = ()
+    program: str | None = None
+    listener_path: str | None = None
+    early: bool = False  # loaded before the credential change (see ocitool.lower.seccomp)
+    policy: dict[str, Any] | None = field(default=None, compare=False)
+
+    def text(self) -> str:
+        flags = flags_text(self.flags)
+        if self.program is None:
+            return (
+                f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, <OCI policy, not compiled: "
+                "seccomp compiler unavailable>)"
+            )
+        listener = f" /* notify -> {self.listener_path} */" if self.listener_path else ""
+        return (
+            f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, "
+            f"{{len={self.instructions}, filter=...}}){listener}"
+        )
