@@ -258,9 +258,10 @@ def _set_env(env: list[str], key: str, value: str) -> list[str]:
 def _apply_caps(process: dict[str, Any], opts: SpecOptions) -> None:
     """--caps replaces the sets, then --cap-drop removes from all five, then --cap-add adds.
 
-    Adding puts a capability in bounding, effective and permitted, and also in
-    inheritable and ambient when the profile already uses those sets (runc's
-    default lists ambient; hardened lists none), so a profile's shape is kept.
+    Adding puts a capability in bounding, effective and permitted, and in
+    ambient when that set is in use (runc's default lists ambient; hardened
+    and capability texts do not), so a profile's shape is kept. Inheritable is
+    only ever what the profile or --caps says.
     """
     if opts.caps is None and not opts.cap_drop and not opts.cap_add:
         return
@@ -274,7 +275,8 @@ def _apply_caps(process: dict[str, Any], opts: SpecOptions) -> None:
     for name in CAP_SETS:
         sets[name] = [c for c in sets[name] if c not in dropped]
     targets = ["bounding", "effective", "permitted"]
-    targets += [n for n in ("inheritable", "ambient") if sets[n]]
+    if sets["ambient"]:
+        targets.append("ambient")
     for cap in opts.cap_add:
         for name in targets:
             if cap not in sets[name]:
