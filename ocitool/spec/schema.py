@@ -115,7 +115,10 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 
 def _locate(doc: Document, diag: Diagnostic, at_key: bool) -> Diagnostic:
-    pos = doc.key_position(diag.pointer) if at_key else doc.position(diag.pointer)
+    try:
+        pos = doc.key_position(diag.pointer) if at_key else doc.position(diag.pointer)
+    except RecursionError:  # the position scanner recurses; absurdly deep JSON stays unlocated
+        pos = None
     located = diag.with_path(diag.path or doc.path)
     return located.located(*pos) if pos else located
 
