@@ -124,6 +124,25 @@ class LintContext:
         path = self.namespaces[kind][1].get("path")
         return isinstance(path, str) and path.startswith(_HOST_NS_PREFIXES)
 
+    @cached_property
+    def safe_userns(self) -> bool:
+        """A user namespace of the container's own whose mappings leave out host uid/gid 0.
+
+        Container root is then an unprivileged host user: the host's own file
+        permissions bound what it can read or write through a bind mount.
+        """
+        if self.shares_host_ns("user"):
+            return False
+        for key in ("uidMappings", "gidMappings"):
+            for m in as_list(self.linux.get(key)):
+                m = as_dict(m)
+                host, size = m.get("hostID"), m.get("size")
+                if not isinstance(host, int) or not isinstance(size, int):
+                    return False
+                if host <= 0 < host + size:
+                    return False
+        return True
+
     # -- capabilities ---------------------------------------------------------
     @cached_property
     def caps(self) -> dict[str, dict[str, int]]:

@@ -82,14 +82,19 @@ def sensitive_host_mount(ctx: LintContext) -> Iterator[Hit]:
     The host's /, /etc, /dev, /proc, /sys, /boot, /root, /run or a container
     runtime's state directory hold credentials, device nodes and kernel
     controls; a container that sees them can read secrets or reconfigure the
-    host (a writable /etc gives root at the next login or cron run).
+    host (a writable /etc gives root at the next login or cron run). Inside a
+    user namespace that does not map host root, a read-only bind only shows
+    what any unprivileged host user may read, so only writable binds count.
     """
     for i, mount in ctx.mounts:
         path = _host_source(ctx, mount)
         if path is None or _is_runtime_socket(path):
             continue
+        readonly = ctx.is_readonly(mount)
+        if readonly and ctx.safe_userns:
+            continue
         if path in SENSITIVE_SOURCES or any(is_under(path, t) for t in SENSITIVE_TREES):
-            mode = "read-only" if ctx.is_readonly(mount) else "writable"
+            mode = "read-only" if readonly else "writable"
             yield Hit(f"/mounts/{i}/source", f"host {path} is bind-mounted ({mode})")
 
 
