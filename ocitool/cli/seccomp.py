@@ -250,10 +250,43 @@ def _syscall_nr(arch: str, text: str) -> tuple[str, int]:
 def _compiled(inp: Input, arch: str, strict: bool = False) -> Any:
     from ocitool.seccomp.compiler import compile_seccomp
 
-    compiled = compile_seccomp(inp.seccomp, arch, strict=strict)
-    for warning in getattr(compiled, "warnings", []) or []:
-        print(warning.render() if hasattr(warning, "render") else warning, file=sys.stderr)
+    base = "/linux/seccomp" if inp.kind == "config" else ""
+    try:
+        compiled = compile_seccomp(inp.seccomp, arch, strict=strict, base_pointer=base)
+    except SeccompError as err:
+        raise _relocate(err, inp) from None
+    for warning in compiled.warnings:
+        print(_relocate_diag(warning, inp).render(), file=sys.stderr)
     return compiled
+
+
+def _relocate_diag(diag: Any, inp: Input) -> Any:
+    """Point a compiler diagnostic at the user's file: policy line or Docker profile rule."""
+    from dataclasses import replace
+
+    ptr = diag.pointer or ""
+    parts = ptr.split("/")
+    index = (
+        int(parts[2]) if len(parts) > 2 and parts[1] == "syscalls" and parts[2].isdigit() else None
+    )
+    if inp.kind == "policy" and inp.sources and index is not None and index < len(inp.sources):
+        src = inp.sources[index]
+        return replace(diag, pointer="", path=src.path or inp.path, line=src.line, column=None)
+    if inp.kind == "docker" and inp.pointers and index is not None and index < len(inp.pointers):
+        rest = "/".join(parts[3:])
+        return replace(
+            diag, pointer=inp.pointers[index] + (f"/{rest}" if rest else ""), path=inp.path
+        )
+    return replace(diag, path=diag.path or inp.path)
+
+
+def _relocate(err: SeccompError, inp: Input) -> SeccompError:
+    if err.diagnostics:
+        err.diagnostics = [_relocate_diag(d, inp) for d in err.diagnostics]
+        return err
+    diag = _relocate_diag(err.as_diagnostics()[0], inp)
+    err.pointer, err.path, err.line, err.column = diag.pointer, diag.path, diag.line, diag.column
+    return err
 
 
 # --- commands -------------------------------------------------------------------------------

@@ -113,8 +113,8 @@ class Explanation:
     bpf_ret: int | None = None
     bpf_path: list[int] | None = None
     agrees: bool | None = None  # None: no BPF cross-check was possible
-    # every matching rule: (pointer, verdict, rule, source) -- lets the BPF run pick among them
-    candidates: list[tuple[str, Verdict, dict[str, Any], str | None]] = field(
+    # every matching rule: (index, pointer, verdict, rule, source) -- for the BPF cross-check
+    candidates: list[tuple[int, str, Verdict, dict[str, Any], str | None]] = field(
         default_factory=list, repr=False
     )
 
@@ -298,7 +298,7 @@ def evaluate(
             f"{len(differing)} other matching rule(s) give a different action ({reason}): "
             + ", ".join(ptr(i) for i in differing)
         )
-    candidates = [(ptr(i), verdict_of(rules[i]), rules[i], src(i)) for i in matching]
+    candidates = [(i, ptr(i), verdict_of(rules[i]), rules[i], src(i)) for i in matching]
     return Explanation(
         syscall,
         nr,
@@ -371,37 +371,47 @@ def explain(
 
 
 def _cross_check(seccomp: dict[str, Any], result: Explanation) -> Explanation:
+    """Compile, emulate, and let the compiler's model name the deciding rule."""
     from dataclasses import replace
 
     try:
         from ocitool.seccomp.actions import action_value
         from ocitool.seccomp.compiler import compile_seccomp
         from ocitool.seccomp.emulator import emulate
+        from ocitool.seccomp.rules import evaluate as model_evaluate
     except ImportError:
         return replace(result, notes=[*result.notes, "BPF cross-check unavailable"])
     assert result.nr is not None
-    program = compile_seccomp(seccomp, result.arch)
+    program = compile_seccomp(seccomp, result.arch, base_pointer="")
     args6 = tuple(result.args) + (0,) * (6 - len(result.args))
     run = emulate(program, result.arch, result.nr, args6)
+    deciding: int | None = None
+    if program.profile is not None:
+        _ret, rule = model_evaluate(program.profile, result.arch, result.nr, args6)
+        if rule is not None and rule.pointer.startswith("/syscalls/"):
+            deciding = int(rule.pointer.split("/")[2])
     expected = action_value(result.verdict.action, result.verdict.data)
-    if run.ret != expected:
-        # Overlapping rules: the compiled filter shows which matching rule decides.
-        for pointer, verdict, rule, source in result.candidates:
-            if action_value(verdict.action, verdict.data) == run.ret:
-                notes = [n for n in result.notes if "other matching rule" not in n]
-                notes.append("overlapping rules: the compiled filter shows which one decides")
-                result = replace(
-                    result,
-                    verdict=verdict,
-                    pointer=pointer,
-                    rule=rule,
-                    source=source,
-                    why=_why(result.syscall, pointer, rule, verdict),
-                    also_matching=[c[0] for c in result.candidates if c[0] != pointer],
-                    notes=notes,
-                )
-                expected = run.ret
-                break
+    for index, pointer, verdict, rule_obj, source in result.candidates:
+        if pointer == result.pointer:
+            continue
+        by_model = deciding == index
+        by_ret = deciding is None and action_value(verdict.action, verdict.data) == run.ret
+        if (by_model or by_ret) and run.ret != expected:
+            # Overlapping rules: the compiled filter shows which matching rule decides.
+            notes = [n for n in result.notes if "other matching rule" not in n]
+            notes.append("overlapping rules: the compiled filter shows which one decides")
+            result = replace(
+                result,
+                verdict=verdict,
+                pointer=pointer,
+                rule=rule_obj,
+                source=source,
+                why=_why(result.syscall, pointer, rule_obj, verdict),
+                also_matching=[c[1] for c in result.candidates if c[1] != pointer],
+                notes=notes,
+            )
+            expected = action_value(verdict.action, verdict.data)
+            break
     agrees = run.ret == expected
     notes = list(result.notes)
     if not agrees:
