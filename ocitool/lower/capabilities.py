@@ -80,7 +80,7 @@ def lower_capabilities(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
             caps.at("ambient"),
             f"ambient capabilities {names} are not both permitted and inheritable; the "
             "kernel refuses to raise them, so they are dropped (runc does the same)",
-            code="OCI357",
+            code="OCI377",
             hint="add them to permitted and inheritable, or remove them from ambient",
         )
         masks["ambient"] &= allowed

@@ -37,7 +37,7 @@ def lower_hooks(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
                 spec.hooks.at("prestart"),
                 "prestart hooks are deprecated (runtime-spec 1.0.2+); they run just before "
                 "createRuntime hooks",
-                code="OCI352",
+                code="OCI372",
                 hint="move them to createRuntime",
             )
         for index, hook in enumerate(hooks):
@@ -45,7 +45,7 @@ def lower_hooks(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
                 raise ctx.error(
                     hook.at("timeout"),
                     f"hook timeout must be greater than zero, got {hook.timeout}",
-                    code="OCI321",
+                    code="OCI361",
                 )
             ops.append(
                 RunHook(

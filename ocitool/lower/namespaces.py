@@ -63,14 +63,14 @@ def _check(spec: Spec, host: HostInfo, ctx: LowerContext) -> dict[str, Namespace
             raise ctx.error(
                 ns.at("type"),
                 f"unknown namespace type {ns.type!r}",
-                code="OCI322",
+                code="OCI362",
                 expected=", ".join(CLONE_FLAGS),
             )
         if ns.type in seen:
             raise ctx.error(
                 ns.pointer,
                 f"namespace type {ns.type!r} is listed twice (first at {seen[ns.type].pointer})",
-                code="OCI322",
+                code="OCI362",
                 hint="list each namespace type once",
             )
         if not host.has_namespace(ns.type):
@@ -100,14 +100,14 @@ def _check_userns(spec: Spec, host: HostInfo, ctx: LowerContext, user: Namespace
         raise ctx.error(
             linux.at("uidMappings" if linux.uid_mappings else "gidMappings"),
             "uid/gid mappings are set but the container has no user namespace",
-            code="OCI323",
+            code="OCI363",
             hint='add {"type": "user"} to linux.namespaces, or remove the mappings',
         )
     if user is not None and user.path is not None and has_maps:
         raise ctx.error(
             linux.at("uidMappings" if linux.uid_mappings else "gidMappings"),
             "uid/gid mappings cannot be set when joining an existing user namespace",
-            code="OCI323",
+            code="OCI363",
             hint="the joined namespace already has its maps; remove these",
         )
     if user is not None and user.path is None:
@@ -116,12 +116,12 @@ def _check_userns(spec: Spec, host: HostInfo, ctx: LowerContext, user: Namespace
                 raise ctx.error(
                     linux.at(key),
                     f"a new user namespace needs linux.{key}",
-                    code="OCI323",
+                    code="OCI363",
                     hint="without a map every id is the overflow id (65534) and nothing works",
                 )
             if len(maps) > 340:
                 raise ctx.error(
-                    linux.at(key), f"{len(maps)} {key} ranges; the kernel allows 340", code="OCI323"
+                    linux.at(key), f"{len(maps)} {key} ranges; the kernel allows 340", code="OCI363"
                 )
         if host.euid != 0:
             for key, maps in (
@@ -133,7 +133,7 @@ def _check_userns(spec: Spec, host: HostInfo, ctx: LowerContext, user: Namespace
                         linux.at(key),
                         f"an unprivileged runtime can write only a single one-id {key[:3]} map "
                         "itself; this map needs newuidmap/newgidmap (setuid helpers)",
-                        code="OCI353",
+                        code="OCI373",
                     )
 
 
@@ -176,7 +176,7 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
                 spec.process.user.at("additionalGids"),
                 "additionalGids cannot be applied by an unprivileged runtime: setgroups(2) "
                 "must be denied in the user namespace before it can write gid_map",
-                code="OCI324",
+                code="OCI364",
                 hint="remove additionalGids, or run the runtime as root",
             )
         ops.append(
@@ -251,7 +251,7 @@ def _time_offsets(spec: Spec, ctx: LowerContext, seen: dict[str, Namespace]) -> 
             linux.at("timeOffsets"),
             "timeOffsets need a new time namespace"
             + (" (offsets of a joined one cannot be changed)" if time_ns is not None else ""),
-            code="OCI325",
+            code="OCI365",
             hint='add {"type": "time"} to linux.namespaces' if time_ns is None else None,
         )
     lines = "".join(f"{o.clock} {o.secs} {o.nanosecs}\n" for o in linux.time_offsets)
@@ -260,7 +260,7 @@ def _time_offsets(spec: Spec, ctx: LowerContext, seen: dict[str, Namespace]) -> 
             raise ctx.error(
                 off.pointer,
                 f"unknown clock {off.clock!r} in timeOffsets",
-                code="OCI325",
+                code="OCI365",
                 expected="monotonic or boottime",
             )
     return [
@@ -283,7 +283,7 @@ def _net_devices(spec: Spec, ctx: LowerContext, seen: dict[str, Namespace]) -> l
         raise ctx.error(
             linux.at("netDevices"),
             "netDevices need a network namespace to move the devices into",
-            code="OCI326",
+            code="OCI366",
             hint='add {"type": "network"} to linux.namespaces',
         )
     return [

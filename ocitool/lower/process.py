@@ -119,7 +119,7 @@ def _check_cpus(ctx: LowerContext, pointer: str, cpus: str) -> None:
             raise ctx.error(
                 pointer,
                 f"bad CPU list {cpus!r}",
-                code="OCI327",
+                code="OCI367",
                 expected="a list like 0-3,7",
             )
 
@@ -137,21 +137,21 @@ def lower_process_setup(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[O
                 raise ctx.error(
                     rl.at("type"),
                     f"unknown rlimit {rl.type!r}",
-                    code="OCI328",
+                    code="OCI368",
                     expected=", ".join(RLIMITS),
                 )
             if rl.type in seen:
                 raise ctx.error(
                     rl.pointer,
                     f"rlimit {rl.type} is set twice (first at {seen[rl.type]})",
-                    code="OCI328",
+                    code="OCI368",
                 )
             seen[rl.type] = rl.pointer
             if rl.soft > rl.hard:
                 raise ctx.error(
                     rl.at("soft"),
                     f"{rl.type}: soft limit {rl.soft} is above the hard limit {rl.hard}",
-                    code="OCI328",
+                    code="OCI368",
                     hint="setrlimit(2) fails with EINVAL when soft > hard",
                 )
             ops.append(
@@ -168,7 +168,7 @@ def lower_process_setup(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[O
                 raise ctx.error(
                     proc.at("oomScoreAdj"),
                     f"oomScoreAdj {proc.oom_score_adj} is outside -1000..1000",
-                    code="OCI329",
+                    code="OCI369",
                 )
             ops.append(
                 WriteFile(
@@ -240,7 +240,7 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
                 proc.at("apparmorProfile"),
                 f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} "
                 "cannot be applied and the exec step will fail",
-                code="OCI354",
+                code="OCI374",
                 hint="remove apparmorProfile, or run on a host with AppArmor",
             )
         path = (
@@ -264,7 +264,7 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
                 proc.at("selinuxLabel"),
                 f"SELinux is not enabled on this host; label {proc.selinux_label!r} "
                 "cannot be applied and the exec step will fail",
-                code="OCI354",
+                code="OCI374",
                 hint="remove selinuxLabel, or run on a host with SELinux",
             )
         ops.append(
@@ -337,7 +337,7 @@ def _personality(spec: Spec, ctx: LowerContext) -> list[Op]:
             code="OCI334",
         )
     if pers.domain == "LINUX32" and ctx.host.arch not in ("x86_64", "aarch64", "ppc64le", "s390x"):
-        ctx.warn(pers.at("domain"), f"LINUX32 has no effect on {ctx.host.arch}", code="OCI355")
+        ctx.warn(pers.at("domain"), f"LINUX32 has no effect on {ctx.host.arch}", code="OCI375")
     return [
         Personality(
             phase=Phase.EXEC,
@@ -395,7 +395,7 @@ def _scheduler(spec: Spec, ctx: LowerContext) -> list[Op]:
                 code="OCI335",
             )
     elif runtime or deadline or period:
-        ctx.warn(sch.pointer, f"runtime/deadline/period are ignored by {sch.policy}", code="OCI355")
+        ctx.warn(sch.pointer, f"runtime/deadline/period are ignored by {sch.policy}", code="OCI375")
     return [
         SchedSetattr(
             phase=Phase.EXEC,
@@ -457,7 +457,7 @@ def lower_no_new_privs(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
 def lower_execve(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     proc = spec.process
     if proc is None:
-        ctx.warn("", "no process: the plan covers create only (start needs process)", code="OCI356")
+        ctx.warn("", "no process: the plan covers create only (start needs process)", code="OCI376")
         return []
     if not proc.args:
         raise ctx.error(

@@ -57,7 +57,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
             sc.pointer,
             "noNewPrivileges is false and the process keeps no CAP_SYS_ADMIN: the seccomp "
             "filter is loaded before the uid/capability change (it must allow those calls)",
-            code="OCI358",
+            code="OCI378",
         )
     try:
         from ocitool.seccomp.compiler import compile_seccomp
@@ -65,7 +65,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
         ctx.warn(
             sc.pointer,
             "the seccomp compiler is not available: the plan carries the OCI policy, uncompiled",
-            code="OCI359",
+            code="OCI379",
         )
         return [
             SeccompLoad(

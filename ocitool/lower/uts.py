@@ -23,7 +23,7 @@ def lower_uts(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             raise ctx.error(
                 spec.at(key),
                 f"{key} {value!r} is set but the container has no uts namespace",
-                code="OCI320",
+                code="OCI360",
                 hint='add {"type": "uts"} to linux.namespaces, or drop ' + key,
             )
         if key == "hostname":
