@@ -181,19 +181,17 @@ def detect_userns(proc: Path, euid: int) -> bool:
 
 
 def _hardened_seccomp() -> dict[str, Any]:
-    from ocitool.resources import resource_path
+    from ocitool.spec.profiles import shipped_policy
 
-    path = resource_path("profiles", HARDENED_POLICY)
-    if not path.exists():
+    policy = shipped_policy()
+    if policy is None:
         raise UsageError(
-            message=f"the hardened profile's seccomp policy {path} is missing",
+            message=f"the hardened profile's seccomp policy profiles/{HARDENED_POLICY} is missing",
             code=SECCOMP_FILE,
             path="ocitool spec",
             hint="reinstall ocitool, or pass --seccomp PROFILE (or unconfined)",
         )
-    from ocitool.seccomp.policy import load_policy
-
-    return load_policy(path)
+    return policy
 
 
 def load_seccomp(value: str) -> cz.Seccomp:

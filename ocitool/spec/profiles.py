@@ -245,6 +245,19 @@ def hardened_spec(params: ProfileParams) -> dict[str, Any]:
     return runc_order(spec)
 
 
+def shipped_policy(name: str = "default.policy") -> dict[str, Any] | None:
+    """The OCI seccomp object of a policy shipped in ``profiles/seccomp/`` (None if absent).
+
+    Reading a file ocitool ships is not a host fact, so this may live here;
+    ``hardened`` itself still takes the object as a parameter.
+    """
+    from ocitool.resources import resource_path
+    from ocitool.seccomp.policy import load_policy
+
+    path = resource_path("profiles", f"seccomp/{name}")
+    return load_policy(path) if path.exists() else None
+
+
 def build_profile(name: str, params: ProfileParams | None = None) -> dict[str, Any]:
     """The named profile's config; ``name`` must be one of :data:`PROFILES`."""
     params = params or ProfileParams()
