@@ -443,7 +443,8 @@ def _test(args: Any) -> int:
                 message=f"{args.expect}:{lineno}: expected 'SYSCALL[(ARGS)] VERDICT'",
                 code="OCI010",
             )
-        name, values = call, ()
+        name = call
+        values: tuple[int, ...] = ()
         if "(" in call and call.endswith(")"):
             name, inner = call[:-1].split("(", 1)
             values = _parse_args_list(inner)

@@ -479,7 +479,8 @@ def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:
             # the lexer folds keyword 'if' into SYSCALL; after a name it may follow
             allowed.add("IF")
         expected = _describe(allowed)
-        got = repr(text[exc.pos_in_stream]) if exc.pos_in_stream < len(text) else "end of file"
+        pos = exc.pos_in_stream or 0
+        got = repr(text[pos]) if pos < len(text) else "end of file"
     elif isinstance(exc, UnexpectedEOF):
         expected = _describe(set(exc.expected))
         got = "end of file"
