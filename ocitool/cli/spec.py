@@ -277,8 +277,11 @@ def write_output(text: str, output: str | None, bundle: str, force: bool) -> Non
     try:
         if force:
             tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, target)
+            try:
+                tmp.write_text(text, encoding="utf-8")
+                os.replace(tmp, target)
+            finally:
+                tmp.unlink(missing_ok=True)
         else:
             with open(target, "x", encoding="utf-8") as handle:
                 handle.write(text)
