@@ -157,15 +157,24 @@ def render_text(
     summary: bool = True,
 ) -> None:
     """Write every report: one line per clean file, a block per finding, then a summary."""
+    from rich.text import Text
+
     console = make_console(stream, color)
+    batch = Text()  # consecutive short lines are printed together: one rich call, not thousands
     for report in reports:
         if not report.diagnostics:
             if show_valid:
-                line = console.render_str(f"{report.path}: ", highlight=False)
-                line.append("valid", style="green")
-                console.print(line)
+                batch.append(f"{report.path}: ")
+                batch.append("valid", style="green")
+                batch.append("\n")
             continue
         for diag in report.diagnostics:
-            console.print(diagnostic_text(diag, report.document, snippet=snippets), end="")
+            batch.append_text(diagnostic_text(diag, report.document, snippet=snippets))
+        if len(batch) > 1 << 16:
+            console.print(batch, end="")
+            batch = Text()
     if summary:
-        console.print(summary_text(reports))
+        batch.append_text(summary_text(reports))
+        batch.append("\n")
+    if batch:
+        console.print(batch, end="")
