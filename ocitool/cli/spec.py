@@ -134,7 +134,14 @@ def options_from_args(args: argparse.Namespace, command: list[str] | None) -> cz
     if args.caps is not None:
         from ocitool.captext import parse_captext
 
-        opts.caps = parse_captext(args.caps, source="--caps").to_oci()
+        sets = parse_captext(args.caps, source="--caps")
+        if sets.effective & ~sets.permitted:
+            from ocitool.capabilities import mask_to_names
+
+            lone = ",".join(n.lower() for n in mask_to_names(sets.effective & ~sets.permitted))
+            raise cz.bad("--caps", f"{lone} would be effective but not permitted",
+                         hint=f"the kernel refuses that; raise p too, e.g. {lone}+ep")  # fmt: skip
+        opts.caps = sets.to_oci()
     opts.cap_add = [c for text in args.cap_add for c in cz.parse_cap_names("--cap-add", text)]
     opts.cap_drop = [c for text in args.cap_drop for c in cz.parse_cap_names("--cap-drop", text)]
     opts.memory = cz.parse_memory(args.memory) if args.memory is not None else None

@@ -113,6 +113,7 @@ def test_all_flags_together_validate(tmp_path: Path, capsys: pytest.CaptureFixtu
         (["--user", "alice"], "--user"),
         (["--caps", "cap_chown=ep cap_kill+x"], "--caps:1:23: error OCI040"),
         (["--caps", "41=ep"], "OCI044"),
+        (["--caps", "cap_chown,cap_kill+e cap_kill+p"], "--caps: cap_chown would be effective"),
         (["--cap-add", "CAP_WIZARD"], "--cap-add: unknown capability"),
         (["--net", "bridge"], "invalid choice"),
         (["--profile", "paranoid"], "invalid choice"),
