@@ -27,6 +27,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "ioprio_set": 251,
         "prlimit64": 302,
         "clone": 56,
+        "set_mempolicy": 238,
     },
     "aarch64": {
         "pivot_root": 41,
@@ -37,6 +38,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "ioprio_set": 30,
         "prlimit64": 261,
         "clone": 220,
+        "set_mempolicy": 237,
     },
 }
 _COMMON = {
@@ -422,6 +424,19 @@ class LinuxSyscalls(Syscalls):
             mask[c // 8] |= 1 << (c % 8)
         buf = ffi.new("unsigned char[]", bytes(mask))
         _check(lib.sched_setaffinity(pid, len(mask), buf), "sched_setaffinity", pid, str(cpus))
+
+    def set_mempolicy(self, mode: int, nodes: list[int]) -> None:
+        words = ffi.new("unsigned long[]", max(nodes, default=0) // 64 + 1)
+        for n in nodes:
+            words[n // 64] |= 1 << (n % 64)
+        maxnode = (max(nodes, default=-1) + 2) if nodes else 0
+        raw_syscall(
+            "set_mempolicy",
+            (mode, str(nodes)),
+            ffi.cast("int", mode),
+            words if nodes else ffi.NULL,
+            ffi.cast("unsigned long", maxnode),
+        )
 
     # --- processes
     def kill(self, pid: int, sig: int) -> None:

@@ -250,6 +250,9 @@ class Syscalls:
     def sched_setaffinity(self, pid: int, cpus: list[int]) -> None:
         raise NotImplementedError
 
+    def set_mempolicy(self, mode: int, nodes: list[int]) -> None:
+        raise NotImplementedError
+
     # --- processes
     def kill(self, pid: int, sig: int) -> None:
         raise NotImplementedError

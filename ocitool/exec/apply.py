@@ -1,0 +1,563 @@
+"""Op appliers: one function per op name, turning a plan op into Syscalls calls.
+
+The executor never reads the config (DESIGN.md rule 2): everything an
+applier needs is in the op. Appliers that change the host register their
+undo in ``ctx.rollback``. ``clone``, ``fork``, ``wait_start`` and ``start``
+move control between processes and live in :mod:`ocitool.exec.process`.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import signal
+import stat
+from collections.abc import Callable
+from typing import Any
+
+from ocitool.errors import ExecError
+from ocitool.exec import flags as F
+from ocitool.exec.context import ExecContext
+from ocitool.exec.resolve import RootResolver, check_dev_null, fd_path
+from ocitool.exec.syscalls import (
+    CLOSE_RANGE_CLOEXEC,
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_CAP_AMBIENT_RAISE,
+    PR_CAPBSET_DROP,
+    PR_SET_KEEPCAPS,
+    PR_SET_NO_NEW_PRIVS,
+    SECCOMP_FILTER_FLAG_NEW_LISTENER,
+    SECCOMP_SET_MODE_FILTER,
+    error_errno,
+    sys_error,
+)
+
+Applier = Callable[[Any, ExecContext], None]
+APPLIERS: dict[str, Applier] = {}
+
+INIT_PID = "{init}"
+
+
+def applies(*names: str) -> Callable[[Applier], Applier]:
+    def register(fn: Applier) -> Applier:
+        for name in names:
+            APPLIERS[name] = fn
+        return fn
+
+    return register
+
+
+def _pid_text(ctx: ExecContext, text: str) -> str:
+    return text.replace(INIT_PID, str(ctx.pid))
+
+
+def resolver(ctx: ExecContext, root: str | None) -> RootResolver:
+    """The cached resolver for ``root`` (None: "/" of the current mount namespace)."""
+    key = root or "/"
+    cache: dict[str, RootResolver] = ctx.scratch.setdefault("resolvers", {})
+    res = cache.get(key)
+    if res is None:
+        res = cache[key] = RootResolver(ctx.sys, key)
+    return res
+
+
+def drop_resolvers(ctx: ExecContext) -> None:
+    """pivot_root changes what "/" is: forget cached root fds."""
+    for res in ctx.scratch.pop("resolvers", {}).values():
+        res.close()
+
+
+# ---------------------------------------------------------------- generic files
+@applies("write_file")
+def write_file(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.write_file(_pid_text(ctx, op.path), op.value.encode())
+
+
+# ---------------------------------------------------------------- namespaces
+@applies("unshare")
+def unshare(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.unshare(F.clone_flags(op.flags))
+
+
+@applies("setns")
+def setns(op: Any, ctx: ExecContext) -> None:
+    fd = ctx.sys.open(op.path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        ctx.sys.setns(fd, F.clone_flags((op.nstype,)))
+    finally:
+        ctx.sys.close(fd)
+
+
+@applies("sethostname")
+def sethostname(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.sethostname(op.hostname)
+
+
+@applies("setdomainname")
+def setdomainname(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.setdomainname(op.domainname)
+
+
+# ---------------------------------------------------------------- process attributes
+@applies("setrlimit")
+def setrlimit(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.prlimit(0, F.rlimit(op.resource), F.rlim(op.soft), F.rlim(op.hard))
+
+
+@applies("setresgid")
+def setresgid(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.setresgid(op.rgid, op.egid, op.sgid)
+
+
+@applies("setgroups")
+def setgroups(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.setgroups(list(op.gids))
+
+
+@applies("setresuid")
+def setresuid(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.setresuid(op.ruid, op.euid, op.suid)
+
+
+@applies("keep_caps")
+def keep_caps(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.prctl(PR_SET_KEEPCAPS, int(op.enable))
+
+
+@applies("umask")
+def umask(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.umask(op.mask)
+
+
+@applies("chdir")
+def chdir(op: Any, ctx: ExecContext) -> None:
+    """chdir, then prove the cwd is inside the container's root (CVE-2024-21626 class).
+
+    A cwd reached through a leaked host fd (``/proc/self/fd/N``) lies outside
+    the process root; getcwd(2) then reports "(unreachable)" and glibc fails
+    with ENOENT. We refuse to exec in that case.
+    """
+    ctx.sys.chdir(op.path)
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = ""
+    if not cwd.startswith("/"):
+        raise sys_error("chdir: cwd is outside the container root", (op.path,), _errno.EPERM)
+
+
+@applies("personality")
+def personality(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.personality(op.value)
+
+
+@applies("sched_setattr")
+def sched_setattr(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.sched_setattr(
+        0,
+        F.SCHED_POLICIES[op.policy],
+        F.sched_flags(op.flags),
+        op.nice,
+        op.priority,
+        op.runtime,
+        op.deadline,
+        op.period,
+    )
+
+
+@applies("ioprio_set")
+def ioprio_set(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.ioprio_set(1, 0, op.value)  # IOPRIO_WHO_PROCESS, self
+
+
+@applies("sched_setaffinity")
+def sched_setaffinity(op: Any, ctx: ExecContext) -> None:
+    pid = int(_pid_text(ctx, op.pid))
+    ctx.sys.sched_setaffinity(pid, F.cpu_list(op.cpus))
+
+
+@applies("set_mempolicy")
+def set_mempolicy(op: Any, ctx: ExecContext) -> None:
+    mode = F.MEMPOLICY_MODES[op.mode] | F.mempolicy_flags(op.flags)
+    ctx.sys.set_mempolicy(mode, F.cpu_list(op.nodes or ""))
+
+
+@applies("lsm_label")
+def lsm_label(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.write_file(op.path, op.value.encode())
+
+
+# ---------------------------------------------------------------- security
+@applies("capabilities")
+def capabilities(op: Any, ctx: ExecContext) -> None:
+    """Bounding (drop), then effective/permitted/inheritable (capset), then ambient."""
+    sys = ctx.sys
+    last = F.cap_last_cap()
+    for cap in range(last + 1):
+        if not op.bounding >> cap & 1:
+            sys.prctl(PR_CAPBSET_DROP, cap)
+    sys.capset(op.effective, op.permitted, op.inheritable)
+    sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+    for cap in range(last + 1):
+        if op.ambient >> cap & 1:
+            sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
+
+
+@applies("no_new_privs")
+def no_new_privs(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.prctl(PR_SET_NO_NEW_PRIVS, 1)
+
+
+@applies("seccomp_load")
+def seccomp_load(op: Any, ctx: ExecContext) -> None:
+    """Load the filter with its flags; with a listener, send its fd + state to listenerPath."""
+    if op.program is not None:
+        program = bytes.fromhex(op.program)
+    else:
+        from ocitool.seccomp.compiler import compile_seccomp
+
+        program = compile_seccomp(dict(op.policy or {})).raw()
+    flags = F.seccomp_flags(op.flags)
+    if op.listener_path:
+        flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER
+    fd = ctx.sys.seccomp(SECCOMP_SET_MODE_FILTER, flags, program)
+    if op.listener_path and fd > 0:
+        _send_listener(ctx, op.listener_path, fd)
+
+
+def _send_listener(ctx: ExecContext, path: str, fd: int) -> None:
+    """runtime-spec: connect to listenerPath, send the container process state with the fd."""
+    import socket
+
+    state = ctx.scratch.get("process_state") or ctx.state_json or "{}"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(path)
+        socket.send_fds(sock, [state.encode()], [fd])
+    ctx.sys.close(fd)
+
+
+# ---------------------------------------------------------------- hooks
+@applies("hook")
+def hook(op: Any, ctx: ExecContext) -> None:
+    from ocitool.exec.hooks import run_hook
+
+    stdin = ctx.state_json.encode() if op.stdin == "state" else b""
+    try:
+        run_hook(op.path, list(op.args), list(op.env), stdin, op.timeout)
+    except ExecError as exc:
+        if op.kind in ("poststart", "poststop"):
+            os.write(2, f"ocitool: warning: {op.kind} hook: {exc.message}\n".encode())
+            return
+        raise
+
+
+# ---------------------------------------------------------------- cgroups
+@applies("cgroup_mkdir")
+def cgroup_mkdir(op: Any, ctx: ExecContext) -> None:
+    """mkdir -p; each directory we create is removed by rollback/delete (deepest first)."""
+    missing = []
+    path = op.path.rstrip("/")
+    while path and not os.path.isdir(path):
+        missing.append(path)
+        path = os.path.dirname(path)
+    for p in reversed(missing):
+        try:
+            ctx.sys.mkdir(p, 0o755)
+        except ExecError as exc:
+            if error_errno(exc) != _errno.EEXIST:
+                raise
+            continue
+        # only the container's own leaf is ours to remove; shared parents stay
+        if p == op.path.rstrip("/"):
+            ctx.rollback.push("rmdir_cgroup", [p], f"rmdir {p}")
+
+
+@applies("cgroup_write")
+def cgroup_write(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.write_file(op.path, op.value.encode())
+
+
+@applies("cgroup_join")
+def cgroup_join(op: Any, ctx: ExecContext) -> None:
+    """Put the init into its cgroup before it execs.
+
+    In the init (delegated, cgroup v1): write "0" to the directory's ``tasks``
+    -- the single-threaded init moves itself, which skips the RCU grace
+    period the first pid write into ``cgroup.procs`` waits for. In the
+    runtime: write the init's pid to ``cgroup.procs``.
+    """
+    if ctx.in_init:
+        tasks = os.path.join(os.path.dirname(op.path), "tasks")
+        if os.path.basename(op.path) == "cgroup.procs" and os.path.exists(tasks):
+            ctx.sys.write_file(tasks, b"0")
+        else:
+            ctx.sys.write_file(op.path, b"0")
+        return
+    ctx.sys.write_file(op.path, _pid_text(ctx, op.pid).encode())
+
+
+@applies("cgroup_remove")
+def cgroup_remove(op: Any, ctx: ExecContext) -> None:
+    from ocitool.exec.rollback import _rmdir_cgroup
+
+    # child cgroups the container made go first
+    for dirpath, dirnames, _ in sorted(os.walk(op.path, topdown=False), reverse=False):
+        del dirnames
+        if dirpath != op.path:
+            _rmdir_cgroup(ctx.sys, dirpath)
+    _rmdir_cgroup(ctx.sys, op.path)
+
+
+@applies("kill")
+def kill(op: Any, ctx: ExecContext) -> None:
+    if not ctx.pid:
+        return
+    try:
+        ctx.sys.kill(ctx.pid, F.signal_number(op.signal))
+    except ExecError as exc:
+        if error_errno(exc) != _errno.ESRCH:
+            raise
+
+
+# ---------------------------------------------------------------- filesystem
+def _target(ctx: ExecContext, op: Any) -> tuple[str, int]:
+    """(path to pass to mount(2), fd to close or -1): resolved in op.root when set."""
+    if op.root is None:
+        return op.target, -1
+    fd = resolver(ctx, op.root).open(op.target)
+    return fd_path(fd), fd
+
+
+def _close(ctx: ExecContext, fd: int) -> None:
+    if fd >= 0:
+        ctx.sys.close(fd)
+
+
+@applies("mount", "bind_mount", "make_propagation")
+def mount(op: Any, ctx: ExecContext) -> None:
+    target, fd = _target(ctx, op)
+    try:
+        ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
+    finally:
+        _close(ctx, fd)
+    if op.root is None and op.name != "make_propagation" and not ctx.in_init:
+        ctx.rollback.push("umount", [op.target], f"umount {op.target}")
+
+
+@applies("mount_copyup")
+def mount_copyup(op: Any, ctx: ExecContext) -> None:
+    """tmpfs over a directory, then copy what it hid into it (tmpcopyup)."""
+    target, fd = _target(ctx, op)
+    try:
+        old = ctx.sys.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
+            _copy_tree(old, target)
+        finally:
+            ctx.sys.close(old)
+    finally:
+        _close(ctx, fd)
+
+
+def _copy_tree(src_fd: int, dst: str) -> None:
+    import shutil
+
+    src = fd_path(src_fd)
+    for name in os.listdir(src):
+        s = os.path.join(src, name)
+        d = os.path.join(dst, name)
+        st = os.lstat(s)
+        if stat.S_ISDIR(st.st_mode):
+            shutil.copytree(s, d, symlinks=True)
+        elif stat.S_ISLNK(st.st_mode):
+            os.symlink(os.readlink(s), d)
+        else:
+            shutil.copy2(s, d, follow_symlinks=False)
+        os.lchown(d, st.st_uid, st.st_gid)
+
+
+@applies("remount")
+def remount(op: Any, ctx: ExecContext) -> None:
+    target, fd = _target(ctx, op)
+    try:
+        flags = F.mount_flags(op.flags)
+        if op.keep_locked:
+            flags |= F.locked_flags(os.statvfs(target).f_flag)
+        ctx.sys.mount(None, target, None, flags, op.data)
+    finally:
+        _close(ctx, fd)
+
+
+@applies("mount_setattr")
+def mount_setattr(op: Any, ctx: ExecContext) -> None:
+    target, fd = _target(ctx, op)
+    userns_fd = 0
+    try:
+        if op.userns_path:
+            userns_fd = ctx.sys.open(op.userns_path, os.O_RDONLY | os.O_CLOEXEC)
+        elif "MOUNT_ATTR_IDMAP" in op.attr_set:
+            raise sys_error(
+                "mount_setattr: idmap without a user namespace path", (op.target,), _errno.ENOTSUP
+            )
+        ctx.sys.mount_setattr(
+            -100,
+            target,
+            F.AT_RECURSIVE if op.recursive else 0,
+            F.mount_attrs(op.attr_set),
+            F.mount_attrs(op.attr_clr),
+            0,
+            userns_fd,
+        )
+    finally:
+        if userns_fd:
+            ctx.sys.close(userns_fd)
+        _close(ctx, fd)
+
+
+@applies("mkdir")
+def mkdir(op: Any, ctx: ExecContext) -> None:
+    res = resolver(ctx, op.root)
+    kind = op.kind
+    if kind == "like_source":
+        kind = "dir" if op.like is None or os.path.isdir(op.like) else "file"
+    if kind == "file":
+        res.touch(op.path, op.mode)
+    else:
+        res.mkdir_all(op.path, op.mode)
+
+
+@applies("mknod")
+def mknod(op: Any, ctx: ExecContext) -> None:
+    res = resolver(ctx, op.root)
+    res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
+    pfd, name = res.open_parent(op.path)
+    try:
+        kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}
+        try:
+            os.mknod(name, kind[op.type] | op.mode, os.makedev(op.major, op.minor), dir_fd=pfd)
+        except FileExistsError:
+            os.unlink(name, dir_fd=pfd)
+            os.mknod(name, kind[op.type] | op.mode, os.makedev(op.major, op.minor), dir_fd=pfd)
+        except OSError as exc:
+            raise sys_error(
+                "mknod", (op.path, oct(op.mode), f"{op.major}:{op.minor}"), exc.errno or 0
+            ) from None
+    finally:
+        ctx.sys.close(pfd)
+
+
+@applies("chown")
+def chown(op: Any, ctx: ExecContext) -> None:
+    res = resolver(ctx, op.root)
+    pfd, name = res.open_parent(op.path)
+    try:
+        os.chown(name, op.uid, op.gid, dir_fd=pfd, follow_symlinks=False)
+    except OSError as exc:
+        raise sys_error("lchown", (op.path, op.uid, op.gid), exc.errno or 0) from None
+    finally:
+        ctx.sys.close(pfd)
+
+
+@applies("symlink")
+def symlink(op: Any, ctx: ExecContext) -> None:
+    res = resolver(ctx, op.root)
+    res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
+    pfd, name = res.open_parent(op.path)
+    try:
+        try:
+            ctx.sys.symlink(op.target, name, dir_fd=pfd)
+        except ExecError as exc:
+            if error_errno(exc) != _errno.EEXIST:
+                raise
+            if os.readlink(name, dir_fd=pfd) != op.target:
+                raise
+    finally:
+        ctx.sys.close(pfd)
+
+
+@applies("pivot_root")
+def pivot_root(op: Any, ctx: ExecContext) -> None:
+    drop_resolvers(ctx)
+    ctx.sys.pivot_root(op.new_root, op.put_old)
+
+
+@applies("umount2")
+def umount2(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.umount2(op.target, F.umount_flags(op.flags))
+
+
+@applies("mask_path")
+def mask_path(op: Any, ctx: ExecContext) -> None:
+    """runc's maskPath, with /dev/null verified to be the null device (CVE-2025-31133)."""
+    res = resolver(ctx, None)
+    try:
+        fd = res.open(op.path)
+    except ExecError as exc:
+        if error_errno(exc) in (_errno.ENOENT, _errno.ENOTDIR):
+            return
+        raise
+    try:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            ctx.sys.mount("tmpfs", fd_path(fd), "tmpfs", F.MS_RDONLY, None)
+            return
+        null = check_dev_null(ctx.sys, res)
+        try:
+            ctx.sys.mount(fd_path(null), fd_path(fd), None, F.MS_BIND, None)
+        finally:
+            ctx.sys.close(null)
+    finally:
+        ctx.sys.close(fd)
+
+
+@applies("readonly_path")
+def readonly_path(op: Any, ctx: ExecContext) -> None:
+    res = resolver(ctx, None)
+    try:
+        fd = res.open(op.path)
+    except ExecError as exc:
+        if error_errno(exc) in (_errno.ENOENT, _errno.ENOTDIR):
+            return
+        raise
+    try:
+        ctx.sys.mount(fd_path(fd), fd_path(fd), None, F.MS_BIND | F.MS_REC, None)
+    finally:
+        ctx.sys.close(fd)
+    fd = res.open(op.path)  # the new bind mount is now on top
+    try:
+        locked = F.locked_flags(os.statvfs(fd_path(fd)).f_flag)
+        ctx.sys.mount(
+            None,
+            fd_path(fd),
+            None,
+            F.MS_BIND | F.MS_REMOUNT | F.MS_RDONLY | F.MS_REC | locked,
+            None,
+        )
+    finally:
+        ctx.sys.close(fd)
+
+
+# ---------------------------------------------------------------- terminal
+@applies("console")
+def console(op: Any, ctx: ExecContext) -> None:
+    from ocitool.exec.tty import setup_console
+
+    setup_console(ctx, op.width, op.height)
+
+
+# ---------------------------------------------------------------- execve
+@applies("execve")
+def execve(op: Any, ctx: ExecContext) -> None:
+    """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""
+    from ocitool.exec.exe import resolve_executable
+
+    sys = ctx.sys
+    path = resolve_executable(op.path, op.env, ctx.scratch.get("self_exe"))
+    # No host fd may survive into the container (CVE-2024-21626 class): everything
+    # from fd 3 on, except the preserved fds, is close-on-exec.
+    sys.close_range(3 + ctx.preserve_fds, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+    # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    sys.execve(path, list(op.argv), list(op.env))

@@ -1,0 +1,51 @@
+"""Run one OCI hook: execve(path, args, env) with the state JSON on stdin, under a timeout."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from ocitool.errors import ExecError
+
+
+def run_hook(
+    path: str, args: list[str], env: list[str], stdin: bytes, timeout: float | None
+) -> None:
+    """Run the hook to completion; ExecError on a non-zero exit, a signal or the timeout."""
+    r, w = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # the hook process
+        try:
+            os.dup2(r, 0)
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            os.execve(path, args or [path], dict(e.split("=", 1) for e in env if "=" in e))
+        except BaseException:  # noqa: BLE001 - the child must never return
+            os._exit(127)
+    os.close(r)
+    try:
+        os.write(w, stdin)
+    except OSError:
+        pass  # a hook may ignore its stdin
+    finally:
+        os.close(w)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        wpid, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
+        if wpid:
+            break
+        assert deadline is not None
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise ExecError(message=f"hook {path} timed out after {timeout}s", code="OCI505")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+    code = os.waitstatus_to_exitcode(status)
+    if code == 127 and not os.path.exists(path):
+        raise ExecError(message=f"hook {path}: no such file", code="OCI505")
+    if code != 0:
+        what = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        raise ExecError(message=f"hook {path} {what}", code="OCI505")

@@ -1,0 +1,219 @@
+"""Lifecycle primitives over a Plan: create, start, state, kill, delete, and run.
+
+``ocitool exec`` uses :func:`run` (everything in one foreground process);
+``ocitool-runc`` builds its commands from :func:`create` (detached: the init
+waits on an exec fifo), :func:`start`, :func:`kill`, :func:`delete` and
+:func:`state`. Each keeps the state store consistent: a failed create leaves
+no state, no cgroup and no process behind.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from ocitool.errors import ExecError, RuntimeStateError
+from ocitool.exec.apply import APPLIERS
+from ocitool.exec.context import ExecContext
+from ocitool.exec.process import Engine
+from ocitool.exec.rollback import Rollback
+from ocitool.exec.state import State, StateStore, proc_start_time
+from ocitool.exec.syscalls import Syscalls
+
+FIFO_NAME = "exec.fifo"
+
+
+def _now() -> str:
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1e9):09d}Z"
+
+
+def state_json(state: State) -> str:
+    import json
+
+    return json.dumps(state.to_json(), separators=(",", ":"))
+
+
+def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
+    return Engine(ops, ctx, APPLIERS)
+
+
+def run(ops: Sequence[Any], ctx: ExecContext, store: StateStore | None = None) -> int:
+    """create + start + wait + delete in this process; returns the container's exit status."""
+    st: State | None = None
+    if store is not None:
+        store.reserve(ctx.container_id)
+        st = State(
+            id=ctx.container_id,
+            bundle=ctx.bundle,
+            rootfs=ctx.rootfs,
+            created=_now(),
+            owner="root" if os.geteuid() == 0 else str(os.geteuid()),
+        )
+        ctx.state_json = state_json(st)
+    eng = _engine(ops, ctx)
+    try:
+        eng.create()
+        if st is not None and store is not None:
+            st.status, st.pid = "created", eng.pid
+            ctx.state_json = state_json(st)
+            st.status = "running"
+            st.pid_start = proc_start_time(eng.pid)
+            st.rollback = ctx.rollback.to_json()
+            store.save(st)
+        eng.start()
+    except BaseException:
+        eng.abort()
+        if store is not None:
+            store.remove(ctx.container_id)
+        raise
+    try:
+        code = eng.wait(forward_signals=True)
+    finally:
+        if st is not None:
+            st.status = "stopped"
+            ctx.state_json = state_json(st)
+        eng.delete()
+        if store is not None:
+            store.remove(ctx.container_id)
+    return code
+
+
+def create(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
+    """Detached create: the init waits on ``<state dir>/exec.fifo`` for :func:`start`."""
+    cdir = store.reserve(ctx.container_id)
+    fifo = os.path.join(cdir, FIFO_NAME)
+    st = State(
+        id=ctx.container_id,
+        bundle=ctx.bundle,
+        rootfs=ctx.rootfs,
+        created=_now(),
+        owner="root" if os.geteuid() == 0 else str(os.geteuid()),
+    )
+    eng: Engine | None = None
+    try:
+        os.mkfifo(fifo, 0o600)
+        ctx.exec_fifo = fifo
+        ctx.detached = True
+        ctx.state_json = state_json(st)
+        eng = _engine(ops, ctx)
+        eng.create()
+        eng.close_pipes()
+        st.status, st.pid = "created", eng.pid
+        st.pid_start = proc_start_time(eng.pid)
+        # the init is no longer our child to wait for: delete kills it by pid
+        steps = [
+            ["kill", a, lbl] if k == "kill_wait" else [k, a, lbl]
+            for k, a, lbl in ctx.rollback.to_json()
+        ]
+        st.rollback = steps
+        st.exec_fifo = fifo
+        store.save(st)
+    except BaseException:
+        if eng is not None:
+            eng.abort()
+        store.remove(ctx.container_id)
+        raise
+    return st
+
+
+def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
+    """Release a created container's init through its exec fifo; run poststart hooks."""
+    lock = store.lock(ctx.container_id)
+    try:
+        st = store.load(ctx.container_id)
+        if st.refresh_status() != "created":
+            raise RuntimeStateError(
+                message=f"cannot start a container that is {st.status}", code="OCI605"
+            )
+        ctx.pid = st.pid
+        ctx.state_json = state_json(st)
+        eng = _engine(ops, ctx)
+        after = False
+        for k, op in enumerate(ops):
+            if op.phase.command != "start" or eng.runs_in_init(k):
+                continue
+            if op.name == "start":
+                ctx.sys.begin_op(k, op)
+                _release(st.exec_fifo)
+                ctx.sys.end_op(k, op)
+                st.status = "running"
+                store.save(st)
+                after = True
+            elif after and op.name == "hook":
+                ctx.state_json = state_json(st)
+                eng.apply(k, op)
+            else:
+                eng.apply(k, op)
+        if not after:
+            _release(st.exec_fifo)
+            st.status = "running"
+            store.save(st)
+        return st
+    finally:
+        store.unlock(lock)
+
+
+def _release(fifo: str) -> None:
+    fd = os.open(fifo, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.read(fd, 1)
+    finally:
+        os.close(fd)
+    os.unlink(fifo)
+
+
+def state(store: StateStore, cid: str) -> State:
+    st = store.load(cid)
+    st.refresh_status()
+    return st
+
+
+def kill(store: StateStore, cid: str, sig: int, sys: Syscalls) -> None:
+    st = store.load(cid)
+    if st.refresh_status() not in ("created", "running"):
+        raise RuntimeStateError(message="container not running", code="OCI606")
+    try:
+        fd = sys.pidfd_open(st.pid)
+    except ExecError as exc:
+        if getattr(exc, "errno", None) == _errno.ESRCH:
+            raise RuntimeStateError(message="container not running", code="OCI606") from None
+        raise
+    try:
+        # pidfd: the signal cannot reach a process that reused the pid
+        if proc_start_time(st.pid) != st.pid_start:
+            raise RuntimeStateError(message="container not running", code="OCI606")
+        sys.pidfd_send_signal(fd, sig)
+    finally:
+        sys.close(fd)
+
+
+def delete(
+    ops: Sequence[Any], ctx: ExecContext, store: StateStore, force: bool = False
+) -> list[str]:
+    """Remove a stopped (or, with force, any) container: processes, cgroups, state."""
+    lock = store.lock(ctx.container_id)
+    try:
+        st = store.load(ctx.container_id)
+        status = st.refresh_status()
+        if status in ("running",) and not force:
+            raise RuntimeStateError(
+                message=f"cannot delete container {ctx.container_id} that is not stopped: {status}",
+                code="OCI607",
+                hint="use --force",
+            )
+        if status == "stopped":
+            st.rollback = [s for s in st.rollback if s[0] not in ("kill", "kill_wait")]
+        ctx.pid = st.pid if status != "stopped" else 0
+        ctx.rollback = Rollback.from_json(ctx.sys, st.rollback)
+        st.status = "stopped"
+        ctx.state_json = state_json(st)
+        eng = _engine(ops, ctx)
+        problems = eng.delete()
+        store.remove(ctx.container_id)
+        return problems
+    finally:
+        store.unlock(lock)

@@ -1,0 +1,447 @@
+"""The two-process model: the runtime clones the init and they take turns applying ops.
+
+Both processes walk the same op list. Each op names the process that
+performs it (``op.phase.process``); when the next op belongs to the other
+process, control passes over a pair of close-on-exec pipes:
+
+* runtime -> init: ``G<i>`` (go on from op i), ``S`` (start: go on to exec);
+* init -> runtime: ``D<i>`` (done up to op i, your turn), ``R<i>`` (created:
+  ``wait_start`` reached, waiting for start), ``P<pid>`` (the init forked
+  for a pid namespace; this is the container's pid), ``E<i> <errno> <text>``
+  (op i failed), and end-of-file once ``execve`` succeeded (the report pipe
+  is close-on-exec).
+
+So the init waits for its id maps, the runtime runs createRuntime hooks
+between the init's namespace setup and its pivot_root, and a failure in
+either process names the op. The runtime is a child subreaper and only ever
+waits for pids it created (or that the kernel reparented to it).
+
+Two peephole optimisations keep the plan's meaning and skip work:
+
+* the init's leading ``unshare`` (before any ``setns``) is folded into the
+  ``clone`` flags -- the namespaces are the same, owned by the same user
+  namespace -- and the ``fork`` a new pid namespace needs then has nothing
+  to do, because the clone made the init pid 1 already. The cgroup and time
+  namespaces are never folded (the cgroup one must come after the join);
+* without a user namespace, ``cgroup_join`` is delegated to the init, which
+  writes "0" to the v1 ``tasks`` file itself (see :func:`apply.cgroup_join`).
+
+Folded and skipped ops are still bracketed by ``begin_op``/``end_op``, so a
+fault injected at any op index fails there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ocitool.errors import ExecError
+from ocitool.exec.context import ExecContext
+from ocitool.exec.flags import CLONE, clone_flags
+from ocitool.exec.linux import clone_process
+from ocitool.exec.syscalls import (
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
+    PR_SET_PDEATHSIG,
+    errno_name,
+)
+
+Applier = Callable[[Any, ExecContext], None]
+
+FORWARDED_SIGNALS = (
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGWINCH,
+    signal.SIGCONT,
+)
+_NOT_FOLDED = CLONE["CLONE_NEWCGROUP"] | CLONE["CLONE_NEWTIME"]
+_CONTROL_OPS = ("clone", "fork", "wait_start", "start")
+
+
+def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecError:
+    """The error a failed op becomes: which op, its text line, its config pointer."""
+    where = f" (from {op.source})" if op.source else ""
+    err = ExecError(
+        message=f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
+        code="OCI502",
+        pointer=op.source,
+        hint="everything applied before it was undone",
+    )
+    err.op_index = index  # type: ignore[attr-defined]
+    err.errno = code  # type: ignore[attr-defined]
+    err.cause = cause  # type: ignore[attr-defined]
+    return err
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class Engine:
+    """Applies one container's plan; owns the init process it clones."""
+
+    def __init__(self, ops: Sequence[Any], ctx: ExecContext, appliers: dict[str, Applier]) -> None:
+        self.ops = list(ops)
+        self.ctx = ctx
+        self.appliers = appliers
+        self.pid = 0
+        self.ready_index = len(self.ops)
+        self._ctl_w = self._rep_r = -1
+        self.clone_flags = 0
+        self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
+        self.delegated: set[int] = set()
+        self._plan_peepholes()
+
+    # ------------------------------------------------------------------ analysis
+    def _plan_peepholes(self) -> None:
+        ops = self.ops
+        clone_at = next((i for i, op in enumerate(ops) if op.name == "clone"), None)
+        if clone_at is None:
+            return
+        flags = clone_flags(getattr(ops[clone_at], "flags", ()))
+        userns = bool(flags & CLONE["CLONE_NEWUSER"])
+        seen_other = False
+        for i in range(clone_at + 1, len(ops)):
+            op = ops[i]
+            if op.phase.process != "init" or op.phase.command != "create":
+                continue
+            if op.name == "unshare" and not seen_other:
+                want = clone_flags(op.flags)
+                if want & CLONE["CLONE_NEWUSER"]:
+                    userns = True
+                self.folded[i] = want & ~_NOT_FOLDED
+                flags |= want & ~_NOT_FOLDED
+                continue
+            if op.name == "fork" and flags & CLONE["CLONE_NEWPID"] and not seen_other:
+                self.folded[i] = 0
+                continue
+            seen_other = True
+        self.clone_flags = flags
+        if not userns:
+            self.delegated = {
+                i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at
+            }
+
+    def runs_in_init(self, index: int) -> bool:
+        return self.ops[index].phase.process == "init" or index in self.delegated
+
+    # ------------------------------------------------------------------ shared
+    def apply(self, index: int, op: Any) -> None:
+        sys = self.ctx.sys
+        try:
+            sys.begin_op(index, op)
+            if index in self.folded:
+                rest = clone_flags(getattr(op, "flags", ())) & ~self.folded[index]
+                if op.name == "unshare" and rest:
+                    sys.unshare(rest)
+            else:
+                fn = self.appliers.get(op.name)
+                if fn is None:
+                    raise op_error(index, op, "the executor has no applier for this op")
+                fn(op, self.ctx)
+            sys.end_op(index, op)
+        except ExecError as exc:
+            if getattr(exc, "op_index", None) is not None:
+                raise
+            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
+        except OSError as exc:
+            raise op_error(
+                index, op, f"{errno_name(exc.errno or 0)} ({exc.strerror})", exc.errno
+            ) from None
+
+    # ------------------------------------------------------------------ runtime
+    def create(self) -> None:
+        """Apply every create-phase op (both processes); the init then waits for start."""
+        ops = self.ops
+        n = len(ops)
+        self.ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)
+        i = 0
+        while i < n and ops[i].phase.command == "create":
+            op = ops[i]
+            if not self.runs_in_init(i):
+                if op.name == "clone":
+                    self.spawn(i, op)
+                else:
+                    self.apply(i, op)
+                i += 1
+                continue
+            if not self.pid:
+                raise op_error(i, op, "an init-side op comes before the init was cloned")
+            kind, i = self._handover(i)
+            if kind == b"R":
+                break
+        else:
+            if not self.pid:
+                raise ExecError(message="the plan has no clone op: nothing to run", code="OCI503")
+            kind, i = self._handover(i)
+        self.ready_index = i
+
+    def _handover(self, index: int) -> tuple[bytes, int]:
+        """Let the init run from op ``index``; returns (D|R, the next op index)."""
+        os.write(self._ctl_w, b"G%d" % index)
+        return self._report()
+
+    def _report(self) -> tuple[bytes, int]:
+        while True:
+            msg = os.read(self._rep_r, 4096)
+            if not msg:
+                raise ExecError(message="the container init exited unexpectedly", code="OCI504")
+            if msg[:1] == b"P":
+                self._adopt(int(msg[1:]))
+                continue
+            if msg[:1] == b"E":
+                self._raise_report(msg)
+            return msg[:1], int(msg[1:])
+
+    def _adopt(self, pid: int) -> None:
+        """The init forked for its pid namespace and exited; its child is the container."""
+        os.waitpid(self.pid, 0)
+        self.ctx.rollback.steps = [
+            s for s in self.ctx.rollback.steps if not (s[0] == "kill_wait" and s[1] == [self.pid])
+        ]
+        self.pid = self.ctx.pid = pid
+        self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
+
+    def _raise_report(self, msg: bytes) -> None:
+        head, _, text = msg[1:].decode("utf-8", "replace").partition(" ")
+        code, _, text = text.partition(" ")
+        k = int(head)
+        if 0 <= k < len(self.ops):
+            raise op_error(k, self.ops[k], text, int(code) or None)
+        raise ExecError(message=f"container init failed: {text}", code="OCI504")
+
+    def spawn(self, index: int, op: Any) -> None:
+        """Clone the init with the (folded) namespace flags; the child never returns."""
+        ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
+        rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
+        fifo_fd = -1
+        if self.ctx.exec_fifo:
+            fifo_fd = os.open(self.ctx.exec_fifo, os.O_PATH | os.O_CLOEXEC)
+        sys = self.ctx.sys
+        try:
+            sys.begin_op(index, op)
+            sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
+            pid = clone_process(self.clone_flags)
+        except ExecError as exc:
+            for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
+                if fd >= 0:
+                    os.close(fd)
+            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
+        if pid == 0:  # the init
+            status = 1
+            try:
+                os.close(ctl_w)
+                os.close(rep_r)
+                status = self._init_main(ctl_r, rep_w, fifo_fd)
+            finally:
+                os._exit(status)
+        os.close(ctl_r)
+        os.close(rep_w)
+        if fifo_fd >= 0:
+            os.close(fifo_fd)
+        self._ctl_w, self._rep_r = ctl_w, rep_r
+        self.pid = self.ctx.pid = pid
+        self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
+        sys.end_op(index, op)
+
+    def start(self) -> None:
+        """Foreground start: release the init, return once the user process was exec'd."""
+        ops = self.ops
+        for k in range(self.ready_index, len(ops)):
+            op = ops[k]
+            if op.phase.command != "start" or self.runs_in_init(k):
+                continue
+            if op.name == "start":
+                self.ctx.sys.begin_op(k, op)
+                os.write(self._ctl_w, b"S")
+                self.ctx.sys.end_op(k, op)
+                self._wait_exec()
+            else:
+                self.apply(k, op)
+        if self._ctl_w >= 0:  # a plan without a start op
+            os.write(self._ctl_w, b"S")
+            self._wait_exec()
+
+    def _wait_exec(self) -> None:
+        try:
+            while True:
+                msg = os.read(self._rep_r, 4096)
+                if not msg:
+                    return
+                if msg[:1] == b"P":
+                    self._adopt(int(msg[1:]))
+                    continue
+                if msg[:1] == b"E":
+                    self._raise_report(msg)
+                raise ExecError(message=f"unexpected message from init: {msg!r}", code="OCI504")
+        finally:
+            self.close_pipes()
+
+    def close_pipes(self) -> None:
+        for fd in (self._ctl_w, self._rep_r):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._ctl_w = self._rep_r = -1
+
+    def wait(self, forward_signals: bool = True) -> int:
+        """Wait for the init (our own child); its exit status, 128+N for signal N."""
+        pid = self.pid
+        old: dict[int, Any] = {}
+        if forward_signals:
+
+            def forward(signum: int, _frame: object) -> None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signum)
+
+            for sig in FORWARDED_SIGNALS:
+                old[sig] = signal.signal(sig, forward)
+        try:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                status = 0
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+        self.reap_orphans()
+        code = os.waitstatus_to_exitcode(status)
+        # the init is reaped: its undo step (kill + wait) must not touch a reused pid
+        self.ctx.rollback.steps = [
+            s for s in self.ctx.rollback.steps if not (s[0] == "kill_wait" and s[1] == [pid])
+        ]
+        return 128 - code if code < 0 else code
+
+    @staticmethod
+    def reap_orphans() -> None:
+        """As a subreaper we inherit the container's orphans; they are ours to reap."""
+        while True:
+            try:
+                wpid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if wpid == 0:
+                return
+
+    def abort(self) -> list[str]:
+        """Undo everything applied so far (kill the init, remove cgroups, ...)."""
+        self.close_pipes()
+        return self.ctx.rollback.run()
+
+    def delete(self) -> list[str]:
+        """Run the delete-phase ops (kill, cgroup removal, poststop hooks) and the undo log.
+
+        Returns the messages of steps that failed (the caller reports them).
+        """
+        problems: list[str] = []
+        for k, op in enumerate(self.ops):
+            if op.phase.command != "delete" or op.name in ("cgroup_remove",):
+                continue
+            if op.name == "kill":
+                continue  # the undo log kills and reaps the init below
+            try:
+                self.apply(k, op)
+            except ExecError as exc:
+                problems.append(exc.message)
+        problems += self.ctx.rollback.run()
+        for k, op in enumerate(self.ops):
+            if op.phase.command == "delete" and op.name == "cgroup_remove":
+                try:
+                    self.apply(k, op)
+                except ExecError as exc:
+                    problems.append(exc.message)
+        return problems
+
+    # ------------------------------------------------------------------ init
+    def _init_main(self, ctl_r: int, rep_w: int, fifo_fd: int) -> int:
+        ctx = self.ctx
+        ctx.in_init = True
+        ctx.pid = 0
+        ctx.rollback.steps = []  # the runtime owns every undo
+        ops = self.ops
+        n = len(ops)
+        i = -1
+        try:
+            # Die with the runtime while we are set up; nobody else may look at
+            # our memory, fds or /proc/<pid>/exe (the host interpreter).
+            ctx.sys.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            ctx.sys.prctl(PR_SET_DUMPABLE, 0)
+            # Files and device nodes get exactly the modes the plan says; the
+            # process's own umask is set by the exec-phase umask op.
+            os.umask(0)
+            from ocitool.exec.exe import self_exe_id
+
+            ctx.scratch["self_exe"] = self_exe_id()
+            i = self._recv_go(ctl_r)
+            started = False
+            while i < n:
+                op = ops[i]
+                if not self.runs_in_init(i) or (not started and op.phase.command != "create"):
+                    if started:
+                        i += 1
+                        continue
+                    if op.phase.command != "create":  # a plan without wait_start
+                        os.write(rep_w, b"R%d" % i)
+                        self._wait_start(ctl_r, fifo_fd)
+                        started = True
+                        continue
+                    os.write(rep_w, b"D%d" % i)
+                    i = self._recv_go(ctl_r)
+                    continue
+                if op.name == "wait_start":
+                    ctx.sys.begin_op(i, op)
+                    ctx.sys.end_op(i, op)
+                    os.write(rep_w, b"R%d" % (i + 1))
+                    self._wait_start(ctl_r, fifo_fd)
+                    started = True
+                elif op.name == "fork" and i not in self.folded:
+                    ctx.sys.begin_op(i, op)
+                    self._fork(rep_w)
+                    ctx.sys.end_op(i, op)
+                else:
+                    self.apply(i, op)
+                i += 1
+            return 0
+        except BaseException as exc:  # noqa: BLE001 - report every failure, never a traceback
+            code = getattr(exc, "errno", None) or 0
+            text = exc.message if isinstance(exc, ExecError) else f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, ExecError) and getattr(exc, "op_index", None) is not None:
+                i = exc.op_index  # type: ignore[attr-defined]
+                text = exc.cause  # type: ignore[attr-defined]
+            with contextlib.suppress(OSError):
+                os.write(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
+            return 127 if 0 <= i < n and ops[i].name == "execve" else 1
+
+    def _fork(self, rep_w: int) -> None:
+        """Fork for a joined/new pid namespace: the parent reports the child and exits."""
+        pid = os.fork()
+        if pid:
+            os.write(rep_w, b"P%d" % pid)
+            os._exit(0)
+
+    @staticmethod
+    def _recv_go(ctl_r: int) -> int:
+        msg = os.read(ctl_r, 64)
+        if msg[:1] != b"G":
+            os._exit(1)  # the runtime went away
+        return int(msg[1:])
+
+    def _wait_start(self, ctl_r: int, fifo_fd: int) -> None:
+        if fifo_fd >= 0:
+            # Detached create: ``start`` (another process) opens the fifo for reading.
+            self.ctx.sys.prctl(PR_SET_PDEATHSIG, 0)
+            fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+            os.write(fd, b"0")
+            os.close(fd)
+            os.close(fifo_fd)
+            return
+        msg = os.read(ctl_r, 64)
+        if msg != b"S":
+            os._exit(1)

@@ -1,0 +1,124 @@
+"""Undo log: every host-changing op registers how to undo itself.
+
+Undo steps are data -- ``(kind, args, label)`` -- not closures, so the log
+can be saved in the container's state and replayed by a later ``delete``
+process as well as by a failed ``create``. If op k fails, the steps of ops
+k-1 .. 1 run newest first. A failing step is recorded and the rest still
+run, so one stuck cgroup does not leave processes behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as _errno
+import os
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocitool.exec.syscalls import Syscalls, error_errno
+
+Step = tuple[str, list[Any], str]  # (kind, args, label)
+
+
+def _rmdir_cgroup(sys: Syscalls, path: str) -> None:
+    """rmdir a cgroup directory; retry briefly while the kernel still counts exiting tasks."""
+    for attempt in range(100):
+        try:
+            sys.rmdir(path)
+            return
+        except Exception as exc:
+            code = error_errno(exc)
+            if code == _errno.ENOENT:
+                return
+            if code != _errno.EBUSY or attempt == 99:
+                raise
+            _kill_cgroup_tasks(path)
+            time.sleep(0.002)
+
+
+def _kill_cgroup_tasks(path: str) -> None:
+    for name in ("cgroup.procs", "tasks"):
+        try:
+            with open(os.path.join(path, name)) as f:
+                pids = [int(x) for x in f.read().split()]
+        except OSError:
+            continue
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        return
+
+
+def _kill_wait(sys: Syscalls, pid: int) -> None:
+    """SIGKILL our own child and reap it (it is ours: we cloned it)."""
+    try:
+        sys.kill(pid, signal.SIGKILL)
+    except Exception as exc:
+        if error_errno(exc) != _errno.ESRCH:
+            raise
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def _run(sys: Syscalls, kind: str, args: list[Any]) -> None:
+    if kind == "rmdir_cgroup":
+        _rmdir_cgroup(sys, args[0])
+    elif kind == "kill_wait":
+        _kill_wait(sys, int(args[0]))
+    elif kind == "kill":
+        try:
+            sys.kill(int(args[0]), signal.SIGKILL)
+        except Exception as exc:
+            if error_errno(exc) != _errno.ESRCH:
+                raise
+    elif kind == "umount":
+        try:
+            sys.umount2(args[0], 2)  # MNT_DETACH
+        except Exception as exc:
+            if error_errno(exc) not in (_errno.EINVAL, _errno.ENOENT):
+                raise
+    elif kind in ("unlink", "rmdir"):
+        try:
+            (sys.unlink if kind == "unlink" else sys.rmdir)(args[0])
+        except Exception as exc:
+            if error_errno(exc) != _errno.ENOENT:
+                raise
+    elif kind == "close":
+        with contextlib.suppress(Exception):  # already closed is fine
+            sys.close(int(args[0]))
+    else:
+        raise ValueError(f"unknown undo step {kind!r}")
+
+
+@dataclass
+class Rollback:
+    """A stack of undo steps, applied newest first."""
+
+    sys: Syscalls
+    steps: list[Step] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def push(self, kind: str, args: list[Any], label: str = "") -> None:
+        self.steps.append((kind, list(args), label or f"{kind} {args}"))
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def run(self) -> list[str]:
+        """Undo everything; returns messages for the steps that failed."""
+        while self.steps:
+            kind, args, label = self.steps.pop()
+            try:
+                _run(self.sys, kind, args)
+            except Exception as exc:  # noqa: BLE001 - keep undoing the rest
+                self.failures.append(f"{label}: {exc}")
+        return self.failures
+
+    def to_json(self) -> list[list[Any]]:
+        return [[k, a, lbl] for k, a, lbl in self.steps]
+
+    @classmethod
+    def from_json(cls, sys: Syscalls, data: list[list[Any]]) -> Rollback:
+        return cls(sys, [(str(k), list(a), str(lbl)) for k, a, lbl in data])

@@ -1,0 +1,59 @@
+"""The container's terminal (process.terminal): a pty as controlling tty and stdio.
+
+Two sources for the pty:
+
+* a console socket (``ocitool-runc --console-socket``): the init opens
+  ``/dev/ptmx`` of the container's own devpts and sends the master fd over
+  the socket with SCM_RIGHTS, as runc does;
+* foreground ``ocitool exec`` with a tty on stdin: the runtime made a pty
+  (``ctx.fds["pty_slave"]``) and relays between it and the user's terminal.
+
+Without either, the container keeps the runtime's stdio.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import struct
+import termios
+
+from ocitool.exec.context import ExecContext
+
+TIOCGPTN = 0x80045430
+TIOCSPTLCK = 0x40045431
+
+
+def _become_controlling(slave: int, width: int | None, height: int | None) -> None:
+    if width and height:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+    os.setsid()
+    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+    for fd in (0, 1, 2):
+        os.dup2(slave, fd)
+    if slave > 2:
+        os.close(slave)
+
+
+def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> None:
+    if ctx.console_socket:
+        master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+        n = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
+        slave = os.open(f"/dev/pts/{n}", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        _become_controlling(slave, width, height)
+        send_fd(ctx.console_socket, master, "/dev/ptmx")
+        os.close(master)
+        return
+    slave = ctx.fds.get("pty_slave", -1)
+    if slave >= 0:
+        _become_controlling(slave, width, height)
+        ctx.fds.pop("pty_slave", None)
+
+
+def send_fd(socket_path: str, fd: int, name: str) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(socket_path)
+        socket.send_fds(sock, [name.encode()], [fd])

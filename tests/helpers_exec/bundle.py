@@ -1,0 +1,145 @@
+"""Build busybox bundles for the executor's integration tests (no downloads).
+
+The rootfs is Debian's static busybox (``busybox-static``) plus one symlink per
+applet; the config mirrors ``runc spec`` (what runc itself generates), so the
+same bundle can be run by runc for comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+BUSYBOX = "/bin/busybox"
+
+DEFAULT_CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+
+BASE_CONFIG: dict[str, Any] = {
+    "ociVersion": "1.0.2",
+    "process": {
+        "terminal": False,
+        "user": {"uid": 0, "gid": 0},
+        "args": ["true"],
+        "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
+        "cwd": "/",
+        "capabilities": {k: list(DEFAULT_CAPS) for k in ("bounding", "effective", "permitted")},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+        "noNewPrivileges": True,
+    },
+    "root": {"path": "rootfs", "readonly": True},
+    "hostname": "runc",
+    "mounts": [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {
+            "destination": "/dev",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+            "destination": "/dev/pts",
+            "type": "devpts",
+            "source": "devpts",
+            "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        },
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro"],
+        },
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro"],
+        },
+    ],
+    "linux": {
+        "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+        "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")],
+        "maskedPaths": [
+            "/proc/acpi",
+            "/proc/asound",
+            "/proc/kcore",
+            "/proc/keys",
+            "/proc/latency_stats",
+            "/proc/timer_list",
+            "/proc/timer_stats",
+            "/proc/sched_debug",
+            "/sys/firmware",
+            "/proc/scsi",
+        ],
+        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+}
+
+
+def applets() -> list[str]:
+    out = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True).stdout
+    return [a for a in out.split() if a and a != "busybox"]
+
+
+_APPLETS: list[str] = []
+
+
+def make_rootfs(rootfs: Path) -> Path:
+    """A minimal busybox root: /bin/busybox + applet symlinks, /etc/passwd, empty mountpoints."""
+    if not _APPLETS:
+        _APPLETS.extend(applets())
+    (rootfs / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(BUSYBOX, rootfs / "bin" / "busybox")
+    for name in _APPLETS:
+        link = rootfs / "bin" / name
+        if not link.exists():
+            os.symlink("busybox", link)
+    for d in ("proc", "dev", "sys", "tmp", "etc", "root", "usr/bin", "sbin"):
+        (rootfs / d).mkdir(parents=True, exist_ok=True)
+    (rootfs / "tmp").chmod(0o1777)
+    (rootfs / "etc" / "passwd").write_text(
+        "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"
+    )
+    (rootfs / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    return rootfs
+
+
+def make_bundle(path: Path, args: list[str] | None = None, **changes: Any) -> Path:
+    """A bundle at ``path`` with the base config; ``changes`` are deep-merged into it."""
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / "rootfs" / "bin" / "busybox").exists():
+        make_rootfs(path / "rootfs")
+    config = copy.deepcopy(BASE_CONFIG)
+    if args is not None:
+        config["process"]["args"] = args
+    _merge(config, changes)
+    write_config(path, config)
+    return path
+
+
+def write_config(path: Path, config: dict[str, Any]) -> None:
+    (path / "config.json").write_text(json.dumps(config, indent=2))
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> None:
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
