@@ -1,0 +1,70 @@
+"""Lower ``linux.cgroupsPath`` and ``linux.resources`` to cgroup ops for this host.
+
+The sequence (phases from ocitool.plan.ops.base):
+
+1. ``create.runtime``: make the directories; on v2 enable the controllers in
+   every ancestor's ``cgroup.subtree_control``; write every limit; install
+   the device policy (v1: ``devices.deny``/``devices.allow`` lines; v2: an
+   eBPF program). All before the init exists, so no process ever runs
+   unconfined in the cgroup.
+2. ``create.spawn``: write the init's pid to ``cgroup.procs`` (every v1
+   hierarchy, or the v2 directory).
+3. ``delete``: remove the directories.
+
+Which files, in which order, and what the host cannot honour are in v1.py
+and v2.py; the cgroup path rule is LowerContext.cgroup_path.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from ocitool.lower.cgroups import paths, v1, v2
+from ocitool.lower.cgroups.common import Writer
+from ocitool.lower.context import LowerContext
+from ocitool.lower.host import HostInfo
+from ocitool.plan.ops.base import Op, Phase
+from ocitool.plan.ops.cgroup import CgroupJoin, CgroupMkdir, CgroupRemove
+from ocitool.spec.model import Spec
+
+CPUSET_INHERIT = ("cpuset.cpus", "cpuset.mems")
+
+
+def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    cgroup_path = ctx.cgroup_path
+    linux = spec.linux
+    source = linux.at("cgroupsPath") if linux is not None and linux.cgroups_path else None
+    resources = linux.resources if linux is not None else None
+    w = Writer(ctx=ctx, host=host, cgroup_path=cgroup_path, driver=paths.driver(host))
+
+    if w.driver == "v1":
+        dirs = paths.v1_dirs(host, cgroup_path)
+        cpuset_dir = paths.v1_dir(host, "cpuset", cgroup_path)
+        for d in dirs:
+            inherit = CPUSET_INHERIT if d == cpuset_dir else ()
+            w.ops.append(
+                CgroupMkdir(
+                    phase=Phase.CREATE_RUNTIME, source=source, path=d, copy_from_parent=inherit
+                )
+            )
+        if resources is not None:
+            v1.write_limits(w, resources)
+        v1.write_devices(w, resources)
+        procs = [posixpath.join(d, "cgroup.procs") for d in dirs]
+    else:
+        leaf = paths.v2_dir(host, cgroup_path)
+        dirs = [leaf]
+        w.ops.append(CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=source, path=leaf))
+        v2.subtree_writes(w)
+        if resources is not None:
+            v2.write_limits(w, resources)
+        w.ops.extend(v2.device_program(w, resources))
+        procs = [posixpath.join(leaf, "cgroup.procs")]
+
+    ops = list(w.ops)
+    ops += [CgroupJoin(phase=Phase.CREATE_SPAWN, source=source, path=p) for p in procs]
+    ops += [CgroupRemove(phase=Phase.DELETE, source=source, path=d) for d in dirs]
+    return ops
+
+
+__all__ = ["lower_cgroups"]

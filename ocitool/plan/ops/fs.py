@@ -34,11 +34,15 @@ def _where(root: str | None) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Mount(Op):
-    """``mount(source, target, fstype, flags, data)``: a new filesystem mount."""
+    """``mount(src, target, fstype, flags, data)``: a new filesystem mount.
+
+    The mount source is ``src``, not ``source``: every op's ``source`` is the
+    JSON pointer of the config value it came from (base.Op).
+    """
 
     name: ClassVar[str] = "mount"
 
-    source: str | None
+    src: str | None
     target: str
     fstype: str | None = None
     flags: tuple[str, ...] = ()
@@ -47,7 +51,7 @@ class Mount(Op):
 
     def call(self) -> str:
         return (
-            f"mount({quote(self.source)}, {quote(self.target)}, {quote(self.fstype)}, "
+            f"mount({quote(self.src)}, {quote(self.target)}, {quote(self.fstype)}, "
             f"{flags_text(self.flags)}, {quote(self.data)})"
         )
 
@@ -57,9 +61,43 @@ class Mount(Op):
 
 @dataclass(frozen=True, kw_only=True)
 class BindMount(Mount):
-    """``mount(source, target, NULL, MS_BIND[|MS_REC], NULL)``; ``source`` is a host path."""
+    """``mount(src, target, NULL, MS_BIND[|MS_REC], NULL)``; ``src`` is a host path."""
 
     name: ClassVar[str] = "bind_mount"
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdmappedBindMount(Mount):
+    """A bind mount whose files appear with ids shifted through a user namespace (idmap).
+
+    The kernel only id-maps a mount that is not attached yet, so this is
+    ``open_tree(OPEN_TREE_CLONE)``, ``mount_setattr(MOUNT_ATTR_IDMAP)`` with a
+    user namespace holding the mappings (or the one at ``userns_path``), then
+    ``move_mount`` onto ``target`` (runc and crun do the same).
+    ``recursive`` comes from ``ridmap`` / ``rbind``.
+    """
+
+    name: ClassVar[str] = "bind_mount_idmapped"
+
+    recursive: bool = False
+    uid_mappings: tuple[tuple[int, int, int], ...] = ()
+    gid_mappings: tuple[tuple[int, int, int], ...] = ()
+    userns_path: str | None = None
+
+    def text(self) -> str:
+        rec = "|AT_RECURSIVE" if self.recursive else ""
+        if self.userns_path:
+            userns = f"open({quote(self.userns_path)})"
+        else:
+            uids = " ".join(f"{c}:{h}:{n}" for c, h, n in self.uid_mappings) or "-"
+            gids = " ".join(f"{c}:{h}:{n}" for c, h, n in self.gid_mappings) or "-"
+            userns = f"<userns uid {uids} gid {gids}>"
+        return (
+            f"fd = open_tree(AT_FDCWD, {quote(self.src)}, OPEN_TREE_CLONE{rec}); "
+            f'mount_setattr(fd, "", AT_EMPTY_PATH{rec}, '
+            f"{{attr_set=MOUNT_ATTR_IDMAP, userns_fd={userns}}}); "
+            f'move_mount(fd, "", AT_FDCWD, {quote(self.target)}, MOVE_MOUNT_F_EMPTY_PATH)'
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,11 +142,10 @@ class MakePropagation(Mount):
 
 @dataclass(frozen=True, kw_only=True)
 class MountSetattr(Op):
-    """``mount_setattr(target, AT_RECURSIVE, {attr_set, attr_clr, userns})`` (Linux 5.12+).
+    """``mount_setattr(target, AT_RECURSIVE, {attr_set, attr_clr})`` (Linux 5.12+).
 
-    Used for the recursive ``rro``/``rnosuid``... options and for id-mapped
-    mounts; for ``idmap`` the executor creates a user namespace with the given
-    mappings (or opens ``userns_path``) and passes its fd.
+    The recursive ``rro``/``rnosuid``/... options: unlike a bind remount,
+    they change every mount below ``target`` too.
     """
 
     name: ClassVar[str] = "mount_setattr"
@@ -118,19 +155,10 @@ class MountSetattr(Op):
     recursive: bool = True
     attr_set: tuple[str, ...] = ()
     attr_clr: tuple[str, ...] = ()
-    uid_mappings: tuple[tuple[int, int, int], ...] = ()
-    gid_mappings: tuple[tuple[int, int, int], ...] = ()
-    userns_path: str | None = None
 
     def text(self) -> str:
         flags = "AT_RECURSIVE" if self.recursive else "0"
         attrs = f"attr_set={flags_text(self.attr_set)}, attr_clr={flags_text(self.attr_clr)}"
-        if "MOUNT_ATTR_IDMAP" in self.attr_set:
-            if self.userns_path:
-                attrs += f", userns_fd=open({quote(self.userns_path)})"
-            else:
-                maps = " ".join(f"{c}:{h}:{s}" for c, h, s in self.uid_mappings)
-                attrs += f", userns_fd=<userns uid {maps or '-'}>"
         return f"mount_setattr(AT_FDCWD, {quote(self.target)}, {flags}, {{{attrs}}})"
 
 
@@ -199,16 +227,22 @@ class Chown(Op):
 
 @dataclass(frozen=True, kw_only=True)
 class Symlink(Op):
-    """``symlink(target, path)``; an existing symlink with the same target is kept."""
+    """``symlink(target, path)``; an existing symlink with the same target is kept.
+
+    With ``replace`` whatever is at ``path`` is removed first (``/dev/ptmx``
+    may be a device node in the image).
+    """
 
     name: ClassVar[str] = "symlink"
 
     target: str
     path: str
     root: str | None = None
+    replace: bool = False
 
     def text(self) -> str:
-        return f"symlink({quote(self.target)}, {quote(self.path)})"
+        call = f"symlink({quote(self.target)}, {quote(self.path)})"
+        return (f"unlink({quote(self.path)}); " + call) if self.replace else call
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -227,6 +261,18 @@ class PivotRoot(Op):
 
     def text(self) -> str:
         return f"pivot_root({quote(self.new_root)}, {quote(self.put_old)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Chroot(Op):
+    """``chroot(path)``: only without a mount namespace, where pivot_root would move the host."""
+
+    name: ClassVar[str] = "chroot"
+
+    path: str
+
+    def text(self) -> str:
+        return f"chroot({quote(self.path)})"
 
 
 @dataclass(frozen=True, kw_only=True)
