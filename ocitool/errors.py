@@ -46,6 +46,8 @@ class Diagnostic:
 
     def location(self) -> str:
         """``file:line:col`` (parts that are unknown are left out)."""
+        if self.path is None and self.line is None:
+            return "ocitool"
         parts = [self.path or "<config>"]
         if self.line is not None:
             parts.append(str(self.line))
