@@ -255,9 +255,14 @@ def hook(op: Any, ctx: ExecContext) -> None:
 # ---------------------------------------------------------------- cgroups
 @applies("cgroup_mkdir")
 def cgroup_mkdir(op: Any, ctx: ExecContext) -> None:
-    """mkdir -p; each directory we create is removed by rollback/delete (deepest first)."""
+    """mkdir -p; the container's own directory is removed by rollback/delete.
+
+    v1 cpuset directories start with empty ``cpuset.cpus``/``cpuset.mems`` and
+    refuse tasks until they are filled: ``copy_from_parent`` copies them down.
+    """
     missing = []
-    path = op.path.rstrip("/")
+    leaf = op.path.rstrip("/")
+    path = leaf
     while path and not os.path.isdir(path):
         missing.append(path)
         path = os.path.dirname(path)
@@ -268,9 +273,20 @@ def cgroup_mkdir(op: Any, ctx: ExecContext) -> None:
             if error_errno(exc) != _errno.EEXIST:
                 raise
             continue
-        # only the container's own leaf is ours to remove; shared parents stay
-        if p == op.path.rstrip("/"):
+        if p == leaf:  # shared parents (e.g. /ocitool) stay for other containers
             ctx.rollback.push("rmdir_cgroup", [p], f"rmdir {p}")
+        for name in getattr(op, "copy_from_parent", ()):
+            _copy_from_parent(ctx, p, name)
+
+
+def _copy_from_parent(ctx: ExecContext, path: str, name: str) -> None:
+    with open(os.path.join(path, name), "rb") as f:
+        if f.read().strip():
+            return
+    with open(os.path.join(os.path.dirname(path), name), "rb") as f:
+        value = f.read().strip()
+    if value:
+        ctx.sys.write_file(os.path.join(path, name), value)
 
 
 @applies("cgroup_write")

@@ -41,8 +41,14 @@ def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
     return Engine(ops, ctx, APPLIERS)
 
 
-def run(ops: Sequence[Any], ctx: ExecContext, store: StateStore | None = None) -> int:
-    """create + start + wait + delete in this process; returns the container's exit status."""
+def run(
+    ops: Sequence[Any], ctx: ExecContext, store: StateStore | None = None, relay: Any = None
+) -> int:
+    """create + start + wait + delete in this process; returns the container's exit status.
+
+    ``relay`` (a :class:`ocitool.exec.tty.HostPty`) pumps a terminal until the
+    container closes it.
+    """
     st: State | None = None
     if store is not None:
         store.reserve(ctx.container_id)
@@ -71,6 +77,8 @@ def run(ops: Sequence[Any], ctx: ExecContext, store: StateStore | None = None) -
             store.remove(ctx.container_id)
         raise
     try:
+        if relay is not None:
+            relay.pump()
         code = eng.wait(forward_signals=True)
     finally:
         if st is not None:

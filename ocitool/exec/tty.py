@@ -57,3 +57,68 @@ def send_fd(socket_path: str, fd: int, name: str) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.connect(socket_path)
         socket.send_fds(sock, [name.encode()], [fd])
+
+
+class HostPty:
+    """Foreground terminal: a host pty whose slave becomes the container's tty.
+
+    The runtime relays bytes between its own terminal (put in raw mode) and the
+    pty master until the container side closes, and copies window size changes.
+    """
+
+    def __init__(self) -> None:
+        self.master, self.slave = os.openpty()
+        self._copy_winsize()
+
+    def _copy_winsize(self) -> None:
+        try:
+            size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
+            fcntl.ioctl(self.master, termios.TIOCSWINSZ, size)
+        except OSError:
+            pass
+
+    def close_slave(self) -> None:
+        if self.slave >= 0:
+            os.close(self.slave)
+            self.slave = -1
+
+    def pump(self) -> None:
+        """Relay until the container's side of the pty is gone."""
+        import select
+        import signal
+        import tty
+
+        self.close_slave()
+        saved = None
+        try:
+            saved = termios.tcgetattr(0)
+            tty.setraw(0)
+        except termios.error:
+            pass
+        old = signal.signal(signal.SIGWINCH, lambda *_: self._copy_winsize())
+        fds = [0, self.master]
+        try:
+            while True:
+                try:
+                    ready, _, _ = select.select(fds, [], [])
+                except InterruptedError:
+                    continue
+                if self.master in ready:
+                    try:
+                        data = os.read(self.master, 65536)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        return
+                    os.write(1, data)
+                if 0 in ready:
+                    data = os.read(0, 65536)
+                    if not data:
+                        fds.remove(0)
+                    else:
+                        os.write(self.master, data)
+        finally:
+            signal.signal(signal.SIGWINCH, old)
+            if saved is not None:
+                termios.tcsetattr(0, termios.TCSADRAIN, saved)
+            os.close(self.master)
