@@ -105,9 +105,10 @@ def _load() -> None:
 
 
 def all_rules() -> list[Rule]:
-    """Every registered rule, sorted by code."""
+    """Every registered rule: correctness, security, then portability, each by code."""
     _load()
-    return [RULES[c] for c in sorted(RULES)]
+    order = list(FAMILIES)
+    return [RULES[c] for c in sorted(RULES, key=lambda c: (order.index(c[:3]), c))]
 
 
 def get_rule(code_or_name: str) -> Rule | None:
