@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ocitool.errors import Diagnostic
 from ocitool.resources import resource_path
 from ocitool.spec.load import Document, join_pointer
-from ocitool.spec.schema_fast import compile_schema
+from ocitool.spec.schema_fast import Compiler
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError as SchemaError
@@ -39,6 +39,7 @@ KNOWN_MINOR = 3  # runtime-spec 1.3 is the newest version ocitool knows
 
 _SCHEMAS: dict[str, dict[str, Any]] = {}
 _FAST: dict[str, Callable[[Any], bool]] = {}
+_COMPILERS: dict[str, Compiler] = {}
 _VALIDATORS: dict[str, Any] = {}
 
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:[-+].*)?$")
@@ -64,9 +65,16 @@ def schema(kind: str = "config") -> dict[str, Any]:
     return _SCHEMAS[kind]
 
 
+def _compiler(kind: str) -> Compiler:
+    if kind not in _COMPILERS:
+        _COMPILERS[kind] = Compiler(schema(kind))
+    return _COMPILERS[kind]
+
+
 def fast_check(kind: str = "config") -> Callable[[Any], bool]:
+    """True exactly when the document has no schema error (compiled once per kind)."""
     if kind not in _FAST:
-        _FAST[kind] = compile_schema(schema(kind))
+        _FAST[kind] = _compiler(kind).check(schema(kind))
     return _FAST[kind]
 
 
@@ -130,13 +138,55 @@ def schema_diagnostics(data: Any, kind: str) -> list[tuple[Diagnostic, bool]]:
     """Diagnostics for every jsonschema error (unlocated), de-duplicated."""
     out: list[tuple[Diagnostic, bool]] = []
     seen: set[tuple[str, str, str]] = set()
-    for err in _validator(kind).iter_errors(data):
+    for err in _localized_errors(kind, data, schema(kind), []):
         for diag, at_key in _convert(err):
             key = (diag.code, diag.pointer, diag.message)
             if key not in seen:
                 seen.add(key)
                 out.append((diag, at_key))
     return out
+
+
+_DESCEND = ("properties", "items", "additionalProperties")
+
+
+def _localized_errors(kind: str, data: Any, node: Any, path: list[Any]) -> Iterable[SchemaError]:
+    """jsonschema errors, found by running it only where the fast check fails.
+
+    Why: jsonschema over a whole config costs milliseconds. Members and items
+    that pass the compiled check are skipped; at a failing node jsonschema sees
+    a shallow copy of the schema (its own keywords, not its members' schemas)
+    and this walk descends into the failing members itself.
+    """
+    compiler = _compiler(kind)
+    node = compiler.resolve(node)
+    if not isinstance(node, dict) or compiler.check(node)(data):
+        if node is False:
+            yield from _validator(kind).evolve(schema=False).iter_errors(data)
+        return
+    shallow = {k: v for k, v in node.items() if k not in _DESCEND}
+    props = node.get("properties") or {}
+    extra = node.get("additionalProperties", True)
+    if props:
+        shallow["properties"] = dict.fromkeys(props, True)
+    if extra is False:
+        shallow["additionalProperties"] = False
+    for err in _validator(kind).evolve(schema=shallow).iter_errors(data):
+        err.path.extendleft(reversed(path))
+        yield err
+    if isinstance(data, dict) and json_type(data) in _types(node, "object"):
+        for key, value in data.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from _localized_errors(kind, value, sub, [*path, key])
+    elif isinstance(data, list) and isinstance(node.get("items"), dict):
+        for index, value in enumerate(data):
+            yield from _localized_errors(kind, value, node["items"], [*path, index])
+
+
+def _types(node: dict[str, Any], default: str) -> tuple[str, ...]:
+    spec = node.get("type", default)
+    return tuple(spec) if isinstance(spec, list) else (spec,)
 
 
 def _pointer(path: Iterable[Any]) -> str:

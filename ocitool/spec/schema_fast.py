@@ -59,10 +59,31 @@ def _strict_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-class _Compiler:
+class Compiler:
+    """Compiles (sub)schemas of one root document; each node is compiled once."""
+
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
         self.refs: dict[str, Check] = {}
+        self.cache: dict[int, tuple[Any, Check]] = {}
+
+    def resolve(self, node: Any) -> Any:
+        """Follow a pure ``{"$ref": ...}`` node to its target (other nodes are returned as is)."""
+        while isinstance(node, dict) and "$ref" in node and len(node) == 1:
+            target: Any = self.root
+            for token in node["$ref"][2:].split("/"):
+                target = target[token.replace("~1", "/").replace("~0", "~")]
+            node = target
+        return node
+
+    def check(self, node: Any) -> Check:
+        """The compiled check for ``node`` (a subschema of the root), cached by identity."""
+        hit = self.cache.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        compiled = self.compile(node)
+        self.cache[id(node)] = (node, compiled)
+        return compiled
 
     def ref(self, target: str) -> Check:
         if target in self.refs:
@@ -292,4 +313,4 @@ _HANDLED = frozenset(
 
 def compile_schema(schema: dict[str, Any]) -> Check:
     """A function that returns True exactly when ``jsonschema`` would find no error."""
-    return _Compiler(schema).compile(schema)
+    return Compiler(schema).compile(schema)
