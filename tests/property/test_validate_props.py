@@ -4,8 +4,9 @@
   (type swaps, deletions, corrupted enum values, unknown members, cut text).
 * Every diagnostic is located, and its pointer resolves in the document (for a
   missing required member: its parent does).
-* The fast pre-check and jsonschema agree, and a schema finding is reported
-  exactly when jsonschema says the document is invalid.
+* The fast pre-check and jsonschema agree, running jsonschema only on the
+  rejected subtrees finds the same errors as running it on everything, and a
+  schema finding is reported exactly when jsonschema says the document is invalid.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from jsonschema import Draft202012Validator
 
 from ocitool.errors import OciToolError
 from ocitool.spec.load import join_pointer, parse_text, resolve_pointer, split_pointer
-from ocitool.spec.schema import fast_check, schema, validate_config
+from ocitool.spec.schema import _localized_errors, fast_check, schema, validate_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BASES = [
@@ -112,6 +113,12 @@ def check_located(text: str, data: Any) -> None:
             resolve_pointer(data, parent)
     valid = SLOW.is_valid(data)
     assert fast_check("config")(data) == valid
+    everywhere = {(tuple(e.absolute_path), e.validator) for e in SLOW.iter_errors(data)}
+    localized = {
+        (tuple(e.absolute_path), e.validator)
+        for e in _localized_errors("config", data, schema("config"), [])
+    }
+    assert localized == everywhere
     assert any(d.code in SCHEMA_CODES for d in diags) == (not valid), [d.render() for d in diags]
 
 
