@@ -128,7 +128,15 @@ def _check_userns(spec: Spec, host: HostInfo, ctx: LowerContext, user: Namespace
                 ("uidMappings", linux.uid_mappings),
                 ("gidMappings", linux.gid_mappings),
             ):
-                if len(maps) != 1 or maps[0].size != 1:
+                if key == "uidMappings" and len(maps) == 1 and maps[0].host_id != host.euid:
+                    ctx.warn(
+                        linux.at(key, 0, "hostID"),
+                        f"an unprivileged runtime (uid {host.euid}) can map only its own uid, "
+                        f"not {maps[0].host_id}",
+                        code="OCI373",
+                        hint=f"set hostID to {host.euid}",
+                    )
+                elif len(maps) != 1 or maps[0].size != 1:
                     ctx.warn(
                         linux.at(key),
                         f"an unprivileged runtime can write only a single one-id {key[:3]} map "

@@ -1,0 +1,144 @@
+"""Golden plans: the complete plan for reference configs on v1/v2/hybrid x x86_64/aarch64.
+
+The files under tests/golden/plans/ were reviewed by hand once; any change to
+lowering that alters a plan shows up here as a diff. After an intended
+change, regenerate with ``OCITOOL_UPDATE_GOLDEN=1 pytest tests/unit/test_golden_plans.py``
+and review the diff before committing.
+
+Cases (see tests/golden/README.md):
+* ``busybox``: examples/busybox (``runc spec``), on a root host;
+* ``rootless``: examples/rootless (``runc spec --rootless``) as uid 1000 would
+  generate it (hostID 1000), on a host where the runtime runs as uid 1000;
+* ``full``: examples/full (every field) minus the resources the host's cgroup
+  version cannot honour (``unified`` on v1/hybrid, ``cpu.realtime*`` on v2); that
+  the untouched config is refused there is asserted separately.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ocitool.errors import LoweringError
+from ocitool.lower import lower
+from ocitool.lower.host import HostInfo
+from ocitool.spec.build import build_spec
+from ocitool.spec.load import parse_text
+
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = REPO / "tests" / "golden" / "plans"
+UPDATE = os.environ.get("OCITOOL_UPDATE_GOLDEN") == "1"
+MODES = ("v1", "v2", "hybrid")
+ARCHES = ("x86_64", "aarch64")
+CONFIGS = ("busybox", "rootless", "full")
+# What the host's cgroup version cannot honour, dropped from examples/full per mode.
+UNSUPPORTED = {
+    "v1": [("resources", "unified")],
+    "hybrid": [("resources", "unified")],
+    "v2": [("resources", "cpu", "realtimeRuntime"), ("resources", "cpu", "realtimePeriod")],
+}
+
+
+def example(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((REPO / "examples" / name / "config.json").read_text())
+    return data
+
+
+def case_config(name: str, mode: str) -> dict[str, Any]:
+    if name == "rootless":
+        data = example("rootless")
+        for key in ("uidMappings", "gidMappings"):
+            for m in data["linux"][key]:
+                m["hostID"] = 1000
+        return data
+    if name == "full":
+        data = copy.deepcopy(example("full"))
+        for path in UNSUPPORTED[mode]:
+            node = data["linux"]
+            for key in path[:-1]:
+                node = node[key]
+            node.pop(path[-1], None)
+        return data
+    return example(name)
+
+
+def case_host(name: str, mode: str, arch: str) -> HostInfo:
+    host = HostInfo.preset(mode, arch)
+    return HostInfo.parse_overrides("euid=1000", host) if name == "rootless" else host
+
+
+def render(name: str, mode: str, arch: str) -> str:
+    data = case_config(name, mode)
+    doc = parse_text(json.dumps(data, indent=2), "config.json")
+    plan = lower(
+        build_spec(doc),
+        case_host(name, mode, arch),
+        container_id=name,
+        bundle=f"/run/bundles/{name}",
+    )
+    out = plan.to_json()
+    if plan.diagnostics:
+        out["diagnostics"] = [d.to_json() for d in plan.diagnostics]
+    return json.dumps(out, indent=1) + "\n"
+
+
+def _op_lines(text: str) -> list[str]:
+    return [f"{op['phase']}: {op['text']}" for op in json.loads(text)["ops"]]
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", CONFIGS)
+def test_golden_plan(name: str, mode: str, arch: str) -> None:
+    path = GOLDEN / f"{name}.{mode}.{arch}.json"
+    actual = render(name, mode, arch)
+    if UPDATE:
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual)
+    assert path.exists(), f"missing golden {path}; run with OCITOOL_UPDATE_GOLDEN=1"
+    expected = path.read_text()
+    if actual != expected:
+        diff = "\n".join(
+            difflib.unified_diff(
+                _op_lines(expected), _op_lines(actual), "golden", "now", lineterm=""
+            )
+        )
+        pytest.fail(
+            f"plan differs from {path.name} (op text diff below; fields may differ too)\n"
+            + (diff or "(op texts equal; a field or diagnostic changed)")
+        )
+
+
+@pytest.mark.parametrize(
+    ("mode", "pointer"),
+    [
+        ("v1", "/linux/resources/unified"),
+        ("hybrid", "/linux/resources/unified"),
+        ("v2", "/linux/resources/cpu/realtimeRuntime"),
+    ],
+)
+def test_full_config_as_is_is_refused_where_cgroups_cannot_honour_it(
+    mode: str, pointer: str
+) -> None:
+    doc = parse_text(json.dumps(example("full"), indent=2), "config.json")
+    with pytest.raises(LoweringError) as info:
+        lower(build_spec(doc), HostInfo.preset(mode), container_id="full", bundle="/b")
+    assert info.value.pointer == pointer
+
+
+def test_goldens_differ_where_hosts_differ() -> None:
+    v1 = json.loads((GOLDEN / "busybox.v1.x86_64.json").read_text())
+    v2 = json.loads((GOLDEN / "busybox.v2.x86_64.json").read_text())
+    assert {op["op"] for op in v1["ops"]} != {op["op"] for op in v2["ops"]}
+    x86 = json.loads((GOLDEN / "full.v2.x86_64.json").read_text())
+    arm = json.loads((GOLDEN / "full.v2.aarch64.json").read_text())
+    prog = [
+        next(op["program"] for op in g["ops"] if op["op"] == "seccomp_load") for g in (x86, arm)
+    ]
+    assert prog[0] != prog[1]
