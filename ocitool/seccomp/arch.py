@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass
+from functools import cache
 
 from ocitool.errors import SeccompError
 from ocitool.seccomp.tables import AUDIT_ARCH, SCMP_ARCH_TOKEN
@@ -74,6 +75,7 @@ def normalize_arch(name: str) -> str:
     )
 
 
+@cache
 def arch_info(name: str) -> ArchInfo:
     short = normalize_arch(name)
     return ArchInfo(

@@ -113,5 +113,12 @@ def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
 
 
 def disassemble(raw: bytes, arch: str | None = None) -> str:
-    """Disassemble a raw program (``seccomp_export_bpf`` format, native byte order)."""
-    return disassemble_insns(B.unpack_program(raw), arch)
+    """Disassemble a raw program (``seccomp_export_bpf`` format).
+
+    libseccomp writes the sock_filter array in the byte order of the filter's arch (native
+    for a native filter), so ``arch`` also picks the byte order; None means this host's.
+    """
+    order = sys.byteorder
+    if arch is not None:
+        order = "big" if arch_info(arch).big_endian else "little"
+    return disassemble_insns(B.unpack_program(raw, order), arch)

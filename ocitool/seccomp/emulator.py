@@ -68,9 +68,11 @@ def seccomp_data(arch: str, nr: int, args: Sequence[int] = (0,) * 6, ip: int = 0
     return out
 
 
-def _program(program: object) -> list[B.Insn]:
+def _program(program: object, arch: str) -> list[B.Insn]:
     if isinstance(program, bytes | bytearray):
-        return B.unpack_program(bytes(program))
+        # raw programs are in the filter arch's byte order, as seccomp_export_bpf writes them
+        order = "big" if arch_info(arch).big_endian else "little"
+        return B.unpack_program(bytes(program), order)
     insns = getattr(program, "instructions", program)
     return list(insns)  # type: ignore[call-overload]
 
@@ -84,7 +86,7 @@ def emulate(
     ip: int = 0,
 ) -> Emulation:
     """Run ``program`` (Insn list, raw bytes or a CompiledFilter) for syscall ``nr`` on ``arch``."""
-    insns = _program(program)
+    insns = _program(program, arch)
     data = seccomp_data(arch, nr, args, ip)
     order: Order = "big" if arch_info(arch).big_endian else "little"
     a = x = 0
