@@ -12,8 +12,14 @@ from ocitool.plan.ops.base import Op, flags_text, quote
 class SetCapabilities(Op):
     """Set all five capability sets (bitmaps, bit n = capability n).
 
-    The executor drops every bounding cap not in ``bounding`` (PR_CAPBSET_DROP),
-    then capset()s effective/permitted/inheritable, then raises ``ambient``.
+    The op comes after the uid change (setresuid with PR_SET_KEEPCAPS), where
+    the kernel has kept the permitted set but cleared the effective one. To
+    apply it: (1) when CAP_SETPCAP is not effective, capset(effective = the
+    current permitted set) so the bounding set can be changed (PR_CAPBSET_DROP
+    needs CAP_SETPCAP); (2) drop every bounding cap not in ``bounding``
+    (caps already gone from the bounding set can be skipped, PR_CAPBSET_READ);
+    (3) capset effective/permitted/inheritable; (4) clear and raise ``ambient``
+    (the uid change cleared it; raising needs permitted+inheritable).
     """
 
     name: ClassVar[str] = "capabilities"
