@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -189,3 +190,67 @@ def test_interpreter_rejects_bad_programs() -> None:
         run(b"\x61\x21\x0c\x00\x00\x00\x00\x00", ctx)  # load past the 12-byte context
     with pytest.raises(BpfFault):
         run(b"\xbc\x20\x00\x00\x00\x00\x00\x00", ctx)  # read of uninitialised r2
+
+
+def _reference(state_rules: list[DeviceRule], dev: str, major: int, minor: int, acc: str) -> bool:
+    """Kernel v1 semantics evaluated directly on the emulated exceptions."""
+    state = emulate(state_rules)
+    req = DeviceRule(allow=True, access=acc).access_bits()
+    for (etype, emaj, emin), bits in state.exceptions.items():
+        if etype != dev or emaj not in (-1, major) or emin not in (-1, minor):
+            continue
+        if state.default_allow and bits & req:
+            return False
+        if not state.default_allow and req & bits == req:
+            return True
+    return state.default_allow
+
+
+def test_random_rule_sets_match_the_reference_semantics() -> None:
+    rng = random.Random(20261129)
+    accesses = ["r", "w", "m", "rw", "rm", "wm", "rwm"]
+    checked = 0
+    for _ in range(250):
+        rules = [
+            DeviceRule(
+                allow=rng.random() < 0.5,
+                type=rng.choice("abcc"),
+                major=rng.choice([-1, 1, 8]),
+                minor=rng.choice([-1, 3, 0]),
+                access=rng.choice(accesses),
+            )
+            for _ in range(rng.randint(0, 6))
+        ]
+        try:
+            raw = compile_device_rules(rules).encode()
+        except DeviceRuleError:
+            continue  # hole punching: rejected, tested above
+        for _ in range(12):
+            dev = rng.choice("bc")
+            major, minor = rng.choice([1, 8, 9]), rng.choice([0, 3, 4])
+            acc = rng.choice(accesses)
+            assert check_device(raw, dev, major, minor, acc) == _reference(
+                rules, dev, major, minor, acc
+            ), (rules, dev, major, minor, acc)
+            checked += 1
+    assert checked > 1000
+
+
+def test_last_matching_rule_wins_for_exact_rwm_rules() -> None:
+    rng = random.Random(7)
+    devices = [("c", 1, 3), ("c", 1, 5), ("b", 8, 0)]
+    for _ in range(200):
+        rules = []
+        for _ in range(rng.randint(1, 6)):
+            if rng.random() < 0.25:
+                rules.append(DeviceRule(allow=rng.random() < 0.5, type="a"))
+            else:
+                t, ma, mi = rng.choice(devices)
+                rules.append(DeviceRule(allow=rng.random() < 0.5, type=t, major=ma, minor=mi))
+        raw = compile_device_rules(rules).encode()
+        for t, ma, mi in devices:
+            expected = True  # a fresh cgroup allows everything
+            for rule in rules:
+                if rule.type == "a" or (rule.type, rule.major, rule.minor) == (t, ma, mi):
+                    expected = rule.allow
+            assert check_device(raw, t, ma, mi, "rwm") == expected, (rules, t, ma, mi)
