@@ -25,6 +25,7 @@ from ocitool.exec.syscalls import (
     PR_CAP_AMBIENT_CLEAR_ALL,
     PR_CAP_AMBIENT_RAISE,
     PR_CAPBSET_DROP,
+    PR_SET_DUMPABLE,
     PR_SET_KEEPCAPS,
     PR_SET_NO_NEW_PRIVS,
     SECCOMP_FILTER_FLAG_NEW_LISTENER,
@@ -118,6 +119,10 @@ def setgroups(op: Any, ctx: ExecContext) -> None:
 @applies("setresuid")
 def setresuid(op: Any, ctx: ExecContext) -> None:
     ctx.sys.setresuid(op.ruid, op.euid, op.suid)
+    if ctx.scratch.get("userns"):
+        # the uid change made us non-dumpable, and /proc/self would then belong
+        # to host root: the init could not write its own oom_score_adj etc.
+        ctx.sys.prctl(PR_SET_DUMPABLE, 1)
 
 
 @applies("keep_caps")

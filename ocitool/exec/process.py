@@ -97,6 +97,7 @@ class Engine:
         self.clone_flags = 0
         self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
         self.delegated: set[int] = set()
+        self.userns = False
         self._plan_peepholes()
 
     # ------------------------------------------------------------------ analysis
@@ -108,22 +109,33 @@ class Engine:
         flags = clone_flags(getattr(ops[clone_at], "flags", ()))
         userns = bool(flags & CLONE["CLONE_NEWUSER"])
         seen_other = False
+        forks: list[int] = []
+        needs_fork = False  # a namespace for children that the clone did not create
         for i in range(clone_at + 1, len(ops)):
             op = ops[i]
             if op.phase.process != "init" or op.phase.command != "create":
                 continue
-            if op.name == "unshare" and not seen_other:
+            if op.name == "unshare":
                 want = clone_flags(op.flags)
                 if want & CLONE["CLONE_NEWUSER"]:
                     userns = True
-                self.folded[i] = want & ~_NOT_FOLDED
-                flags |= want & ~_NOT_FOLDED
+                if not seen_other:
+                    self.folded[i] = want & ~_NOT_FOLDED
+                    flags |= want & ~_NOT_FOLDED
+                    want &= _NOT_FOLDED
+                needs_fork |= bool(want & (CLONE["CLONE_NEWPID"] | CLONE["CLONE_NEWTIME"]))
                 continue
-            if op.name == "fork" and flags & CLONE["CLONE_NEWPID"] and not seen_other:
-                self.folded[i] = 0
+            if op.name == "fork":
+                forks.append(i)
                 continue
+            if op.name == "setns" and "CLONE_NEWPID" in str(getattr(op, "nstype", "")):
+                needs_fork = True
             seen_other = True
+        if flags & CLONE["CLONE_NEWPID"] and not needs_fork:
+            for i in forks:  # the clone already made the init pid 1 of its namespace
+                self.folded[i] = 0
         self.clone_flags = flags
+        self.userns = userns
         if not userns:
             self.delegated = {
                 i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at
@@ -372,7 +384,12 @@ class Engine:
             # Die with the runtime while we are set up; nobody else may look at
             # our memory, fds or /proc/<pid>/exe (the host interpreter).
             ctx.sys.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-            ctx.sys.prctl(PR_SET_DUMPABLE, 0)
+            # (In a user namespace a non-dumpable init could not write its own
+            # /proc/self files -- they would belong to host root -- so there the
+            # namespace's own uid mapping is the barrier instead.)
+            if not self.userns:
+                ctx.sys.prctl(PR_SET_DUMPABLE, 0)
+            ctx.scratch["userns"] = self.userns
             # Files and device nodes get exactly the modes the plan says; the
             # process's own umask is set by the exec-phase umask op.
             os.umask(0)

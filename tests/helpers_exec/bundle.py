@@ -143,3 +143,51 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> None:
             _merge(base[key], value)
         else:
             base[key] = value
+
+
+def rich_changes() -> dict[str, Any]:
+    """Config changes that exercise most ops: limits, sysctl, seccomp, hooks, env, user."""
+    return {
+        "hostname": "rich",
+        "domainname": "example.org",
+        "process": {
+            "cwd": "/tmp",
+            "env": ["PATH=/bin", "FOO=bar"],
+            "oomScoreAdj": 500,
+            "rlimits": [
+                {"type": "RLIMIT_NOFILE", "hard": 512, "soft": 256},
+                {"type": "RLIMIT_NPROC", "hard": 300, "soft": 200},
+            ],
+            "user": {"uid": 0, "gid": 0, "umask": 0o027, "additionalGids": [10, 20]},
+        },
+        "mounts": [
+            *BASE_CONFIG["mounts"],
+            {
+                "destination": "/tmp",
+                "type": "tmpfs",
+                "source": "tmpfs",
+                "options": ["nosuid", "nodev", "mode=1777"],
+            },
+        ],
+        "linux": {
+            "resources": {
+                "devices": [{"allow": False, "access": "rwm"}],
+                "memory": {"limit": 67108864},
+                "pids": {"limit": 64},
+                "cpu": {"shares": 512},
+            },
+            "sysctl": {"net.ipv4.ip_forward": "1"},
+            "seccomp": {
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "architectures": ["SCMP_ARCH_X86_64"],
+                "syscalls": [
+                    {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 95}
+                ],
+            },
+        },
+        "hooks": {
+            "createRuntime": [{"path": "/bin/true"}],
+            "poststart": [{"path": "/bin/true"}],
+            "poststop": [{"path": "/bin/true"}],
+        },
+    }

@@ -1,0 +1,75 @@
+"""``ocitool-runc run`` in the foreground: create, start, wait, delete in one process.
+
+Like :func:`ocitool.exec.lifecycle.run`, plus what runc's ``run`` does
+between create and start: the state is saved as ``created`` (so ``state``,
+``kill`` and ``exec`` from other processes see the container), then a
+caller-supplied step runs (write ``--pid-file``, save annotations), then
+the init is released. ``--keep`` leaves the stopped container for a later
+``delete``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ocitool.exec.apply import APPLIERS
+from ocitool.exec.context import ExecContext
+from ocitool.exec.lifecycle import _now, state_json
+from ocitool.exec.process import Engine
+from ocitool.exec.state import State, StateStore, proc_start_time
+
+
+def run(
+    ops: Sequence[Any],
+    ctx: ExecContext,
+    store: StateStore,
+    *,
+    annotations: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    on_created: Callable[[State], None] | None = None,
+    keep: bool = False,
+) -> int:
+    """Returns the container's exit status (128+N for signal N)."""
+    store.reserve(ctx.container_id)
+    st = State(
+        id=ctx.container_id,
+        bundle=ctx.bundle,
+        rootfs=ctx.rootfs,
+        created=_now(),
+        owner="root" if os.geteuid() == 0 else str(os.geteuid()),
+        annotations=dict(annotations or {}),
+        extra=dict(extra or {}),
+    )
+    ctx.state_json = state_json(st)
+    eng = Engine(ops, ctx, APPLIERS)
+    try:
+        eng.create()
+        st.status, st.pid = "created", eng.pid
+        st.pid_start = proc_start_time(eng.pid)
+        st.rollback = ctx.rollback.to_json()
+        store.save(st)
+        if on_created is not None:
+            on_created(st)
+        ctx.state_json = state_json(st)
+        st.status = "running"
+        store.save(st)
+        eng.start()
+    except BaseException:
+        eng.abort()
+        store.remove(ctx.container_id)
+        raise
+    try:
+        code = eng.wait(forward_signals=True)
+    finally:
+        st.status = "stopped"
+        ctx.state_json = state_json(st)
+        if keep:
+            st.rollback = [s for s in ctx.rollback.to_json() if s[0] not in ("kill", "kill_wait")]
+            st.pid = 0
+            store.save(st)
+        else:
+            eng.delete()
+            store.remove(ctx.container_id)
+    return code

@@ -1,0 +1,183 @@
+"""``ocitool exec``: what the plan promised, checked from inside the container."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ocitool.capabilities import names_to_mask
+from tests.helpers_exec.bundle import BASE_CONFIG, rich_changes
+from tests.integration.conftest import ocitool_exec
+
+pytestmark = pytest.mark.integration
+
+PROBE = "; ".join(
+    [
+        "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status",
+        "echo uid_map: $(cat /proc/self/uid_map)",
+        "echo hostname: $(hostname)",
+        "echo domainname: $(cat /proc/sys/kernel/domainname)",
+        "echo oom: $(cat /proc/self/oom_score_adj)",
+        "echo nofile: $(ulimit -Sn) $(ulimit -Hn)",
+        "echo umask: $(umask)",
+        "echo cwd: $(pwd)",
+        "echo foo: $FOO",
+        "echo groups: $(id -G)",
+        "echo memlimit: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)",
+        "echo pidsmax: $(cat /sys/fs/cgroup/pids/pids.max)",
+        "echo shares: $(cat /sys/fs/cgroup/cpu/cpu.shares)",
+        "echo ipfwd: $(cat /proc/sys/net/ipv4/ip_forward)",
+        "echo pid: $$",
+        "mkdir /tmp/blocked 2>&1",
+        "echo mkdir_rc: $?",
+        "echo fds: $(ls /proc/self/fd | tr '\\n' ' ')",
+    ]
+)
+
+
+def facts(out: str) -> dict[str, str]:
+    found = {}
+    for line in out.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            found.setdefault(key.strip(), value.strip())
+    return found
+
+
+@pytest.fixture
+def rich_run(bundle_factory: Callable[..., Path], state_root: Path) -> tuple[int, str, str]:
+    bundle = bundle_factory(["sh", "-c", PROBE + "; exit 3"], **rich_changes())
+    proc = ocitool_exec(bundle, state_root)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_exit_status_and_process_attributes(rich_run: tuple[int, str, str]) -> None:
+    code, out, err = rich_run
+    assert code == 3, err
+    f = facts(out)
+    assert f["hostname"] == "rich"
+    assert f["domainname"] == "example.org"
+    assert f["oom"] == "500"
+    assert f["nofile"] == "256 512"
+    assert f["umask"] == "0027"
+    assert f["cwd"] == "/tmp"
+    assert f["foo"] == "bar"
+    assert set(f["groups"].split()) == {"0", "10", "20"}
+    assert f["pid"] == "1"  # a new pid namespace
+
+
+def test_capabilities_and_no_new_privs(rich_run: tuple[int, str, str]) -> None:
+    _, out, _ = rich_run
+    f = facts(out)
+    caps = names_to_mask(BASE_CONFIG["process"]["capabilities"]["bounding"])
+    for key in ("CapEff", "CapPrm", "CapBnd"):
+        assert int(f[key], 16) == caps, key
+    assert int(f["CapInh"], 16) == 0
+    assert int(f["CapAmb"], 16) == 0
+    assert f["NoNewPrivs"] == "1"
+
+
+def test_seccomp_filter_loaded_and_blocked_syscall_errno(rich_run: tuple[int, str, str]) -> None:
+    _, out, _ = rich_run
+    f = facts(out)
+    assert f["Seccomp"] == "2"  # filter mode
+    assert f["Seccomp_filters"] == "1"
+    # the profile returns errno 95 (EOPNOTSUPP) for mkdir/mkdirat
+    assert "Operation not supported" in out
+    assert f["mkdir_rc"] == "1"
+
+
+def test_cgroup_limits_visible_inside(rich_run: tuple[int, str, str]) -> None:
+    _, out, _ = rich_run
+    f = facts(out)
+    assert f["memlimit"] == "67108864"
+    assert f["pidsmax"] == "64"
+    assert f["shares"] == "512"
+    assert f["ipfwd"] == "1"  # sysctl in the container's network namespace
+
+
+def test_no_host_fds_in_container(rich_run: tuple[int, str, str]) -> None:
+    _, out, _ = rich_run
+    # 0-2 and the fd ls itself opens to read /proc/self/fd
+    assert facts(out)["fds"].split() == ["0", "1", "2", "3"]
+
+
+def test_mountinfo_matches_plan(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(["cat", "/proc/self/mountinfo"])
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 0, proc.stderr
+    mounts: dict[str, tuple[str, str, str]] = {}
+    for line in proc.stdout.splitlines():
+        left, _, right = line.partition(" - ")
+        fields = left.split()
+        fstype = right.split()[0]
+        mounts[fields[4]] = (fields[5], fstype, " ".join(fields[6:]))
+    assert mounts["/"][0].startswith("ro")  # root.readonly
+    assert mounts["/proc"][1] == "proc"
+    assert mounts["/dev"][1] == "tmpfs" and "nosuid" in mounts["/dev"][0]
+    assert mounts["/dev/pts"][1] == "devpts"
+    assert mounts["/dev/shm"][1] == "tmpfs" and "noexec" in mounts["/dev/shm"][0]
+    assert mounts["/sys"][0].startswith("ro")
+    for path in ("/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq"):
+        assert mounts[path][0].startswith("ro"), path
+    for path in ("/proc/keys", "/proc/timer_list"):
+        assert path in mounts, path  # masked with /dev/null
+    assert mounts["/sys/firmware"][1] == "tmpfs" and mounts["/sys/firmware"][0].startswith("ro")
+    # no shared propagation back to the host: no "shared:" optional field anywhere
+    assert not any("shared:" in m[2] for m in mounts.values())
+
+
+def test_masked_paths_read_empty(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(
+        [
+            "sh",
+            "-c",
+            "cat /proc/keys | wc -c; ls /sys/firmware | wc -l;"
+            " echo x > /proc/sys/kernel/hostname; echo rc=$?",
+        ]
+    )
+    proc = ocitool_exec(bundle, state_root)
+    lines = proc.stdout.split()
+    assert lines[:2] == ["0", "0"]
+    assert "rc=1" in proc.stdout  # /proc/sys is read-only
+    assert re.search(r"Read-only file system", proc.stderr + proc.stdout)
+
+
+def test_user_namespace_uid_map(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    changes = {
+        "linux": {
+            "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")],
+            "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+            "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
+        }
+    }
+    bundle = bundle_factory(
+        ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"], **changes
+    )
+    subprocess_chown(bundle / "rootfs", 100000)
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    assert rows[0] == ["0", "100000", "65536"]
+    assert rows[1] == ["0", "100000", "65536"]
+    assert rows[2] == ["0"]
+
+
+def subprocess_chown(path: Path, uid: int) -> None:
+    import subprocess
+
+    subprocess.run(["chown", "-R", "-h", f"{uid}:{uid}", str(path)], check=True)
+
+
+def test_dry_run_prints_plan_and_runs_nothing(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    bundle = bundle_factory(["sh", "-c", "echo ran"])
+    proc = ocitool_exec(bundle, state_root, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "pivot_root" in proc.stdout and "execve" in proc.stdout
+    assert "\nran\n" not in proc.stdout
+    assert list(state_root.iterdir()) == []
