@@ -31,6 +31,7 @@ them inside the rootfs (see ocitool/plan/ops/fs.py).
 from __future__ import annotations
 
 import posixpath
+from dataclasses import replace
 
 from ocitool.lower.cgroups import paths as cgpaths
 from ocitool.lower.context import LowerContext
@@ -190,8 +191,6 @@ def _dest(mount: SpecMount, ctx: LowerContext) -> str:
 
 
 def _without(opts: MountOptions, flag: str) -> MountOptions:
-    from dataclasses import replace
-
     return replace(opts, flags=tuple(f for f in opts.flags if f != flag))
 
 
@@ -241,6 +240,15 @@ def _default_dev(spec: Spec, ctx: LowerContext, dests: set[str]) -> list[Op]:
     return ops
 
 
+def _userns_without_own(spec: Spec, ns_type: str) -> bool:
+    """In a new or joined user namespace but without a new namespace of ``ns_type``."""
+    linux = spec.linux
+    if linux is None or linux.namespace("user") is None:
+        return False
+    own = linux.namespace(ns_type)
+    return own is None or own.path is not None
+
+
 def _maps_id(mappings: tuple[IDMapping, ...], container_id: int) -> bool:
     return any(m.container_id <= container_id < m.container_id + m.size for m in mappings)
 
@@ -253,6 +261,18 @@ def _mount_entry(
     is_bind = mount.type == "bind" or opts.is_bind
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
+    if mount.type == "sysfs" and not is_bind and _userns_without_own(spec, "network"):
+        # The kernel lets a user namespace mount sysfs only with its own network
+        # namespace; runc and crun fall back to a recursive bind of the host's /sys.
+        ctx.info(
+            ptr,
+            "sysfs cannot be mounted in a user namespace without a new network "
+            "namespace; the host's /sys is bind-mounted instead (as runc does)",
+            code="OCI357",
+        )
+        mount = replace(mount, type="bind", source="/sys")
+        opts = replace(opts, flags=tuple(dict.fromkeys((*opts.flags, "MS_BIND", "MS_REC"))))
+        is_bind = True
     ops: list[Op] = []
     wants_idmap = opts.idmap is not None or bool(mount.uid_mappings or mount.gid_mappings)
     if is_bind:
@@ -405,6 +425,40 @@ def _cgroup_mount(
     ptr = mount.pointer
     flags = tuple(f for f in opts.flags if f not in ("MS_REMOUNT", "MS_BIND", "MS_REC"))
     ops: list[Op] = [Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs)]
+    if cgpaths.driver(host) == "v2" and _userns_without_own(spec, "cgroup"):
+        # cgroup2 cannot be mounted from a user namespace that does not own a
+        # cgroup namespace. runc then binds the whole /sys/fs/cgroup; we bind
+        # only the container's own cgroup so it cannot see its siblings.
+        ctx.info(
+            ptr,
+            "cgroup2 cannot be mounted in a user namespace without a cgroup namespace; "
+            "the container's own cgroup directory is bind-mounted instead",
+            code="OCI357",
+        )
+        host_dir = cgpaths.v2_dir(host, ctx.cgroup_path)
+        ops.append(
+            BindMount(
+                phase=INIT,
+                source=ptr,
+                src=host_dir,
+                target=dest,
+                root=rootfs,
+                flags=("MS_BIND", "MS_REC"),
+            )
+        )
+        remount = bind_remount_flags(replace(opts, flags=(*flags, "MS_BIND")))
+        if remount is not None:
+            ops.append(
+                Remount(
+                    phase=INIT,
+                    source=mount.at("options"),
+                    src=None,
+                    target=dest,
+                    root=rootfs,
+                    flags=tuple(remount),
+                )
+            )
+        return ops + _after_mount(mount, dest, opts, rootfs)
     if cgpaths.driver(host) == "v2":
         ops.append(
             Mount(

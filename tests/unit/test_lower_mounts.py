@@ -395,3 +395,33 @@ def test_all_ops_serialise() -> None:
         data = op.to_json()
         json.dumps(data)
         assert data["op"] == op.name and data["text"] == op.text()
+
+
+def test_user_namespace_fallbacks_for_sysfs_and_cgroup2() -> None:
+    cfg = config(
+        mounts=[
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["ro"]},
+            {
+                "destination": "/sys/fs/cgroup",
+                "type": "cgroup",
+                "source": "cgroup",
+                "options": ["ro"],
+            },
+        ],
+        namespaces=("mount", "user"),
+        uidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+        gidMappings=[{"containerID": 0, "hostID": 1000, "size": 1}],
+    )
+    ops, ctx = lower(cfg)
+    sys_bind = find(ops, "bind_mount", target="/sys")[0]
+    assert sys_bind.src == "/sys" and sys_bind.flags == ("MS_BIND", "MS_REC")  # type: ignore[attr-defined]
+    assert "MS_RDONLY" in find(ops, "remount", target="/sys")[0].flags  # type: ignore[attr-defined]
+    cg = find(ops, "bind_mount", target="/sys/fs/cgroup")[0]
+    assert cg.src == "/sys/fs/cgroup/ocitool/web"  # type: ignore[attr-defined]
+    assert "MS_RDONLY" in find(ops, "remount", target="/sys/fs/cgroup")[0].flags  # type: ignore[attr-defined]
+    assert [d.code for d in ctx.diagnostics].count("OCI357") == 2
+    # with their own namespaces they are real mounts again
+    cfg["linux"]["namespaces"] += [{"type": "network"}, {"type": "cgroup"}]
+    ops, _ = lower(cfg)
+    assert find(ops, "mount", target="/sys")[0].fstype == "sysfs"  # type: ignore[attr-defined]
+    assert find(ops, "mount", target="/sys/fs/cgroup")[0].fstype == "cgroup2"  # type: ignore[attr-defined]
