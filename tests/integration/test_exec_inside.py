@@ -146,7 +146,12 @@ def test_masked_paths_read_empty(bundle_factory: Callable[..., Path], state_root
     assert re.search(r"Read-only file system", proc.stderr + proc.stdout)
 
 
-def test_user_namespace_uid_map(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+def test_user_namespace_uid_map(root_required: None, state_root: Path) -> None:
+    import shutil
+    import tempfile
+
+    from tests.helpers_exec.bundle import make_bundle
+
     changes = {
         "linux": {
             "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")],
@@ -154,11 +159,17 @@ def test_user_namespace_uid_map(bundle_factory: Callable[..., Path], state_root:
             "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
         }
     }
-    bundle = bundle_factory(
-        ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"], **changes
-    )
-    subprocess_chown(bundle / "rootfs", 100000)
-    proc = ocitool_exec(bundle, state_root)
+    # the mapped root (host uid 100000) must be able to reach the bundle
+    top = Path(tempfile.mkdtemp(prefix="ocitool-userns-", dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        bundle = make_bundle(
+            top / "b", ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"], **changes
+        )
+        subprocess_chown(bundle / "rootfs", 100000)
+        proc = ocitool_exec(bundle, state_root)
+    finally:
+        shutil.rmtree(top)
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert rows[0] == ["0", "100000", "65536"]
