@@ -251,6 +251,38 @@ def _hint(err: SchemaError) -> str | None:
     return str(hint) if hint else None
 
 
+def _type_hint(value: Any, wanted: Any, want: str) -> str:
+    """Suggest the fix for the common slips: quoted numbers and booleans, a lone value."""
+    types = wanted if isinstance(wanted, list) else [wanted]
+    if isinstance(value, str):
+        text = value.strip()
+        if "boolean" in types and text in ("true", "false"):
+            return f"write {text} without quotes"
+        if ("integer" in types or "number" in types) and re.fullmatch(r"-?[0-9]+", text):
+            return f"write {text} without quotes"
+    if "array" in types and not isinstance(value, list):
+        return f"wrap the value in a list: [{show(value, 40)}]"
+    return f"change the value to {want}"
+
+
+def _pattern_hint(value: Any, expected: str) -> str:
+    if "absolute path" in expected and isinstance(value, str) and not value.startswith("/"):
+        return f'start the path with "/", e.g. "/{value}"'
+    return f"write {expected}"
+
+
+def _range_hint(sub: Any) -> str:
+    sub = sub if isinstance(sub, dict) else {}
+    lo, hi = sub.get("minimum"), sub.get("maximum")
+    if lo is not None and hi is not None:
+        return f"use a value from {lo} to {hi}"
+    if lo is not None:
+        return f"use a value of at least {lo}"
+    if hi is not None:
+        return f"use a value of at most {hi}"
+    return "use a value in the allowed range"
+
+
 def _type_names(spec: Any) -> str:
     types = spec if isinstance(spec, list) else [spec]
     return " or ".join(_JSON_TYPE_NAMES.get(str(t), str(t)) for t in types)
@@ -272,7 +304,8 @@ def _convert(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 -
         want = _type_names(err.validator_value)
         expected = _expected(err, want)
         msg = f"{name} must be {want}, not {json_type(value)} {show(value)}"
-        return [(_diag("OCI201", msg, ptr, expected, _hint(err)), False)]
+        hint = _hint(err) or _type_hint(value, err.validator_value, want)
+        return [(_diag("OCI201", msg, ptr, expected, hint), False)]
     if kind in ("enum", "const"):
         allowed = err.validator_value if kind == "enum" else [err.validator_value]
         listed = ", ".join(str(a) for a in allowed)
@@ -301,7 +334,8 @@ def _convert(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 -
     if kind in ("pattern", "format"):
         expected = _expected(err, f"text matching {err.validator_value}")
         msg = f"{name} is {show(value)}, which is not {expected}"
-        return [(_diag("OCI204", msg, ptr, expected, _hint(err)), False)]
+        hint = _hint(err) or _pattern_hint(value, expected)
+        return [(_diag("OCI204", msg, ptr, expected, hint), False)]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = err.validator_value
         relation = {
@@ -312,14 +346,15 @@ def _convert(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 -
         }[kind]
         expected = _expected(err, relation)
         msg = f"{name} is {show(value)}, {relation}; expected {expected}"
-        return [(_diag("OCI206", msg, ptr, expected, _hint(err)), False)]
+        hint = _hint(err) or _range_hint(err.schema)
+        return [(_diag("OCI206", msg, ptr, expected, hint), False)]
     if kind in ("minItems", "maxItems", "minLength", "maxLength", "uniqueItems", "minProperties"):
         return [(_convert_size(err, kind, name, ptr, value), False)]
     if kind == "false":
         msg = f"{name} is not allowed here"
-        return [(_diag("OCI209", msg, ptr, None, None), False)]
+        return [(_diag("OCI209", msg, ptr, None, "remove it"), False)]
     msg = f"{name} breaks the schema rule '{kind}': {err.message}"
-    return [(_diag("OCI209", msg, ptr, None, None), False)]
+    return [(_diag("OCI209", msg, ptr, None, "see docs/validate.md"), False)]
 
 
 def _diag(code: str, message: str, pointer: str, expected: str | None, hint: str | None,
@@ -379,7 +414,7 @@ def _convert_property_name(err: SchemaError, name: str, ptr: str) -> list[tuple[
     else:
         expected = "a valid member name"
     guess = _close(member, allowed) if allowed else None
-    hint = f"did you mean '{guess}'?" if guess else None
+    hint = f"did you mean '{guess}'?" if guess else f"rename the member to {expected}"
     msg = f"{name} has the member name {show(member)}, which is not {expected}"
     code = "OCI202" if err.validator == "enum" else "OCI204"
     target = join_pointer(ptr, member) if isinstance(member, str) else ptr
@@ -406,7 +441,14 @@ def _convert_size(err: SchemaError, kind: str, name: str, ptr: str, value: Any) 
     else:
         msg = f"{name} lists the same entry more than once"
         expected = "unique entries"
-    return _diag("OCI207", msg, ptr, expected, _hint(err))
+    hint = _hint(err) or {
+        "minItems": "add the missing entries",
+        "maxItems": "remove entries",
+        "minLength": "give a non-empty value, or leave the member out",
+        "maxLength": "shorten the value",
+        "minProperties": "add members, or leave the object out",
+    }.get(kind, "remove the repeated entries")
+    return _diag("OCI207", msg, ptr, expected, hint)
 
 
 def _convert_alternatives(err: SchemaError, name: str, ptr: str) -> list[tuple[Diagnostic, bool]]:
@@ -424,7 +466,7 @@ def _convert_alternatives(err: SchemaError, name: str, ptr: str) -> list[tuple[D
         if best is not None:
             return _convert(best)
     msg = f"{name} ({show(err.instance)}) matches none of the allowed forms"
-    return [(_diag("OCI209", msg, ptr, None, None), False)]
+    return [(_diag("OCI209", msg, ptr, None, "see docs/validate.md"), False)]
 
 
 # ------------------------------------------------------------ beyond the schema
