@@ -257,3 +257,59 @@ def test_caps_above_last_cap_always_refused(data: dict[str, Any], cap: str, whic
         assert err.pointer == f"/process/capabilities/{which}/0"
     else:
         raise AssertionError("a capability above the host's last cap was accepted")
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += _paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += _paths(v, (*prefix, i))
+    return out
+
+
+def _full_example() -> dict[str, Any]:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "full" / "config.json"
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+FULL = _full_example()
+FULL_PATHS = [p for p in _paths(FULL) if p]
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**65), 2**65),
+    st.floats(allow_nan=False),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(FULL_PATHS), junk), min_size=1, max_size=3), hosts)
+def test_unvalidated_garbage_gives_only_tool_errors(
+    edits: list[tuple[tuple[Any, ...], Any]], host: HostInfo
+) -> None:
+    """The hot path skips the schema: build + lower must still fail only with our errors."""
+    import contextlib
+    import copy
+
+    from ocitool.errors import OciToolError
+
+    data = copy.deepcopy(FULL)
+    for path, value in edits:
+        node: Any = data
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+        except (KeyError, IndexError, TypeError):
+            continue
+    with contextlib.suppress(OciToolError):  # anything else fails the test
+        plan_for(data, host)
