@@ -1,0 +1,115 @@
+"""``ocitool-runc``: the runc-compatible runtime (podman --runtime, containerd's runc shim).
+
+Global flags come before the command, as with runc. Every failure becomes
+one log line in runc's format and wording plus a non-zero exit, never a
+traceback. Hot path: no argparse, jsonschema, rich or lark imports.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ocitool.errors import OciToolError, UsageError
+from ocitool.runc.args import BOOL, VALUE, Flag, help_text, parse
+from ocitool.runc.common import DEFAULT_ROOT, Globals, runc_message
+from ocitool.runc.log import Logger
+
+GLOBAL_FLAGS = (
+    Flag(("root",), VALUE, DEFAULT_ROOT, help=f"state directory (default: {DEFAULT_ROOT})"),
+    Flag(("log",), VALUE, help="write log lines to this file (default: stderr)"),
+    Flag(("log-format",), VALUE, "text", help="text or json"),
+    Flag(("debug",), BOOL, help="log debug lines"),
+    Flag(("systemd-cgroup",), BOOL, help="use systemd's cgroup driver (not supported)"),
+    Flag(("criu",), VALUE, help="ignored (no checkpoint/restore)"),
+    Flag(("rootless",), VALUE, "auto", help="ignored: rootless mode follows the euid"),
+    Flag(("version", "v"), BOOL, help="print the version"),
+    Flag(("help", "h"), BOOL, help="show this help"),
+)
+
+# command -> (module, function, summary)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "create": ("ocitool.runc.cmd_lifecycle", "cmd_create", "create a container"),
+    "start": ("ocitool.runc.cmd_lifecycle", "cmd_start", "start a created container"),
+    "run": ("ocitool.runc.cmd_lifecycle", "cmd_run", "create and start a container"),
+    "state": ("ocitool.runc.cmd_lifecycle", "cmd_state", "print a container's state JSON"),
+    "kill": ("ocitool.runc.cmd_lifecycle", "cmd_kill", "send a signal to a container's init"),
+    "delete": ("ocitool.runc.cmd_lifecycle", "cmd_delete", "delete a container"),
+    "exec": ("ocitool.runc.cmd_exec", "cmd_exec", "run a new process in a running container"),
+    "list": ("ocitool.runc.cmd_info", "cmd_list", "list the containers under --root"),
+    "ps": ("ocitool.runc.cmd_info", "cmd_ps", "list the processes of a container"),
+    "features": ("ocitool.runc.cmd_info", "cmd_features", "print features.json"),
+    "pause": ("ocitool.runc.cmd_cgroup", "cmd_pause", "freeze every process of a container"),
+    "resume": ("ocitool.runc.cmd_cgroup", "cmd_resume", "thaw a paused container"),
+    "update": ("ocitool.runc.cmd_cgroup", "cmd_update", "change a container's cgroup limits"),
+    "spec": ("ocitool.cli.spec", "main", "generate a config.json (same as 'ocitool spec')"),
+}
+
+
+def usage() -> str:
+    text = help_text("ocitool-runc [global options] COMMAND [options] [arguments...]",
+                     "A runc-compatible OCI runtime built on ocitool's plan executor.",
+                     GLOBAL_FLAGS)
+    lines = [text, "commands:"]
+    lines += [f"  {name:<10} {summary}" for name, (_, _, summary) in COMMANDS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _version() -> str:
+    from ocitool import __version__
+
+    return f"ocitool-runc version {__version__}\nspec: 1.3.0\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    log = Logger()
+    try:
+        g = parse(args, GLOBAL_FLAGS)
+        fmt = g.str("log_format") or "text"
+        log = Logger(g.str("log"), fmt if fmt in ("text", "json") else "text", g.bool("debug"))
+        if fmt not in ("text", "json"):
+            raise UsageError(message=f"invalid log-format: {fmt}", code="OCI010",
+                             hint="text or json")
+        if g.bool("version"):
+            sys.stdout.write(_version())
+            return 0
+        if g.bool("help") or not g.args:
+            sys.stdout.write(usage())
+            return 0 if g.bool("help") else 2
+        if g.bool("systemd_cgroup"):
+            raise UsageError(
+                message="systemd cgroup driver is not supported by ocitool-runc",
+                code="OCI012",
+                hint="use the cgroupfs driver (podman: --cgroup-manager=cgroupfs; "
+                "containerd: SystemdCgroup = false)",
+            )
+        name, rest = g.args[0], g.args[1:]
+        if name not in COMMANDS:
+            raise UsageError(message=f"No help topic for '{name}'", code="OCI010",
+                             hint="see 'ocitool-runc --help'")
+        if rest[:1] in (["--help"], ["-h"]):
+            sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
+            return 0
+        from importlib import import_module
+
+        fn = getattr(import_module(COMMANDS[name][0]), COMMANDS[name][1])
+        if name == "spec":
+            return int(fn(rest))
+        root = os.path.abspath(g.str("root") or DEFAULT_ROOT)
+        return int(fn(Globals(root=root, log=log, debug=g.bool("debug")), rest))
+    except OciToolError as err:
+        log.error(runc_message(err))
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback
+        if os.environ.get("OCITOOL_DEBUG"):
+            raise
+        log.error(f"internal error: {type(exc).__name__}: {exc}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""A tiny runc-style argument parser (urfave/cli semantics, no argparse on the hot path).
+
+runc's command line: global flags, a command, the command's flags, then its
+positional arguments. As in Go's ``flag`` package a flag may be written
+``-name`` or ``--name``, with its value as the next word or after ``=``;
+boolean flags take ``--name=false``. Flag parsing stops at the first
+positional argument (``exec ID sh -c ...`` passes ``-c`` to sh) or at ``--``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ocitool.errors import UsageError
+
+BOOL, VALUE, MULTI = "bool", "value", "multi"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag: its names (first is canonical), kind and default."""
+
+    names: tuple[str, ...]
+    kind: str = BOOL
+    default: object = None
+    help: str = ""
+
+    @property
+    def dest(self) -> str:
+        return self.names[0].replace("-", "_")
+
+
+@dataclass
+class Parsed:
+    """Flag values by dest, plus the positional arguments."""
+
+    flags: dict[str, object] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)
+
+    def get(self, name: str) -> object:
+        return self.flags.get(name)
+
+    def str(self, name: str) -> str | None:
+        value = self.flags.get(name)
+        return None if value is None else str(value)
+
+    def bool(self, name: str) -> bool:
+        return bool(self.flags.get(name))
+
+    def list(self, name: str) -> list[str]:
+        value = self.flags.get(name)
+        return list(value) if isinstance(value, list) else []
+
+
+def _truth(text: str, flag: str) -> bool:
+    low = text.lower()
+    if low in ("1", "t", "true", "yes"):
+        return True
+    if low in ("0", "f", "false", "no"):
+        return False
+    raise UsageError(message=f"invalid boolean value {text!r} for flag -{flag}", code="OCI010")
+
+
+def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool = True,
+          prog: str = "ocitool-runc") -> Parsed:
+    """Parse ``argv`` against ``flags``; unknown flags are usage errors."""
+    table: dict[str, Flag] = {}
+    for fl in flags:
+        for name in fl.names:
+            table[name] = fl
+    out = Parsed()
+    for fl in flags:
+        if fl.kind == MULTI:
+            out.flags[fl.dest] = list(fl.default or [])  # type: ignore[call-overload]
+        else:
+            out.flags[fl.dest] = fl.default
+    i = 0
+    n = len(argv)
+    while i < n:
+        arg = argv[i]
+        i += 1
+        if arg == "--":
+            out.args.extend(argv[i:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            out.args.append(arg)
+            if stop_at_positional:
+                out.args.extend(argv[i:])
+                break
+            continue
+        name, eq, value = arg.lstrip("-").partition("=")
+        fl = table.get(name)
+        if fl is None:
+            raise UsageError(
+                message=f"flag provided but not defined: -{name}",
+                code="OCI010",
+                hint=f"see '{prog} --help'",
+            )
+        if fl.kind == BOOL:
+            out.flags[fl.dest] = _truth(value, name) if eq else True
+            continue
+        if not eq:
+            if i >= n:
+                raise UsageError(message=f"flag needs an argument: -{name}", code="OCI010")
+            value = argv[i]
+            i += 1
+        if fl.kind == MULTI:
+            out.flags[fl.dest].append(value)  # type: ignore[union-attr]
+        else:
+            out.flags[fl.dest] = value
+    return out
+
+
+def help_text(usage: str, summary: str, flags: tuple[Flag, ...]) -> str:
+    lines = [f"usage: {usage}", "", summary, ""]
+    if flags:
+        lines.append("options:")
+        for fl in flags:
+            names = ", ".join(("-" if len(n) == 1 else "--") + n for n in fl.names)
+            if fl.kind != BOOL:
+                names += " value"
+            lines.append(f"  {names:<28} {fl.help}")
+    return "\n".join(lines) + "\n"

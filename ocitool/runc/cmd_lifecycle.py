@@ -1,0 +1,290 @@
+"""create, start, run, state, kill, delete: runc's container lifecycle over ocitool's executor."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from ocitool.errors import RuntimeStateError, UsageError
+from ocitool.runc import container as C
+from ocitool.runc.args import BOOL, VALUE, Flag, parse
+from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
+
+CREATE_FLAGS = (
+    Flag(("bundle", "b"), VALUE, help="path to the root of the bundle directory (default: cwd)"),
+    Flag(("console-socket",), VALUE, help="unix socket that receives the pty master"),
+    Flag(("pid-file",), VALUE, help="file to write the container's pid to"),
+    Flag(("no-pivot",), BOOL, help="do not use pivot_root (for ramdisk roots)"),
+    Flag(("no-new-keyring",), BOOL, help="do not create a new session keyring"),
+    Flag(("preserve-fds",), VALUE, "0", help="pass N extra fds (3..3+N-1) to the container"),
+)
+RUN_FLAGS = CREATE_FLAGS + (
+    Flag(("detach", "d"), BOOL, help="detach from the container's process"),
+    Flag(("keep",), BOOL, help="do not delete the container after it exits"),
+    Flag(("no-subreaper",), BOOL, help="accepted for compatibility (always a subreaper)"),
+)
+DELETE_FLAGS = (Flag(("force", "f"), BOOL, help="kill the container first if it still runs"),)
+KILL_FLAGS = (Flag(("all", "a"), BOOL, help="send the signal to every process in the container"),)
+
+
+# --------------------------------------------------------------------------- create / run
+def _prepare(
+    g: Globals, cid: str, p: Any, *, detached: bool
+) -> tuple[Any, Any, list[Any], Any]:
+    """(spec, plan, ops, ExecContext) for a create or run; refuses what we cannot honour first."""
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
+
+    bundle = os.path.abspath(p.str("bundle") or os.getcwd())
+    store = g.store()
+    if os.path.isdir(store.dir(cid)):
+        raise RuntimeStateError(message="container with given ID already exists", code="OCI602")
+    try:
+        preserve = int(p.str("preserve_fds") or 0)
+    except ValueError:
+        raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
+    _, spec = C.load_bundle_spec(bundle)
+    terminal = bool(getattr(spec.process, "terminal", False))
+    sock = p.str("console_socket")
+    if terminal and detached and not sock:
+        raise UsageError(
+            message="cannot allocate tty if runc will detach without setting console socket",
+            code="OCI010",
+        )
+    if sock and not terminal:
+        raise UsageError(
+            message="cannot use console socket if runc will not detach or allocate tty",
+            code="OCI010",
+        )
+    plan = C.lower_spec(spec, cid, bundle)
+    ops = ops_of(plan, p)
+    ctx = ExecContext(
+        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=C.rootfs_of(spec, bundle),
+        preserve_fds=preserve, console_socket=os.path.abspath(sock) if sock else None,
+    )
+    g.log.debug(f"plan for {cid}: {len(ops)} ops")
+    return spec, plan, ops, ctx
+
+
+def cmd_create(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, CREATE_FLAGS)
+    cid = exactly_one("create", p.args)
+    spec, plan, ops, ctx = _prepare(g, cid, p, detached=True)
+    from ocitool.exec import lifecycle
+
+    st = lifecycle.create(ops, ctx, g.store())
+    try:
+        _after_create(g, st, spec, plan, p.str("pid_file"))
+    except BaseException:
+        _force_delete(g, cid)
+        raise
+    return 0
+
+
+def _after_create(g: Globals, st: Any, spec: Any, plan: Any, pid_file: str | None) -> None:
+    """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
+    from ocitool.exec.runc_files import write_atomic, write_pid_file
+
+    store = g.store()
+    lock = store.lock(st.id)
+    try:
+        st.annotations = C.annotations_of(spec)
+        st.extra.update(C.plan_extras(plan))
+        with open(os.path.join(st.bundle, "config.json"), "rb") as f:
+            write_atomic(C.saved_config_path(store, st.id), f.read(), 0o600)
+        store.save(st)
+    finally:
+        store.unlock(lock)
+    if pid_file:
+        write_pid_file(pid_file, st.pid)
+
+
+def cmd_run(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, RUN_FLAGS)
+    cid = exactly_one("run", p.args)
+    detach = p.bool("detach")
+    spec, plan, ops, ctx = _prepare(g, cid, p, detached=detach)
+    if detach:
+        from ocitool.exec import lifecycle
+
+        st = lifecycle.create(ops, ctx, g.store())
+        try:
+            _after_create(g, st, spec, plan, p.str("pid_file"))
+            _start(g, cid)
+        except BaseException:
+            _force_delete(g, cid)
+            raise
+        return 0
+    from ocitool.exec import runc_lifecycle
+    from ocitool.exec.runc_files import write_pid_file
+
+    pid_file = p.str("pid_file")
+
+    def created(st: Any) -> None:
+        if pid_file:
+            write_pid_file(pid_file, st.pid)
+
+    return runc_lifecycle.run(
+        ops, ctx, g.store(), annotations=C.annotations_of(spec),
+        extra=C.plan_extras(plan), on_created=created, keep=p.bool("keep"),
+    )
+
+
+def ops_of(plan: Any, p: Any) -> list[Any]:
+    ops = list(plan.ops)
+    if p.bool("no_pivot"):
+        from ocitool.exec.runc_nopivot import replace_pivot
+
+        ops = replace_pivot(ops)
+    return ops
+
+
+def _force_delete(g: Globals, cid: str) -> None:
+    try:
+        _delete(g, cid, force=True)
+    except Exception as exc:  # noqa: BLE001 - the first error is the one to report
+        g.log.warning(f"cleanup of {cid} after a failed create: {exc}")
+
+
+# --------------------------------------------------------------------------- start
+def cmd_start(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, ())
+    _start(g, exactly_one("start", p.args))
+    return 0
+
+
+def _start(g: Globals, cid: str) -> None:
+    from ocitool.exec import lifecycle
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
+
+    store = g.store()
+    st = load_state(store, cid)
+    status = live_status(st)
+    if status == "paused":
+        raise RuntimeStateError(
+            message="cannot start a container in the paused state", code="OCI605"
+        )
+    if status == "running":
+        raise RuntimeStateError(message="cannot start an already running container",
+                                code="OCI605")
+    if status == "stopped":
+        raise RuntimeStateError(message="cannot start a container that has stopped",
+                                code="OCI605")
+    if status != "created":
+        raise RuntimeStateError(message=f"cannot start a container in the {status} state",
+                                code="OCI605")
+    ops: list[Any] = []
+    if C.has_hooks(st, "poststart"):
+        ops = _relowered_ops(store, st)
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
+    lifecycle.start(ops, ctx, store)
+
+
+def _relowered_ops(store: Any, st: Any) -> list[Any]:
+    data = C.saved_config(store, st)
+    _, spec = C.spec_from_data(data, os.path.join(st.bundle, "config.json"))
+    return list(C.lower_spec(spec, st.id, st.bundle).ops)
+
+
+# --------------------------------------------------------------------------- state
+def state_dict(st: Any, status: str) -> dict[str, Any]:
+    data = st.to_json()
+    data["status"] = status
+    data["pid"] = st.pid if status in ("created", "running", "paused") else 0
+    return {
+        "ociVersion": data["ociVersion"], "id": data["id"], "pid": data["pid"],
+        "status": status, "bundle": data["bundle"], "rootfs": data["rootfs"],
+        "created": data["created"], "owner": data["owner"],
+        "annotations": data.get("annotations") or {},
+    }
+
+
+def cmd_state(g: Globals, argv: list[str]) -> int:
+    import json
+
+    p = parse(argv, ())
+    cid = exactly_one("state", p.args)
+    st = load_state(g.store(), cid)
+    status = live_status(st)
+    sys.stdout.write(json.dumps(state_dict(st, status), indent=2) + "\n")
+    return 0
+
+
+# --------------------------------------------------------------------------- kill
+def cmd_kill(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, KILL_FLAGS)
+    if not 1 <= len(p.args) <= 2:
+        raise UsageError(message='"kill" requires a minimum of 1 and a maximum of 2 argument(s)',
+                         code="OCI010", hint="usage: ocitool-runc kill <container-id> [signal]")
+    cid = p.args[0]
+    sig = parse_signal(p.args[1] if len(p.args) == 2 else "SIGTERM")
+    store = g.store()
+    st = load_state(store, cid)
+    status = live_status(st)
+    if status not in ("created", "running", "paused"):
+        raise RuntimeStateError(message="container not running", code="OCI606")
+    if p.bool("all") and C.cgroup_dirs(st):
+        from ocitool.exec.runc_cgroup import signal_all
+
+        signal_all(C.cgroup_dirs(st), sig)
+        return 0
+    from ocitool.exec import lifecycle
+    from ocitool.exec.linux import LinuxSyscalls
+
+    lifecycle.kill(store, cid, sig, LinuxSyscalls())
+    return 0
+
+
+# --------------------------------------------------------------------------- delete
+def cmd_delete(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, DELETE_FLAGS)
+    cid = exactly_one("delete", p.args)
+    _delete(g, cid, force=p.bool("force"))
+    return 0
+
+
+def _delete(g: Globals, cid: str, *, force: bool) -> None:
+    from ocitool.exec import lifecycle
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
+
+    store = g.store()
+    try:
+        st = load_state(store, cid)
+    except RuntimeStateError as err:
+        if force and err.code == "OCI603":
+            return  # runc: delete --force of a missing container succeeds silently
+        raise
+    if st.status == "creating" and not st.pid:
+        if not force:
+            raise RuntimeStateError(
+                message=f"cannot delete container {cid} that is not stopped: creating",
+                code="OCI607", hint="use --force",
+            )
+        store.remove(cid)
+        return
+    status = live_status(st)
+    if status != "stopped" and not force:
+        raise RuntimeStateError(
+            message=f"cannot delete container {cid} that is not stopped: {status}",
+            code="OCI607", hint="use --force",
+        )
+    dirs = C.cgroup_dirs(st)
+    if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
+        from ocitool.exec.runc_cgroup import set_frozen, signal_all
+
+        signal_all(dirs, 9)
+        set_frozen(dirs, False)
+    if C.has_hooks(st, "poststop"):
+        ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
+    else:
+        from ocitool.plan.ops.base import Phase
+        from ocitool.plan.ops.cgroup import CgroupRemove
+
+        ops = [CgroupRemove(phase=Phase.DELETE, path=d) for d in dirs]
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
+    problems = lifecycle.delete(ops, ctx, store, force=force)
+    for problem in problems:
+        g.log.warning(problem)

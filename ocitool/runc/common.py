@@ -1,0 +1,112 @@
+"""What every ocitool-runc command shares: global options, runc's wording, argument checks."""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ocitool.errors import OciToolError, RuntimeStateError, UsageError
+from ocitool.runc.log import Logger
+
+if TYPE_CHECKING:
+    from ocitool.exec.state import State, StateStore
+
+DEFAULT_ROOT = "/run/ocitool"
+
+
+@dataclass
+class Globals:
+    """The global flags (before the command)."""
+
+    root: str = DEFAULT_ROOT
+    log: Logger = field(default_factory=Logger)
+    debug: bool = False
+
+    def store(self) -> StateStore:
+        from ocitool.exec.state import StateStore
+
+        return StateStore(self.root)
+
+
+def runc_message(err: OciToolError) -> str:
+    """The message engines match on (runc 1.1 wording) for our lifecycle errors."""
+    code, msg = err.code, err.message
+    if code == "OCI603":
+        return "container does not exist"
+    if code == "OCI602":
+        return "container with given ID already exists"
+    if code == "OCI605":
+        if "running" in msg:
+            return "cannot start an already running container"
+        if "stopped" in msg:
+            return "cannot start a container that has stopped"
+        if "paused" in msg:
+            return "cannot start a container in the paused state"
+    if code == "OCI606":
+        return "container not running"
+    return msg
+
+
+def exactly_one(cmd: str, args: list[str]) -> str:
+    if len(args) != 1:
+        raise UsageError(
+            message=f'"{cmd}" requires exactly 1 argument(s)', code="OCI010",
+            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
+        )
+    return args[0]
+
+
+def at_least_one(cmd: str, args: list[str]) -> None:
+    if not args:
+        raise UsageError(
+            message=f'"{cmd}" requires a minimum of 1 argument(s)', code="OCI010",
+            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
+        )
+
+
+def parse_signal(text: str) -> int:
+    """``KILL``, ``SIGKILL``, ``sigkill`` or ``9``; runc's error for anything else."""
+    if text.isdigit():
+        n = int(text)
+        if 0 < n < 65:
+            return n
+    else:
+        name = text.upper()
+        if not name.startswith("SIG"):
+            name = "SIG" + name
+        if name.startswith("SIGRTMIN+") and name[9:].isdigit():
+            return int(signal.SIGRTMIN) + int(name[9:])
+        if name.startswith("SIGRTMAX-") and name[9:].isdigit():
+            return int(signal.SIGRTMAX) - int(name[9:])
+        try:
+            return int(signal.Signals[name])
+        except KeyError:
+            pass
+    raise UsageError(message=f"unknown signal {text!r}", code="OCI010",
+                     hint="a name (KILL, SIGTERM) or a number (9)")
+
+
+def live_status(st: State) -> str:
+    """created/running/stopped from the process, ``paused`` from the freezer."""
+    status = st.refresh_status()
+    if status in ("running", "created") and st.extra.get("cgroup_dirs"):
+        from ocitool.exec.runc_cgroup import is_frozen
+
+        if is_frozen([str(d) for d in st.extra["cgroup_dirs"]]):
+            status = st.status = "paused"
+    return status
+
+
+def load_state(store: StateStore, cid: str) -> State:
+    """The container's state; a directory without state.json is a container being created."""
+    import os
+
+    from ocitool.exec.state import State
+
+    try:
+        return store.load(cid)
+    except RuntimeStateError as err:
+        if err.code == "OCI603" and os.path.isdir(store.dir(cid)):
+            return State(id=cid, bundle="", status="creating")
+        raise
