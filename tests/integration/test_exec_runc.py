@@ -1,0 +1,140 @@
+"""``ocitool exec`` against ``runc run`` on the same busybox bundle.
+
+Same capabilities, same NoNewPrivs/Seccomp, the same mounts, and the same
+exit statuses for a plain exit, a SIGKILL and a missing executable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import ocitool_exec, runc_run
+
+pytestmark = pytest.mark.integration
+
+STATUS = "grep -E '^(Cap|NoNewPrivs|Seccomp)' /proc/self/status"
+
+
+def _mounts(out: str) -> set[tuple[str, str, str]]:
+    found = set()
+    for line in out.splitlines():
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields = left.split()
+        found.add((fields[4], right.split()[0], fields[5].split(",")[0]))
+    return found
+
+
+def _both(
+    bundle: Path, state: Path, cid: str
+) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    ours = ocitool_exec(bundle, state, "--id", cid)
+    theirs = runc_run(bundle, cid)
+    subprocess.run(["runc", "delete", "-f", cid], capture_output=True)
+    return ours, theirs
+
+
+def test_same_status_lines(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(["sh", "-c", STATUS])
+    ours, theirs = _both(bundle, state_root, "cmp-status")
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout
+
+
+def test_same_seccomp_status(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    seccomp = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+    bundle = bundle_factory(
+        ["sh", "-c", STATUS + "; mkdir /x; echo rc=$?"], linux={"seccomp": seccomp}
+    )
+    ours, theirs = _both(bundle, state_root, "cmp-seccomp")
+    assert ours.stdout == theirs.stdout
+    assert "Seccomp:\t2" in ours.stdout and "rc=1" in ours.stdout
+
+
+def test_same_mounts(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(["cat", "/proc/self/mountinfo"])
+    ours, theirs = _both(bundle, state_root, "cmp-mounts")
+    assert ours.returncode == theirs.returncode == 0
+    a, b = _mounts(ours.stdout), _mounts(theirs.stdout)
+    outside = {m for m in a if not m[0].startswith("/sys/fs/cgroup")}
+    assert outside == {m for m in b if not m[0].startswith("/sys/fs/cgroup")}
+    # each v1 controller we mount, runc mounts too (runc adds name=systemd)
+    ours_cg = {m[0] for m in a if m[0].startswith("/sys/fs/cgroup/")}
+    theirs_cg = {m[0] for m in b if m[0].startswith("/sys/fs/cgroup/")}
+    assert ours_cg and ours_cg <= theirs_cg
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [(["sh", "-c", "exit 3"], 3), (["/nonexistent"], 1), (["sh", "-c", "exit 0"], 0)],
+)
+def test_same_exit_status(
+    bundle_factory: Callable[..., Path], state_root: Path, args: list[str], expected: int
+) -> None:
+    bundle = bundle_factory(args)
+    ours, theirs = _both(bundle, state_root, f"cmp-exit-{expected}")
+    assert ours.returncode == theirs.returncode == expected, (ours.stderr, theirs.stderr)
+
+
+def _wait_ready(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+
+
+def test_sigkill_is_137_like_runc(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(["sh", "-c", "echo ready; exec sleep 30"])
+    cmd = [
+        sys.executable,
+        "-m",
+        "ocitool.cli.main",
+        "exec",
+        "--root",
+        str(state_root),
+        "--id",
+        "k1",
+        str(bundle),
+    ]
+    ours = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    _wait_ready(ours)
+    pid = json.loads((state_root / "k1" / "state.json").read_text())["pid"]
+    os.kill(pid, signal.SIGKILL)
+    assert ours.wait(timeout=30) == 137
+    assert not (state_root / "k1").exists()
+
+    theirs = subprocess.Popen(
+        ["runc", "run", "k1"],
+        cwd=bundle,
+        stdout=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    _wait_ready(theirs)
+    subprocess.run(["runc", "kill", "k1", "KILL"], check=True)
+    assert theirs.wait(timeout=30) == 137
+    subprocess.run(["runc", "delete", "-f", "k1"], capture_output=True)
+
+
+def test_signal_forwarding(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(
+        ["sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done"]
+    )
+    cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--root", str(state_root), str(bundle)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    _wait_ready(proc)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 42
