@@ -76,6 +76,7 @@ def run(
         if store is not None:
             store.remove(ctx.container_id)
         raise
+    problems: list[str] = []
     try:
         if relay is not None:
             relay.pump()
@@ -84,9 +85,15 @@ def run(
         if st is not None:
             st.status = "stopped"
             ctx.state_json = state_json(st)
-        eng.delete()
+        problems = eng.delete()
         if store is not None:
             store.remove(ctx.container_id)
+    if problems:
+        raise ExecError(
+            message=f"the container exited with status {code}, but delete failed: "
+            + "; ".join(problems),
+            code="OCI506",
+        )
     return code
 
 

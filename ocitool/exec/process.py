@@ -271,9 +271,12 @@ class Engine:
             if op.phase.command != "start" or self.runs_in_init(k):
                 continue
             if op.name == "start":
-                self.ctx.sys.begin_op(k, op)
-                os.write(self._ctl_w, b"S")
-                self.ctx.sys.end_op(k, op)
+                try:
+                    self.ctx.sys.begin_op(k, op)
+                    os.write(self._ctl_w, b"S")
+                    self.ctx.sys.end_op(k, op)
+                except ExecError as exc:
+                    raise op_error(k, op, exc.message, getattr(exc, "errno", None)) from None
                 self._wait_exec()
             else:
                 self.apply(k, op)
@@ -324,6 +327,7 @@ class Engine:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
         self.reap_orphans()
+        self.ctx.pid = 0  # reaped: never signal that pid again
         code = os.waitstatus_to_exitcode(status)
         # the init is reaped: its undo step (kill + wait) must not touch a reused pid
         self.ctx.rollback.steps = [
@@ -354,10 +358,8 @@ class Engine:
         """
         problems: list[str] = []
         for k, op in enumerate(self.ops):
-            if op.phase.command != "delete" or op.name in ("cgroup_remove",):
+            if op.phase.command != "delete" or op.name == "cgroup_remove":
                 continue
-            if op.name == "kill":
-                continue  # the undo log kills and reaps the init below
             try:
                 self.apply(k, op)
             except ExecError as exc:

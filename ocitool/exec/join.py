@@ -1,0 +1,264 @@
+"""Run a new process inside a running container (``ocitool-runc exec``, ``podman exec``).
+
+The process gets what the container's init got, taken from the container's
+own plan lowered for the new ``process``: its cgroup, its namespaces, then
+the exec-phase ops (cwd, user and groups, capabilities, umask,
+no_new_privs, seccomp, execve) and its rlimits.
+
+Process model (runtime -> helper -> process):
+
+1. the runtime opens the init's namespace files (``/proc/PID/ns/*``) while
+   the pid is verified by its start time, so a reused pid cannot be joined;
+2. it forks a helper, which makes itself non-dumpable (no process of the
+   container may open its memory or ``/proc/<pid>/exe``, the host's
+   interpreter: CVE-2019-5736 class), moves itself into the container's
+   cgroup (writes 0 to each ``cgroup.procs``), and ``setns``-es into each
+   namespace that differs from ours, the user namespace first and the mount
+   namespace last (it changes "/" and the cwd to the container's root);
+3. the helper forks once more -- ``setns(CLONE_NEWPID)`` only applies to
+   children -- reports the child's pid and exits; the child applies the ops
+   and execs. The runtime is a child subreaper, so the process is re-parented
+   to it and it can wait for it (foreground) or leave it to its own
+   subreaper, conmon or the shim (``--detach``).
+
+Errors travel back over a close-on-exec pipe: ``P<pid>``, ``E<text>``, and
+end-of-file once ``execve`` succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ocitool.errors import ExecError, RuntimeStateError
+from ocitool.exec.context import ExecContext
+from ocitool.exec.state import proc_start_time
+from ocitool.exec.syscalls import (
+    CLONE_NEWCGROUP,
+    CLONE_NEWIPC,
+    CLONE_NEWNET,
+    CLONE_NEWNS,
+    CLONE_NEWPID,
+    CLONE_NEWTIME,
+    CLONE_NEWUSER,
+    CLONE_NEWUTS,
+    PR_SET_CHILD_SUBREAPER,
+    PR_SET_DUMPABLE,
+)
+
+# join order: user first (it grants the rights for the rest), mount last
+NAMESPACES: tuple[tuple[str, int], ...] = (
+    ("user", CLONE_NEWUSER),
+    ("ipc", CLONE_NEWIPC),
+    ("uts", CLONE_NEWUTS),
+    ("net", CLONE_NEWNET),
+    ("pid", CLONE_NEWPID),
+    ("time", CLONE_NEWTIME),
+    ("cgroup", CLONE_NEWCGROUP),
+    ("mnt", CLONE_NEWNS),
+)
+
+
+@dataclass
+class JoinRequest:
+    """Everything the runtime knows about where and what to run."""
+
+    pid: int
+    pid_start: int | None
+    ops: Sequence[Any]  # exec-phase ops (and rlimits) of the container's plan
+    cgroup_procs: list[str] = field(default_factory=list)
+    console_socket: str | None = None
+    terminal: bool = False
+    console_size: tuple[int | None, int | None] = (None, None)
+    preserve_fds: int = 0
+    state_json: str = ""
+
+
+def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
+    """(name, fd, nstype) of each of the init's namespaces that is not already ours."""
+    out: list[tuple[str, int, int]] = []
+    try:
+        for name, nstype in NAMESPACES:
+            path = f"/proc/{pid}/ns/{name}"
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                if not os.path.exists(f"/proc/{pid}"):
+                    raise
+                continue  # the kernel lacks this namespace type
+            theirs = os.fstat(fd)
+            try:
+                ours = os.stat(f"/proc/self/ns/{name}")
+                same = (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino)
+            except OSError:
+                same = False
+            if same:
+                os.close(fd)
+                continue
+            out.append((name, fd, nstype))
+        if pid_start is not None and proc_start_time(pid) != pid_start:
+            raise ProcessLookupError(pid)
+    except (ProcessLookupError, FileNotFoundError):
+        for _, fd, _ in out:
+            os.close(fd)
+        raise RuntimeStateError(message="container not running", code="OCI606") from None
+    return out
+
+
+def spawn(req: JoinRequest, ctx: ExecContext) -> int:
+    """Start the process in the container; returns its host pid once it has exec'd."""
+    namespaces = open_namespaces(req.pid, req.pid_start)
+    rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
+    ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        helper = os.fork()
+    except OSError:
+        for fd in (rep_r, rep_w, *(fd for _, fd, _ in namespaces)):
+            os.close(fd)
+        raise
+    if helper == 0:
+        code = 1
+        try:
+            os.close(rep_r)
+            code = _helper(req, ctx, namespaces, rep_w)
+        except BaseException as exc:  # noqa: BLE001 - report, never a traceback
+            _report(rep_w, f"E{_text(exc)}")
+        finally:
+            os._exit(code)
+    os.close(rep_w)
+    for _, fd, _ in namespaces:
+        os.close(fd)
+    pid = 0
+    error = ""
+    try:
+        buf = b""
+        while True:
+            chunk = os.read(rep_r, 4096)
+            if not chunk:
+                break
+            buf += chunk
+        for msg in buf.split(b"\0"):
+            if msg[:1] == b"P":
+                pid = int(msg[1:])
+            elif msg[:1] == b"E":
+                error = msg[1:].decode("utf-8", "replace")
+    finally:
+        os.close(rep_r)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(helper, 0)
+    if error:
+        if pid:
+            with contextlib.suppress(ChildProcessError, ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        raise ExecError(message=error, code="OCI520")
+    if not pid:
+        raise ExecError(message="exec: the process was not started", code="OCI520")
+    return pid
+
+
+def _report(fd: int, text: str) -> None:
+    with contextlib.suppress(OSError):
+        os.write(fd, text.encode("utf-8", "replace")[:4000] + b"\0")
+
+
+def _text(exc: BaseException) -> str:
+    if isinstance(exc, ExecError | RuntimeStateError):
+        return " ".join(exc.message.split())
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _helper(
+    req: JoinRequest, ctx: ExecContext, namespaces: list[tuple[str, int, int]], rep_w: int
+) -> int:
+    """In the helper: cgroup, namespaces, fork; the child applies the ops."""
+    ctx.sys.prctl(PR_SET_DUMPABLE, 0)
+    from ocitool.exec.exe import self_exe_id
+
+    ctx.scratch["self_exe"] = self_exe_id()
+    for path in req.cgroup_procs:
+        try:
+            ctx.sys.write_file(path, b"0")
+        except ExecError as exc:
+            raise ExecError(message=f"join cgroup {path}: {exc.message}", code="OCI520") from None
+    for name, fd, nstype in namespaces:
+        try:
+            ctx.sys.setns(fd, nstype)
+        except ExecError as exc:
+            raise ExecError(message=f"join {name} namespace: {exc.message}",
+                            code="OCI520") from None
+        os.close(fd)
+    child = os.fork()
+    if child:
+        _report(rep_w, f"P{child}")
+        return 0
+    try:
+        _process(req, ctx)
+    except BaseException as exc:  # noqa: BLE001
+        _report(rep_w, f"E{_text(exc)}")
+        os._exit(127 if isinstance(exc, ExecError) and "execve" in exc.message else 1)
+    os._exit(1)  # execve returned without an error: cannot happen
+
+
+def _process(req: JoinRequest, ctx: ExecContext) -> None:
+    """In the container: terminal, then the plan's exec-phase ops (the last one is execve)."""
+    from ocitool.exec.apply import APPLIERS
+    from ocitool.exec.process import op_error
+
+    ctx.in_init = True
+    ctx.preserve_fds = req.preserve_fds
+    ctx.state_json = req.state_json
+    os.umask(0o022)
+    if req.terminal and req.console_socket:
+        from ocitool.exec.console import attach_console
+
+        attach_console(req.console_socket, *req.console_size)
+    elif not req.terminal:
+        # runc: a process without a terminal gets its own process group, not a session
+        with contextlib.suppress(OSError):
+            os.setpgid(0, 0)
+    for index, op in enumerate(req.ops):
+        fn = APPLIERS.get(op.name)
+        if fn is None:
+            raise op_error(index, op, "the executor has no applier for this op")
+        try:
+            fn(op, ctx)
+        except ExecError as exc:
+            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
+        except OSError as exc:
+            raise op_error(index, op, f"{exc.strerror}", exc.errno) from None
+
+
+def wait(pid: int, forward: bool = True) -> int:
+    """Wait for the exec'd process (re-parented to us); 128+N for a death by signal N."""
+    old: dict[int, Any] = {}
+    if forward:
+        from ocitool.exec.process import FORWARDED_SIGNALS
+
+        def relay(signum: int, _frame: object) -> None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signum)
+
+        for sig in FORWARDED_SIGNALS:
+            old[sig] = signal.signal(sig, relay)
+    try:
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+            except InterruptedError:
+                continue
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code

@@ -1,0 +1,58 @@
+"""Fault injection: make each op of a rich plan fail in turn; nothing may be left behind.
+
+For every op index k, FaultSyscalls fails op k (in whichever process applies
+it). The run must fail with an error naming op k, and leave no cgroup
+directory, state directory, host mount or process behind.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.helpers_exec.bundle import rich_changes
+from tests.integration.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_op_fails_cleanly(bundle_factory: Callable[..., Path], state_root: Path) -> None:
+    bundle = bundle_factory(["sh", "-c", "echo hi"], **rich_changes())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tests" / "helpers_exec" / "faults.py"),
+            str(bundle),
+            str(state_root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(rows) > 100  # the rich plan has well over a hundred ops
+    phases = {r["phase"] for r in rows}
+    assert {
+        "create.runtime",
+        "create.spawn",
+        "create.init",
+        "create.pivot",
+        "exec",
+        "delete",
+    } <= phases
+    for r in rows:
+        where = f"op #{r['k']} {r['op']} ({r['text']})"
+        assert r["rc"] is None, f"{where}: the run succeeded despite the fault"
+        assert f"op #{r['k']} {r['op']} " in r["error"], f"{where}: error was {r['error']!r}"
+        assert r["cgroups"] == [], f"{where}: leftover cgroups {r['cgroups']}"
+        assert not r["state"], f"{where}: leftover state"
+        assert r["mounts"] == 0, f"{where}: host mount count changed by {r['mounts']}"
+        assert r["children"] == [], f"{where}: leftover processes {r['children']}"
