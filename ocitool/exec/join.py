@@ -71,7 +71,7 @@ class JoinRequest:
     pid_start: int | None
     ops: Sequence[Any]  # exec-phase ops (and rlimits) of the container's plan
     cgroup_procs: list[str] = field(default_factory=list)
-    console_socket: str | None = None
+    console: Any = None  # a connected console socket (ocitool.exec.console.connect)
     terminal: bool = False
     console_size: tuple[int | None, int | None] = (None, None)
     preserve_fds: int = 0
@@ -215,10 +215,10 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
     ctx.preserve_fds = req.preserve_fds
     ctx.state_json = req.state_json
     os.umask(0o022)
-    if req.terminal and req.console_socket:
+    if req.terminal and req.console is not None:
         from ocitool.exec.console import attach_console
 
-        attach_console(req.console_socket, *req.console_size)
+        attach_console(req.console, *req.console_size)
     elif not req.terminal:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):

@@ -1,0 +1,166 @@
+"""``exec``: run a new process in a running container (what podman exec and ctr task exec call)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from typing import Any
+
+from ocitool.errors import RuntimeStateError, UsageError
+from ocitool.runc import container as C
+from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
+from ocitool.runc.common import Globals, at_least_one, live_status, load_state
+
+EXEC_FLAGS = (
+    Flag(("process", "p"), VALUE, help="path to a process.json (replaces ARGS and the flags)"),
+    Flag(("detach", "d"), BOOL, help="return once the process started"),
+    Flag(("pid-file",), VALUE, help="file to write the process's pid to"),
+    Flag(("tty", "t"), BOOL, help="allocate a pty (needs --console-socket)"),
+    Flag(("console-socket",), VALUE, help="unix socket that receives the pty master"),
+    Flag(("cwd",), VALUE, help="working directory in the container"),
+    Flag(("env", "e"), MULTI, help="set an environment variable (repeatable)"),
+    Flag(("user", "u"), VALUE, help="UID[:GID]"),
+    Flag(("additional-gids", "g"), MULTI, help="additional group ids (repeatable)"),
+    Flag(("cap", "c"), MULTI, help="add a capability (repeatable)"),
+    Flag(("no-new-privs",), BOOL, help="set no_new_privs"),
+    Flag(("preserve-fds",), VALUE, "0", help="pass N extra fds to the process"),
+    Flag(("ignore-paused",), BOOL, help="allow exec into a paused container"),
+    Flag(("process-label",), VALUE, help="ignored (no SELinux support)"),
+    Flag(("apparmor",), VALUE, help="ignored (no AppArmor support)"),
+    Flag(("cgroup",), MULTI, help="not supported (sub-cgroups)"),
+)
+
+
+def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[str, Any]:
+    """runc's newProcess: the container's process with the flags applied."""
+    proc = copy.deepcopy(base)
+    proc["args"] = argv
+    proc["terminal"] = p.bool("tty")
+    if p.str("cwd"):
+        proc["cwd"] = p.str("cwd")
+    env = list(proc.get("env") or [])
+    for item in p.list("env"):
+        key = item.split("=", 1)[0]
+        env = [e for e in env if e.split("=", 1)[0] != key] + [item]
+    proc["env"] = env
+    user = p.str("user")
+    if user:
+        uid, _, gid = user.partition(":")
+        try:
+            proc["user"] = {"uid": int(uid), "gid": int(gid or 0)}
+        except ValueError:
+            raise UsageError(message=f"parsing {user} as UID[:GID]: not numbers",
+                             code="OCI010") from None
+    gids = p.list("additional_gids")
+    if gids:
+        try:
+            proc.setdefault("user", {})["additionalGids"] = [int(x) for x in gids]
+        except ValueError:
+            raise UsageError(message="--additional-gids takes numbers", code="OCI010") from None
+    caps = p.list("cap")
+    if caps:
+        sets = proc.setdefault("capabilities", {})
+        for key in ("bounding", "effective", "permitted"):
+            have = list(sets.get(key) or [])
+            sets[key] = have + [c for c in caps if c not in have]
+    if p.bool("no_new_privs"):
+        proc["noNewPrivileges"] = True
+    return proc
+
+
+def _read_process(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            data = json.loads(f.read())
+    except OSError as exc:
+        raise UsageError(message=f"open {path}: {exc.strerror}", code="OCI011") from None
+    except ValueError as exc:
+        raise UsageError(message=f"{path}: invalid JSON: {exc}", code="OCI011") from None
+    if not isinstance(data, dict):
+        raise UsageError(message=f"{path}: a process must be a JSON object", code="OCI011")
+    return data
+
+
+def exec_ops(plan: Any) -> list[Any]:
+    """The ops a joining process applies: rlimits, then the exec phase (execve last)."""
+    rlimits = [op for op in plan.ops if op.name == "setrlimit"]
+    return rlimits + [op for op in plan.ops if op.phase.value == "exec"]
+
+
+def cmd_exec(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, EXEC_FLAGS)
+    at_least_one("exec", p.args)
+    cid, rest = p.args[0], p.args[1:]
+    if p.list("cgroup"):
+        raise UsageError(message="--cgroup is not supported by ocitool-runc", code="OCI012")
+    store = g.store()
+    st = load_state(store, cid)
+    status = live_status(st)
+    if status == "paused" and not p.bool("ignore_paused"):
+        raise RuntimeStateError(message="cannot exec in a paused container (use --ignore-paused)",
+                                code="OCI606")
+    if status not in ("created", "running", "paused"):
+        raise RuntimeStateError(message="cannot exec in a stopped container", code="OCI606")
+    config = C.saved_config(store, st)
+    if p.str("process"):
+        process = _read_process(str(p.str("process")))
+    else:
+        if not rest:
+            raise UsageError(message="exec: no command given (ARGS or --process)",
+                             code="OCI010")
+        process = _process_from_flags(config.get("process") or {}, p, rest)
+    terminal = bool(process.get("terminal"))
+    sock_path = p.str("console_socket")
+    if terminal and not sock_path:
+        raise UsageError(message="cannot allocate tty without --console-socket",
+                         code="OCI010", hint="ocitool-runc does not relay a terminal itself")
+    if sock_path and not terminal:
+        raise UsageError(
+            message="cannot use console socket if runc will not detach or allocate tty",
+            code="OCI010",
+        )
+    try:
+        preserve = int(p.str("preserve_fds") or 0)
+    except ValueError:
+        raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
+    data = dict(config)
+    data["process"] = process
+    _, spec = C.spec_from_data(data, p.str("process") or os.path.join(st.bundle, "config.json"))
+    plan = C.lower_spec(spec, cid, st.bundle)
+    ops = exec_ops(plan)
+
+    from ocitool.exec import join
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.lifecycle import state_json
+    from ocitool.exec.linux import LinuxSyscalls
+
+    console = None
+    if terminal and sock_path:
+        from ocitool.exec.console import connect
+
+        console = connect(os.path.abspath(sock_path))
+    size = process.get("consoleSize") or {}
+    req = join.JoinRequest(
+        pid=st.pid, pid_start=st.pid_start, ops=ops,
+        cgroup_procs=[os.path.join(d, "cgroup.procs") for d in C.cgroup_dirs(st)],
+        console=console, terminal=terminal,
+        console_size=(size.get("width"), size.get("height")),
+        preserve_fds=preserve, state_json=state_json(st),
+    )
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
+    try:
+        pid = join.spawn(req, ctx)
+    finally:
+        if console is not None:
+            console.close()
+    g.log.debug(f"exec: process {pid} started in {cid}")
+    if p.str("pid_file"):
+        from ocitool.exec.runc_files import write_pid_file
+
+        write_pid_file(str(p.str("pid_file")), pid)
+    if p.bool("detach"):
+        return 0
+    sys.stdout.flush()
+    return join.wait(pid)
