@@ -30,6 +30,7 @@ class Input:
     pointers: list[str] | None = None
     sources: list[Any] | None = None
     doc: dict[str, Any] | None = None  # the config.json, for explain's pointers
+    document: Any = None  # the loaded JSON Document, to turn pointers into line:column
 
 
 def _parser() -> ArgumentParser:
@@ -177,15 +178,28 @@ def load_input(path: str, args: Any) -> Input:
         return Input(seccomp, "policy", path, sources=list(sources))
     from ocitool.spec.load import parse_text
 
-    data = parse_text(text, path).data
+    document = parse_text(text, path)
+    data = document.data
     if is_docker_profile(data):
-        conv = convert(data, _caps(args), _arch(args), _kernel(args))
+        try:
+            conv = convert(data, _caps(args), _arch(args), _kernel(args))
+        except SeccompError as err:
+            raise _locate(err, document) from None
         pointers = [f"/syscalls/{i}" for i in conv.origins]
-        return Input(conv.seccomp, "docker", path, pointers=pointers)
+        return Input(conv.seccomp, "docker", path, pointers=pointers, document=document)
     seccomp, base = seccomp_of(data)
     if base:
-        return Input(seccomp, "config", path, doc=data)
-    return Input(seccomp, "oci", path)
+        return Input(seccomp, "config", path, doc=data, document=document)
+    return Input(seccomp, "oci", path, document=document)
+
+
+def _locate(err: SeccompError, document: Any) -> SeccompError:
+    if err.pointer is not None and document is not None:
+        pos = document.position(err.pointer)
+        if pos:
+            err.line, err.column = pos
+        err.path = err.path or document.path
+    return err
 
 
 def _write(output: str | None, data: bytes | str) -> None:
@@ -274,9 +288,11 @@ def _relocate_diag(diag: Any, inp: Input) -> Any:
         return replace(diag, pointer="", path=src.path or inp.path, line=src.line, column=None)
     if inp.kind == "docker" and inp.pointers and index is not None and index < len(inp.pointers):
         rest = "/".join(parts[3:])
-        return replace(
+        diag = replace(
             diag, pointer=inp.pointers[index] + (f"/{rest}" if rest else ""), path=inp.path
         )
+    if inp.document is not None and diag.pointer:
+        return inp.document.locate(diag)
     return replace(diag, path=diag.path or inp.path)
 
 

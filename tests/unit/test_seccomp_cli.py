@@ -214,3 +214,26 @@ def test_strict_refuses_unknown_names(capsys: pytest.CaptureFixture[str], tmp_pa
     code, _, err = run(capsys, "compile", str(p), "--arch", "x86_64", "--strict")
     assert code == 1
     assert "typo.policy:2: error OCI400" in err
+
+
+def test_compiler_errors_point_at_the_json_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    cfg = tmp_path / "config.json"
+    cfg.write_text(
+        '{"ociVersion": "1.2.0", "linux": {"seccomp": {\n'
+        '  "defaultAction": "SCMP_ACT_ERRNO",\n'
+        '  "syscalls": [{"names": ["read"],\n'
+        '     "action": "SCMP_ACT_BOGUS"}]}}}\n'
+    )
+    code, _, err = run(capsys, "compile", str(cfg), "--arch", "x86_64")
+    assert code == 1
+    assert err.startswith(f"{cfg}:4:16: error OCI403 at /linux/seccomp/syscalls/0/action")
+    profile = tmp_path / "docker.json"
+    profile.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO",\n "syscalls": [\n'
+        '  {"names": ["a"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "x"}}]}\n'
+    )
+    code, _, err = run(capsys, "convert", str(profile))
+    assert code == 1
+    assert err.startswith(f"{profile}:3:") and "OCI460" in err
