@@ -1,0 +1,148 @@
+"""pause, resume, update: the container's cgroup, changed while it runs."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from typing import Any
+
+from ocitool.errors import RuntimeStateError, UsageError
+from ocitool.runc import container as C
+from ocitool.runc.args import VALUE, Flag, parse
+from ocitool.runc.common import Globals, exactly_one, live_status, load_state
+
+# runc update's single-value flags -> (path in linux.resources, type)
+UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
+    "memory": (("memory", "limit"), int),
+    "memory-reservation": (("memory", "reservation"), int),
+    "memory-swap": (("memory", "swap"), int),
+    "kernel-memory": (("memory", "kernel"), int),
+    "cpu-shares": (("cpu", "shares"), int),
+    "cpu-quota": (("cpu", "quota"), int),
+    "cpu-period": (("cpu", "period"), int),
+    "cpu-rt-runtime": (("cpu", "realtimeRuntime"), int),
+    "cpu-rt-period": (("cpu", "realtimePeriod"), int),
+    "cpuset-cpus": (("cpu", "cpus"), str),
+    "cpuset-mems": (("cpu", "mems"), str),
+    "blkio-weight": (("blockIO", "weight"), int),
+    "pids-limit": (("pids", "limit"), int),
+}
+UPDATE_FLAGS = (Flag(("resources", "r"), VALUE, help="a LinuxResources JSON file, or - for stdin"),)
+UPDATE_FLAGS += tuple(Flag((name,), VALUE, help=f"set {'.'.join(path)}")
+                      for name, (path, _) in UPDATE_VALUES.items())
+
+
+def _running(g: Globals, cid: str) -> Any:
+    st = load_state(g.store(), cid)
+    return st, live_status(st)
+
+
+def cmd_pause(g: Globals, argv: list[str]) -> int:
+    from ocitool.exec.runc_cgroup import set_frozen
+
+    cid = exactly_one("pause", parse(argv, ()).args)
+    st, status = _running(g, cid)
+    if status != "running":
+        raise RuntimeStateError(message="container not running", code="OCI606")
+    set_frozen(C.cgroup_dirs(st), True)
+    return 0
+
+
+def cmd_resume(g: Globals, argv: list[str]) -> int:
+    from ocitool.exec.runc_cgroup import set_frozen
+
+    cid = exactly_one("resume", parse(argv, ()).args)
+    st, status = _running(g, cid)
+    if status != "paused":
+        raise RuntimeStateError(message="container not paused", code="OCI610")
+    set_frozen(C.cgroup_dirs(st), False)
+    return 0
+
+
+def _memory_value(text: str) -> int:
+    """runc accepts -1 and byte counts, also with k/m/g suffixes (docker units)."""
+    t = text.strip().lower()
+    mult = 1
+    for suffix, m in (("k", 1024), ("m", 1024**2), ("g", 1024**3)):
+        if t.endswith((suffix, suffix + "b")):
+            t, mult = t.rstrip("b")[:-1], m
+            break
+    return int(t) * mult
+
+
+def requested_resources(p: Any) -> dict[str, Any]:
+    """The LinuxResources object asked for: --resources file/stdin, then the single flags."""
+    res: dict[str, Any] = {}
+    src = p.str("resources")
+    if src:
+        try:
+            text = sys.stdin.read() if src == "-" else open(src).read()  # noqa: SIM115
+            loaded = json.loads(text)
+        except OSError as exc:
+            raise UsageError(message=f"open {src}: {exc.strerror}", code="OCI011") from None
+        except ValueError as exc:
+            raise UsageError(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
+        if not isinstance(loaded, dict):
+            raise UsageError(message=f"{src}: resources must be a JSON object", code="OCI011")
+        res = loaded
+    for name, (path, kind) in UPDATE_VALUES.items():
+        raw = p.str(name.replace("-", "_"))
+        if raw is None:
+            continue
+        try:
+            value: Any = kind(raw) if kind is str else (
+                _memory_value(raw) if path[0] == "memory" else int(raw))
+        except ValueError:
+            raise UsageError(message=f"invalid value for --{name}: {raw!r}",
+                             code="OCI010") from None
+        res.setdefault(path[0], {})[path[1]] = value
+    return res
+
+
+def merge(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def limit_writes(plan: Any, dirs: list[str]) -> list[tuple[str, str]]:
+    """The plan's limit writes into the container's own cgroup, minus the device policy."""
+    writes = []
+    for op in plan.ops:
+        if op.name != "cgroup_write" or op.phase.value != "create.runtime":
+            continue
+        name = os.path.basename(op.path)
+        if name.startswith("devices.") or name == "cgroup.subtree_control":
+            continue
+        if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
+            writes.append((op.path, op.value))
+    return writes
+
+
+def cmd_update(g: Globals, argv: list[str]) -> int:
+    p = parse(argv, UPDATE_FLAGS)
+    cid = exactly_one("update", p.args)
+    store = g.store()
+    st = load_state(store, cid)
+    if live_status(st) == "stopped":
+        raise RuntimeStateError(message="container not running", code="OCI606")
+    res = requested_resources(p)
+    config = C.saved_config(store, st)
+    linux = dict(config.get("linux") or {})
+    linux["resources"] = merge(linux.get("resources") or {}, res)
+    config = dict(config)
+    config["linux"] = linux
+    _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
+    plan = C.lower_spec(spec, cid, st.bundle)
+    from ocitool.exec.runc_cgroup import write_values
+    from ocitool.exec.runc_files import write_atomic
+
+    write_values(limit_writes(plan, C.cgroup_dirs(st)))
+    write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
+    return 0
