@@ -69,29 +69,46 @@ class RootResolver:
         return self.open(parent, O_PATH_DIR), name
 
     def mkdir_all(self, path: str, mode: int = 0o755) -> None:
-        """``mkdir -p`` where every component is resolved inside root."""
-        norm = os.path.normpath("/" + path)
-        if norm == "/":
-            return
-        parts = norm.strip("/").split("/")
-        for i in range(1, len(parts) + 1):
-            prefix = "/" + "/".join(parts[:i])
+        """``mkdir -p`` inside root: dangling symlinks are followed *inside* root.
+
+        A component that is a symlink to a missing directory (``/escape ->
+        /host/dir``) makes us create ``<root>/host/dir``, never the host's.
+        """
+        parts = [p for p in os.path.normpath("/" + path).split("/") if p]
+        cur = "/"
+        hops = 0
+        while parts:
+            name = parts.pop(0)
+            nxt = os.path.join(cur, name)
             try:
-                fd = self.open(prefix, O_PATH_DIR)
+                self.sys.close(self.open(nxt, O_PATH_DIR))
+                cur = nxt
+                continue
             except Exception as exc:
                 if error_errno(exc) != _errno.ENOENT:
                     raise
-            else:
-                self.sys.close(fd)
-                continue
-            pfd, name = self.open_parent(prefix)
+            pfd = self.open(cur, O_PATH_DIR)
             try:
-                self.sys.mkdir(name, mode, dir_fd=pfd)
-            except Exception as exc:
-                if error_errno(exc) != _errno.EEXIST:
-                    raise
+                try:
+                    self.sys.mkdir(name, mode, dir_fd=pfd)
+                    cur = nxt
+                    continue
+                except Exception as exc:
+                    if error_errno(exc) != _errno.EEXIST:
+                        raise
+                try:
+                    target = os.readlink(name, dir_fd=pfd)
+                except OSError:
+                    continue  # created concurrently: look again
             finally:
                 self.sys.close(pfd)
+            hops += 1
+            if hops > 40:
+                raise sys_error("mkdir_all", (path,), _errno.ELOOP)
+            base = "/" if target.startswith("/") else cur
+            new = os.path.normpath(os.path.join(base, target))  # ".." stops at "/"
+            parts = [p for p in new.split("/") if p] + parts
+            cur = "/"
 
     def touch(self, path: str, mode: int = 0o644) -> None:
         """Create an empty regular file (parents made first) unless something is there."""
