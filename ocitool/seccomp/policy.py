@@ -187,7 +187,6 @@ def _parse_into(
     sources: list[RuleSource],
     stack: tuple[str, ...],
 ) -> None:
-    from lark import Token, Tree
     from lark.exceptions import UnexpectedInput
 
     if not text.endswith("\n"):
@@ -197,6 +196,26 @@ def _parse_into(
     except UnexpectedInput as exc:
         raise _syntax_error(exc, text, path) from None
     lines = text.splitlines()
+    try:
+        _statements(tree, text, lines, path, state, rules, sources, stack)
+    except SeccompError as err:
+        if err.hint is None and err.path == path and err.line is not None:
+            err.hint = _hint(text, err.line, err.column)
+        raise
+
+
+def _statements(
+    tree: Any,
+    text: str,
+    lines: list[str],
+    path: str | None,
+    state: _State,
+    rules: list[dict[str, Any]],
+    sources: list[RuleSource],
+    stack: tuple[str, ...],
+) -> None:
+    from lark import Token, Tree
+
     for stmt in tree.children:
         if not isinstance(stmt, Tree):
             continue
