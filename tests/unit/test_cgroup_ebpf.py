@@ -26,9 +26,13 @@ def allowed(rules: list[DeviceRule], dev: str, major: int, minor: int, access: s
     return check_device(compile_device_rules(rules).encode(), dev, major, minor, access)
 
 
-def test_no_rules_means_allow_all_like_a_fresh_cgroup() -> None:
-    assert allowed([], "c", 1, 3, "rwm")
-    assert allowed([], "b", 8, 0, "r")
+def test_no_rules_means_deny_all_as_runc() -> None:
+    # runc's TestDeviceFilter_Nil: an empty rule list is an empty allow-list.
+    prog = compile_device_rules([])
+    assert not prog.default_allow
+    assert len(prog.insns) == 8
+    assert not allowed([], "c", 1, 3, "rwm")
+    assert not allowed([], "b", 8, 0, "r")
 
 
 def test_default_deny() -> None:
@@ -249,7 +253,7 @@ def test_last_matching_rule_wins_for_exact_rwm_rules() -> None:
                 rules.append(DeviceRule(allow=rng.random() < 0.5, type=t, major=ma, minor=mi))
         raw = compile_device_rules(rules).encode()
         for t, ma, mi in devices:
-            expected = True  # a fresh cgroup allows everything
+            expected = False  # the rules are an allow-list
             for rule in rules:
                 if rule.type == "a" or (rule.type, rule.major, rule.minor) == (t, ma, mi):
                     expected = rule.allow

@@ -9,6 +9,8 @@ or 0 (deny).
 Semantics are cgroup v1's, as runc does it (its devices "emulator"), so the
 same config means the same thing on v1 and v2 hosts:
 
+* the starting point is deny-all (runc's emulator starts as an allow-list;
+  runtime-spec calls the rules "the device allowlist");
 * a rule of type ``a`` resets everything: allow-all (``allow: true``) or
   deny-all (``allow: false``) becomes the default and earlier rules are
   forgotten;
@@ -121,7 +123,10 @@ class DeviceException:
 class DeviceState:
     """cgroup v1 devices semantics: a default plus exceptions (like runc's emulator)."""
 
-    default_allow: bool = True  # a fresh cgroup allows everything
+    # runc's emulator starts as an allow-list (deny all): the config's rules
+    # describe what is allowed (runtime-spec calls them "the device allowlist"),
+    # so no rules at all means no device access beyond the defaults appended.
+    default_allow: bool = False
     exceptions: dict[tuple[str, int, int], int] = field(default_factory=dict)
     sources: dict[tuple[str, int, int], str | None] = field(default_factory=dict)
     reset_source: str | None = None

@@ -198,8 +198,6 @@ def _blkio(w: Writer, bio: BlockIO) -> None:
 def write_devices(w: Writer, res: Resources | None) -> None:
     """devices.deny/devices.allow lines that take a fresh (allow-all) cgroup to the rules."""
     state = device_state(res)
-    if not state.was_reset and not state.exceptions:
-        return  # no rules at all beyond no-op defaults: a fresh cgroup already allows all
     reset_file = "devices.allow" if state.default_allow else "devices.deny"
     w.write("devices", reset_file, "a *:* rwm", state.reset_source)
     exc_file = "devices.deny" if state.default_allow else "devices.allow"
