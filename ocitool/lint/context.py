@@ -9,7 +9,7 @@ an odd config (schema validation reports the oddity itself).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ocitool.capabilities import CAPABILITIES
 from ocitool.lint.host import HostFacts
@@ -47,6 +47,13 @@ def norm_cap(name: Any) -> str:
 
 def normpath(path: str) -> str:
     """Lexically normalised absolute path (no symlinks: lint reads no files)."""
+    if (
+        path[:1] == "/"
+        and "//" not in path
+        and "/." not in path
+        and (path == "/" or path[-1] != "/")
+    ):
+        return path  # already normal: the common case
     parts: list[str] = []
     for part in path.split("/"):
         if part in ("", "."):
@@ -61,6 +68,49 @@ def normpath(path: str) -> str:
 
 def is_under(path: str, parent: str) -> bool:
     return path == parent or parent == "/" or path.startswith(parent.rstrip("/") + "/")
+
+
+def covered_by(path: str, covers: frozenset[str]) -> bool:
+    """True when normalised ``path`` or one of its ancestors is in ``covers``."""
+    if "/" in covers:
+        return True
+    probe = path
+    while probe:
+        if probe in covers:
+            return True
+        probe = probe[: probe.rfind("/")]
+    return False
+
+
+class MountInfo(NamedTuple):
+    """One mount with the facts several rules need, computed once."""
+
+    position: int
+    raw: dict[str, Any]
+    type: Any
+    options: list[str]
+    bind: bool
+    readonly: bool
+    host_source: str | None  # normalised host path of a bind (/var/run folded into /run)
+
+
+def mount_info(index: int, mount: dict[str, Any]) -> MountInfo:
+    opts = [o for o in as_list(mount.get("options")) if isinstance(o, str)]
+    kind = mount.get("type")
+    bind = kind in ("bind", "rbind") or "bind" in opts or "rbind" in opts
+    readonly = False
+    for o in opts:
+        if o == "ro":
+            readonly = True
+        elif o == "rw":
+            readonly = False
+    host_source = None
+    source = mount.get("source")
+    if bind and isinstance(source, str) and source.startswith("/"):
+        host_source = normpath(source)
+        if is_under(host_source, "/var/run"):
+            host_source = "/run" + host_source[len("/var/run") :]
+    return MountInfo(index, mount, kind, opts, bind, readonly, host_source)
 
 
 class LintContext:
@@ -183,38 +233,32 @@ class LintContext:
 
     # -- mounts ---------------------------------------------------------------
     @cached_property
-    def mounts(self) -> list[tuple[int, dict[str, Any]]]:
-        return [(i, as_dict(m)) for i, m in enumerate(as_list(self.data.get("mounts")))]
-
-    @staticmethod
-    def mount_options(mount: dict[str, Any]) -> list[str]:
-        return [o for o in as_list(mount.get("options")) if isinstance(o, str)]
-
-    def is_bind(self, mount: dict[str, Any]) -> bool:
-        opts = self.mount_options(mount)
-        return mount.get("type") in ("bind", "rbind") or "bind" in opts or "rbind" in opts
-
-    def is_readonly(self, mount: dict[str, Any]) -> bool:
-        opts = self.mount_options(mount)
-        ro = False
-        for o in opts:
-            if o == "ro":
-                ro = True
-            elif o == "rw":
-                ro = False
-        return ro
+    def mounts(self) -> list[MountInfo]:
+        return [mount_info(i, as_dict(m)) for i, m in enumerate(as_list(self.data.get("mounts")))]
 
     @cached_property
-    def masked_paths(self) -> list[str]:
-        return [normpath(p) for p in as_list(self.linux.get("maskedPaths")) if isinstance(p, str)]
+    def masked_paths(self) -> frozenset[str]:
+        paths = as_list(self.linux.get("maskedPaths"))
+        return frozenset(normpath(p) for p in paths if isinstance(p, str) and p)
 
     @cached_property
-    def readonly_paths(self) -> list[str]:
-        return [normpath(p) for p in as_list(self.linux.get("readonlyPaths")) if isinstance(p, str)]
+    def readonly_paths(self) -> frozenset[str]:
+        paths = as_list(self.linux.get("readonlyPaths"))
+        return frozenset(normpath(p) for p in paths if isinstance(p, str) and p)
+
+    @cached_property
+    def destinations(self) -> list[tuple[int, str, str]]:
+        """(index, destination as written, normalised) of every mount with a string destination."""
+        out = []
+        for m in self.mounts:
+            d = m.raw.get("destination")
+            if isinstance(d, str) and d:
+                out.append((m.position, d, normpath(d) if d.startswith("/") else d))
+        return out
 
     @cached_property
     def mounts_proc(self) -> bool:
-        return any(m.get("type") == "proc" for _, m in self.mounts)
+        return any(m.type == "proc" for m in self.mounts)
 
     # -- seccomp --------------------------------------------------------------
     @cached_property
@@ -228,8 +272,11 @@ class LintContext:
         return action if isinstance(action, str) else None
 
     @cached_property
-    def syscall_rules(self) -> list[tuple[str, str, str, bool]]:
-        """(pointer to the name, name, action, has argument conditions) for every named syscall."""
+    def syscall_rules(self) -> list[tuple[int, int, str, str, bool]]:
+        """(rule index, name index, name, action, has argument conditions) per named syscall.
+
+        The pointer of a name is ``syscall_pointer(i, j)``; it is built only for findings.
+        """
         out = []
         for i, entry in enumerate(as_list((self.seccomp or {}).get("syscalls"))):
             entry = as_dict(entry)
@@ -239,8 +286,12 @@ class LintContext:
             has_args = bool(as_list(entry.get("args")))
             for j, name in enumerate(as_list(entry.get("names"))):
                 if isinstance(name, str):
-                    out.append((f"/linux/seccomp/syscalls/{i}/names/{j}", name, action, has_args))
+                    out.append((i, j, name, action, has_args))
         return out
+
+
+def syscall_pointer(i: int, j: int) -> str:
+    return f"/linux/seccomp/syscalls/{i}/names/{j}"
 
 
 _KNOWN = frozenset(CAPABILITIES)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ocitool.errors import Diagnostic, OciToolError, Severity, UsageError
 from ocitool.lint.context import LintContext, as_dict
 from ocitool.lint.host import HostFacts
+from ocitool.lint.positions import Locator
 from ocitool.lint.registry import Rule
 from ocitool.lint.selection import Selection, split_tokens, token_matches
 from ocitool.spec.load import Document, load
@@ -101,6 +102,7 @@ def validate(doc: Document) -> list[Diagnostic]:
 def run_rules(doc: Document, options: LintOptions) -> list[Diagnostic]:
     """Findings of the selected rules on ``doc`` (which must have passed validation)."""
     ctx = LintContext(doc, options.host)
+    locator = Locator(doc)
     suppressed = _suppressed(doc)
     findings: list[Diagnostic] = []
     for rule in options.rules:
@@ -112,26 +114,19 @@ def run_rules(doc: Document, options: LintOptions) -> list[Diagnostic]:
         except Exception as exc:  # noqa: BLE001 - a rule bug must not hide other findings
             if os.environ.get("OCITOOL_DEBUG"):
                 raise
-            hits = []
             findings.append(
                 Diagnostic(
                     code=rule.code,
                     message=f"internal error in rule {rule.name}: {type(exc).__name__}: {exc}",
                     severity="error",
                     hint="this is a bug in ocitool; rerun with OCITOOL_DEBUG=1",
+                    path=doc.path,
                 )
             )
-        for hit in hits:
-            findings.append(
-                Diagnostic(
-                    code=rule.code,
-                    message=hit.message,
-                    pointer=hit.pointer,
-                    severity=severity,
-                    hint=rule.fix,
-                )
-            )
-    return [doc.locate(f) for f in findings]
+            continue
+        for pointer, message in hits:
+            findings.append(locator.diagnostic(rule.code, message, pointer, severity, rule.fix))
+    return findings
 
 
 def _order(d: Diagnostic) -> tuple[int, int, str, str]:

@@ -34,5 +34,10 @@ def to_json(results: Sequence[FileResult]) -> dict[str, Any]:
 
 
 def render(results: Sequence[FileResult], out: TextIO) -> None:
-    json.dump(to_json(results), out, indent=2)
-    out.write("\n")
+    """One finding per line: readable, diff-friendly, and fast (the C encoder needs no indent)."""
+    data = to_json(results)
+    findings = data.pop("findings")
+    head = json.dumps(data)[:-1]
+    out.write(head + ', "findings": [')
+    out.write(",".join("\n  " + json.dumps(f) for f in findings))
+    out.write("\n]}\n" if findings else "]}\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ocitool.capabilities import CAP_NUMBER
-from ocitool.lint.context import LintContext, as_dict, as_list, norm_cap
+from ocitool.lint.context import LintContext, as_dict, as_list
 from ocitool.lint.registry import Hit, rule
 
 
@@ -226,9 +226,13 @@ def unknown_capability(ctx: LintContext) -> Iterator[Hit]:
     author meant to grant.
     """
     capsd = as_dict(ctx.process.get("capabilities"))
-    for set_name in ("effective", "permitted", "inheritable", "ambient", "bounding"):
+    for set_name, entries in ctx.caps.items():
+        for cap, i in entries.items():
+            if cap not in CAP_NUMBER:
+                raw = capsd[set_name][i]
+                yield Hit(f"/process/capabilities/{set_name}/{i}", f"unknown capability {raw!r}")
         for i, cap in enumerate(as_list(capsd.get(set_name))):
-            if norm_cap(cap) not in CAP_NUMBER:
+            if not isinstance(cap, str) or not cap.strip():
                 yield Hit(f"/process/capabilities/{set_name}/{i}", f"unknown capability {cap!r}")
 
 

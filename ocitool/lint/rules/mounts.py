@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from ocitool.lint.context import LintContext, is_under, normpath
+from ocitool.lint.context import LintContext, covered_by, is_under
 from ocitool.lint.registry import Hit, rule
 
 # Host paths whose exposure hands the container control of (or secrets of) the host.
@@ -51,23 +50,8 @@ USUAL_MASKED = (
 USUAL_READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger")
 
 
-def _host_source(ctx: LintContext, mount: dict[str, Any]) -> str | None:
-    """The normalised host path of a bind mount (/var/run folded into /run), else None."""
-    source = mount.get("source")
-    if not ctx.is_bind(mount) or not isinstance(source, str) or not source.startswith("/"):
-        return None
-    path = normpath(source)
-    if is_under(path, "/var/run"):
-        path = "/run" + path[len("/var/run") :]
-    return path
-
-
 def _is_runtime_socket(path: str) -> bool:
     return path.rsplit("/", 1)[-1] in RUNTIME_SOCKETS or path in RUNTIME_DIRS
-
-
-def _covered(path: str, covers: list[str]) -> bool:
-    return any(is_under(path, c) for c in covers)
 
 
 @rule(
@@ -86,16 +70,16 @@ def sensitive_host_mount(ctx: LintContext) -> Iterator[Hit]:
     user namespace that does not map host root, a read-only bind only shows
     what any unprivileged host user may read, so only writable binds count.
     """
-    for i, mount in ctx.mounts:
-        path = _host_source(ctx, mount)
+    for m in ctx.mounts:
+        path = m.host_source
         if path is None or _is_runtime_socket(path):
             continue
-        readonly = ctx.is_readonly(mount)
+        readonly = m.readonly
         if readonly and ctx.safe_userns:
             continue
         if path in SENSITIVE_SOURCES or any(is_under(path, t) for t in SENSITIVE_TREES):
             mode = "read-only" if readonly else "writable"
-            yield Hit(f"/mounts/{i}/source", f"host {path} is bind-mounted ({mode})")
+            yield Hit(f"/mounts/{m.position}/source", f"host {path} is bind-mounted ({mode})")
 
 
 @rule(
@@ -110,10 +94,10 @@ def runtime_socket_mount(ctx: LintContext) -> Iterator[Hit]:
     Whoever can talk to the runtime API can start a privileged container with
     the host's / mounted: the socket is root on the host, read-only or not.
     """
-    for i, mount in ctx.mounts:
-        path = _host_source(ctx, mount)
+    for m in ctx.mounts:
+        path = m.host_source
         if path is not None and _is_runtime_socket(path):
-            yield Hit(f"/mounts/{i}/source", f"container runtime socket {path} is mounted")
+            yield Hit(f"/mounts/{m.position}/source", f"container runtime socket {path} is mounted")
 
 
 @rule("OCS232", "sysfs-writable", "warning", fix='add "ro" to the sysfs mount options')
@@ -127,9 +111,9 @@ def sysfs_writable(ctx: LintContext) -> Iterator[Hit]:
     """
     if not ctx.shares_host_ns("user"):
         return
-    for i, mount in ctx.mounts:
-        if mount.get("type") == "sysfs" and not ctx.is_readonly(mount):
-            yield Hit(f"/mounts/{i}", "sysfs is mounted read-write")
+    for m in ctx.mounts:
+        if m.type == "sysfs" and not m.readonly:
+            yield Hit(f"/mounts/{m.position}", "sysfs is mounted read-write")
 
 
 @rule(
@@ -147,7 +131,7 @@ def proc_sys_writable(ctx: LintContext) -> Iterator[Hit]:
     """
     if not ctx.mounts_proc or not ctx.shares_host_ns("user"):
         return
-    if not _covered("/proc/sys", ctx.readonly_paths + ctx.masked_paths):
+    if not covered_by("/proc/sys", ctx.readonly_paths | ctx.masked_paths):
         yield Hit("/linux/readonlyPaths", "/proc/sys is writable")
 
 
@@ -166,9 +150,9 @@ def masked_paths_incomplete(ctx: LintContext) -> Iterator[Hit]:
     """
     if not ctx.mounts_proc:
         return
-    has_sysfs = any(m.get("type") == "sysfs" for _, m in ctx.mounts)
+    has_sysfs = any(m.type == "sysfs" for m in ctx.mounts)
     wanted = [p for p in USUAL_MASKED if has_sysfs or not p.startswith("/sys/")]
-    missing = [p for p in wanted if not _covered(p, ctx.masked_paths)]
+    missing = [p for p in wanted if not covered_by(p, ctx.masked_paths)]
     if missing:
         pointer = "/linux/maskedPaths" if "maskedPaths" in ctx.linux else "/linux"
         yield Hit(pointer, f"maskedPaths misses {', '.join(missing)}")
@@ -189,8 +173,8 @@ def readonly_paths_incomplete(ctx: LintContext) -> Iterator[Hit]:
     """
     if not ctx.mounts_proc:
         return
-    covers = ctx.readonly_paths + ctx.masked_paths
-    missing = [p for p in USUAL_READONLY if not _covered(p, covers)]
+    covers = ctx.readonly_paths | ctx.masked_paths
+    missing = [p for p in USUAL_READONLY if not covered_by(p, covers)]
     if missing:
         pointer = "/linux/readonlyPaths" if "readonlyPaths" in ctx.linux else "/linux"
         yield Hit(pointer, f"readonlyPaths misses {', '.join(missing)}")
@@ -210,10 +194,13 @@ def shared_propagation(ctx: LintContext) -> Iterator[Hit]:
     """
     if ctx.linux.get("rootfsPropagation") in ("shared", "rshared"):
         yield Hit("/linux/rootfsPropagation", "rootfs propagation is shared with the host")
-    for i, mount in ctx.mounts:
-        for j, opt in enumerate(mount.get("options") or []):
-            if opt in ("shared", "rshared") and ctx.is_bind(mount):
-                yield Hit(f"/mounts/{i}/options/{j}", f"bind mount uses {opt} propagation")
+    for m in ctx.mounts:
+        if m.bind:
+            for j, opt in enumerate(m.options):
+                if opt in ("shared", "rshared"):
+                    yield Hit(
+                        f"/mounts/{m.position}/options/{j}", f"bind mount uses {opt} propagation"
+                    )
 
 
 @rule("OCS237", "cgroupfs-writable", "warning", fix='add "ro" to the cgroup mount options')
@@ -225,9 +212,9 @@ def cgroupfs_writable(ctx: LintContext) -> Iterator[Hit]:
     """
     if not ctx.shares_host_ns("user") or not ctx.shares_host_ns("cgroup"):
         return
-    for i, mount in ctx.mounts:
-        if mount.get("type") in ("cgroup", "cgroup2") and not ctx.is_readonly(mount):
-            yield Hit(f"/mounts/{i}", f"{mount.get('type')} is mounted read-write")
+    for m in ctx.mounts:
+        if m.type in ("cgroup", "cgroup2") and not m.readonly:
+            yield Hit(f"/mounts/{m.position}", f"{m.type} is mounted read-write")
 
 
 @rule(
@@ -245,10 +232,11 @@ def writable_root_with_binds(ctx: LintContext) -> Iterator[Hit]:
     """
     if ctx.root.get("readonly") is True:
         return
-    for i, mount in ctx.mounts:
-        if _host_source(ctx, mount) is not None and not ctx.is_readonly(mount):
+    for m in ctx.mounts:
+        if m.host_source is not None and not m.readonly:
             yield Hit(
-                f"/mounts/{i}", f"writable host bind of {mount.get('source')} with a writable root"
+                f"/mounts/{m.position}",
+                f"writable host bind of {m.host_source} with a writable root",
             )
 
 
@@ -281,11 +269,7 @@ def duplicate_destination(ctx: LintContext) -> Iterator[Hit]:
     a leftover, and the config does not do what it reads like.
     """
     seen: dict[str, int] = {}
-    for i, mount in ctx.mounts:
-        dest = mount.get("destination")
-        if not isinstance(dest, str) or not dest:
-            continue
-        key = normpath(dest)
+    for i, dest, key in ctx.destinations:
         if key in seen:
             yield Hit(
                 f"/mounts/{i}/destination", f"{dest} is already mounted by /mounts/{seen[key]}"
@@ -306,18 +290,15 @@ def mount_over_masked(ctx: LintContext) -> Iterator[Hit]:
     Masking happens after the mounts, so the mount is hidden behind
     /dev/null or an empty tmpfs and never visible to the process.
     """
-    masked = ctx.masked_paths
+    masked = ctx.masked_paths - {"/"}
     if not masked:
         return
-    for i, mount in ctx.mounts:
-        dest = mount.get("destination")
-        if not isinstance(dest, str) or not dest.startswith("/"):
-            continue
-        path = normpath(dest)
-        for m in masked:
-            if m != "/" and is_under(path, m):
-                yield Hit(f"/mounts/{i}/destination", f"{dest} is under masked path {m}")
-                break
+    for i, dest, path in ctx.destinations:
+        if path.startswith("/") and covered_by(path, masked):
+            probe = path
+            while probe not in masked:
+                probe = probe[: probe.rfind("/")]
+            yield Hit(f"/mounts/{i}/destination", f"{dest} is under masked path {probe}")
 
 
 @rule(
@@ -332,9 +313,8 @@ def relative_destination(ctx: LintContext) -> Iterator[Hit]:
     Older runtime-spec versions required absolute destinations and runtimes
     still differ on what a relative one is relative to.
     """
-    for i, mount in ctx.mounts:
-        dest = mount.get("destination")
-        if isinstance(dest, str) and not dest.startswith("/"):
+    for i, dest, _ in ctx.destinations:
+        if not dest.startswith("/"):
             yield Hit(f"/mounts/{i}/destination", f"destination {dest!r} is relative")
 
 
@@ -350,7 +330,10 @@ def idmapped_mount(ctx: LintContext) -> Iterator[Hit]:
     Idmapped mounts need Linux 5.12 or later, a filesystem that supports
     them and a runtime that implements runtime-spec 1.1's mount mappings.
     """
-    for i, mount in ctx.mounts:
-        opts = ctx.mount_options(mount)
-        if mount.get("uidMappings") or mount.get("gidMappings") or {"idmap", "ridmap"} & set(opts):
-            yield Hit(f"/mounts/{i}", "idmapped mount")
+    for m in ctx.mounts:
+        if (
+            m.raw.get("uidMappings")
+            or m.raw.get("gidMappings")
+            or {"idmap", "ridmap"} & set(m.options)
+        ):
+            yield Hit(f"/mounts/{m.position}", "idmapped mount")

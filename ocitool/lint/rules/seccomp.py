@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ocitool.lint.context import ALLOW_ACTIONS, DENY_ACTIONS, LintContext
+from ocitool.lint.context import ALLOW_ACTIONS, DENY_ACTIONS, LintContext, syscall_pointer
 from ocitool.lint.registry import Hit, rule
 
 # Syscalls that no ordinary container should be able to make: module loading, kexec,
@@ -82,7 +82,7 @@ def seccomp_allow_default(ctx: LintContext) -> Iterator[Hit]:
         return
     denied = {
         name
-        for _, name, action, has_args in ctx.syscall_rules
+        for _, _, name, action, has_args in ctx.syscall_rules
         if action in DENY_ACTIONS and not has_args
     }
     missing = [n for n in CORE_DENY if n not in denied]
@@ -108,10 +108,10 @@ def seccomp_dangerous_allowed(ctx: LintContext) -> Iterator[Hit]:
     """
     if ctx.seccomp_default is None or ctx.seccomp_default in ALLOW_ACTIONS:
         return
-    for pointer, name, action, has_args in ctx.syscall_rules:
+    for i, j, name, action, has_args in ctx.syscall_rules:
         if action in ALLOW_ACTIONS and name in NEVER_ALLOW:
             how = " (under argument conditions)" if has_args else ""
-            yield Hit(pointer, f"{name} is allowed{how}")
+            yield Hit(syscall_pointer(i, j), f"{name} is allowed{how}")
 
 
 # Real syscalls newer than the generated tables (libseccomp 2.5.4): Linux 6.4 .. 6.17.
@@ -142,15 +142,19 @@ NEWER_SYSCALLS = frozenset(
 )
 
 
-def _known(name: str) -> bool | None:
-    """Whether any architecture's table has ``name``; None when the tables are not available."""
-    if name in NEWER_SYSCALLS:
-        return True
-    try:
-        from ocitool.seccomp.tables import ARCHES, syscall_number
-    except ImportError:
-        return None
-    return any(syscall_number(arch, name) is not None for arch in ARCHES)
+_TABLE_NAMES: list[frozenset[str] | None] = []
+
+
+def _table_names() -> frozenset[str] | None:
+    """Every syscall name of every architecture; None when the tables are not available."""
+    if not _TABLE_NAMES:
+        try:
+            from ocitool.seccomp.tables import ARCHES, syscalls
+        except ImportError:
+            _TABLE_NAMES.append(None)
+        else:
+            _TABLE_NAMES.append(frozenset().union(*(syscalls(a) for a in ARCHES)) | NEWER_SYSCALLS)
+    return _TABLE_NAMES[0]
 
 
 @rule(
@@ -166,11 +170,14 @@ def unknown_syscall(ctx: LintContext) -> Iterator[Hit]:
     so a misspelt deny rule silently denies nothing. Names that exist on some
     other architecture are fine: profiles are shared across architectures.
     """
-    for pointer, name, _, _ in ctx.syscall_rules:
+    known = _table_names() or frozenset()
+    for i, j, name, _, _ in ctx.syscall_rules:
+        if name in known:
+            continue
         if not _NAME_RE.match(name):
-            yield Hit(pointer, f"{name!r} is not a syscall name")
-        elif _known(name) is False:
-            yield Hit(pointer, f"unknown syscall {name!r} (no architecture has it)")
+            yield Hit(syscall_pointer(i, j), f"{name!r} is not a syscall name")
+        elif known:
+            yield Hit(syscall_pointer(i, j), f"unknown syscall {name!r} (no architecture has it)")
 
 
 @rule(
@@ -186,11 +193,13 @@ def seccomp_conflicts(ctx: LintContext) -> Iterator[Hit]:
     reject the filter); the policy is ambiguous either way.
     """
     first: dict[str, str] = {}
-    for pointer, name, action, has_args in ctx.syscall_rules:
+    for i, j, name, action, has_args in ctx.syscall_rules:
         if has_args:
             continue
         if name in first and first[name] != action:
-            yield Hit(pointer, f"{name} is also given {first[name]} by an earlier rule")
+            yield Hit(
+                syscall_pointer(i, j), f"{name} is also given {first[name]} by an earlier rule"
+            )
         first.setdefault(name, action)
 
 
@@ -212,7 +221,7 @@ def seccomp_notify_listener(ctx: LintContext) -> Iterator[Hit]:
     if ctx.seccomp_default == "SCMP_ACT_NOTIFY":
         yield Hit("/linux/seccomp/defaultAction", "SCMP_ACT_NOTIFY without listenerPath")
         return
-    for pointer, _name, action, _ in ctx.syscall_rules:
+    for i, _, _, action, _ in ctx.syscall_rules:
         if action == "SCMP_ACT_NOTIFY":
-            yield Hit(pointer.rsplit("/names/", 1)[0], "SCMP_ACT_NOTIFY without listenerPath")
+            yield Hit(f"/linux/seccomp/syscalls/{i}", "SCMP_ACT_NOTIFY without listenerPath")
             return
