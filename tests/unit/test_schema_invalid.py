@@ -116,6 +116,10 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
      "/linux/memoryPolicy/mode", r'"memoryPolicy": (?P<at>\{)'),
     ("char-device-major", delp("/linux/devices/0/major"), "OCI203", "/linux/devices/0/major",
      r'"devices": \[\s*(?P<at>\{)\s*"path": "/dev/fuse"'),
+    ("process-args-missing", delp("/process/args"), "OCI203", "/process/args",
+     r'"process": (?P<at>\{)'),
+    ("user-gid-missing", delp("/process/user/gid"), "OCI203", "/process/user/gid",
+     r'"user": (?P<at>\{)'),
     ("rlimit-soft", delp("/process/rlimits/0/soft"), "OCI203", "/process/rlimits/0/soft",
      r'"rlimits": \[\s*(?P<at>\{)'),
     # OCI204 text of the wrong form
