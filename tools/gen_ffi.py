@@ -10,6 +10,7 @@ checks the committed file matches what this script produces.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import cffi
@@ -55,11 +56,10 @@ def build(target: Path) -> str:
     ffi = cffi.FFI()
     ffi.cdef(CDEF)
     ffi.set_source("ocitool.exec._ffi", None)
-    tmp = target.with_suffix(".tmp.py")
-    ffi.emit_python_code(str(tmp))
-    text = HEADER + tmp.read_text()
-    tmp.unlink()
-    return text
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir) / "_ffi.py"
+        ffi.emit_python_code(str(tmp))
+        return HEADER + tmp.read_text()
 
 
 def main() -> int:

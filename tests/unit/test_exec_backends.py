@@ -1,0 +1,177 @@
+"""Executor without root: op appliers through the recording backend, fault injection,
+error messages, flag tables, the generated cffi module."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocitool.errors import ExecError
+from ocitool.exec import flags as F
+from ocitool.exec.apply import APPLIERS
+from ocitool.exec.context import ExecContext
+from ocitool.exec.fault import FaultSyscalls
+from ocitool.exec.process import Engine
+from ocitool.exec.recording import RecordingSyscalls
+from ocitool.exec.rollback import Rollback
+from ocitool.exec.syscalls import PR_CAP_AMBIENT, PR_CAPBSET_DROP, sys_error
+from ocitool.plan.ops.base import Phase
+from ocitool.plan.ops.cgroup import CgroupJoin, CgroupWrite
+from ocitool.plan.ops.common import WriteFile
+from ocitool.plan.ops.namespaces import Sethostname
+from ocitool.plan.ops.process import Setrlimit
+from ocitool.plan.ops.security import NoNewPrivs, SeccompLoad, SetCapabilities
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _ctx(sys_: object | None = None) -> ExecContext:
+    return ExecContext(sys=sys_ or RecordingSyscalls())  # type: ignore[arg-type]
+
+
+def _apply(op: object, ctx: ExecContext) -> None:
+    APPLIERS[op.name](op, ctx)  # type: ignore[attr-defined]
+
+
+def test_capabilities_drop_bounding_then_capset_then_ambient() -> None:
+    rec = RecordingSyscalls()
+    op = SetCapabilities(
+        phase=Phase.EXEC,
+        bounding=0b101,
+        effective=0b1,
+        permitted=0b101,
+        inheritable=0b100,
+        ambient=0b100,
+    )
+    _apply(op, _ctx(rec))
+    drops = [c.args[1] for c in rec.calls if c.name == "prctl" and c.args[0] == PR_CAPBSET_DROP]
+    assert drops == [c for c in range(F.cap_last_cap() + 1) if c not in (0, 2)]
+    capset = [c.args for c in rec.calls if c.name == "capset"]
+    assert capset == [(0b1, 0b101, 0b100)]
+    ambient = [c.args for c in rec.calls if c.name == "prctl" and c.args[0] == PR_CAP_AMBIENT]
+    assert ambient == [(PR_CAP_AMBIENT, 4), (PR_CAP_AMBIENT, 2, 2)]
+    assert rec.names().index("capset") > max(
+        i for i, c in enumerate(rec.calls) if c.args[:1] == (PR_CAPBSET_DROP,)
+    )
+
+
+def test_seccomp_program_and_flags() -> None:
+    rec = RecordingSyscalls()
+    program = bytes(range(16))
+    op = SeccompLoad(
+        phase=Phase.EXEC, instructions=2, flags=("SECCOMP_FILTER_FLAG_LOG",), program=program.hex()
+    )
+    _apply(op, _ctx(rec))
+    assert [(c.name, c.args) for c in rec.calls] == [("seccomp", (1, 2, program))]
+
+
+def test_rlimit_infinity_and_init_pid_substitution() -> None:
+    rec = RecordingSyscalls()
+    ctx = _ctx(rec)
+    ctx.pid = 4242
+    _apply(Setrlimit(phase=Phase.CREATE_INIT, resource="RLIMIT_CORE", soft=-1, hard=2**64 - 1), ctx)
+    _apply(WriteFile(phase=Phase.CREATE_SPAWN, path="/proc/{init}/uid_map", value="0 1 1\n"), ctx)
+    _apply(CgroupJoin(phase=Phase.CREATE_SPAWN, path="/sys/fs/cgroup/x/cgroup.procs"), ctx)
+    assert [(c.name, c.args) for c in rec.calls] == [
+        ("prlimit", (0, 4, 2**64 - 1, 2**64 - 1)),
+        ("write_file", ("/proc/4242/uid_map", b"0 1 1\n")),
+        ("write_file", ("/sys/fs/cgroup/x/cgroup.procs", b"4242")),
+    ]
+
+
+def test_engine_names_failing_op_text_and_pointer() -> None:
+    rec = RecordingSyscalls(results={"sethostname": sys_error("sethostname", ("x",), errno.EPERM)})
+    op = Sethostname(phase=Phase.CREATE_INIT, hostname="x", source="/hostname")
+    eng = Engine([op], _ctx(rec), APPLIERS)
+    with pytest.raises(ExecError) as info:
+        eng.apply(0, op)
+    err = info.value
+    assert err.pointer == "/hostname"
+    assert "op #0 sethostname" in err.message and 'sethostname("x")' in err.message
+    assert "EPERM" in err.message
+
+
+def test_fault_backend_fails_exactly_op_k() -> None:
+    ops = [CgroupWrite(phase=Phase.CREATE_RUNTIME, path=f"/cg/{i}", value="1") for i in range(4)]
+    rec = RecordingSyscalls()
+    eng = Engine(ops, _ctx(FaultSyscalls(rec, 2, errno.ENOSPC)), APPLIERS)
+    eng.apply(0, ops[0])
+    eng.apply(1, ops[1])
+    with pytest.raises(ExecError) as info:
+        eng.apply(2, ops[2])
+    assert "op #2 cgroup_write" in info.value.message and "ENOSPC" in info.value.message
+    eng.apply(3, ops[3])
+    assert [c.args[0] for c in rec.calls] == ["/cg/0", "/cg/1", "/cg/3"]
+
+
+def test_fault_on_op_without_calls_fails_at_its_end() -> None:
+    op = NoNewPrivs(phase=Phase.EXEC)
+    fault = FaultSyscalls(RecordingSyscalls(results={"prctl": 0}), 0)
+    eng = Engine([op], _ctx(fault), APPLIERS)
+    with pytest.raises(ExecError):
+        eng.apply(0, op)
+
+
+def test_unknown_op_is_an_error_not_a_skip() -> None:
+    class Strange(NoNewPrivs):
+        name = "strange"
+
+    op = Strange(phase=Phase.EXEC, source="/x")
+    with pytest.raises(ExecError) as info:
+        Engine([op], _ctx(), APPLIERS).apply(0, op)
+    assert "no applier" in info.value.message
+
+
+def test_rollback_runs_newest_first_and_keeps_going() -> None:
+    rec = RecordingSyscalls(results={"rmdir": sys_error("rmdir", ("/a",), errno.EACCES)})
+    rb = Rollback(rec)
+    rb.push("unlink", ["/f1"])
+    rb.push("rmdir", ["/a"])
+    rb.push("umount", ["/m"])
+    failures = rb.run()
+    assert [(c.name, c.args[0]) for c in rec.calls] == [
+        ("umount2", "/m"),
+        ("rmdir", "/a"),
+        ("unlink", "/f1"),
+    ]
+    assert len(failures) == 1 and "EACCES" in failures[0]
+    assert len(rb) == 0
+    again = Rollback.from_json(rec, [["unlink", ["/x"], "u"]])
+    assert again.to_json() == [["unlink", ["/x"], "u"]]
+
+
+def test_flag_tables() -> None:
+    assert F.mount_flags(("MS_BIND", "MS_REC", "MS_RDONLY")) == 4096 | 16384 | 1
+    assert F.clone_flags(("CLONE_NEWPID", "CLONE_NEWNS")) == 0x20000000 | 0x20000
+    assert F.cpu_list("0-2,7") == [0, 1, 2, 7]
+    assert F.signal_number("KILL") == F.signal_number("SIGKILL") == 9
+    assert F.locked_flags(2 | 8 | 4096) == 2 | 8 | (1 << 21)
+    with pytest.raises(ExecError):
+        F.mount_flags(("MS_BOGUS",))
+
+
+def test_errors_show_syscall_arguments_and_errno() -> None:
+    err = sys_error("mount", ("proc", "/proc", None, 14), errno.EPERM)
+    assert err.message.startswith('mount("proc", "/proc", NULL, 14) failed: EPERM')
+
+
+def test_generated_ffi_module_is_up_to_date() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "gen_ffi.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, "ocitool/exec/_ffi.py is stale: run tools/gen_ffi.py"
+
+
+def test_linux_backend_reports_errno() -> None:
+    from ocitool.exec.linux import LinuxSyscalls
+
+    with pytest.raises(ExecError) as info:
+        LinuxSyscalls().pivot_root("/nonexistent-ocitool", "/nonexistent-ocitool")
+    assert "pivot_root" in info.value.message
+    assert getattr(info.value, "errno", None) in (errno.ENOENT, errno.EPERM, errno.EINVAL)
