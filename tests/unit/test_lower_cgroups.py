@@ -308,6 +308,23 @@ def test_v2_cpu_max(cpu: dict[str, int], value: str) -> None:
     assert written(ops)["/sys/fs/cgroup/ocitool/web/cpu.max"] == value
 
 
+def test_burst_above_quota_is_an_error() -> None:
+    for host in (HostInfo.preset("v2"), HYBRID_CI):
+        with pytest.raises(LoweringError) as err:
+            lower(config(res(cpu={"quota": 1000, "burst": 2000})), host)
+        assert err.value.pointer == "/linux/resources/cpu/burst"
+
+
+def test_hugetlb_reservations_only_on_new_kernels() -> None:
+    r = res(hugepageLimits=[{"pageSize": "2MB", "limit": 4096}])
+    old = HostInfo.parse_overrides("cgroup=v1,kernel=5.4")
+    names = [p.rsplit("/", 1)[1] for p, _ in writes(lower(config(r), old)[0]) if "hugetlb" in p]
+    assert names == ["hugetlb.2MB.limit_in_bytes"]
+    new = HostInfo.parse_overrides("cgroup=v1,kernel=6.1")
+    names = [p.rsplit("/", 1)[1] for p, _ in writes(lower(config(r), new)[0]) if "hugetlb" in p]
+    assert names == ["hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.rsvd.limit_in_bytes"]
+
+
 def test_v2_realtime_is_an_error() -> None:
     with pytest.raises(LoweringError) as err:
         lower(config(res(cpu={"realtimeRuntime": 1000})), HostInfo.preset("v2"))
@@ -336,6 +353,7 @@ def test_v2_io_pids_hugetlb_rdma_unified() -> None:
         ("io.max", "8:0 rbps=600"),
         ("io.max", "8:16 wiops=300"),
         ("hugetlb.2MB.max", "209715200"),
+        ("hugetlb.2MB.rsvd.max", "209715200"),
         ("rdma.max", "mlx4_0 hca_handle=2 hca_object=2000"),
         ("cgroup.max.depth", "3"),
         ("memory.high", "400000000"),

@@ -10,7 +10,7 @@ Semantics are cgroup v1's, as runc does it (its devices "emulator"), so the
 same config means the same thing on v1 and v2 hosts:
 
 * the starting point is deny-all (runc's emulator starts as an allow-list;
-  runtime-spec calls the rules "the device allowlist");
+  runtime-spec calls the rules "the allowed device list");
 * a rule of type ``a`` resets everything: allow-all (``allow: true``) or
   deny-all (``allow: false``) becomes the default and earlier rules are
   forgotten;

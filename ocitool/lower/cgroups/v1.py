@@ -42,6 +42,9 @@ def write_limits(w: Writer, res: Resources) -> None:
     for hp in res.hugepage_limits:
         name = f"hugetlb.{hp.page_size}.limit_in_bytes"
         w.write("hugetlb", name, str(hp.limit), hp.at("limit"))
+        if w.host.kernel_at_least(5, 7):  # reservation accounting (runtime-spec prefers it)
+            rsvd = f"hugetlb.{hp.page_size}.rsvd.limit_in_bytes"
+            w.write("hugetlb", rsvd, str(hp.limit), hp.at("limit"))
     if res.network is not None:
         if res.network.class_id is not None:
             classid = str(res.network.class_id)
@@ -137,6 +140,7 @@ def _cpu(w: Writer, cpu: CPU) -> None:
     if cpu.quota is not None and cpu.quota != 0:
         w.write("cpu", "cpu.cfs_quota_us", str(cpu.quota), cpu.at("quota"))
     if cpu.burst is not None:
+        check_burst(w, cpu)
         w.needs_kernel(5, 14, cpu.at("burst"), "cpu.cfs_burst_us")
         w.write("cpu", "cpu.cfs_burst_us", str(cpu.burst), cpu.at("burst"))
     if cpu.realtime_period is not None and cpu.realtime_period != 0:
@@ -151,6 +155,17 @@ def _cpu(w: Writer, cpu: CPU) -> None:
         w.write("cpuset", "cpuset.cpus", cpu.cpus, cpu.at("cpus"))
     if cpu.mems:
         w.write("cpuset", "cpuset.mems", cpu.mems, cpu.at("mems"))
+
+
+def check_burst(w: Writer, cpu: CPU) -> None:
+    """runtime-spec: burst MUST be no larger than a positive quota (runtimes MAY refuse)."""
+    if cpu.burst is not None and cpu.quota is not None and 0 < cpu.quota < cpu.burst:
+        raise w.ctx.error(
+            cpu.at("burst"),
+            f"cpu.burst ({cpu.burst}) is larger than cpu.quota ({cpu.quota})",
+            code="OCI323",
+            hint="the kernel refuses a burst above the quota",
+        )
 
 
 def _blkio(w: Writer, bio: BlockIO) -> None:

@@ -25,7 +25,7 @@ from ocitool.lower.cgroups.convert import (
 )
 from ocitool.lower.cgroups.device_rules import device_state
 from ocitool.lower.cgroups.ebpf import compile_state
-from ocitool.lower.cgroups.v1 import rdma_line
+from ocitool.lower.cgroups.v1 import check_burst, rdma_line
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import CgroupDeviceProgram, CgroupWrite
 from ocitool.spec.model import CPU, BlockIO, Memory, Resources
@@ -44,6 +44,9 @@ def write_limits(w: Writer, res: Resources) -> None:
         _io(w, res.block_io)
     for hp in res.hugepage_limits:
         w.write("hugetlb", f"hugetlb.{hp.page_size}.max", str(hp.limit), hp.at("limit"))
+        if w.host.kernel_at_least(5, 7):  # reservation accounting (runtime-spec prefers it)
+            rsvd = f"hugetlb.{hp.page_size}.rsvd.max"
+            w.write("hugetlb", rsvd, str(hp.limit), hp.at("limit"))
     if res.network is not None and (res.network.class_id is not None or res.network.priorities):
         w.ctx.warn(
             res.network.pointer,
@@ -130,6 +133,7 @@ def _cpu(w: Writer, cpu: CPU) -> None:
         pointer = cpu.at("quota") if quota is not None else cpu.at("period")
         w.write("cpu", "cpu.max", f"{q} {p}", pointer)
     if cpu.burst is not None:
+        check_burst(w, cpu)
         w.needs_kernel(5, 14, cpu.at("burst"), "cpu.max.burst")
         w.write("cpu", "cpu.max.burst", str(cpu.burst), cpu.at("burst"))
     if cpu.cpus:
