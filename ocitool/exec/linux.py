@@ -71,7 +71,10 @@ def _long(v: int) -> object:
 
 def raw_syscall(name: str, shown: tuple[object, ...], *args: object) -> int:
     """``syscall(NR_name, args...)``; returns the result or raises ExecError showing ``shown``."""
-    res = lib.syscall(_long(NR[name]), *[a if isinstance(a, ffi.CData) else _long(a) for a in args])
+    res = lib.syscall(
+        _long(NR[name]),
+        *[a if isinstance(a, ffi.CData) else _long(int(a)) for a in args],  # type: ignore[call-overload]
+    )
     if res < 0:
         raise sys_error(name, shown, ffi.errno)
     return int(res)

@@ -309,7 +309,7 @@ class Engine:
     def wait(self, forward_signals: bool = True) -> int:
         """Wait for the init (our own child); its exit status, 128+N for signal N."""
         pid = self.pid
-        old: dict[int, Any] = {}
+        old: dict[signal.Signals, Any] = {}
         if forward_signals:
 
             def forward(signum: int, _frame: object) -> None:
@@ -324,8 +324,8 @@ class Engine:
             except ChildProcessError:
                 status = 0
         finally:
-            for sig, handler in old.items():
-                signal.signal(sig, handler)
+            for signum, handler in old.items():
+                signal.signal(signum, handler)
         self.reap_orphans()
         self.ctx.pid = 0  # reaped: never signal that pid again
         code = os.waitstatus_to_exitcode(status)
