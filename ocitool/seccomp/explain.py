@@ -205,7 +205,9 @@ def _test(cond: dict[str, Any], args: Sequence[int], arg_bits: int) -> bool:
     if op == "SCMP_CMP_GE":
         return a >= v
     if op == "SCMP_CMP_MASKED_EQ":
-        return (a & v) == v2
+        # libseccomp (and so runc, crun and our compiler) compares only the masked bits
+        # of valueTwo too: bits of valueTwo outside the mask are ignored.
+        return (a & v) == (v2 & v)
     raise SeccompError(message=f"unknown comparison {op!r}", code=BAD_QUERY)
 
 

@@ -407,6 +407,13 @@ def _alternative(tree: Any, path: str | None) -> list[dict[str, Any]]:
         else:
             mask = _value(cmp.children[2], path)
             want = _value(cmp.children[4], path)
+            if want & ~mask:
+                raise _at(_first_token(cmp.children[4]), path).error(
+                    f"{want:#x} has bits outside the mask {mask:#x}, so the test cannot hold "
+                    "as written",
+                    BAD_VALUE,
+                    expected=f"a value within the mask (libseccomp would compare {want & mask:#x})",
+                )
             args.append(
                 {"index": index, "value": mask, "valueTwo": want, "op": "SCMP_CMP_MASKED_EQ"}
             )

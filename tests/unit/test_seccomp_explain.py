@@ -143,6 +143,36 @@ def test_32_bit_abi_compares_low_words() -> None:
     assert not rule_matches(rule, ((1 << 32) | 8,), 64)
 
 
+def test_masked_eq_ignores_value_two_bits_outside_the_mask() -> None:
+    # libseccomp compares (arg & mask) == (valueTwo & mask); so does the compiled filter
+    odd = {
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "syscalls": [
+            {
+                "names": ["clone"],
+                "action": "SCMP_ACT_ALLOW",
+                "args": [
+                    {"index": 0, "value": 0xFF, "valueTwo": 0x100, "op": "SCMP_CMP_MASKED_EQ"}
+                ],
+            }
+        ],
+    }
+    assert evaluate(odd, "clone", (0x100,), "x86_64").verdict.text() == "ALLOW"
+    assert evaluate(odd, "clone", (0,), "x86_64").verdict.text() == "ALLOW"
+    assert evaluate(odd, "clone", (1,), "x86_64").verdict.text() == "ERRNO(EPERM)"
+    if _have_compiler():
+        for value in (0, 0x100, 1, (1 << 32) | 1):
+            assert explain(odd, "clone", (value,), "x86_64").agrees is True
+
+
+def _have_compiler() -> bool:
+    try:
+        import ocitool.seccomp.compiler  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def test_describe_test() -> None:
     assert describe_test({"index": 2, "value": 9, "op": "SCMP_CMP_NE"}) == "arg2 != 0x9"
     assert (

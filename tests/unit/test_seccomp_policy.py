@@ -260,6 +260,7 @@ SEMANTIC_ERRORS = [
     ),
     ("default allow\nallow s if arg0 > 1 && arg0 < 9\n", "OCI452", (2, 24), "tested twice"),
     ("default allow\ndefault errno\n", "OCI454", (2, 1), "second 'default'"),
+    ("default allow\nallow s if arg0 & 0xff == 0x100\n", "OCI452", (2, 27), "outside the mask"),
 ]
 
 

@@ -67,9 +67,10 @@ def alternatives(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]]]:
             texts.append(f"arg{index} {op} {v.text}")
             args.append({"index": index, "value": v.number, "op": OPS[op]})
         else:
-            mask, want = draw(values()), draw(values())
-            texts.append(f"arg{index} & {mask.text} == {want.text}")
-            args.append({"index": index, "value": mask.number, "valueTwo": want.number,
+            mask = draw(values())
+            want = mask.number & draw(st.sampled_from([0, (1 << 64) - 1, 0xFF, 1 << 32, 0x20000]))
+            texts.append(f"arg{index} & {mask.text} == {want:#x}")
+            args.append({"index": index, "value": mask.number, "valueTwo": want,
                          "op": "SCMP_CMP_MASKED_EQ"})  # fmt: skip
     return " && ".join(texts), args
 
