@@ -259,6 +259,7 @@ def _mount_entry(
     rootfs = ctx.rootfs
     ptr = mount.pointer
     is_bind = mount.type == "bind" or opts.is_bind
+    _check_proc_destination(ctx, mount, dest, is_bind)
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
     if mount.type == "sysfs" and not is_bind and _userns_without_own(spec, "network"):
@@ -341,6 +342,47 @@ def _mount_entry(
         )
     ops += _after_mount(mount, dest, opts, rootfs)
     return ops
+
+
+# Files under /proc that may be mounted over: the ones lxcfs emulates (runc's list).
+PROC_MOUNT_ALLOWED = frozenset(
+    {
+        "/proc/cpuinfo",
+        "/proc/diskstats",
+        "/proc/meminfo",
+        "/proc/stat",
+        "/proc/swaps",
+        "/proc/uptime",
+        "/proc/loadavg",
+        "/proc/slabinfo",
+        "/proc/net/dev",
+        "/proc/sys/kernel/ns_last_pid",
+    }
+)
+
+
+def _check_proc_destination(ctx: LowerContext, mount: SpecMount, dest: str, is_bind: bool) -> None:
+    """Refuse mounts that would replace /proc or hide parts of it (runc's checkProcMount).
+
+    Mounting over e.g. /proc/sys or /proc/self could blind the runtime's own
+    checks or undo maskedPaths; only a real procfs on /proc and the files
+    lxcfs emulates are allowed.
+    """
+    if dest == "/proc":
+        if mount.type != "proc" or is_bind:
+            raise ctx.error(
+                mount.at("destination"),
+                "/proc can only be a mount of type proc",
+                code="OCI316",
+                hint='use {"destination": "/proc", "type": "proc", "source": "proc"}',
+            )
+    elif dest.startswith("/proc/") and dest not in PROC_MOUNT_ALLOWED:
+        raise ctx.error(
+            mount.at("destination"),
+            f"mounting over {dest} is not allowed: it is inside /proc",
+            code="OCI316",
+            hint="only " + ", ".join(sorted(PROC_MOUNT_ALLOWED)) + " may be mounted over",
+        )
 
 
 def _after_mount(mount: SpecMount, dest: str, opts: MountOptions, rootfs: str) -> list[Op]:

@@ -425,3 +425,32 @@ def test_user_namespace_fallbacks_for_sysfs_and_cgroup2() -> None:
     ops, _ = lower(cfg)
     assert find(ops, "mount", target="/sys")[0].fstype == "sysfs"  # type: ignore[attr-defined]
     assert find(ops, "mount", target="/sys/fs/cgroup")[0].fstype == "cgroup2"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("mount", "ok"),
+    [
+        ({"destination": "/proc", "type": "proc", "source": "proc"}, True),
+        ({"destination": "/proc", "type": "tmpfs", "source": "tmpfs"}, False),
+        ({"destination": "/proc", "type": "bind", "source": "/proc", "options": ["rbind"]}, False),
+        (
+            {
+                "destination": "/proc/meminfo",
+                "type": "bind",
+                "source": "/var/lib/lxcfs/proc/meminfo",
+            },
+            True,
+        ),
+        ({"destination": "/proc/sys", "type": "tmpfs", "source": "tmpfs"}, False),
+        ({"destination": "/proc/self/../sys", "type": "tmpfs", "source": "tmpfs"}, False),
+        ({"destination": "/procfoo", "type": "tmpfs", "source": "tmpfs"}, True),
+    ],
+)
+def test_proc_destinations(mount: dict[str, Any], ok: bool) -> None:
+    if ok:
+        lower(config(mounts=[mount]))
+    else:
+        with pytest.raises(LoweringError) as err:
+            lower(config(mounts=[mount]))
+        assert err.value.code == "OCI316"
+        assert err.value.pointer == "/mounts/0/destination"
