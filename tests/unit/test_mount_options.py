@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocitool.lower.mount_options import (
     FLAG_OPTIONS,
@@ -198,3 +200,27 @@ def test_empty_and_none() -> None:
 )
 def test_bind_remount_flags(options: list[str], remount: list[str] | None) -> None:
     assert bind_remount_flags(parse_mount_options(options)) == remount
+
+
+_WORDS = sorted(FLAG_OPTIONS) + sorted(PROPAGATION_OPTIONS) + sorted(RECURSIVE_OPTIONS)
+_WORDS += ["mode=755", "size=1m", "newinstance", "acl", "tmpcopyup", "idmap"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=12))
+def test_last_word_decides_each_flag(words: list[str]) -> None:
+    opts = parse_mount_options(words)
+    for flag in MS_FLAGS:
+        decided = None
+        for word in words:
+            if word in FLAG_OPTIONS and flag in FLAG_OPTIONS[word][1]:
+                decided = not FLAG_OPTIONS[word][0]
+        assert (flag in opts.flags) == bool(decided), (flag, words)
+        assert (flag in opts.cleared) == (decided is False), (flag, words)
+    assert list(opts.data) == [
+        w for w in words if w in ("mode=755", "size=1m", "newinstance", "acl")
+    ]
+    assert list(opts.propagation) == [
+        PROPAGATION_OPTIONS[w] for w in words if w in PROPAGATION_OPTIONS
+    ]
+    assert not set(opts.attr_set) & set(opts.attr_clr)
