@@ -37,6 +37,7 @@ CONCERNS: tuple[tuple[str, str, bool], ...] = (
     ("ocitool.lower.namespaces", "lower_namespaces", False),
     ("ocitool.lower.process", "lower_spawn_affinity", False),
     ("ocitool.lower.cgroups", "lower_cgroups", True),
+    ("ocitool.lower.intelrdt", "lower_intel_rdt", False),
     ("ocitool.lower.uts", "lower_uts", False),
     ("ocitool.lower.process", "lower_process_setup", False),
     ("ocitool.lower.mounts", "lower_mounts", True),

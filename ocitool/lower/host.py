@@ -20,6 +20,7 @@ from ocitool.capabilities import LAST_KNOWN_CAP
 from ocitool.errors import UsageError
 
 CGROUP_ROOT = "/sys/fs/cgroup"
+RESCTRL_ROOT = "/sys/fs/resctrl"
 
 ALL_NAMESPACES: tuple[str, ...] = (
     "mount",
@@ -105,6 +106,7 @@ class HostInfo:
     namespaces: tuple[str, ...] = ALL_NAMESPACES
     lsms: tuple[str, ...] = ("capability",)
     euid: int = 0  # the runtime's effective uid: non-zero means rootless
+    resctrl: str | None = None  # where the resctrl fs (Intel RDT / ARM MPAM) is mounted
     detected: bool = False
 
     # ------------------------------------------------------------------ presets
@@ -113,8 +115,10 @@ class HostInfo:
     def preset(cls, mode: str = "v2", arch: str = "x86_64") -> HostInfo:
         """A fixed, typical host (Debian 12-like kernel 6.1) in cgroup ``mode``."""
         arch = normalize_arch(arch)
+        # Intel RDT is an x86 feature; resctrl for ARM MPAM is not in the 6.1 kernel.
+        resctrl = RESCTRL_ROOT if arch in ("x86_64", "x86") else None
         if mode == "v2":
-            return cls(cgroup="v2", arch=arch)
+            return cls(cgroup="v2", arch=arch, resctrl=resctrl)
         if mode == "v1":
             return cls(
                 cgroup="v1",
@@ -122,6 +126,7 @@ class HostInfo:
                 unified_mount=None,
                 unified_controllers=(),
                 arch=arch,
+                resctrl=resctrl,
             )
         if mode == "hybrid":
             return cls(
@@ -130,6 +135,7 @@ class HostInfo:
                 unified_mount=f"{CGROUP_ROOT}/unified",
                 unified_controllers=(),
                 arch=arch,
+                resctrl=resctrl,
             )
         raise UsageError(
             message=f"unknown cgroup mode {mode!r}",
@@ -147,7 +153,8 @@ class HostInfo:
 
         Keys: cgroup (v1|v2|hybrid), arch, kernel (6.1 or 6.1.0), last_cap (int),
         namespaces (``+``-separated names, or ``all``), lsms (``+``-separated, or ``none``),
-        controllers (``+``-separated v2 controllers), euid (int), rootless (1/0: euid 1000/0).
+        controllers (``+``-separated v2 controllers), euid (int), rootless (1/0: euid 1000/0),
+        resctrl (a mountpoint, 1 for /sys/fs/resctrl, or none).
         """
         pairs: list[tuple[str, str]] = []
         for item in filter(None, (p.strip() for p in text.split(","))):
@@ -160,7 +167,8 @@ class HostInfo:
                 )
             pairs.append((key.strip().replace("-", "_"), value.strip()))
         mode = next((v for k, v in pairs if k == "cgroup"), None)
-        host = base if base is not None else cls.preset(mode or "v2")
+        arch = next((v for k, v in pairs if k == "arch"), None)
+        host = base if base is not None else cls.preset(mode or "v2", arch or "x86_64")
         if base is not None and mode is not None and mode != base.cgroup:
             preset = cls.preset(mode, base.arch)
             host = replace(
@@ -208,6 +216,7 @@ class HostInfo:
             "namespaces": list(self.namespaces),
             "lsms": list(self.lsms),
             "euid": self.euid,
+            "resctrl": self.resctrl,
         }
 
     def summary(self) -> str:
@@ -281,12 +290,21 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, euid=int(value))
     if key == "rootless":
         return replace(host, euid=1000 if value.lower() in ("1", "true", "yes") else 0)
+    if key == "resctrl":
+        if value.lower() in ("0", "no", "none", "false"):
+            return replace(host, resctrl=None)
+        if value.lower() in ("1", "yes", "true"):
+            return replace(host, resctrl=RESCTRL_ROOT)
+        if not value.startswith("/"):
+            raise bad
+        return replace(host, resctrl=value)
     if key == "controllers":
         return replace(host, unified_controllers=_split_list(value))
     raise UsageError(
         message=f"--host: unknown key {key!r}",
         code="OCI011",
-        expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, rootless",
+        expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, rootless, "
+        "resctrl",
     )
 
 
@@ -304,6 +322,7 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
 
     v1: dict[str, str] = {}
     unified: str | None = None
+    resctrl: str | None = None
     for line in (_read(p("/proc/self/mounts")) or "").splitlines():
         parts = line.split()
         if len(parts) < 4:
@@ -311,6 +330,8 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         mountpoint, fstype, options = parts[1], parts[2], parts[3].split(",")
         if fstype == "cgroup2" and unified is None:
             unified = mountpoint
+        elif fstype == "resctrl" and resctrl is None:
+            resctrl = mountpoint
         elif fstype == "cgroup":
             for opt in options:
                 if opt in V1_CONTROLLERS:
@@ -354,5 +375,6 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         namespaces=namespaces or ALL_NAMESPACES,
         lsms=lsms,
         euid=os.geteuid(),
+        resctrl=resctrl,
         detected=True,
     )

@@ -9,9 +9,10 @@ Cases (see tests/golden/README.md):
 * ``busybox``: examples/busybox (``runc spec``), on a root host;
 * ``rootless``: examples/rootless (``runc spec --rootless``) as uid 1000 would
   generate it (hostID 1000), on a host where the runtime runs as uid 1000;
-* ``full``: examples/full (every field) minus the resources the host's cgroup
-  version cannot honour (``unified`` on v1/hybrid, ``cpu.realtime*`` on v2); that
-  the untouched config is refused there is asserted separately.
+* ``full``: examples/full (every field) minus what the host cannot honour:
+  ``unified`` on v1/hybrid, ``cpu.realtime*`` on v2, ``intelRdt`` on aarch64
+  (no resctrl); that the untouched config is refused there is asserted
+  separately.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def example(name: str) -> dict[str, Any]:
     return data
 
 
-def case_config(name: str, mode: str) -> dict[str, Any]:
+def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
     if name == "rootless":
         data = example("rootless")
         for key in ("uidMappings", "gidMappings"):
@@ -59,7 +60,8 @@ def case_config(name: str, mode: str) -> dict[str, Any]:
         return data
     if name == "full":
         data = copy.deepcopy(example("full"))
-        for path in UNSUPPORTED[mode]:
+        drop = UNSUPPORTED[mode] + ([("intelRdt",)] if arch != "x86_64" else [])
+        for path in drop:
             node = data["linux"]
             for key in path[:-1]:
                 node = node[key]
@@ -74,7 +76,7 @@ def case_host(name: str, mode: str, arch: str) -> HostInfo:
 
 
 def render(name: str, mode: str, arch: str) -> str:
-    data = case_config(name, mode)
+    data = case_config(name, mode, arch)
     doc = parse_text(json.dumps(data, indent=2), "config.json")
     plan = lower(
         build_spec(doc),
