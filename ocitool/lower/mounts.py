@@ -55,6 +55,7 @@ from ocitool.plan.ops.fs import (
     Mount,
     MountSetattr,
     PivotRoot,
+    PrivatizeParentMount,
     ReadonlyPath,
     Remount,
     Symlink,
@@ -131,6 +132,8 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     if "MS_REC" not in prop_flags:
         prop_flags = ("MS_REC", *prop_flags)
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
+    if "MS_SHARED" in prop_flags:
+        ops.append(PrivatizeParentMount(phase=INIT, source=prop_src, path=rootfs))
     root_src = spec.root.at("path") if spec.root is not None else None
     ops.append(
         BindMount(

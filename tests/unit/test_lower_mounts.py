@@ -88,6 +88,14 @@ def test_rootfs_propagation(mode: str, text: str) -> None:
     assert ops[0].source == "/linux/rootfsPropagation"
 
 
+def test_shared_rootfs_propagation_privatizes_the_parent_mount() -> None:
+    ops, _ = lower(config(rootfsPropagation="rshared"))
+    assert ops[1].name == "privatize_parent_mount"
+    assert ops[1].path == "/b/rootfs"  # type: ignore[attr-defined]
+    ops, _ = lower(config(rootfsPropagation="rslave"))
+    assert not find(ops, "privatize_parent_mount")
+
+
 def test_bad_rootfs_propagation() -> None:
     with pytest.raises(LoweringError) as err:
         lower(config(rootfsPropagation="sideways"))

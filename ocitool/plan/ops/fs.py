@@ -141,6 +141,27 @@ class MakePropagation(Mount):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PrivatizeParentMount(Op):
+    """Make the mount that contains ``path``'s parent directory private, if it is shared.
+
+    pivot_root(2) fails with EINVAL when the new root's parent mount is
+    shared, which it is after ``rootfsPropagation: [r]shared``. The mount
+    point is looked up in /proc/self/mountinfo when the plan runs (runc's
+    rootfsParentMountPrivate).
+    """
+
+    name: ClassVar[str] = "privatize_parent_mount"
+
+    path: str
+
+    def text(self) -> str:
+        return (
+            f"mount(NULL, <mount point above {quote(self.path)}>, NULL, MS_PRIVATE, NULL)"
+            "  /* only if that mount is shared */"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class MountSetattr(Op):
     """``mount_setattr(target, AT_RECURSIVE, {attr_set, attr_clr})`` (Linux 5.12+).
 
