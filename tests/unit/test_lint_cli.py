@@ -157,3 +157,14 @@ def test_real_entry_point_and_stdin(tree: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     assert "::warning file=<stdin>,line=" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_progress_bar_path_gives_the_same_results(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ocitool.cli.lint import _lint_all
+    from ocitool.lint.engine import LintOptions, discover
+
+    files = discover(["bundles"])
+    with_bar = _lint_all(files, LintOptions(), progress=True)
+    without = _lint_all(files, LintOptions(), progress=False)
+    assert [r.findings for r in with_bar] == [r.findings for r in without]
+    assert capsys.readouterr().out == ""  # the bar goes to stderr, never into the report
