@@ -450,3 +450,16 @@ def test_every_op_has_a_phase_and_json() -> None:
             assert data["op"] == op.name and data["phase"] == op.phase.value
             assert data["text"]
             json.dumps(data)
+
+
+def test_join_and_remove_helpers_match_lower_cgroups() -> None:
+    from ocitool.lower.cgroups import join_ops, remove_ops
+
+    for host in (HostInfo.preset("v1"), HostInfo.preset("v2"), HYBRID_CI):
+        ops, ctx = lower(config(), host)
+        joins = [op for op in ops if op.name == "cgroup_join"]
+        removes = [op for op in ops if op.name == "cgroup_remove"]
+        helper = join_ops(host, ctx.cgroup_path, Phase.CREATE_SPAWN, "{init}")
+        assert [op.to_json() for op in helper] == [op.to_json() for op in joins]
+        again = remove_ops(host, ctx.cgroup_path)
+        assert [op.path for op in again] == [op.path for op in removes]  # type: ignore[attr-defined]

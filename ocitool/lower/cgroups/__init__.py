@@ -67,4 +67,26 @@ def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     return ops
 
 
-__all__ = ["lower_cgroups"]
+def container_dirs(host: HostInfo, cgroup_path: str) -> list[str]:
+    """The container's cgroup directories on this host (one per v1 hierarchy, or one on v2)."""
+    if paths.driver(host) == "v1":
+        return paths.v1_dirs(host, cgroup_path)
+    return [paths.v2_dir(host, cgroup_path)]
+
+
+def join_ops(host: HostInfo, cgroup_path: str, phase: Phase, pid: str) -> list[Op]:
+    """Move ``pid`` into an existing container's cgroup (e.g. for ``ocitool-runc exec``)."""
+    return [
+        CgroupJoin(phase=phase, source=None, path=posixpath.join(d, "cgroup.procs"), pid=pid)
+        for d in container_dirs(host, cgroup_path)
+    ]
+
+
+def remove_ops(host: HostInfo, cgroup_path: str, phase: Phase = Phase.DELETE) -> list[Op]:
+    """Remove an existing container's cgroup directories (``delete`` of a stored container)."""
+    return [
+        CgroupRemove(phase=phase, source=None, path=d) for d in container_dirs(host, cgroup_path)
+    ]
+
+
+__all__ = ["container_dirs", "join_ops", "lower_cgroups", "remove_ops"]
