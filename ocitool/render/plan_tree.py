@@ -2,8 +2,9 @@
 
 The tree is the human view of the same ops the executor runs: grouped by
 ``create``/``start``/``delete`` and by phase, each phase labelled with the
-process that performs it. ``explain`` adds, under each op, the JSON pointer
-and the config.json line it came from.
+process that performs it. Ops that carry a program (the cgroup device eBPF
+program) show its listing under them. ``explain`` adds, under each op, the
+JSON pointer and the config.json line it came from.
 """
 
 from __future__ import annotations
@@ -55,6 +56,10 @@ def render_tree(
         )
         for op in ops:
             node = branch.add(escape(op.text()))
+            details = getattr(op, "detail_lines", None)
+            if callable(details):  # e.g. the cgroup device eBPF program listing
+                for line in details():
+                    node.add(f"[dim]{escape(str(line))}[/dim]")
             if explain:
                 if op.source is None:
                     node.add("[dim]every container gets this op[/dim]")

@@ -122,3 +122,14 @@ def test_plan_from_stdin(
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
     code, out, _ = run(capsys, "-", "--format", "strace", "--host", "cgroup=v2", "--id", "x")
     assert code == 0 and "/ocitool/x" in out
+
+
+def test_tree_shows_device_program_listing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, BUSYBOX, "--host", "cgroup=v2", "--no-color")
+    assert code == 0
+    lines = out.splitlines()
+    bpf = next(i for i, line in enumerate(lines) if "BPF_PROG_TYPE_CGROUP_DEVICE" in line)
+    listing = [line for line in lines[bpf + 1 : bpf + 200] if ": exit" in line]
+    assert listing, "the eBPF program listing is not under its op"
+    code, out, _ = run(capsys, BUSYBOX, "--host", "cgroup=v1", "--no-color")
+    assert "devices.deny" in out and "BPF_PROG_TYPE_CGROUP_DEVICE" not in out
