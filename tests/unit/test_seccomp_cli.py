@@ -15,8 +15,6 @@ DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp
 MOBY = str(DATA / "moby-default.json")
 DEFAULT_POLICY = str(resource_path("profiles", "seccomp/default.policy"))
 
-pytest.importorskip("ocitool.seccomp.compiler")
-
 POLICY = """\
 default errno(EPERM)
 arch x86_64
