@@ -324,7 +324,22 @@ def _mount_entry(
                 code="OCI315",
                 hint='set "type" (e.g. tmpfs) or add the "bind" option',
             )
-        flags = tuple(f for f in opts.flags if f != "MS_REMOUNT")
+        if "MS_REMOUNT" in opts.flags:
+            # "remount" changes a mount made earlier (an earlier entry or the image);
+            # no mkdir, and the filesystem data goes along (mount(8) -o remount).
+            ops.append(
+                Remount(
+                    phase=INIT,
+                    source=ptr,
+                    src=mount.source,
+                    target=dest,
+                    fstype=mount.type,
+                    flags=opts.flags,
+                    data=opts.data_string,
+                    root=rootfs,
+                )
+            )
+            return ops + _after_mount(mount, dest, opts, rootfs)
         ops.append(Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs))
         cls = CopyUpMount if opts.tmpcopyup else Mount
         if opts.tmpcopyup and mount.type != "tmpfs":
@@ -338,7 +353,7 @@ def _mount_entry(
                 src=mount.source or mount.type,
                 target=dest,
                 fstype=mount.type,
-                flags=flags,
+                flags=opts.flags,
                 data=opts.data_string,
                 root=rootfs,
             )

@@ -462,3 +462,15 @@ def test_proc_destinations(mount: dict[str, Any], ok: bool) -> None:
             lower(config(mounts=[mount]))
         assert err.value.code == "OCI316"
         assert err.value.pointer == "/mounts/0/destination"
+
+
+def test_remount_option_changes_an_earlier_mount() -> None:
+    mounts = [
+        {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]},
+        {"destination": "/run", "type": "tmpfs", "source": "tmpfs", "options": ["remount", "ro"]},
+    ]
+    ops, _ = lower(config(mounts=mounts))
+    run = [op for op in ops if getattr(op, "target", None) == "/run"]
+    assert [op.name for op in run] == ["mount", "remount"]
+    assert run[1].flags == ("MS_RDONLY", "MS_REMOUNT")  # type: ignore[attr-defined]
+    assert len(find(ops, "mkdir", path="/run")) == 1
