@@ -265,10 +265,21 @@ def _type_hint(value: Any, wanted: Any, want: str) -> str:
     return f"change the value to {want}"
 
 
-def _pattern_hint(value: Any, expected: str) -> str:
-    if "absolute path" in expected and isinstance(value, str) and not value.startswith("/"):
-        return f'start the path with "/", e.g. "/{value}"'
-    return f"write {expected}"
+def _pattern_hint(value: Any, expected: str, pattern: str) -> str | None:
+    """Try the usual slips (relative path, missing unit, case, separators); name a fix that works."""
+    if isinstance(value, str):
+        if "absolute path" in expected and not value.startswith("/"):
+            return f'start the path with "/", e.g. "/{value}"'
+        candidates = [value.strip(), value + "B", value.upper(), value.replace(";", ","),
+                      value.replace(" ", ""), value.replace("\n", "")]  # fmt: skip
+        try:
+            rx = re.compile(pattern)
+        except re.error:
+            rx = None
+        for candidate in candidates:
+            if rx is not None and candidate != value and rx.search(candidate):
+                return f'did you mean "{candidate}"?'
+    return None
 
 
 def _range_hint(sub: Any) -> str:
@@ -303,14 +314,17 @@ def _convert(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 -
     if kind == "type":
         want = _type_names(err.validator_value)
         expected = _expected(err, want)
-        msg = f"{name} must be {want}, not {json_type(value)} {show(value)}"
+        got = "null" if value is None else f"{json_type(value)} {show(value)}"
+        msg = f"{name} must be {want}, not {got}"
         hint = _hint(err) or _type_hint(value, err.validator_value, want)
         return [(_diag("OCI201", msg, ptr, expected, hint), False)]
     if kind in ("enum", "const"):
         allowed = err.validator_value if kind == "enum" else [err.validator_value]
         listed = ", ".join(str(a) for a in allowed)
         expected = _expected(err, f"one of {listed}")
-        guess = _close(value, allowed)
+        aliases = err.schema.get("x-aliases", {}) if isinstance(err.schema, dict) else {}
+        guess = aliases.get(value) if isinstance(value, str) else None
+        guess = guess or _close(value, allowed)
         hint = f'did you mean "{guess}"?' if guess else f"allowed values: {listed}"
         msg = f"{name} is {show(value)}, which is not {expected}"
         if len(allowed) <= 12:
@@ -334,8 +348,8 @@ def _convert(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 -
     if kind in ("pattern", "format"):
         expected = _expected(err, f"text matching {err.validator_value}")
         msg = f"{name} is {show(value)}, which is not {expected}"
-        hint = _hint(err) or _pattern_hint(value, expected)
-        return [(_diag("OCI204", msg, ptr, expected, hint), False)]
+        fix = _pattern_hint(value, expected, str(err.validator_value)) or _hint(err)
+        return [(_diag("OCI204", msg, ptr, expected, fix or f"write {expected}"), False)]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = err.validator_value
         relation = {
