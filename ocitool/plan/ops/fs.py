@@ -176,6 +176,9 @@ class MountSetattr(Op):
     recursive: bool = True
     attr_set: tuple[str, ...] = ()
     attr_clr: tuple[str, ...] = ()
+    # Kept for executors written against the first version of this op; lowering
+    # emits id-mapped mounts as bind_mount_idmapped and leaves this None.
+    userns_path: str | None = None
 
     def text(self) -> str:
         flags = "AT_RECURSIVE" if self.recursive else "0"
