@@ -470,15 +470,31 @@ def _include(
         )
     if len(stack) >= MAX_INCLUDE_DEPTH:
         raise where.error(f"includes nest deeper than {MAX_INCLUDE_DEPTH}", INCLUDE_FAILED)
-    if not target.is_file():
-        raise where.error(
-            f"included file {name!r} not found (looked for {key})",
-            INCLUDE_FAILED,
-            hint="include paths are relative to the file that includes them",
-        )
-    text = _read(target, path, where.line)
     shown = str(Path(path).parent / name) if path else name
+    if not target.is_file():
+        shipped = _shipped(name)
+        if shipped is None:
+            raise where.error(
+                f"included file {name!r} not found (looked for {key})",
+                INCLUDE_FAILED,
+                hint="include paths are relative to the file that includes them; "
+                "ocitool's own policies (default.policy) are found by name",
+            )
+        target, shown = shipped, str(shipped)
+        if str(target) in stack or str(target) == me:
+            raise where.error(f"include cycle: {name!r} includes itself", INCLUDE_FAILED)
+    text = _read(target, path, where.line)
     _parse_into(text, shown, state, rules, sources, stack + (me,))
+
+
+def _shipped(name: str) -> Path | None:
+    """A policy shipped with ocitool (profiles/seccomp/NAME), for includes by bare name."""
+    if "/" in name or "\\" in name:
+        return None
+    from ocitool.resources import resource_path
+
+    candidate = resource_path("profiles", f"seccomp/{name}")
+    return candidate.resolve() if candidate.is_file() else None
 
 
 def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:

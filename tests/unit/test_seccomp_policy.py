@@ -167,6 +167,18 @@ def test_include_is_relative_to_the_including_file(tmp_path: Path) -> None:
     assert sources[0].line == 1
 
 
+def test_shipped_policies_are_included_by_name(tmp_path: Path) -> None:
+    mine = tmp_path / "web.policy"
+    mine.write_text('include "default.policy"\nallow mount\n')
+    pol = parse_policy(mine.read_text(), mine)
+    assert pol["defaultAction"] == "SCMP_ACT_ERRNO"
+    assert pol["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+    assert pol["syscalls"][-1] == {"names": ["mount"], "action": "SCMP_ACT_ALLOW"}
+    # a file next to the including one wins over the shipped one
+    (tmp_path / "default.policy").write_text("default allow\n")
+    assert parse_policy(mine.read_text(), mine)["defaultAction"] == "SCMP_ACT_ALLOW"
+
+
 def test_include_errors(tmp_path: Path) -> None:
     a = tmp_path / "a.policy"
     b = tmp_path / "b.policy"
