@@ -466,6 +466,22 @@ def lower_execve(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             code="OCI337",
             hint='set e.g. "args": ["sh"]',
         )
+    for i, entry in enumerate(proc.env):
+        if "=" not in entry or entry.startswith("="):
+            raise ctx.error(
+                proc.at("env", i),
+                f"env entry {entry!r} is not KEY=value",
+                code="OCI370",
+                hint="runtime-spec: env entries have the form VARIABLE=VALUE",
+            )
+    if "/" not in proc.args[0] and not any(e.startswith("PATH=") for e in proc.env):
+        ctx.warn(
+            proc.at("args", 0),
+            f"{proc.args[0]!r} has no '/' and process.env sets no PATH: the executable cannot "
+            "be looked up",
+            code="OCI380",
+            hint=f'use an absolute path (e.g. "/bin/{proc.args[0]}") or add PATH=... to env',
+        )
     return [
         Execve(
             phase=Phase.EXEC,

@@ -171,3 +171,13 @@ def test_no_process_plans_create_only() -> None:
     plan = plan_of(config(process=None))
     assert not plan.find("execve") and plan.find("wait_start")
     assert any(d.code == "OCI376" for d in plan.diagnostics)
+
+
+def test_env_and_path_lookup_checks() -> None:
+    with pytest.raises(LoweringError) as info:
+        plan_of(config(process={"env": ["PATH=/bin", "NOEQUALS"]}))
+    assert info.value.pointer == "/process/env/1" and info.value.code == "OCI370"
+    plan = plan_of(config(process={"env": ["TERM=xterm"], "args": ["sh"]}))
+    assert [d.pointer for d in plan.diagnostics if d.code == "OCI380"] == ["/process/args/0"]
+    plan = plan_of(config(process={"env": ["TERM=xterm"], "args": ["/bin/sh"]}))
+    assert not [d for d in plan.diagnostics if d.code == "OCI380"]
