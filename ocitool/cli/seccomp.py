@@ -78,7 +78,7 @@ def _parser() -> ArgumentParser:
     p = sub.add_parser("explain", help="which rule decides a syscall, and why")
     p.add_argument("input", metavar="CONFIG")
     profile_opts(p)
-    p.add_argument("--syscall", required=True, metavar="NAME")
+    p.add_argument("--syscall", required=True, metavar="NAME|NR")
     p.add_argument("--args", default="", metavar="A0,A1,...")
     p.add_argument("--format", choices=("text", "json"), default="text")
 
@@ -323,15 +323,8 @@ def _compile(args: Any) -> int:
     elif args.format == "disasm":
         _write(args.output, compiled.disasm())
     else:
-        insns = [{"code": i.code, "jt": i.jt, "jf": i.jf, "k": i.k} for i in compiled.instructions]
-        out = {
-            "arch": arch,
-            "input": {"path": inp.path, "kind": inp.kind},
-            "length": len(insns),
-            "flags": list(getattr(compiled, "flags", []) or []),
-            "listenerPath": getattr(compiled, "listener_path", None),
-            "instructions": insns,
-        }
+        out: dict[str, Any] = {"arch": arch, "input": {"path": inp.path, "kind": inp.kind}}
+        out.update(compiled.to_json())
         _write(args.output, json.dumps(out, indent=2) + "\n")
     return EXIT_OK
 
@@ -404,7 +397,10 @@ def _explain(args: Any) -> int:
     values = _parse_args_list(args.args)
     inp = load_input(args.input, args)
     doc = inp.doc if inp.doc is not None else inp.seccomp
-    result = explain(doc, args.syscall, values, arch, pointers=inp.pointers, sources=inp.sources)
+    name = args.syscall
+    if name.isdigit() or name.lower().startswith("0x"):
+        name = _syscall_nr(arch, name)[0]
+    result = explain(doc, name, values, arch, pointers=inp.pointers, sources=inp.sources)
     if args.format == "json":
         sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
     else:

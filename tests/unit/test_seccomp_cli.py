@@ -235,3 +235,10 @@ def test_compiler_errors_point_at_the_json_line(
     code, _, err = run(capsys, "convert", str(profile))
     assert code == 1
     assert err.startswith(f"{profile}:3:") and "OCI460" in err
+
+
+def test_explain_by_number(capsys: pytest.CaptureFixture[str], bundle: Path) -> None:
+    code, out, _ = run(capsys, "explain", str(bundle), "--arch", "x86_64", "--syscall", "39")
+    assert code == 0
+    assert out.splitlines()[0] == "getpid on x86_64 [nr 39]: ALLOW"
+    assert "decided by /linux/seccomp/syscalls/0" in out
