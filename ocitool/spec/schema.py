@@ -15,7 +15,8 @@ errors are turned into specific, located diagnostics:
 * ``OCI210`` ociVersion is not a runtime-spec 1.x version
 * ``OCI211`` ociVersion is newer than 1.3 (a warning)
 * ``OCI212`` the same namespace type or rlimit listed twice (runtimes MUST refuse)
-* ``OCI213`` values that contradict each other (cpu burst above quota)
+* ``OCI213`` values that contradict each other (cpu burst above quota, errnoRet with an
+  action that returns no errno, memory policy nodes vs mode, rlimit soft above hard)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ocitool.errors import Diagnostic
 from ocitool.resources import resource_path
@@ -559,6 +560,121 @@ def _duplicates(items: Any, field: str, base: str, what: str) -> list[Diagnostic
     return out
 
 
+def _int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _conflict(message: str, pointer: str, expected: str, hint: str) -> Diagnostic:
+    return Diagnostic(code="OCI213", message=message, pointer=pointer, expected=expected, hint=hint)
+
+
+_NO_ERRNO_ACTIONS = frozenset(
+    "SCMP_ACT_" + a
+    for a in ("KILL", "KILL_PROCESS", "KILL_THREAD", "TRAP", "ALLOW", "LOG", "NOTIFY")
+)
+_MPOL_NO_NODES = ("MPOL_DEFAULT", "MPOL_LOCAL")
+_MPOL_NEED_NODES = (
+    "MPOL_BIND",
+    "MPOL_INTERLEAVE",
+    "MPOL_WEIGHTED_INTERLEAVE",
+    "MPOL_PREFERRED_MANY",
+)
+
+
+def _cpu_checks(cpu: Any) -> list[Diagnostic]:
+    if not isinstance(cpu, dict):
+        return []
+    quota, burst = cpu.get("quota"), cpu.get("burst")
+    if _int(quota) and _int(burst) and quota > 0 and burst > quota:
+        return [
+            _conflict(
+                f"linux.resources.cpu.burst ({burst}) is larger than quota ({quota})",
+                "/linux/resources/cpu/burst",
+                f"a burst of at most {quota}",
+                "runtime-spec: burst MUST be no larger than any positive quota",
+            )
+        ]
+    return []
+
+
+def _seccomp_checks(seccomp: Any) -> list[Diagnostic]:
+    """errnoRet only goes with actions that return an errno (the runtime MUST fail otherwise)."""
+    if not isinstance(seccomp, dict):
+        return []
+    out = []
+    action = seccomp.get("defaultAction")
+    if "defaultErrnoRet" in seccomp and isinstance(action, str) and action in _NO_ERRNO_ACTIONS:
+        out.append(
+            _conflict(
+                f"linux.seccomp.defaultErrnoRet is set but defaultAction {action} returns no errno",
+                "/linux/seccomp/defaultErrnoRet",
+                "defaultAction SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
+                "remove defaultErrnoRet, or use SCMP_ACT_ERRNO as the default action",
+            )
+        )
+    syscalls = seccomp.get("syscalls")
+    for index, rule in enumerate(syscalls if isinstance(syscalls, list) else []):
+        if not isinstance(rule, dict) or "errnoRet" not in rule:
+            continue
+        action = rule.get("action")
+        if isinstance(action, str) and action in _NO_ERRNO_ACTIONS:
+            out.append(
+                _conflict(
+                    f"linux.seccomp.syscalls[{index}].errnoRet is set but action {action} "
+                    "returns no errno",
+                    f"/linux/seccomp/syscalls/{index}/errnoRet",
+                    "action SCMP_ACT_ERRNO or SCMP_ACT_TRACE",
+                    "remove errnoRet, or use SCMP_ACT_ERRNO",
+                )
+            )
+    return out
+
+
+def _memory_policy_checks(policy: Any) -> list[Diagnostic]:
+    """set_mempolicy(2) refuses nodes for some modes and needs them for others."""
+    if not isinstance(policy, dict) or not isinstance(policy.get("mode"), str):
+        return []
+    mode, nodes = policy["mode"], policy.get("nodes")
+    has_nodes = isinstance(nodes, str) and nodes != ""
+    if mode in _MPOL_NO_NODES and has_nodes:
+        return [
+            _conflict(
+                f"linux.memoryPolicy.nodes is {show(nodes)} but mode {mode} takes no nodes",
+                "/linux/memoryPolicy/nodes",
+                f"no nodes with {mode}",
+                "remove nodes, or choose a mode such as MPOL_BIND",
+            )
+        ]
+    if mode in _MPOL_NEED_NODES and not has_nodes and (nodes is None or isinstance(nodes, str)):
+        return [
+            _conflict(
+                f"linux.memoryPolicy.mode {mode} needs at least one node in 'nodes'",
+                "/linux/memoryPolicy/mode",
+                f'nodes such as "0-1" with {mode}',
+                'add "nodes", e.g. "0-1"',
+            )
+        ]
+    return []
+
+
+def _rlimit_checks(rlimits: Any) -> list[Diagnostic]:
+    out = []
+    for index, item in enumerate(rlimits if isinstance(rlimits, list) else []):
+        if not isinstance(item, dict):
+            continue
+        soft, hard = item.get("soft"), item.get("hard")
+        if _int(soft) and _int(hard) and soft > hard:
+            out.append(
+                _conflict(
+                    f"process.rlimits[{index}].soft ({soft}) is above its hard limit ({hard})",
+                    f"/process/rlimits/{index}/soft",
+                    f"a soft limit of at most {hard}",
+                    "setrlimit(2) refuses a soft limit above the hard limit; lower soft",
+                )
+            )
+    return out
+
+
 def _consistency_checks(data: dict[str, Any]) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     linux = data.get("linux")
@@ -566,20 +682,10 @@ def _consistency_checks(data: dict[str, Any]) -> list[Diagnostic]:
     if isinstance(linux, dict):
         out += _duplicates(linux.get("namespaces"), "type", "linux.namespaces", "namespace type")
         resources = linux.get("resources")
-        cpu = resources.get("cpu") if isinstance(resources, dict) else None
-        if isinstance(cpu, dict):
-            quota, burst = cpu.get("quota"), cpu.get("burst")
-            numeric = all(isinstance(v, int) and not isinstance(v, bool) for v in (quota, burst))
-            if numeric and quota > 0 and burst > quota:  # type: ignore[operator]
-                out.append(
-                    Diagnostic(
-                        code="OCI213",
-                        message=f"linux.resources.cpu.burst ({burst}) is larger than quota ({quota})",
-                        pointer="/linux/resources/cpu/burst",
-                        expected=f"a burst of at most {quota}",
-                        hint="runtime-spec: burst MUST be no larger than any positive quota",
-                    )
-                )
+        out += _cpu_checks(resources.get("cpu") if isinstance(resources, dict) else None)
+        out += _seccomp_checks(linux.get("seccomp"))
+        out += _memory_policy_checks(linux.get("memoryPolicy"))
     if isinstance(process, dict):
         out += _duplicates(process.get("rlimits"), "type", "process.rlimits", "rlimit")
+        out += _rlimit_checks(process.get("rlimits"))
     return out

@@ -199,6 +199,16 @@ CASES: list[tuple[str, Mutation, str, str, str]] = [
      "OCI212", "/process/rlimits/2/type", r'\},\s*\{\s*"type": (?P<at>"RLIMIT_CORE"),\s*"soft"'),
     ("burst-above-quota", setp("/linux/resources/cpu/burst", 200000), "OCI213",
      "/linux/resources/cpu/burst", "200000"),
+    ("errno-ret-with-allow", setp("/linux/seccomp/syscalls/0/errnoRet", 1), "OCI213",
+     "/linux/seccomp/syscalls/0/errnoRet", r'"errnoRet": (?P<at>1)'),
+    ("default-errno-with-kill", setp("/linux/seccomp/defaultAction", "SCMP_ACT_KILL"), "OCI213",
+     "/linux/seccomp/defaultErrnoRet", r'"defaultErrnoRet": (?P<at>1)'),
+    ("mempolicy-local-with-nodes", setp("/linux/memoryPolicy/mode", "MPOL_LOCAL"), "OCI213",
+     "/linux/memoryPolicy/nodes", r'"nodes": (?P<at>"0-1")'),
+    ("mempolicy-bind-without-nodes", delp("/linux/memoryPolicy/nodes"), "OCI213",
+     "/linux/memoryPolicy/mode", '"MPOL_INTERLEAVE"'),
+    ("rlimit-soft-above-hard", setp("/process/rlimits/0/soft", 4096), "OCI213",
+     "/process/rlimits/0/soft", "4096"),
 ]  # fmt: skip
 
 
