@@ -14,8 +14,9 @@ The sequence is runc's nsexec, made explicit:
    ``uid_map`` and ``gid_map`` — ``create.idmap``;
 4. the init becomes root of its user namespace, writes time offsets (only
    possible before any process lives in the new time namespace), unshares the
-   cgroup namespace (after the join) and forks when a new pid or time
-   namespace must apply: both only affect the caller's children.
+   cgroup namespace (after the join) and forks when a pid namespace (new or
+   joined) or a new time namespace must apply: those only affect the caller's
+   children (setns into a time namespace switches the caller itself).
 """
 
 from __future__ import annotations
@@ -232,7 +233,9 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
         ops.append(
             Unshare(phase=Phase.CREATE_INIT, source=cgroup.pointer, flags=("CLONE_NEWCGROUP",))
         )
-    reasons = [t for t in ("pid", "time") if t in seen]
+    # setns(2) into a time namespace switches the caller too; a new one (unshare) and
+    # any pid namespace apply to children only.
+    reasons = [t for t in ("pid", "time") if t in seen and (t == "pid" or seen[t].path is None)]
     if reasons:
         first = seen[reasons[0]]
         why = " and ".join(

@@ -191,3 +191,16 @@ def test_hostname_needs_uts() -> None:
     with pytest.raises(LoweringError) as info:
         plan_of(config(hostname="web", linux={"namespaces": [{"type": "mount"}]}))
     assert info.value.pointer == "/hostname"
+
+
+def test_joined_time_namespace_needs_no_fork_but_joined_pid_does() -> None:
+    plan = plan_of(
+        config(
+            linux={"namespaces": [{"type": "time", "path": "/proc/9/ns/time"}, {"type": "mount"}]}
+        )
+    )
+    assert not plan.find("fork")
+    plan = plan_of(
+        config(linux={"namespaces": [{"type": "pid", "path": "/proc/9/ns/pid"}, {"type": "mount"}]})
+    )
+    assert "a joined pid namespace" in plan.find("fork")[0].to_json()["reason"]
