@@ -15,6 +15,8 @@ from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.process import KeepCaps, Setgroups, Setresgid, Setresuid, Umask
 from ocitool.spec.model import Spec
 
+DEFAULT_UMASK = 0o022
+
 
 def setgroups_denied(spec: Spec, host: HostInfo) -> bool:
     """True when the plan writes ``deny`` to setgroups (new user ns, unprivileged runtime)."""
@@ -74,9 +76,13 @@ def lower_users(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
 
 
 def lower_umask(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """process.user.umask, or 0022 when unset so the container never inherits the
+    runtime's own umask (runc does the same)."""
     proc = spec.process
-    if proc is None or proc.user.umask is None:
+    if proc is None:
         return []
+    if proc.user.umask is None:
+        return [Umask(phase=Phase.EXEC, source=None, mask=DEFAULT_UMASK)]
     mask = proc.user.umask
     if not 0 <= mask <= 0o777:
         raise ctx.error(

@@ -131,3 +131,11 @@ def test_capabilities_follow_setresuid() -> None:
     plan = plan_of(config(process={"user": {"uid": 1, "gid": 1}}))
     names = [op.name for op in plan.ops]
     assert names.index("capabilities") > names.index("setresuid", names.index("start"))
+
+
+def test_umask_defaults_to_0022() -> None:
+    op = plan_of(config()).find("umask")[0]
+    assert op.to_json()["mask"] == 0o022 and op.source is None
+    with pytest.raises(LoweringError) as info:
+        plan_of(config(process={"user": {"uid": 0, "gid": 0, "umask": 1024}}))
+    assert info.value.pointer == "/process/user/umask"
