@@ -147,6 +147,14 @@ def lower_process_setup(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[O
                     code="OCI368",
                 )
             seen[rl.type] = rl.pointer
+            for key, value in (("soft", rl.soft), ("hard", rl.hard)):
+                if not 0 <= value <= RLIM_INFINITY:
+                    raise ctx.error(
+                        rl.at(key),
+                        f"{rl.type}: {key} limit {value} is outside 0..2^64-1",
+                        code="OCI368",
+                        hint="use 18446744073709551615 for unlimited",
+                    )
             if rl.soft > rl.hard:
                 raise ctx.error(
                     rl.at("soft"),

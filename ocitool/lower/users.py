@@ -16,6 +16,7 @@ from ocitool.plan.ops.process import KeepCaps, Setgroups, Setresgid, Setresuid, 
 from ocitool.spec.model import Spec
 
 DEFAULT_UMASK = 0o022
+MAX_ID = 2**32 - 2
 
 
 def setgroups_denied(spec: Spec, host: HostInfo) -> bool:
@@ -30,6 +31,15 @@ def lower_users(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     if proc is None:
         return []
     user = proc.user
+    ids = [("uid", user.uid, user.at("uid")), ("gid", user.gid, user.at("gid"))]
+    ids += [("gid", g, user.at("additionalGids", i)) for i, g in enumerate(user.additional_gids)]
+    for kind, value, pointer in ids:
+        if not 0 <= value <= MAX_ID:
+            raise ctx.error(
+                pointer,
+                f"{kind} {value} is outside 0..{MAX_ID} ((uid_t)-1 means 'unchanged' to the kernel)",
+                code="OCI338",
+            )
     linux = spec.linux
     userns = linux.namespace("user") if linux is not None else None
     if linux is not None and userns is not None and userns.path is None:

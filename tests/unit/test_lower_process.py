@@ -181,3 +181,9 @@ def test_env_and_path_lookup_checks() -> None:
     assert [d.pointer for d in plan.diagnostics if d.code == "OCI380"] == ["/process/args/0"]
     plan = plan_of(config(process={"env": ["TERM=xterm"], "args": ["/bin/sh"]}))
     assert not [d for d in plan.diagnostics if d.code == "OCI380"]
+
+
+def test_rlimit_range() -> None:
+    with pytest.raises(LoweringError) as info:
+        plan_of(config(process={"rlimits": [{"type": "RLIMIT_CORE", "soft": -1, "hard": 0}]}))
+    assert info.value.pointer == "/process/rlimits/0/soft"

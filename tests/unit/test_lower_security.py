@@ -139,3 +139,17 @@ def test_umask_defaults_to_0022() -> None:
     with pytest.raises(LoweringError) as info:
         plan_of(config(process={"user": {"uid": 0, "gid": 0, "umask": 1024}}))
     assert info.value.pointer == "/process/user/umask"
+
+
+@pytest.mark.parametrize(
+    ("user", "pointer"),
+    [
+        ({"uid": -1, "gid": 0}, "/process/user/uid"),
+        ({"uid": 0, "gid": 4294967295}, "/process/user/gid"),
+        ({"uid": 0, "gid": 0, "additionalGids": [1, -5]}, "/process/user/additionalGids/1"),
+    ],
+)
+def test_ids_out_of_range(user: dict[str, object], pointer: str) -> None:
+    with pytest.raises(LoweringError) as info:
+        plan_of(config(process={"user": user}))
+    assert info.value.pointer == pointer
