@@ -6,7 +6,9 @@ ops by phase with a *stable* sort, so the order of two ops in the same phase
 is the order of the concerns below (then the order each concern emitted).
 That makes the within-phase rules explicit in one list:
 
-* create.spawn: ``clone`` (namespaces) before the cgroup join (cgroups);
+* create.runtime: cgroup directories/limits, then the resctrl group (intelRdt);
+* create.spawn: ``clone`` (namespaces), the initial CPU affinity, then the
+  cgroup and resctrl joins;
 * create.init: namespaces (fork, cgroup ns), hostname, process limits and
   sysctl, then the rootfs mounts (mounts);
 * create.pivot: mounts (pivot_root, masked, readonly) then console and
