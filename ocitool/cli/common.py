@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -19,7 +20,9 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` instead of exiting with its own text."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message=f"{self.prog}: {message}", code="OCI010", hint=f"see '{self.prog} --help'")
+        raise UsageError(
+            message=f"{self.prog}: {message}", code="OCI010", hint=f"see '{self.prog} --help'"
+        )
 
 
 def render_error(err: OciToolError) -> None:
@@ -44,10 +47,8 @@ def run_command(fn: Callable[[list[str]], int], argv: list[str]) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        try:
+        with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
-        except OSError:
-            pass
         return EXIT_FINDINGS
     except SystemExit as exc:  # --help and --version from argparse
         return exc.code if isinstance(exc.code, int) else 0

@@ -49,7 +49,9 @@ def _lower(config: dict[str, Any], bundle: Path) -> dict[str, Any]:
     from ocitool.spec.load import parse_text
 
     doc = parse_text(json.dumps(config), str(bundle / "config.json"))
-    plan = lower(build_spec(doc), HostInfo.detect(), container_id="ocitool-demo", bundle=str(bundle))
+    plan = lower(
+        build_spec(doc), HostInfo.detect(), container_id="ocitool-demo", bundle=str(bundle)
+    )
     return plan.to_json()
 
 
@@ -57,7 +59,9 @@ def summarize(plan_json: dict[str, Any]) -> list[str]:
     phases: dict[str, int] = {}
     for op in plan_json["ops"]:
         phases[op["phase"]] = phases.get(op["phase"], 0) + 1
-    lines = [f"{len(plan_json['ops'])} operations: " + ", ".join(f"{n} {p}" for p, n in phases.items())]
+    lines = [
+        f"{len(plan_json['ops'])} operations: " + ", ".join(f"{n} {p}" for p, n in phases.items())
+    ]
     for op in plan_json["ops"]:
         if op["op"] in ("unshare", "seccomp_load", "capabilities", "sethostname", "pivot_root"):
             lines.append(f"  {op['text'][:110]}")
@@ -75,7 +79,9 @@ def render(rows: list[Row], rootfs_kind: str, out: Any) -> None:
     table.add_column("seen inside")
     table.add_column("")
     for row in rows:
-        table.add_row(row.what, row.promised, row.seen, "[green]ok[/]" if row.ok else "[red]DIFFERS[/]")
+        table.add_row(
+            row.what, row.promised, row.seen, "[green]ok[/]" if row.ok else "[red]DIFFERS[/]"
+        )
     console.print(table)
 
 
@@ -100,7 +106,15 @@ def main(argv: list[str]) -> int:
             print(f"demo bundle: {bundle} (hardened profile)")
             print("\n".join(summarize(plan_json)))
             print("running it with 'ocitool exec' ...", flush=True)
-        cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--id", f"demo-{os.getpid()}", str(bundle)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ocitool.cli.main",
+            "exec",
+            "--id",
+            f"demo-{os.getpid()}",
+            str(bundle),
+        ]
         result = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
         rows = compare(plan_json, parse_probe(result.stdout))
         if args.json:
@@ -109,7 +123,10 @@ def main(argv: list[str]) -> int:
         else:
             render(rows, kind, sys.stdout)
         if result.returncode != 0:
-            print(f"ocitool demo: the container exited with status {result.returncode}", file=sys.stderr)
+            print(
+                f"ocitool demo: the container exited with status {result.returncode}",
+                file=sys.stderr,
+            )
             return 1
         return 0 if all(r.ok for r in rows) else 1
     finally:

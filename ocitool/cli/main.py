@@ -12,7 +12,10 @@ import sys
 # command name -> (module, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "spec": ("ocitool.cli.spec", "generate a config.json from a profile and flags"),
-    "validate": ("ocitool.cli.validate", "check config.json against ocitool's runtime-spec 1.3 schema"),
+    "validate": (
+        "ocitool.cli.validate",
+        "check config.json against ocitool's runtime-spec 1.3 schema",
+    ),
     "lint": ("ocitool.cli.lint", "security and correctness rules for bundle configs (CI step)"),
     "plan": ("ocitool.cli.plan", "dry run: print every operation a run would make"),
     "exec": ("ocitool.cli.exec", "run a bundle's container in the foreground"),

@@ -46,7 +46,13 @@ def compare(plan_json: dict[str, Any], seen: dict[str, str]) -> list[Row]:
     for op in _ops(plan_json, "write_file"):
         if op["path"].endswith("/uid_map"):
             first = op["value"].splitlines()[0]
-            rows.append(Row("uid_map", " ".join(first.split()), " ".join(seen.get("uid_map", missing).split())))
+            rows.append(
+                Row(
+                    "uid_map",
+                    " ".join(first.split()),
+                    " ".join(seen.get("uid_map", missing).split()),
+                )
+            )
     for op in _ops(plan_json, "capabilities")[-1:]:
         for field, key in CAP_ROWS:
             rows.append(Row(key, f"{op[field]:016x}", seen.get(key, missing)))
@@ -65,6 +71,10 @@ def compare(plan_json: dict[str, Any], seen: dict[str, str]) -> list[Row]:
             observed = seen[key]
             empty = observed.startswith("0 ")
             rows.append(Row(f"masked {path}", "empty", "empty" if empty else observed))
-    readonly_root = any(op["target"] == "/" and "MS_RDONLY" in op["flags"] for op in _ops(plan_json, "remount"))
-    rows.append(Row("root writable", "no" if readonly_root else "yes", seen.get("root_writable", missing)))
+    readonly_root = any(
+        op["target"] == "/" and "MS_RDONLY" in op["flags"] for op in _ops(plan_json, "remount")
+    )
+    rows.append(
+        Row("root writable", "no" if readonly_root else "yes", seen.get("root_writable", missing))
+    )
     return rows

@@ -61,7 +61,9 @@ def resolve_pointer(data: Any, pointer: str) -> Any:
 class _Positions:
     values: dict[str, int] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)
-    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # pointer, offset, first offset
+    duplicates: list[tuple[str, int, int]] = field(
+        default_factory=list
+    )  # pointer, offset, first offset
 
 
 class _Scanner:
@@ -292,9 +294,13 @@ def parse_text(text: str, path: str | None = None) -> Document:
     except json.JSONDecodeError as exc:
         raise _syntax_error(exc, path) from None
     except ValueError as exc:  # NaN / Infinity, or absurdly deep nesting
-        raise LoadError(message=f"malformed JSON: {exc}", code="OCI101", path=path, line=1, column=1) from None
+        raise LoadError(
+            message=f"malformed JSON: {exc}", code="OCI101", path=path, line=1, column=1
+        ) from None
     except RecursionError:
-        raise LoadError(message="malformed JSON: nesting too deep", code="OCI101", path=path) from None
+        raise LoadError(
+            message="malformed JSON: nesting too deep", code="OCI101", path=path
+        ) from None
     return Document(data=data, text=text, path=path)
 
 
@@ -333,7 +339,9 @@ def load(target: str) -> Document:
             raw = fh.read()
     except FileNotFoundError:
         hint = "a bundle directory must contain config.json" if path != target else None
-        raise UsageError(message=f"no such file: {path}", code="OCI001", path=path, hint=hint) from None
+        raise UsageError(
+            message=f"no such file: {path}", code="OCI001", path=path, hint=hint
+        ) from None
     except IsADirectoryError:
         raise UsageError(message=f"is a directory: {path}", code="OCI002", path=path) from None
     except OSError as exc:

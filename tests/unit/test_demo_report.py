@@ -22,8 +22,14 @@ def _plan_json(userns: bool) -> dict:
 
 
 def test_probe_output_is_parsed_into_facts() -> None:
-    facts = parse_probe("hostname=web\nCapEff=0000000000000000\nnoise line\nmasked:/proc/kcore=0 bytes\n")
-    assert facts == {"hostname": "web", "CapEff": "0000000000000000", "masked:/proc/kcore": "0 bytes"}
+    facts = parse_probe(
+        "hostname=web\nCapEff=0000000000000000\nnoise line\nmasked:/proc/kcore=0 bytes\n"
+    )
+    assert facts == {
+        "hostname": "web",
+        "CapEff": "0000000000000000",
+        "masked:/proc/kcore": "0 bytes",
+    }
 
 
 def test_probe_script_lists_the_plans_masked_paths() -> None:
