@@ -10,7 +10,7 @@ binds, sysctls, v1-only resources ...). Then it times:
 - ``cli``: the real command, ``ocitool lint --format json --no-config DIR``,
   as one process (start-up, discovery and the JSON report included).
 
-    python bench/bench_lint.py [--count 1000] [--repeat 3] [--clock wall|cpu]
+    python bench/bench_lint.py [--count 1000] [--repeat 3] [--clock wall|cpu] [--invalid-every N]
 
 Both wall-clock and CPU time are reported (CPU time is what other load on a
 shared machine does not inflate). Exit status 0 when the CLI run reaches
@@ -62,13 +62,14 @@ def _mutations(doc: dict[str, Any], rng: random.Random, index: int) -> None:
         linux.setdefault("resources", {}).setdefault("memory", {})["kernelTCP"] = 1 << 20
     elif choice == 4:
         process["noNewPrivileges"] = False
-        process["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 4096, "hard": 1024}]
+        process.setdefault("env", []).append("DEBUG")
+        linux.setdefault("resources", {}).setdefault("cpu", {})["shares"] = 0
     doc["hostname"] = f"bench-{index}"
     process.setdefault("env", []).append(f"BENCH_INDEX={index}")
     doc.setdefault("annotations", {})[f"org.example.bench.{index}"] = str(index)
 
 
-def generate(directory: Path, count: int, seed: int = 1) -> list[str]:
+def generate(directory: Path, count: int, seed: int = 1, invalid_every: int = 0) -> list[str]:
     rng = random.Random(seed)
     bases = [json.loads((ROOT / b).read_text()) for b in BASES]
     paths = []
@@ -77,6 +78,10 @@ def generate(directory: Path, count: int, seed: int = 1) -> list[str]:
         bundle.mkdir()
         doc = copy.deepcopy(bases[i % len(bases)])
         _mutations(doc, rng, i)
+        if invalid_every and i % invalid_every == 0:  # a schema error: rules are skipped
+            doc.setdefault("process", {})["rlimits"] = [
+                {"type": "RLIMIT_NOFILE", "soft": 4096, "hard": 1024}
+            ]
         (bundle / "config.json").write_text(json.dumps(doc, indent=2))
         paths.append(str(bundle / "config.json"))
     return paths
@@ -128,6 +133,13 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--target", type=float, default=1000.0, help="configs/s to reach")
     parser.add_argument(
+        "--invalid-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="make every Nth config fail schema validation (the slower, explained path)",
+    )
+    parser.add_argument(
         "--clock",
         choices=("wall", "cpu"),
         default="wall",
@@ -137,7 +149,7 @@ def main() -> int:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     with tempfile.TemporaryDirectory(prefix="ocitool-bench-lint-") as tmp:
-        paths = generate(Path(tmp), args.count)
+        paths = generate(Path(tmp), args.count, invalid_every=args.invalid_every)
         in_process(paths[:20])  # warm-up: imports, compiled schema, syscall tables
         runs_in = [in_process(paths) for _ in range(args.repeat)]
         runs_cli = [cli(Path(tmp)) for _ in range(args.repeat)]

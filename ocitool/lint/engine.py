@@ -96,7 +96,7 @@ def validate(doc: Document) -> list[Diagnostic]:
     validator = schema_validator()
     if validator is None:
         return []
-    return [doc.locate(d) for d in validator(doc)]
+    return [d if d.line is not None else doc.locate(d) for d in validator(doc)]
 
 
 def run_rules(doc: Document, options: LintOptions) -> list[Diagnostic]:
