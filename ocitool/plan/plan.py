@@ -114,11 +114,10 @@ def check_order(ops: tuple[Op, ...] | list[Op]) -> list[str]:
             seen[kind] = index
     clone = first("clone")
     for i, op in enumerate(ops):
-        path = str(getattr(op, "path", ""))
-        if (
-            op.name == "write_file"
-            and path.startswith("/proc/{init}/")
-            and (clone is None or i < clone)
+        if clone is not None and i > clone:
+            break
+        if op.name != "clone" and any(
+            isinstance(value, str) and "{init}" in value for _, value in op.fields()
         ):
-            problems.append(f"op {i} writes to the init's /proc before it was cloned")
+            problems.append(f"op {i} ({op.name}) uses the init's pid before it was cloned")
     return problems
