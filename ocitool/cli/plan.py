@@ -10,6 +10,7 @@ warnings go to stderr; the plan goes to stdout.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 from ocitool.cli.common import EXIT_FINDINGS, EXIT_OK, ArgumentParser
@@ -98,7 +99,8 @@ def main(argv: list[str]) -> int:
             invalid = OciToolError(message=errors[0].message, diagnostics=errors)
             return _fail(invalid, doc, doc.path or shown, args.format, args.color)
     bundle = _bundle_of(args.target)
-    container_id = args.container_id or os.path.basename(os.path.abspath(bundle)) or "container"
+    default_id = re.sub(r"[^\w+\-.]", "-", os.path.basename(os.path.abspath(bundle)), flags=re.A)
+    container_id = args.container_id or default_id.strip(".") or "container"
     try:
         spec = build_spec(doc)
         plan = lower(spec, host, container_id=container_id, bundle=bundle)

@@ -156,3 +156,15 @@ def test_check_order_finds_violations(mutate, needle) -> None:  # type: ignore[n
         assert problems == []  # reordering two independent ops is fine
     else:
         assert any(needle in p for p in problems), problems
+
+
+@pytest.mark.parametrize("bad", ["", "..", "a/b", "x y", "é"])
+def test_container_id_must_be_one_path_component(bad: str) -> None:
+    from ocitool.errors import LoweringError
+    from ocitool.lower import lower
+    from ocitool.lower.host import HostInfo
+    from tests.unit.plan_helpers import config, spec_of
+
+    with pytest.raises(LoweringError) as info:
+        lower(spec_of(config()), HostInfo.preset(), container_id=bad, bundle="/b")
+    assert info.value.code == "OCI312"
