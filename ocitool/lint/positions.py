@@ -1,133 +1,88 @@
-"""Fast JSON-pointer -> source offset map for lint findings.
+"""Fast JSON pointer -> line:column for lint findings.
 
-Lint locates thousands of findings per second, so it tokenises the text with
-one regular expression (C speed) instead of walking it character by
-character. It relies on the text having been accepted by ``json`` already
-(the loader did that), so it does no error checking of its own.
+Lint locates thousands of findings per second. Instead of scanning every
+value of the text (what the loader's general-purpose scanner does), the
+locator walks only the containers on a pointer's path, skipping sibling
+values with the C JSON scanner. It relies on the text having been accepted by
+``json`` already (the loader did that), so it does no error checking.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.scanner import make_scanner
 
 from ocitool.errors import Diagnostic
 from ocitool.spec.load import Document, escape_token
 
-_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
-_SCALAR = rf'(?:{_STRING}|[^\s{{}}\[\],:"]++)'
-# Arrays of scalars, and objects whose members are scalars or such arrays, are single
-# tokens (seccomp names, env, capability sets, namespaces, rlimits ...); what is inside
-# them is located only when a finding points there.
-_FLAT_ARRAY = rf"\[(?:\s*+{_SCALAR}\s*+,)*+\s*+(?:{_SCALAR}\s*+)?\]"
-_LEAF = rf"(?:{_SCALAR}|{_FLAT_ARRAY})"
-_FLAT_OBJECT = (
-    rf"\{{(?:\s*+{_STRING}\s*+:\s*+{_LEAF}\s*+,)*+\s*+(?:{_STRING}\s*+:\s*+{_LEAF}\s*+)?\}}"
-)
-# Separators (white space, commas, colons) are skipped in the same match as the
-# token after them: the structure alone tells keys from values and array indexes.
-_TOKEN = re.compile(
-    rf"[\s,:]*+({_FLAT_ARRAY}|{_FLAT_OBJECT}|{_STRING}|[{{}}\[\]]|[^\s{{}}\[\],:\"]++)"
-)
-_ELEMENT = re.compile(_SCALAR)
-_MEMBER = re.compile(rf"({_STRING})\s*+:\s*+({_LEAF})")
-
-Span = tuple[int, int, bool]  # start, end, is_object
+_WS = re.compile(r"[ \t\n\r]*")
 
 
-def _key(tok: str) -> str:
-    return escape_token(json.loads(tok) if "\\" in tok else tok[1:-1])
+def _skip(text: str, i: int) -> int:
+    """Offset of the first non-white-space character at or after ``i``."""
+    return _WS.match(text, i).end()  # type: ignore[union-attr] # ``*`` always matches
 
 
-def value_offsets(text: str, flat: dict[str, Span] | None = None) -> dict[str, int]:
-    """Offset of every value in ``text`` by JSON pointer.
-
-    Flat containers are recorded as a whole; their spans go into ``flat``
-    when given (see :func:`expand`), else their insides are expanded at once.
-    """
-    values: dict[str, int] = {}
-    pending: dict[str, Span] = {} if flat is None else flat
-    # frame: [pointer, is_object, object: expecting a key / array: next index, object: value pointer]
-    frames: list[list[Any]] = []
-    for m in _TOKEN.finditer(text):
-        tok = m.group(1)
-        c = tok[0]
-        if len(tok) == 1 and (c == "}" or c == "]"):
-            frames.pop()
-            continue
-        if frames:
-            top = frames[-1]
-            if top[1]:
-                if top[2]:  # a member name
-                    top[3] = top[0] + "/" + _key(tok)
-                    top[2] = False
-                    continue
-                pointer = top[3]
-                top[2] = True
-            else:
-                pointer = f"{top[0]}/{top[2]}"
-                top[2] += 1
-        else:
-            pointer = ""
-        start = m.start(1)
-        values[pointer] = start
-        if c == "{" or c == "[":
-            if len(tok) == 1:
-                frames.append([pointer, c == "{", c == "{" or 0, ""])
-            else:
-                pending[pointer] = (start, m.end(1), c == "{")
-    if flat is None:
-        while pending:
-            pointer, span = pending.popitem()
-            values.update(expand(text, pointer, span, pending))
-    return values
-
-
-def expand(text: str, pointer: str, span: Span, flat: dict[str, Span]) -> dict[str, int]:
-    """Offsets inside the flat container at ``pointer``; nested flat arrays go to ``flat``."""
-    start, end, is_object = span
-    if not is_object:
-        return {
-            f"{pointer}/{i}": m.start()
-            for i, m in enumerate(_ELEMENT.finditer(text, start + 1, end - 1))
-        }
-    out: dict[str, int] = {}
-    for m in _MEMBER.finditer(text, start + 1, end - 1):
-        child = pointer + "/" + _key(m.group(1))
-        out[child] = m.start(2)
-        if m.group(2)[0] == "[":
-            flat[child] = (m.start(2), m.end(2), False)
-    return out
+# the C scanner: skips a whole value at C speed
+_scan_once = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
 class Locator:
-    """Locates diagnostics in one document; scans the text on first use only."""
+    """Locates diagnostics in one document by walking only the containers on the way.
+
+    Each container on a pointer's path is enumerated once (member names with
+    ``scanstring``, sibling values skipped with the C scanner) and cached, so
+    a handful of findings cost far less than a scan of every value.
+    """
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self._values: dict[str, int] | None = None
-        self._flat: dict[str, Span] = {}
+        self._children: dict[str, dict[str, int]] = {}
+
+    def _enumerate(self, pointer: str, start: int) -> dict[str, int]:
+        """Escaped child token -> value offset for the container at ``start``."""
+        cached = self._children.get(pointer)
+        if cached is not None:
+            return cached
+        text = self.doc.text
+        ws = _skip
+        out: dict[str, int] = {}
+        opener = text[start]
+        if opener == "{" or opener == "[":
+            closer = "}" if opener == "{" else "]"
+            i = ws(text, start + 1)
+            index = 0
+            while text[i] != closer:
+                if opener == "{":
+                    key, i = scanstring(text, i + 1)
+                    i = ws(text, ws(text, i) + 1)  # past the colon
+                    token = escape_token(key)
+                else:
+                    token = str(index)
+                    index += 1
+                out[token] = i
+                i = ws(text, _scan_once(text, i)[1])
+                if text[i] == ",":
+                    i = ws(text, i + 1)
+        self._children[pointer] = out
+        return out
 
     def offset(self, pointer: str) -> int | None:
         """Offset of the value at ``pointer``, or of its nearest existing parent."""
-        if self._values is None:
-            self._values = value_offsets(self.doc.text, self._flat)
-        values = self._values
-        probe = pointer
-        while probe not in values:
-            if probe == "":
-                return None
-            probe = probe.rsplit("/", 1)[0]
-        # the deepest known value may be a flat container holding the target
-        while probe != pointer and probe in self._flat:
-            values.update(expand(self.doc.text, probe, self._flat.pop(probe), self._flat))
-            rest = pointer[len(probe) :]
-            nxt = probe + "/" + rest[1:].split("/", 1)[0]
-            if nxt not in values:
+        text = self.doc.text
+        offset = _skip(text, 0)
+        if offset >= len(text):
+            return None
+        current = ""
+        for token in pointer.split("/")[1:] if pointer else []:
+            children = self._enumerate(current, offset)
+            if token not in children:
                 break
-            probe = nxt
-        return values[probe]
+            offset = children[token]
+            current = f"{current}/{token}"
+        return offset
 
     def position(self, pointer: str) -> tuple[int, int] | None:
         """1-based line:column of the value at ``pointer`` (or its nearest parent)."""
