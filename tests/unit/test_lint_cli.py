@@ -159,7 +159,9 @@ def test_real_entry_point_and_stdin(tree: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_progress_bar_path_gives_the_same_results(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_path_gives_the_same_results(
+    tree: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from ocitool.cli.lint import _lint_all
     from ocitool.lint.engine import LintOptions, discover
 
@@ -168,3 +170,17 @@ def test_progress_bar_path_gives_the_same_results(tree: Path, capsys: pytest.Cap
     without = _lint_all(files, LintOptions(), progress=False)
     assert [r.findings for r in with_bar] == [r.findings for r in without]
     assert capsys.readouterr().out == ""  # the bar goes to stderr, never into the report
+
+
+@pytest.mark.parametrize("userns", ["yes", "no"])
+def test_spec_hardened_profile_has_no_warning(
+    userns: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ocitool spec --profile hardened` and lint agree on what hardened means."""
+    assert main(["spec", "--profile", "hardened", "--userns", userns, "-o", "-"]) == 0
+    text = capsys.readouterr().out
+    from ocitool.lint.engine import lint_document
+    from ocitool.spec.load import parse_text
+
+    findings = lint_document(parse_text(text, "hardened.json"))
+    assert [d.render() for d in findings if d.severity != "info"] == []
