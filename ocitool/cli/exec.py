@@ -12,7 +12,18 @@ from __future__ import annotations
 import os
 import sys
 
-from ocitool.errors import OciToolError, UsageError
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ocitool.errors import OciToolError
+
+
+def _usage_error(message: str) -> Exception:
+    from ocitool.errors import UsageError
+
+    return UsageError(message=message, code="OCI010", hint=USAGE)
+
 
 USAGE = "usage: ocitool exec [--id ID] [--root DIR] [--dry-run] [--validate] BUNDLE"
 HELP = f"""{USAGE}
@@ -48,25 +59,19 @@ def _parse(argv: list[str]) -> dict[str, object]:
         elif arg in ("--id", "--root"):
             value = next(it, None)
             if value is None:
-                raise UsageError(
-                    message=f"ocitool exec: {arg} needs a value", code="OCI010", hint=USAGE
-                )
+                raise _usage_error(f"ocitool exec: {arg} needs a value")
             opts[arg[2:]] = value
         elif arg.startswith(("--id=", "--root=")):
             key, _, value = arg[2:].partition("=")
             opts[key] = value
         elif arg.startswith("-") and arg != "-":
-            raise UsageError(
-                message=f"ocitool exec: unknown option {arg}", code="OCI010", hint=USAGE
-            )
+            raise _usage_error(f"ocitool exec: unknown option {arg}")
         elif opts["bundle"] is None:
             opts["bundle"] = arg
         else:
-            raise UsageError(
-                message=f"ocitool exec: unexpected argument {arg!r}", code="OCI010", hint=USAGE
-            )
+            raise _usage_error(f"ocitool exec: unexpected argument {arg!r}")
     if opts["bundle"] is None:
-        raise UsageError(message="ocitool exec: missing BUNDLE", code="OCI010", hint=USAGE)
+        raise _usage_error("ocitool exec: missing BUNDLE")
     return opts
 
 
@@ -74,18 +79,14 @@ def main(argv: list[str]) -> int:
     opts = _parse(argv)
     bundle = os.path.abspath(str(opts["bundle"]))
     cid = str(opts["id"] or f"{os.path.basename(bundle.rstrip('/')) or 'ctr'}-{os.getpid()}")
-
-    from ocitool.lower import lower
-    from ocitool.lower.host import HostInfo
-    from ocitool.spec.pipeline import load_spec
-
-    doc, spec = load_spec(bundle, validate=bool(opts["validate"]))
-    plan = lower(spec, HostInfo.detect(), container_id=cid, bundle=bundle)
+    root = str(opts["root"])
     if opts["dry_run"]:
+        _, plan, _ = _lower(bundle, cid, bool(opts["validate"]))
         from ocitool.render.plan_text import render_strace
 
         render_strace(plan, sys.stdout)
         return 0
+    ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
@@ -93,26 +94,108 @@ def main(argv: list[str]) -> int:
     from ocitool.exec.state import StateStore
 
     ctx = ExecContext(
-        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=_rootfs(spec, bundle)
+        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=str(meta["rootfs"])
     )
     relay = None
-    if spec.process is not None and spec.process.terminal and os.isatty(0):
+    if meta.get("terminal") and os.isatty(0):
         from ocitool.exec.tty import HostPty
 
         relay = HostPty()
         ctx.fds["pty_slave"] = relay.slave
     try:
-        return lifecycle.run(plan.ops, ctx, StateStore(str(opts["root"])), relay=relay)
-    except OciToolError as err:
-        if err.pointer is not None and err.line is None:
-            pos = doc.position(err.pointer)
-            if pos is not None:
-                err.line, err.column = pos
-                err.path = doc.path
+        return lifecycle.run(ops, ctx, StateStore(root), relay=relay)
+    except Exception as err:
+        if getattr(err, "pointer", None) is not None:
+            _locate(err, bundle)  # type: ignore[arg-type]
         raise
+
+
+def _lower(bundle: str, cid: str, validate: bool) -> tuple[Any, Any, dict[str, Any]]:
+    from ocitool.lower import lower
+    from ocitool.lower.host import HostInfo
+    from ocitool.spec.pipeline import load_spec
+
+    doc, spec = load_spec(bundle, validate=validate)
+    plan = lower(spec, HostInfo.detect(), container_id=cid, bundle=bundle)
+    proc = spec.process
+    meta = {"rootfs": _rootfs(spec, bundle), "terminal": bool(proc is not None and proc.terminal)}
+    return doc, plan, meta
+
+
+def _plan_ops(bundle: str, cid: str, root: str, validate: bool) -> tuple[Any, dict[str, Any]]:
+    """The plan's ops: from the plan cache when this config was lowered before on this host."""
+    from ocitool.exec import fastplan
+
+    config = b""
+    if os.path.isdir(bundle):
+        try:
+            with open(os.path.join(bundle, "config.json"), "rb") as f:
+                config = f.read()
+        except OSError:
+            config = b""
+    cacheable = (
+        bool(config)
+        and not validate
+        and cid.encode() not in config
+        and cid not in bundle
+        and os.geteuid() == 0
+    )
+    key = fastplan.cache_key(config, bundle) if cacheable else ""
+    if cacheable:
+        hit = fastplan.load(root, key, cid)
+        if hit is not None:
+            return hit
+    _, plan, meta = _lower(bundle, cid, validate)
+    if cacheable:
+        try:  # noqa: SIM105
+            fastplan.store(root, key, plan.ops, cid, meta)
+        except OSError:
+            pass  # a read-only root only costs speed
+    return plan.ops, meta
+
+
+def _locate(err: OciToolError, bundle: str) -> None:
+    """Add file:line:col to an error that carries a config pointer."""
+    if err.pointer is None or err.line is not None:
+        return
+    from ocitool.errors import OciToolError
+    from ocitool.spec.load import load
+
+    try:
+        doc = load(bundle)
+    except OciToolError:
+        return
+    pos = doc.position(err.pointer)
+    if pos is not None:
+        err.line, err.column = pos
+        err.path = doc.path
 
 
 def _rootfs(spec: object, bundle: str) -> str:
     root = getattr(spec, "root", None)
     path = getattr(root, "path", None) or "rootfs"
     return os.path.normpath(os.path.join(bundle, path))
+
+
+def fast_main() -> int:
+    """Entry point without the dispatcher: ``python3 -S -c "from ocitool.cli.exec import
+    fast_main; fast_main()" BUNDLE`` (see docs/exec.md). Errors are still rendered by
+    the shared CLI code, which is imported only when there is one."""
+    argv = sys.argv[1:]
+    try:
+        code = main(argv)
+    except BaseException as exc:  # noqa: BLE001 - handed to the shared renderer below
+        from ocitool.cli.common import run_command
+
+        failure = exc
+
+        def again(_argv: list[str]) -> int:
+            raise failure
+
+        code = run_command(again, argv)
+    sys.stdout.flush()
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    fast_main()

@@ -8,16 +8,14 @@ move control between processes and live in :mod:`ocitool.exec.process`.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
 import os
-import signal
 import stat
-from collections.abc import Callable
-from typing import Any
 
-from ocitool.errors import ExecError
 from ocitool.exec import flags as F
 from ocitool.exec.context import ExecContext
+from ocitool.exec.exe import resolve_executable
 from ocitool.exec.resolve import RootResolver, check_dev_null, fd_path
 from ocitool.exec.syscalls import (
     CLOSE_RANGE_CLOEXEC,
@@ -30,18 +28,25 @@ from ocitool.exec.syscalls import (
     PR_SET_NO_NEW_PRIVS,
     SECCOMP_FILTER_FLAG_NEW_LISTENER,
     SECCOMP_SET_MODE_FILTER,
+    TYPE_CHECKING,
     error_errno,
+    is_exec_error,
     sys_error,
 )
 
-Applier = Callable[[Any, ExecContext], None]
-APPLIERS: dict[str, Applier] = {}
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+APPLIERS: dict[str, Callable[[Any, ExecContext], None]] = {}
 
 INIT_PID = "{init}"
 
 
-def applies(*names: str) -> Callable[[Applier], Applier]:
-    def register(fn: Applier) -> Applier:
+def applies(
+    *names: str,
+) -> Callable[[Callable[[Any, ExecContext], None]], Callable[[Any, ExecContext], None]]:
+    def register(fn: Callable[[Any, ExecContext], None]) -> Callable[[Any, ExecContext], None]:
         for name in names:
             APPLIERS[name] = fn
         return fn
@@ -250,9 +255,9 @@ def hook(op: Any, ctx: ExecContext) -> None:
     stdin = ctx.state_json.encode() if op.stdin == "state" else b""
     try:
         run_hook(op.path, list(op.args), list(op.env), stdin, op.timeout)
-    except ExecError as exc:
-        if op.kind in ("poststart", "poststop"):
-            os.write(2, f"ocitool: warning: {op.kind} hook: {exc.message}\n".encode())
+    except Exception as exc:
+        if is_exec_error(exc) and op.kind in ("poststart", "poststop"):
+            os.write(2, f"ocitool: warning: {op.kind} hook: {exc}\n".encode())
             return
         raise
 
@@ -274,7 +279,7 @@ def cgroup_mkdir(op: Any, ctx: ExecContext) -> None:
     for p in reversed(missing):
         try:
             ctx.sys.mkdir(p, 0o755)
-        except ExecError as exc:
+        except Exception as exc:
             if error_errno(exc) != _errno.EEXIST:
                 raise
             continue
@@ -322,12 +327,11 @@ def cgroup_join(op: Any, ctx: ExecContext) -> None:
 def cgroup_remove(op: Any, ctx: ExecContext) -> None:
     from ocitool.exec.rollback import _rmdir_cgroup
 
-    # child cgroups the container made go first
-    for dirpath, dirnames, _ in sorted(os.walk(op.path, topdown=False), reverse=False):
-        del dirnames
-        if dirpath != op.path:
-            _rmdir_cgroup(ctx.sys, dirpath)
-    _rmdir_cgroup(ctx.sys, op.path)
+    if not os.path.isdir(op.path):
+        return  # already gone (the undo log removes what create made)
+    # child cgroups the container made go first (os.walk bottom-up)
+    for dirpath, _, _ in os.walk(op.path, topdown=False):
+        _rmdir_cgroup(ctx.sys, dirpath)
 
 
 @applies("kill")
@@ -336,7 +340,7 @@ def kill(op: Any, ctx: ExecContext) -> None:
         return
     try:
         ctx.sys.kill(ctx.pid, F.signal_number(op.signal))
-    except ExecError as exc:
+    except Exception as exc:
         if error_errno(exc) != _errno.ESRCH:
             raise
 
@@ -488,7 +492,7 @@ def symlink(op: Any, ctx: ExecContext) -> None:
     try:
         try:
             ctx.sys.symlink(op.target, name, dir_fd=pfd)
-        except ExecError as exc:
+        except Exception as exc:
             if error_errno(exc) != _errno.EEXIST:
                 raise
             if os.readlink(name, dir_fd=pfd) != op.target:
@@ -512,12 +516,9 @@ def umount2(op: Any, ctx: ExecContext) -> None:
 def mask_path(op: Any, ctx: ExecContext) -> None:
     """runc's maskPath, with /dev/null verified to be the null device (CVE-2025-31133)."""
     res = resolver(ctx, None)
-    try:
-        fd = res.open(op.path)
-    except ExecError as exc:
-        if error_errno(exc) in (_errno.ENOENT, _errno.ENOTDIR):
-            return
-        raise
+    fd = res.try_open(op.path)
+    if fd < 0:
+        return  # missing: nothing to hide
     try:
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             ctx.sys.mount("tmpfs", fd_path(fd), "tmpfs", F.MS_RDONLY, None)
@@ -534,12 +535,9 @@ def mask_path(op: Any, ctx: ExecContext) -> None:
 @applies("readonly_path")
 def readonly_path(op: Any, ctx: ExecContext) -> None:
     res = resolver(ctx, None)
-    try:
-        fd = res.open(op.path)
-    except ExecError as exc:
-        if error_errno(exc) in (_errno.ENOENT, _errno.ENOTDIR):
-            return
-        raise
+    fd = res.try_open(op.path)
+    if fd < 0:
+        return  # missing: nothing to protect
     try:
         ctx.sys.mount(fd_path(fd), fd_path(fd), None, F.MS_BIND | F.MS_REC, None)
     finally:
@@ -570,8 +568,6 @@ def console(op: Any, ctx: ExecContext) -> None:
 @applies("execve")
 def execve(op: Any, ctx: ExecContext) -> None:
     """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""
-    from ocitool.exec.exe import resolve_executable
-
     sys = ctx.sys
     path = resolve_executable(op.path, op.env, ctx.scratch.get("self_exe"))
     # No host fd may survive into the container (CVE-2024-21626 class): everything

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
 
-from ocitool.errors import ExecError
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 CLONE = {
     "CLONE_NEWNS": 0x00020000,
@@ -133,7 +134,7 @@ def _combine(table: dict[str, int], names: Iterable[str], what: str) -> int:
         try:
             value |= table[name]
         except KeyError:
-            raise ExecError(message=f"unknown {what} {name!r} in plan", code="OCI503") from None
+            raise exec_error(f"unknown {what} {name!r} in plan") from None
     return value
 
 
@@ -174,7 +175,7 @@ def rlimit(name: str) -> int:
     try:
         return RLIMITS[name]
     except KeyError:
-        raise ExecError(message=f"unknown rlimit {name!r} in plan", code="OCI503") from None
+        raise exec_error(f"unknown rlimit {name!r} in plan") from None
 
 
 def rlim(value: int) -> int:
@@ -194,7 +195,7 @@ def cpu_list(text: str) -> list[int]:
 
 
 def signal_number(name: str | int) -> int:
-    import signal
+    import _signal as signal
 
     if isinstance(name, int) or str(name).isdigit():
         return int(name)

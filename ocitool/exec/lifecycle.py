@@ -12,16 +12,17 @@ from __future__ import annotations
 import errno as _errno
 import os
 import time
-from collections.abc import Sequence
-from typing import Any
 
-from ocitool.errors import ExecError, RuntimeStateError
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.process import Engine
 from ocitool.exec.rollback import Rollback
-from ocitool.exec.state import State, StateStore, proc_start_time
-from ocitool.exec.syscalls import Syscalls
+from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
+from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, exec_error, is_exec_error
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 FIFO_NAME = "exec.fifo"
 
@@ -32,9 +33,7 @@ def _now() -> str:
 
 
 def state_json(state: State) -> str:
-    import json
-
-    return json.dumps(state.to_json(), separators=(",", ":"))
+    return dumps(state.to_json())
 
 
 def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
@@ -89,10 +88,9 @@ def run(
         if store is not None:
             store.remove(ctx.container_id)
     if problems:
-        raise ExecError(
-            message=f"the container exited with status {code}, but delete failed: "
-            + "; ".join(problems),
-            code="OCI506",
+        raise exec_error(
+            f"the container exited with status {code}, but delete failed: " + "; ".join(problems),
+            "OCI506",
         )
     return code
 
@@ -141,7 +139,7 @@ def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
     try:
         st = store.load(ctx.container_id)
         if st.refresh_status() != "created":
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"cannot start a container that is {st.status}", code="OCI605"
             )
         ctx.pid = st.pid
@@ -190,17 +188,17 @@ def state(store: StateStore, cid: str) -> State:
 def kill(store: StateStore, cid: str, sig: int, sys: Syscalls) -> None:
     st = store.load(cid)
     if st.refresh_status() not in ("created", "running"):
-        raise RuntimeStateError(message="container not running", code="OCI606")
+        raise state_error(message="container not running", code="OCI606")
     try:
         fd = sys.pidfd_open(st.pid)
-    except ExecError as exc:
-        if getattr(exc, "errno", None) == _errno.ESRCH:
-            raise RuntimeStateError(message="container not running", code="OCI606") from None
+    except Exception as exc:
+        if is_exec_error(exc) and getattr(exc, "errno", None) == _errno.ESRCH:
+            raise state_error(message="container not running", code="OCI606") from None
         raise
     try:
         # pidfd: the signal cannot reach a process that reused the pid
         if proc_start_time(st.pid) != st.pid_start:
-            raise RuntimeStateError(message="container not running", code="OCI606")
+            raise state_error(message="container not running", code="OCI606")
         sys.pidfd_send_signal(fd, sig)
     finally:
         sys.close(fd)
@@ -215,7 +213,7 @@ def delete(
         st = store.load(ctx.container_id)
         status = st.refresh_status()
         if status in ("running",) and not force:
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"cannot delete container {ctx.container_id} that is not stopped: {status}",
                 code="OCI607",
                 hint="use --force",

@@ -132,6 +132,17 @@ class LinuxSyscalls(Syscalls):
             ffi.cast("size_t", ffi.sizeof("struct open_how_")),
         )
 
+    def openat2_try(self, dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
+        how = ffi.new("struct open_how_ *", {"flags": flags, "mode": mode, "resolve": resolve})
+        res = lib.syscall(
+            _long(NR["openat2"]),
+            ffi.cast("int", dir_fd),
+            ffi.new("char[]", path.encode()),
+            how,
+            ffi.cast("size_t", ffi.sizeof("struct open_how_")),
+        )
+        return int(res) if res >= 0 else -ffi.errno
+
     def close(self, fd: int) -> None:
         try:
             os.close(fd)

@@ -32,24 +32,31 @@ fault injected at any op index fails there.
 
 from __future__ import annotations
 
-import contextlib
+import _signal as signal  # the C module: "signal" imports enum, a cost on every start
 import os
-import signal
-from collections.abc import Callable, Sequence
-from typing import Any
 
-from ocitool.errors import ExecError
 from ocitool.exec.context import ExecContext
+from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import CLONE, clone_flags
 from ocitool.exec.linux import clone_process
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
     PR_SET_PDEATHSIG,
+    TYPE_CHECKING,
     errno_name,
+    exec_error,
+    is_exec_error,
 )
 
-Applier = Callable[[Any, ExecContext], None]
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from ocitool.errors import ExecError
+
+    Applier = Callable[[Any, ExecContext], None]
+
 
 FORWARDED_SIGNALS = (
     signal.SIGINT,
@@ -68,9 +75,9 @@ _CONTROL_OPS = ("clone", "fork", "wait_start", "start")
 def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecError:
     """The error a failed op becomes: which op, its text line, its config pointer."""
     where = f" (from {op.source})" if op.source else ""
-    err = ExecError(
-        message=f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
-        code="OCI502",
+    err: ExecError = exec_error(  # type: ignore[assignment]
+        f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
+        "OCI502",
         pointer=op.source,
         hint="everything applied before it was undone",
     )
@@ -159,14 +166,14 @@ class Engine:
                     raise op_error(index, op, "the executor has no applier for this op")
                 fn(op, self.ctx)
             sys.end_op(index, op)
-        except ExecError as exc:
-            if getattr(exc, "op_index", None) is not None:
-                raise
-            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
         except OSError as exc:
             raise op_error(
                 index, op, f"{errno_name(exc.errno or 0)} ({exc.strerror})", exc.errno
             ) from None
+        except Exception as exc:
+            if not is_exec_error(exc) or getattr(exc, "op_index", None) is not None:
+                raise
+            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ runtime
     def create(self) -> None:
@@ -191,7 +198,7 @@ class Engine:
                 break
         else:
             if not self.pid:
-                raise ExecError(message="the plan has no clone op: nothing to run", code="OCI503")
+                raise exec_error("the plan has no clone op: nothing to run", "OCI503")
             kind, i = self._handover(i)
         self.ready_index = i
 
@@ -204,7 +211,7 @@ class Engine:
         while True:
             msg = os.read(self._rep_r, 4096)
             if not msg:
-                raise ExecError(message="the container init exited unexpectedly", code="OCI504")
+                raise exec_error("the container init exited unexpectedly", "OCI504")
             if msg[:1] == b"P":
                 self._adopt(int(msg[1:]))
                 continue
@@ -227,7 +234,7 @@ class Engine:
         k = int(head)
         if 0 <= k < len(self.ops):
             raise op_error(k, self.ops[k], text, int(code) or None)
-        raise ExecError(message=f"container init failed: {text}", code="OCI504")
+        raise exec_error(f"container init failed: {text}", "OCI504")
 
     def spawn(self, index: int, op: Any) -> None:
         """Clone the init with the (folded) namespace flags; the child never returns."""
@@ -241,11 +248,13 @@ class Engine:
             sys.begin_op(index, op)
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
             pid = clone_process(self.clone_flags)
-        except ExecError as exc:
+        except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
                     os.close(fd)
-            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
+            raise op_error(
+                index, op, getattr(exc, "message", str(exc)), getattr(exc, "errno", None)
+            ) from None
         if pid == 0:  # the init
             status = 1
             try:
@@ -275,8 +284,10 @@ class Engine:
                     self.ctx.sys.begin_op(k, op)
                     os.write(self._ctl_w, b"S")
                     self.ctx.sys.end_op(k, op)
-                except ExecError as exc:
-                    raise op_error(k, op, exc.message, getattr(exc, "errno", None)) from None
+                except Exception as exc:
+                    raise op_error(
+                        k, op, getattr(exc, "message", str(exc)), getattr(exc, "errno", None)
+                    ) from None
                 self._wait_exec()
             else:
                 self.apply(k, op)
@@ -295,26 +306,30 @@ class Engine:
                     continue
                 if msg[:1] == b"E":
                     self._raise_report(msg)
-                raise ExecError(message=f"unexpected message from init: {msg!r}", code="OCI504")
+                raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
         finally:
             self.close_pipes()
 
     def close_pipes(self) -> None:
         for fd in (self._ctl_w, self._rep_r):
             if fd >= 0:
-                with contextlib.suppress(OSError):
+                try:  # noqa: SIM105 - contextlib costs an import on the hot path
                     os.close(fd)
+                except OSError:
+                    pass
         self._ctl_w = self._rep_r = -1
 
     def wait(self, forward_signals: bool = True) -> int:
         """Wait for the init (our own child); its exit status, 128+N for signal N."""
         pid = self.pid
-        old: dict[signal.Signals, Any] = {}
+        old: dict[int, Any] = {}
         if forward_signals:
 
             def forward(signum: int, _frame: object) -> None:
-                with contextlib.suppress(OSError):
+                try:  # noqa: SIM105 - contextlib costs an import on the hot path
                     os.kill(pid, signum)
+                except OSError:
+                    pass
 
             for sig in FORWARDED_SIGNALS:
                 old[sig] = signal.signal(sig, forward)
@@ -362,15 +377,15 @@ class Engine:
                 continue
             try:
                 self.apply(k, op)
-            except ExecError as exc:
-                problems.append(exc.message)
+            except Exception as exc:
+                problems.append(getattr(exc, "message", str(exc)))
         problems += self.ctx.rollback.run()
         for k, op in enumerate(self.ops):
             if op.phase.command == "delete" and op.name == "cgroup_remove":
                 try:
                     self.apply(k, op)
-                except ExecError as exc:
-                    problems.append(exc.message)
+                except Exception as exc:
+                    problems.append(getattr(exc, "message", str(exc)))
         return problems
 
     # ------------------------------------------------------------------ init
@@ -395,8 +410,6 @@ class Engine:
             # Files and device nodes get exactly the modes the plan says; the
             # process's own umask is set by the exec-phase umask op.
             os.umask(0)
-            from ocitool.exec.exe import self_exe_id
-
             ctx.scratch["self_exe"] = self_exe_id()
             i = self._recv_go(ctl_r)
             started = False
@@ -430,12 +443,15 @@ class Engine:
             return 0
         except BaseException as exc:  # noqa: BLE001 - report every failure, never a traceback
             code = getattr(exc, "errno", None) or 0
-            text = exc.message if isinstance(exc, ExecError) else f"{type(exc).__name__}: {exc}"
-            if isinstance(exc, ExecError) and getattr(exc, "op_index", None) is not None:
+            mine = is_exec_error(exc)
+            text = exc.message if mine else f"{type(exc).__name__}: {exc}"  # type: ignore[attr-defined]
+            if mine and getattr(exc, "op_index", None) is not None:
                 i = exc.op_index  # type: ignore[attr-defined]
                 text = exc.cause  # type: ignore[attr-defined]
-            with contextlib.suppress(OSError):
+            try:  # noqa: SIM105 - contextlib costs an import on the hot path
                 os.write(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
+            except OSError:
+                pass
             return 127 if 0 <= i < n and ops[i].name == "execve" else 1
 
     def _fork(self, rep_w: int) -> None:

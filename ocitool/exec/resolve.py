@@ -50,13 +50,18 @@ class RootResolver:
         rel = path.lstrip("/") or "."
         return self.sys.openat2(self.root_fd, rel, flags | os.O_CLOEXEC, mode, IN_ROOT)
 
+    def try_open(self, path: str, flags: int = os.O_PATH) -> int:
+        """Like :meth:`open`, but a missing path gives -ENOENT/-ENOTDIR instead of an error."""
+        rel = path.lstrip("/") or "."
+        fd = self.sys.openat2_try(self.root_fd, rel, flags | os.O_CLOEXEC, 0, IN_ROOT)
+        if fd < 0 and -fd not in (_errno.ENOENT, _errno.ENOTDIR):
+            return self.open(path, flags)  # raises the real error, with its context
+        return fd
+
     def exists(self, path: str) -> bool:
-        try:
-            fd = self.open(path)
-        except Exception as exc:
-            if error_errno(exc) in (_errno.ENOENT, _errno.ENOTDIR):
-                return False
-            raise
+        fd = self.try_open(path)
+        if fd < 0:
+            return False
         self.sys.close(fd)
         return True
 
@@ -80,13 +85,13 @@ class RootResolver:
         while parts:
             name = parts.pop(0)
             nxt = os.path.join(cur, name)
-            try:
-                self.sys.close(self.open(nxt, O_PATH_DIR))
+            fd = self.try_open(nxt, O_PATH_DIR)
+            if fd >= 0:
+                self.sys.close(fd)
                 cur = nxt
                 continue
-            except Exception as exc:
-                if error_errno(exc) != _errno.ENOENT:
-                    raise
+            if fd != -_errno.ENOENT:
+                self.open(nxt, O_PATH_DIR)  # raises: not a directory
             pfd = self.open(cur, O_PATH_DIR)
             try:
                 try:

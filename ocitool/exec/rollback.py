@@ -9,17 +9,18 @@ run, so one stuck cgroup does not leave processes behind.
 
 from __future__ import annotations
 
-import contextlib
 import errno as _errno
 import os
-import signal
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
-from ocitool.exec.syscalls import Syscalls, error_errno
+from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, error_errno
 
-Step = tuple[str, list[Any], str]  # (kind, args, label)
+if TYPE_CHECKING:
+    from typing import Any
+
+    Step = tuple[str, list[Any], str]  # (kind, args, label)
+
+SIGKILL = 9
 
 
 def _rmdir_cgroup(sys: Syscalls, path: str) -> None:
@@ -46,20 +47,24 @@ def _kill_cgroup_tasks(path: str) -> None:
         except OSError:
             continue
         for pid in pids:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+            try:  # noqa: SIM105 - contextlib is an import on the hot path
+                os.kill(pid, SIGKILL)
+            except OSError:
+                pass
         return
 
 
 def _kill_wait(sys: Syscalls, pid: int) -> None:
     """SIGKILL our own child and reap it (it is ours: we cloned it)."""
     try:
-        sys.kill(pid, signal.SIGKILL)
+        sys.kill(pid, SIGKILL)
     except Exception as exc:
         if error_errno(exc) != _errno.ESRCH:
             raise
-    with contextlib.suppress(ChildProcessError):
+    try:  # noqa: SIM105
         os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _run(sys: Syscalls, kind: str, args: list[Any]) -> None:
@@ -69,7 +74,7 @@ def _run(sys: Syscalls, kind: str, args: list[Any]) -> None:
         _kill_wait(sys, int(args[0]))
     elif kind == "kill":
         try:
-            sys.kill(int(args[0]), signal.SIGKILL)
+            sys.kill(int(args[0]), SIGKILL)
         except Exception as exc:
             if error_errno(exc) != _errno.ESRCH:
                 raise
@@ -86,19 +91,21 @@ def _run(sys: Syscalls, kind: str, args: list[Any]) -> None:
             if error_errno(exc) != _errno.ENOENT:
                 raise
     elif kind == "close":
-        with contextlib.suppress(Exception):  # already closed is fine
+        try:  # noqa: SIM105
             sys.close(int(args[0]))
+        except Exception:  # noqa: BLE001 - already closed is fine
+            pass
     else:
         raise ValueError(f"unknown undo step {kind!r}")
 
 
-@dataclass
 class Rollback:
     """A stack of undo steps, applied newest first."""
 
-    sys: Syscalls
-    steps: list[Step] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    def __init__(self, sys: Syscalls, steps: list[Step] | None = None) -> None:
+        self.sys = sys
+        self.steps: list[Step] = steps if steps is not None else []
+        self.failures: list[str] = []
 
     def push(self, kind: str, args: list[Any], label: str = "") -> None:
         self.steps.append((kind, list(args), label or f"{kind} {args}"))

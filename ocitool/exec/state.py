@@ -10,14 +10,16 @@ two runtimes working on one root cannot corrupt each other's state.
 
 from __future__ import annotations
 
-import contextlib
 import errno as _errno
 import fcntl
 import os
-from dataclasses import dataclass, field
-from typing import Any
 
-from ocitool.errors import RuntimeStateError
+from ocitool.exec.syscalls import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ocitool.errors import RuntimeStateError
 
 DEFAULT_ROOT = "/run/ocitool"
 OCI_VERSION = "1.3.0"
@@ -40,20 +42,79 @@ def proc_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-@dataclass
+def state_error(message: str, code: str, **extra: Any) -> RuntimeStateError:
+    from ocitool.errors import RuntimeStateError
+
+    return RuntimeStateError(message=message, code=code, **extra)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for state files (str/int/bool/None/list/dict), without importing
+    json: json pulls in re and enum, several milliseconds on every container start."""
+    if isinstance(value, str):
+        out = ['"']
+        for ch in value:
+            if ch in '"\\':
+                out.append("\\" + ch)
+            elif ch < " ":
+                out.append(f"\\u{ord(ch):04x}")
+            else:
+                out.append(ch)
+        out.append('"')
+        return "".join(out)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(dumps(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to a state file")
+
+
 class State:
-    id: str
-    bundle: str
-    status: str = "creating"
-    pid: int = 0
-    annotations: dict[str, str] = field(default_factory=dict)
-    rootfs: str = ""
-    created: str = ""
-    owner: str = ""
-    pid_start: int | None = None
-    rollback: list[list[Any]] = field(default_factory=list)
-    exec_fifo: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    """One container's state (runtime-spec state.json + runc's and our fields)."""
+
+    def __init__(
+        self,
+        id: str,
+        bundle: str,
+        status: str = "creating",
+        pid: int = 0,
+        annotations: dict[str, str] | None = None,
+        rootfs: str = "",
+        created: str = "",
+        owner: str = "",
+        pid_start: int | None = None,
+        rollback: list[list[Any]] | None = None,
+        exec_fifo: str = "",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.id = id
+        self.bundle = bundle
+        self.status = status
+        self.pid = pid
+        self.annotations = annotations if annotations is not None else {}
+        self.rootfs = rootfs
+        self.created = created
+        self.owner = owner
+        self.pid_start = pid_start
+        self.rollback = rollback if rollback is not None else []
+        self.exec_fifo = exec_fifo
+        self.extra = extra if extra is not None else {}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, State) and self.to_disk() == other.to_disk()
+
+    def __repr__(self) -> str:
+        return f"State({self.to_disk()!r})"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -118,7 +179,7 @@ class StateStore:
 
     def dir(self, cid: str) -> str:
         if not _valid_id(cid):
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"invalid container id {cid!r}",
                 code="OCI601",
                 hint="ids may not be empty, '.', '..' or contain '/'",
@@ -132,7 +193,7 @@ class StateStore:
         try:
             os.mkdir(path, 0o711)
         except FileExistsError:
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"container with id {cid!r} already exists",
                 code="OCI602",
                 hint="choose another --id or delete the old container",
@@ -154,18 +215,16 @@ class StateStore:
 
     @staticmethod
     def missing(cid: str) -> RuntimeStateError:
-        return RuntimeStateError(
+        return state_error(
             message=f"container {cid!r} does not exist",
             code="OCI603",
             hint="see 'ocitool-runc list'",
         )
 
     def save(self, state: State) -> None:
-        import json
-
         path = os.path.join(self.dir(state.id), "state.json")
         tmp = f"{path}.{os.getpid()}.tmp"
-        data = json.dumps(state.to_disk(), separators=(",", ":"))
+        data = dumps(state.to_disk())
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
         try:
             os.write(fd, data.encode())
@@ -185,7 +244,7 @@ class StateStore:
         try:
             return State.from_disk(json.loads(raw))
         except (ValueError, KeyError, TypeError) as exc:
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"state of container {cid!r} is unreadable: {exc}",
                 code="OCI604",
                 path=path,
@@ -203,11 +262,14 @@ class StateStore:
             except OSError as exc:
                 if exc.errno != _errno.ENOENT:
                     raise
-        with contextlib.suppress(FileNotFoundError):
+        try:  # noqa: SIM105
             os.rmdir(path)
+        except FileNotFoundError:
+            pass
 
     def ids(self) -> list[str]:
         try:
-            return sorted(n for n in os.listdir(self.root) if _valid_id(n))
+            # dot-names are ours (e.g. ".plans", the lowered-plan cache), not containers
+            return sorted(n for n in os.listdir(self.root) if _valid_id(n) and n[0] != ".")
         except FileNotFoundError:
             return []

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import errno as _errno
 import os
+import sys
 
-from ocitool.errors import ExecError
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from ocitool.errors import ExecError
+
+# ocitool.errors (dataclasses, typing) is imported only when an error is made:
+# the executor is the hot path, and errors are the exception.
 
 # Constants the appliers share (values are the Linux UAPI ones).
 CLONE_NEWNS = 0x00020000
@@ -74,6 +80,8 @@ def fmt_arg(value: object) -> str:
 
 def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
     """The error for a failed call: ``mount("proc", "/proc", ...) = -1 EPERM (...)``."""
+    from ocitool.errors import ExecError
+
     call = f"{name}({', '.join(fmt_arg(a) for a in args)})"
     err = ExecError(
         message=f"{call} failed: {errno_name(code)} ({os.strerror(code)})",
@@ -82,6 +90,20 @@ def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
     err.errno = code  # type: ignore[attr-defined]
     err.syscall = name  # type: ignore[attr-defined]
     return err
+
+
+def exec_error(message: str, code: str = "OCI503", **extra: object) -> Exception:
+    """An :class:`ocitool.errors.ExecError` (imported on demand)."""
+    from ocitool.errors import ExecError
+
+    return ExecError(message=message, code=code, **extra)  # type: ignore[arg-type]
+
+
+def is_exec_error(exc: BaseException) -> bool:
+    """isinstance(exc, ExecError) without importing ocitool.errors: if it was never
+    imported, no ExecError can exist."""
+    mod = sys.modules.get("ocitool.errors")
+    return mod is not None and isinstance(exc, mod.ExecError)
 
 
 def error_errno(err: BaseException) -> int | None:
@@ -116,6 +138,17 @@ class Syscalls:
 
     def openat2(self, dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
         raise NotImplementedError
+
+    def openat2_try(self, dir_fd: int, path: str, flags: int, mode: int, resolve: int) -> int:
+        """openat2 that returns -errno instead of raising: "is it there?" is a normal
+        question (missing masked paths, mount points still to create), not an error."""
+        try:
+            return self.openat2(dir_fd, path, flags, mode, resolve)
+        except Exception as exc:
+            code = error_errno(exc)
+            if code is None:
+                raise
+            return -code
 
     def close(self, fd: int) -> None:
         raise NotImplementedError

@@ -43,6 +43,12 @@ def children() -> list[int]:
     return found
 
 
+def bundle_mounts(bundle: str) -> int:
+    """Host mounts involving the bundle (other tests may mount elsewhere meanwhile)."""
+    with open("/proc/self/mountinfo") as f:
+        return sum(1 for line in f if bundle in line)
+
+
 def main() -> int:
     bundle, state_root = sys.argv[1], sys.argv[2]
     only = [int(x) for x in sys.argv[3:]]
@@ -54,10 +60,13 @@ def main() -> int:
         cid = f"fault{k}"
         plan = lower(spec, host, container_id=cid, bundle=bundle)
         op = plan.ops[k]
-        with open("/proc/self/mountinfo") as f:
-            mounts_before = f.read().count("\n")
-        ctx = ExecContext(sys=FaultSyscalls(LinuxSyscalls(), k, errno.EIO), container_id=cid,
-                          bundle=bundle, rootfs=os.path.join(bundle, "rootfs"))
+        mounts_before = bundle_mounts(bundle)
+        ctx = ExecContext(
+            sys=FaultSyscalls(LinuxSyscalls(), k, errno.EIO),
+            container_id=cid,
+            bundle=bundle,
+            rootfs=os.path.join(bundle, "rootfs"),
+        )
         devnull = os.open(os.devnull, os.O_WRONLY)
         saved = os.dup(1)
         os.dup2(devnull, 1)  # the container's own output is not part of the report
@@ -70,14 +79,25 @@ def main() -> int:
             os.dup2(saved, 1)
             os.close(saved)
             os.close(devnull)
-        with open("/proc/self/mountinfo") as f:
-            mounts_after = f.read().count("\n")
+        mounts_after = bundle_mounts(bundle)
         leftovers = glob.glob(f"/sys/fs/cgroup/*/ocitool/{cid}")
-        print(json.dumps({
-            "k": k, "op": op.name, "phase": op.phase.value, "text": op.text(), "rc": rc,
-            "error": error, "cgroups": leftovers, "state": os.path.exists(store.dir(cid)),
-            "mounts": mounts_after - mounts_before, "children": children(),
-        }), flush=True)
+        print(
+            json.dumps(
+                {
+                    "k": k,
+                    "op": op.name,
+                    "phase": op.phase.value,
+                    "text": op.text(),
+                    "rc": rc,
+                    "error": error,
+                    "cgroups": leftovers,
+                    "state": os.path.exists(store.dir(cid)),
+                    "mounts": mounts_after - mounts_before,
+                    "children": children(),
+                }
+            ),
+            flush=True,
+        )
     return 0
 
 

@@ -23,15 +23,17 @@ DRIVER = str(REPO / "tests" / "helpers_exec" / "soak.py")
 ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
-def _host_counts(prefix: str) -> tuple[int, int]:
+def _host_counts(prefix: str, bundle: Path) -> tuple[int, int]:
+    """Host mounts that involve the bundle (other tests may mount elsewhere meanwhile)
+    and the containers' cgroup directories."""
     with open("/proc/self/mountinfo") as f:
-        mounts = f.read().count("\n")
+        mounts = sum(1 for line in f if str(bundle) in line)
     return mounts, len(glob.glob(f"/sys/fs/cgroup/*/ocitool/{prefix}*"))
 
 
 def test_200_sequential_runs(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "exit 7"])
-    mounts_before, _ = _host_counts("soak")
+    mounts_before, _ = _host_counts("soak", bundle)
     proc = subprocess.run(
         [sys.executable, DRIVER, "seq", str(bundle), str(state_root), "200"],
         capture_output=True,
@@ -44,13 +46,13 @@ def test_200_sequential_runs(bundle_factory: Callable[..., Path], state_root: Pa
     assert report["codes"] == [7]
     assert report["fds"][0] == report["fds"][1], "fds leaked in the runtime"
     assert report["zombies"] == 0
-    assert _host_counts("soak") == (mounts_before, 0)
+    assert _host_counts("soak", bundle) == (mounts_before, 0)
     assert list(state_root.iterdir()) == []
 
 
 def test_8_concurrent_lifecycles(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "sleep 0.3; exit 5"])
-    mounts_before, _ = _host_counts("conc")
+    mounts_before, _ = _host_counts("conc", bundle)
     procs = [
         subprocess.Popen(
             [sys.executable, DRIVER, "lifecycle", str(bundle), str(state_root), f"conc{i}"],
@@ -69,5 +71,5 @@ def test_8_concurrent_lifecycles(bundle_factory: Callable[..., Path], state_root
         assert report["exit"] == 5
         assert report["problems"] == []
         assert report["zombies"] == 0
-    assert _host_counts("conc") == (mounts_before, 0)
+    assert _host_counts("conc", bundle) == (mounts_before, 0)
     assert list(state_root.iterdir()) == []

@@ -1,0 +1,166 @@
+"""A cache of lowered plans, so a repeated ``ocitool exec`` skips load/validate/lower.
+
+The plan that runs is still the plan lowering produced (DESIGN.md: the plan
+printed is the plan that runs); it is only stored, as plain data, and read
+back without importing the spec model, the lowering or the op classes --
+those imports cost far more than starting the container itself.
+
+The key covers everything lowering reads: the config bytes, the bundle path,
+the host facts HostInfo.detect() looks at (kernel, arch, euid, cgroup
+mounts, namespaces, LSMs, last capability) and the ocitool code (file
+mtimes of the spec, lower and plan packages). The container id is stored as
+a placeholder and substituted on load, so one entry serves every id; an id
+that also occurs in the config text is not cached (the substitution could
+not tell them apart).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import zlib
+
+import ocitool
+from ocitool.exec.syscalls import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
+
+PLACEHOLDER = "\x00ocitool-container-id\x00"
+_CODE_DIRS = ("spec", "lower", "lower/cgroups", "plan", "plan/ops", "seccomp")
+FORMAT = 1
+
+
+class FastPhase:
+    """What the executor asks of a phase: its value, order, process and command."""
+
+    __slots__ = ("value", "order", "process", "command")
+
+    def __init__(self, value: str, order: int, process: str, command: str) -> None:
+        self.value, self.order, self.process, self.command = value, order, process, command
+
+
+class FastOp:
+    """A stored op: the same name, phase, source, text line and fields as the original."""
+
+    def __init__(
+        self, name: str, phase: FastPhase, source: str | None, text: str, fields: dict[str, Any]
+    ) -> None:
+        self.__dict__.update(fields)
+        self.name, self.phase, self.source, self._text = name, phase, source, text
+
+    def text(self) -> str:
+        return self._text
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def host_fingerprint() -> bytes:
+    """The facts HostInfo.detect() depends on, as bytes (no parsing: any change misses)."""
+    u = os.uname()
+    parts = [
+        u.release.encode(),
+        u.machine.encode(),
+        str(os.geteuid()).encode(),
+        _read("/proc/sys/kernel/cap_last_cap"),
+        _read("/sys/kernel/security/lsm"),
+        " ".join(sorted(os.listdir("/proc/self/ns"))).encode(),
+    ]
+    mounts = _read("/proc/self/mountinfo")
+    parts += [line for line in mounts.split(b"\n") if b"cgroup" in line]
+    parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
+    parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
+    return b"\n".join(parts)
+
+
+def code_fingerprint() -> bytes:
+    base = os.path.dirname(ocitool.__file__)
+    stamps = [getattr(ocitool, "__version__", "").encode()]
+    for sub in _CODE_DIRS:
+        try:
+            entries = sorted(os.scandir(os.path.join(base, sub)), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.endswith(".py"):
+                stamps.append(f"{sub}/{entry.name}:{entry.stat().st_mtime_ns}".encode())
+    return b"\n".join(stamps)
+
+
+def cache_key(config: bytes, bundle: str) -> str:
+    blob = b"\0".join([config, bundle.encode(), host_fingerprint(), code_fingerprint()])
+    return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
+
+
+def cache_path(root: str, key: str) -> str:
+    return os.path.join(root, ".plans", key)
+
+
+def _swap(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, list | tuple):
+        return type(value)(_swap(v, old, new) for v in value)
+    if isinstance(value, dict):
+        return {k: _swap(v, old, new) for k, v in value.items()}
+    return value
+
+
+def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]) -> None:
+    """Save ``ops`` (real op objects) and ``meta`` with ``container_id`` as the placeholder."""
+    import dataclasses
+
+    rows = []
+    for op in ops:
+        fields = {
+            f.name: getattr(op, f.name)
+            for f in dataclasses.fields(op)
+            if f.name not in ("phase", "source")
+        }
+        ph = op.phase
+        rows.append(
+            (op.name, (ph.value, ph.order, ph.process, ph.command), op.source, op.text(), fields)
+        )
+    rows = _swap(rows, container_id, PLACEHOLDER)
+    try:
+        data = marshal.dumps((FORMAT, meta, rows))
+    except ValueError:
+        return  # a field type marshal cannot store: just do not cache
+    path = cache_path(root, key)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+
+
+def load(root: str, key: str, container_id: str) -> tuple[list[FastOp], dict[str, Any]] | None:
+    """(ops, meta) for ``key`` with ``container_id`` filled in, or None."""
+    data = _read(cache_path(root, key))
+    if not data:
+        return None
+    try:
+        fmt, meta, rows = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if fmt != FORMAT:
+        return None
+    phases: dict[str, FastPhase] = {}
+    ops = []
+    for name, (value, order, process, command), source, text, fields in rows:
+        phase = phases.get(value)
+        if phase is None:
+            phase = phases[value] = FastPhase(value, order, process, command)
+        if PLACEHOLDER in text or any(
+            isinstance(v, str | tuple | list | dict) for v in fields.values()
+        ):
+            text = text.replace(PLACEHOLDER, container_id)
+            fields = _swap(fields, PLACEHOLDER, container_id)
+        ops.append(FastOp(name, phase, source, text, fields))
+    return ops, meta
