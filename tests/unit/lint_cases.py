@@ -310,8 +310,12 @@ CASES: dict[str, tuple[Patch, Patch, HostFacts | None]] = {
         None,
     ),
     "OCS236": (
-        lambda c: setp(c, "/linux/rootfsPropagation", "rshared"),
-        lambda c: setp(c, "/linux/rootfsPropagation", "rslave"),
+        lambda c: mount(c, **bind("/srv/data", "/data", "rshared")),
+        # rootfsPropagation shared is a new peer group, not the host's
+        lambda c: (
+            setp(c, "/linux/rootfsPropagation", "shared"),
+            mount(c, **bind("/srv/data", "/data", "rslave")),
+        ),
         None,
     ),
     "OCS237": (
@@ -501,7 +505,11 @@ CASES: dict[str, tuple[Patch, Patch, HostFacts | None]] = {
         _noop,
         None,
     ),
-    "OCP303": (lambda c: setp(c, "/linux/resources/memory/kernel", 2**26), _noop, None),
+    "OCP303": (
+        lambda c: setp(c, "/linux/resources/memory/kernel", 2**26),
+        lambda c: setp(c, "/linux/resources/memory/kernelTCP", -1),  # the spec's own example
+        None,
+    ),
     "OCP304": (lambda c: setp(c, "/linux/resources/memory/swappiness", 0), _noop, None),
     "OCP305": (
         lambda c: setp(c, "/linux/resources/network", {"classID": 1048577}),

@@ -182,18 +182,18 @@ def readonly_paths_incomplete(ctx: LintContext) -> Iterator[Hit]:
 
 @rule(
     "OCS236",
-    "shared-mount-propagation",
+    "shared-bind-propagation",
     "warning",
-    fix="use private or slave propagation (rprivate / rslave)",
+    fix="use private or slave propagation on host binds (rprivate / rslave)",
 )
 def shared_propagation(ctx: LintContext) -> Iterator[Hit]:
-    """A mount, or the root filesystem, uses shared propagation.
+    """A host bind mount uses shared propagation.
 
-    With shared propagation, mounts made inside the container appear on the
-    host (and vice versa): the container can plant mounts in host trees.
+    With (r)shared propagation on a bind of a host directory, mounts made
+    inside the container under that path appear on the host: the container
+    can plant mounts in host trees. (rootfsPropagation "shared" is different:
+    it starts a new peer group and is not shared with the host.)
     """
-    if ctx.linux.get("rootfsPropagation") in ("shared", "rshared"):
-        yield Hit("/linux/rootfsPropagation", "rootfs propagation is shared with the host")
     for m in ctx.mounts:
         if m.bind:
             for j, opt in enumerate(m.options):

@@ -137,8 +137,8 @@ def userns_maps_host_root(ctx: LintContext) -> Iterator[Hit]:
 def hostname_without_uts(ctx: LintContext) -> Iterator[Hit]:
     """hostname or domainname is set but the container has no UTS namespace.
 
-    The runtime-spec requires an error here: setting the name would change
-    the host's.
+    Setting the name would change the host's, so runtimes refuse the config
+    (runc: "unable to set hostname without a private UTS namespace").
     """
     if ctx.has_ns("uts"):
         return

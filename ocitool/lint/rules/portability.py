@@ -17,7 +17,7 @@ def v1_only_fields(ctx: LintContext) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     mem = as_dict(ctx.resources.get("memory"))
     for key in ("kernel", "kernelTCP"):
-        if mem.get(key) is not None:
+        if mem.get(key) not in (None, -1):  # -1 (unlimited) asks for nothing
             out.append((f"/linux/resources/memory/{key}", f"memory.{key} (kernel memory limit)"))
     if mem.get("swappiness") is not None:
         out.append(("/linux/resources/memory/swappiness", "memory.swappiness"))
@@ -73,11 +73,12 @@ def kernel_memory(ctx: LintContext) -> Iterator[Hit]:
 
     Kernel memory limits are cgroup v1 only, deprecated by the kernel since
     5.4 and ignored or refused by current runtimes; the runtime-spec marks
-    them deprecated.
+    them NOT RECOMMENDED. A value of -1 (unlimited) asks for nothing and is
+    not reported.
     """
     mem = as_dict(ctx.resources.get("memory"))
     for key in ("kernel", "kernelTCP"):
-        if mem.get(key) is not None:
+        if mem.get(key) not in (None, -1):  # -1 (unlimited) asks for nothing
             yield Hit(
                 f"/linux/resources/memory/{key}", f"memory.{key} is cgroup v1 only and deprecated"
             )

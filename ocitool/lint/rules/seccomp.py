@@ -212,9 +212,10 @@ def seccomp_conflicts(ctx: LintContext) -> Iterator[Hit]:
 def seccomp_notify_listener(ctx: LintContext) -> Iterator[Hit]:
     """SCMP_ACT_NOTIFY is used but no listenerPath is set.
 
-    The runtime-spec requires listenerPath when any rule notifies; without a
-    listener the filter's notifications have nowhere to go and runtimes
-    refuse the config.
+    The notification file descriptor is handed to the agent listening on
+    listenerPath; without one there is nobody to answer the notified
+    syscalls, and runtimes fail to start the container (runc: "seccomp
+    listenerPath is not set").
     """
     if ctx.seccomp is None or ctx.seccomp.get("listenerPath"):
         return
