@@ -246,8 +246,9 @@ def new_kernel_capability(ctx: LintContext) -> Iterator[Hit]:
     """A capability that only recent kernels know is listed.
 
     CAP_PERFMON and CAP_BPF appeared in Linux 5.8 and CAP_CHECKPOINT_RESTORE
-    in 5.9; older kernels reject them in capset(2), so the config fails on
-    older hosts.
+    in 5.9. Older kernels do not know them: a runtime either fails
+    (PR_CAPBSET_DROP rejects an unknown capability) or drops them with a
+    warning, so the process runs without them.
     """
     seen: set[str] = set()
     for set_name in ("effective", "permitted", "inheritable", "ambient", "bounding"):

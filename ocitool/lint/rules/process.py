@@ -38,8 +38,8 @@ def no_new_privileges(ctx: LintContext) -> Iterator[Hit]:
     """process.noNewPrivileges is not true.
 
     Without no_new_privs, setuid binaries and file capabilities in the image
-    can raise privileges (up to the bounding set), and the seccomp filter
-    needs CAP_SYS_ADMIN to install.
+    can raise the process's privileges (up to the bounding set) at execve,
+    which turns any such binary into an escalation path.
     """
     if ctx.process and not ctx.no_new_privileges:
         pointer = "/process/noNewPrivileges" if "noNewPrivileges" in ctx.process else "/process"
