@@ -323,6 +323,34 @@ def cgroup_join(op: Any, ctx: ExecContext) -> None:
     ctx.sys.write_file(op.path, _pid_text(ctx, op.pid).encode())
 
 
+BPF_PROG_TYPE_CGROUP_DEVICE = 15
+BPF_CGROUP_DEVICE = 6
+BPF_ATTACH_FLAGS = {"BPF_F_ALLOW_OVERRIDE": 1, "BPF_F_ALLOW_MULTI": 2, "BPF_F_REPLACE": 4}
+
+
+@applies("cgroup_device_program")
+def cgroup_device_program(op: Any, ctx: ExecContext) -> None:
+    """cgroup v2 device policy: load the compiled program, attach it to the cgroup.
+
+    The attachment holds the program; it goes away with the cgroup directory,
+    so there is nothing to undo besides the cgroup itself.
+    """
+    prog = ctx.sys.bpf_prog_load(
+        BPF_PROG_TYPE_CGROUP_DEVICE, bytes.fromhex(op.bytecode), op.license, BPF_CGROUP_DEVICE
+    )
+    try:
+        target = ctx.sys.open(op.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            flags = 0
+            for name in op.attach_flags:
+                flags |= BPF_ATTACH_FLAGS[name]
+            ctx.sys.bpf_prog_attach(target, prog, BPF_CGROUP_DEVICE, flags)
+        finally:
+            ctx.sys.close(target)
+    finally:
+        ctx.sys.close(prog)
+
+
 @applies("cgroup_remove")
 def cgroup_remove(op: Any, ctx: ExecContext) -> None:
     from ocitool.exec.rollback import _rmdir_cgroup

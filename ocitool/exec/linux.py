@@ -28,6 +28,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "prlimit64": 302,
         "clone": 56,
         "set_mempolicy": 238,
+        "bpf": 321,
     },
     "aarch64": {
         "pivot_root": 41,
@@ -39,6 +40,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "prlimit64": 261,
         "clone": 220,
         "set_mempolicy": 237,
+        "bpf": 280,
     },
 }
 _COMMON = {
@@ -308,6 +310,49 @@ class LinuxSyscalls(Syscalls):
             ffi.cast("unsigned int", flags),
             attr,
             ffi.cast("size_t", ffi.sizeof("struct mount_attr_")),
+        )
+
+    def bpf_prog_load(
+        self, prog_type: int, insns: bytes, license: str, expected_attach_type: int = 0
+    ) -> int:
+        code = ffi.new("char[]", insns)
+        lic = ffi.new("char[]", license.encode())
+        log = ffi.new("char[]", 65536)
+        attr = ffi.new("unsigned char[128]")
+        words = ffi.cast("unsigned int *", attr)
+        ptrs = ffi.cast("unsigned long long *", attr)
+        words[0] = prog_type  # union bpf_attr, BPF_PROG_LOAD layout
+        words[1] = len(insns) // 8
+        ptrs[1] = int(ffi.cast("uintptr_t", code))
+        ptrs[2] = int(ffi.cast("uintptr_t", lic))
+        words[6] = 1  # log_level
+        words[7] = 65536  # log_size
+        ptrs[4] = int(ffi.cast("uintptr_t", log))
+        words[17] = expected_attach_type
+        res = lib.syscall(_long(NR["bpf"]), ffi.cast("int", 5), attr, ffi.cast("unsigned int", 128))
+        if res < 0:
+            verifier = ffi.string(log).decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise sys_error(
+                "bpf",
+                (
+                    Raw("BPF_PROG_LOAD"),
+                    Raw(f"{{insn_cnt={len(insns) // 8}}}"),
+                    Raw(" / ".join(verifier) or "-"),
+                ),
+                ffi.errno,
+            )
+        return int(res)
+
+    def bpf_prog_attach(self, target_fd: int, prog_fd: int, attach_type: int, flags: int) -> None:
+        attr = ffi.new("unsigned char[128]")
+        words = ffi.cast("unsigned int *", attr)
+        words[0], words[1], words[2], words[3] = target_fd, prog_fd, attach_type, flags
+        raw_syscall(
+            "bpf",
+            (Raw("BPF_PROG_ATTACH"), target_fd, prog_fd, attach_type, hx(flags)),
+            ffi.cast("int", 8),
+            attr,
+            ffi.cast("unsigned int", 128),
         )
 
     # --- identity and privileges

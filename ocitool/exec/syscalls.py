@@ -228,6 +228,15 @@ class Syscalls:
     ) -> None:
         raise NotImplementedError
 
+    def bpf_prog_load(
+        self, prog_type: int, insns: bytes, license: str, expected_attach_type: int = 0
+    ) -> int:
+        """bpf(BPF_PROG_LOAD) of ``insns`` (struct bpf_insn array); returns the program fd."""
+        raise NotImplementedError
+
+    def bpf_prog_attach(self, target_fd: int, prog_fd: int, attach_type: int, flags: int) -> None:
+        raise NotImplementedError
+
     # --- identity and privileges
     def sethostname(self, name: str) -> None:
         raise NotImplementedError
