@@ -1,9 +1,9 @@
 """Load config.json text into a :class:`Document` that can locate any value.
 
 Parsing uses the ``json`` module (fast). Source positions are computed only
-when something asks for one (a diagnostic), by a small scanner over the text
-that records the line:column of every value and key by JSON pointer. The
-scanner also finds duplicate keys, which ``json`` would silently collapse.
+when something asks for one (a diagnostic), by walking the text along that
+pointer's path. Duplicate member names, which ``json`` silently collapses,
+are detected during parsing and located by a second walk over the text.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import bisect
 import json
 import os
+import re
 import sys
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]
+from json.scanner import make_scanner
 from typing import Any
 
 from ocitool.errors import Diagnostic, LoadError, UsageError
@@ -57,102 +60,115 @@ def resolve_pointer(data: Any, pointer: str) -> Any:
     return node
 
 
-@dataclass
-class _Positions:
-    values: dict[str, int] = field(default_factory=dict)
-    keys: dict[str, int] = field(default_factory=dict)
-    duplicates: list[tuple[str, int, int]] = field(
-        default_factory=list
-    )  # pointer, offset, first offset
+_WS = re.compile(r"[ \t\n\r]*")
+_skip_value = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # C speed
 
 
-class _Scanner:
-    """Walks JSON text that ``json`` already accepted, recording offsets by pointer."""
+def _skip_ws(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]  # ``*`` always matches
 
-    _WS = " \t\r\n"
+
+class _PathIndex:
+    """Offsets of values and member names, found by walking only a pointer's path.
+
+    Each container on the way is enumerated once (member names decoded with
+    ``scanstring``, sibling values skipped by the C JSON scanner) and cached.
+    A few diagnostics in a large document therefore cost a few container
+    walks, not a scan of every value; and the walk is a loop, so nesting depth
+    does not matter. The text must already have been accepted by ``json``.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.i = 0
-        self.out = _Positions()
+        # container pointer -> escaped token -> (member-name offset or -1, value offset)
+        self._children: dict[str, dict[str, tuple[int, int]]] = {}
 
-    def skip_ws(self) -> None:
-        text, i, n = self.text, self.i, len(self.text)
-        while i < n and text[i] in self._WS:
-            i += 1
-        self.i = i
-
-    def string_end(self, start: int) -> int:
-        """Offset just past the closing quote of the string starting at ``start``."""
+    def children(self, pointer: str, start: int) -> dict[str, tuple[int, int]]:
+        """The members (or items) of the container whose value starts at ``start``."""
+        cached = self._children.get(pointer)
+        if cached is not None:
+            return cached
         text = self.text
-        i = start + 1
-        while True:
-            j = text.find('"', i)
-            if j < 0:
-                return len(text)
-            k = j - 1
-            backslashes = 0
-            while text[k] == "\\":
-                backslashes += 1
-                k -= 1
-            if backslashes % 2 == 0:
-                return j + 1
-            i = j + 1
+        out: dict[str, tuple[int, int]] = {}
+        opener = text[start]
+        if opener in "{[":
+            closer = "}" if opener == "{" else "]"
+            i = _skip_ws(text, start + 1)
+            index = 0
+            while text[i] != closer:
+                if opener == "{":
+                    key_at = i
+                    key, i = scanstring(text, i + 1)
+                    i = _skip_ws(text, _skip_ws(text, i) + 1)  # past the colon
+                    token = escape_token(key)
+                else:
+                    key_at, token = -1, str(index)
+                    index += 1
+                out.setdefault(token, (key_at, i))  # first occurrence: where a reader looks
+                i = _skip_ws(text, _skip_value(text, i)[1])
+                if text[i] == ",":
+                    i = _skip_ws(text, i + 1)
+        self._children[pointer] = out
+        return out
 
-    def value(self, pointer: str) -> None:
-        self.skip_ws()
-        self.out.values[pointer] = self.i
-        ch = self.text[self.i] if self.i < len(self.text) else ""
-        if ch == "{":
-            self.obj(pointer)
-        elif ch == "[":
-            self.arr(pointer)
-        elif ch == '"':
-            self.i = self.string_end(self.i)
-        else:
-            text, i, n = self.text, self.i, len(self.text)
-            while i < n and text[i] not in ",]} \t\r\n":
-                i += 1
-            self.i = i
+    def walk(self, pointer: str) -> tuple[int, int, bool] | None:
+        """(member-name offset or -1, value offset, reached) for ``pointer``.
 
-    def obj(self, pointer: str) -> None:
-        self.i += 1
-        seen: dict[str, int] = {}
-        while True:
-            self.skip_ws()
-            if self.i >= len(self.text) or self.text[self.i] == "}":
-                self.i += 1
-                return
-            if self.text[self.i] == ",":
-                self.i += 1
+        When the pointer does not resolve, the offsets are those of the
+        nearest existing parent and ``reached`` is False.
+        """
+        text = self.text
+        value_at = _skip_ws(text, 0)
+        if value_at >= len(text):
+            return None
+        key_at = -1
+        current = ""
+        for token in pointer.split("/")[1:] if pointer else []:
+            members = self.children(current, value_at)
+            if token not in members:
+                return key_at, value_at, False
+            key_at, value_at = members[token]
+            current = f"{current}/{token}"
+        return key_at, value_at, True
+
+
+class _DuplicateScan:
+    """Every duplicated member name with its pointer (run only when ``json`` saw one)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: list[tuple[str, int, int]] = []  # pointer, offset, first offset
+
+    def run(self) -> list[tuple[str, int, int]]:
+        text = self.text
+        stack = [("", _skip_ws(text, 0))]
+        while stack:  # a loop, not recursion: depth does not matter
+            pointer, start = stack.pop()
+            if start >= len(text) or text[start] not in "{[":
                 continue
-            key_start = self.i
-            key_end = self.string_end(key_start)
-            key = json.loads(self.text[key_start:key_end])
-            self.i = key_end
-            child = join_pointer(pointer, key)
-            if key in seen:
-                self.out.duplicates.append((child, key_start, seen[key]))
-            else:
-                seen[key] = key_start
-            self.out.keys[child] = key_start
-            self.skip_ws()
-            self.i += 1  # the colon
-            self.value(child)
-
-    def arr(self, pointer: str) -> None:
-        self.i += 1
-        index = 0
-        while True:
-            self.skip_ws()
-            if self.i >= len(self.text) or self.text[self.i] == "]":
-                self.i += 1
-                return
-            if self.text[self.i] == ",":
-                self.i += 1
-                continue
-            self.value(join_pointer(pointer, index))
-            index += 1
+            i = _skip_ws(text, start + 1)
+            closer = "}" if text[start] == "{" else "]"
+            seen: dict[str, int] = {}
+            index = 0
+            while text[i] != closer:
+                if closer == "}":
+                    key_at = i
+                    key, i = scanstring(text, i + 1)
+                    i = _skip_ws(text, _skip_ws(text, i) + 1)
+                    child = join_pointer(pointer, key)
+                    if key in seen:
+                        self.found.append((child, key_at, seen[key]))
+                    else:
+                        seen[key] = key_at
+                else:
+                    child = join_pointer(pointer, index)
+                    index += 1
+                stack.append((child, i))
+                i = _skip_ws(text, _skip_value(text, i)[1])
+                if text[i] == ",":
+                    i = _skip_ws(text, i + 1)
+        self.found.sort(key=lambda d: d[1])
+        return self.found
 
 
 @dataclass
@@ -162,15 +178,13 @@ class Document:
     data: Any
     text: str
     path: str | None = None
-    _positions: _Positions | None = field(default=None, repr=False)
+    _index: _PathIndex | None = field(default=None, repr=False)
     _line_starts: list[int] | None = field(default=None, repr=False)
 
-    def _scan(self) -> _Positions:
-        if self._positions is None:
-            scanner = _Scanner(self.text)
-            scanner.value("")
-            self._positions = scanner.out
-        return self._positions
+    def _paths(self) -> _PathIndex:
+        if self._index is None:
+            self._index = _PathIndex(self.text)
+        return self._index
 
     def line_col(self, offset: int) -> tuple[int, int]:
         """1-based line and column of a character offset."""
@@ -185,23 +199,24 @@ class Document:
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
 
+    def _walk(self, pointer: str) -> tuple[int, int, bool] | None:
+        try:
+            return self._paths().walk(pointer)
+        except (RecursionError, ValueError, IndexError):  # text json never accepted
+            return None
+
     def position(self, pointer: str) -> tuple[int, int] | None:
         """line:column of the value at ``pointer``; for a missing member, its nearest parent."""
-        positions = self._scan()
-        probe = pointer
-        while True:
-            if probe in positions.values:
-                return self.line_col(positions.values[probe])
-            if probe == "":
-                return None
-            probe = probe.rsplit("/", 1)[0]
+        found = self._walk(pointer)
+        return None if found is None else self.line_col(found[1])
 
     def key_position(self, pointer: str) -> tuple[int, int] | None:
         """line:column of the member name at ``pointer`` (falls back to the value)."""
-        positions = self._scan()
-        if pointer in positions.keys:
-            return self.line_col(positions.keys[pointer])
-        return self.position(pointer)
+        found = self._walk(pointer)
+        if found is None:
+            return None
+        key_at, value_at, reached = found
+        return self.line_col(key_at if reached and key_at >= 0 else value_at)
 
     def resolve(self, pointer: str) -> Any:
         return resolve_pointer(self.data, pointer)
@@ -221,7 +236,7 @@ class Document:
 
     def duplicate_keys(self) -> list[Diagnostic]:
         out = []
-        for pointer, offset, first in self._scan().duplicates:
+        for pointer, offset, first in _DuplicateScan(self.text).run():
             line, col = self.line_col(offset)
             fline, fcol = self.line_col(first)
             out.append(

@@ -85,9 +85,22 @@ def test_every_pointer_of_the_full_example_maps_to_its_value_text() -> None:
 
 def test_positions_are_lazy() -> None:
     doc = parse_text(SAMPLE)
-    assert doc._positions is None  # parsing alone does not scan
+    assert doc._index is None  # parsing alone does not scan
     doc.position("/process")
-    assert doc._positions is not None
+    assert doc._index is not None
+
+
+def test_positions_and_duplicates_in_deeply_nested_documents() -> None:
+    depth = 900  # json accepts it; a recursive scanner would need ~3 frames a level
+    text = "[" * depth + '{"a": 1, "a": 2}' + "]" * depth
+    with pytest.raises(LoadError) as info:
+        parse_text(text, "deep.json")
+    assert info.value.code == "OCI103"
+    assert info.value.pointer == "/0" * depth + "/a"
+    assert (info.value.line, info.value.column) == (1, depth + 10)
+    doc = parse_text("[" * depth + "[1], 7" + "]" * depth)
+    assert doc.position("/0" * (depth - 1) + "/1") == (1, depth + 6)
+    assert doc.key_position("/0" * (depth - 1) + "/9") == (1, depth)  # nearest parent
 
 
 def test_pointer_helpers_round_trip_escapes() -> None:
