@@ -233,18 +233,71 @@ def seccomp_load(op: Any, ctx: ExecContext) -> None:
         flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER
     fd = ctx.sys.seccomp(SECCOMP_SET_MODE_FILTER, flags, program)
     if op.listener_path and fd > 0:
-        _send_listener(ctx, op.listener_path, fd)
+        _send_listener(ctx, op.listener_path, fd, getattr(op, "listener_metadata", None) or "")
 
 
-def _send_listener(ctx: ExecContext, path: str, fd: int) -> None:
-    """runtime-spec: connect to listenerPath, send the container process state with the fd."""
+def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
+    """runtime-spec (config-linux.md, "seccomp"): send the container process state to
+    listenerPath, with the listener fd in SCM_RIGHTS (named "seccompFd").
+
+    The socket was connected by the runtime before the clone (:func:`prepare_init`):
+    after pivot_root the host's listenerPath is out of the init's reach.
+    """
     import socket
 
-    state = ctx.scratch.get("process_state") or ctx.state_json or "{}"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(path)
-        socket.send_fds(sock, [state.encode()], [fd])
-    ctx.sys.close(fd)
+    from ocitool.exec.state import dumps
+
+    pid = int(ctx.scratch.get("host_pid") or os.getpid())
+    message = (
+        f'{{"ociVersion":"1.3.0","fds":["seccompFd"],"pid":{pid},'
+        f'"metadata":{dumps(metadata)},"state":{ctx.state_json or "{}"}}}'
+    )
+    sock = ctx.scratch.get("listeners", {}).get(path)
+    try:
+        if sock is None:
+            raise sys_error("connect(listenerPath)", (path,), _errno.ENOTCONN)
+        socket.send_fds(sock, [message.encode()], [fd])
+    except OSError as exc:
+        raise sys_error("sendmsg(listenerPath)", (path,), exc.errno or _errno.EIO) from None
+    finally:
+        ctx.sys.close(fd)
+
+
+def prepare_init(ops: Any, ctx: ExecContext) -> None:
+    """Runtime side, before the clone: what the init will need after pivot_root, when it
+    can no longer import modules or reach host paths (listener sockets go to
+    ``ctx.scratch["listeners"]``; the runtime closes its copies after the clone)."""
+    names = {op.name for op in ops}
+    if "console" in names:
+        import ocitool.exec.tty  # noqa: F401
+
+        if ctx.console_socket:
+            import socket
+
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(ctx.console_socket)
+            except OSError as exc:
+                sock.close()
+                raise sys_error("connect", (ctx.console_socket,), exc.errno or _errno.EIO) from None
+            ctx.scratch.setdefault("listeners", {})["console"] = sock
+    if "hook" in names:
+        import ocitool.exec.hooks  # noqa: F401
+    for op in ops:
+        if op.name != "seccomp_load":
+            continue
+        if op.program is None:
+            import ocitool.seccomp.compiler  # noqa: F401
+        if op.listener_path:
+            import socket
+
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(op.listener_path)
+            except OSError as exc:
+                sock.close()
+                raise sys_error("connect", (op.listener_path,), exc.errno or _errno.EIO) from None
+            ctx.scratch.setdefault("listeners", {})[op.listener_path] = sock
 
 
 # ---------------------------------------------------------------- hooks

@@ -35,6 +35,7 @@ from __future__ import annotations
 import _signal as signal  # the C module: "signal" imports enum, a cost on every start
 import os
 
+from ocitool.exec.apply import prepare_init
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import CLONE, clone_flags
@@ -85,6 +86,14 @@ def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecEr
     err.errno = code  # type: ignore[attr-defined]
     err.cause = cause  # type: ignore[attr-defined]
     return err
+
+
+def _host_pid() -> int:
+    """Our pid as the runtime sees it: /proc is still the host's until pivot_root."""
+    try:
+        return int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        return os.getpid()
 
 
 def _one_line(text: str) -> str:
@@ -247,11 +256,14 @@ class Engine:
         try:
             sys.begin_op(index, op)
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
+            prepare_init(self.ops, self.ctx)
             pid = clone_process(self.clone_flags)
         except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
                     os.close(fd)
+            for sock in self.ctx.scratch.pop("listeners", {}).values():
+                sock.close()
             raise op_error(
                 index, op, getattr(exc, "message", str(exc)), getattr(exc, "errno", None)
             ) from None
@@ -267,6 +279,8 @@ class Engine:
         os.close(rep_w)
         if fifo_fd >= 0:
             os.close(fifo_fd)
+        for sock in self.ctx.scratch.pop("listeners", {}).values():
+            sock.close()  # the init holds its own copy
         self._ctl_w, self._rep_r = ctl_w, rep_r
         self.pid = self.ctx.pid = pid
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
@@ -411,6 +425,7 @@ class Engine:
             # process's own umask is set by the exec-phase umask op.
             os.umask(0)
             ctx.scratch["self_exe"] = self_exe_id()
+            ctx.scratch["host_pid"] = _host_pid()
             i = self._recv_go(ctl_r)
             started = False
             while i < n:
@@ -460,6 +475,7 @@ class Engine:
         if pid:
             os.write(rep_w, b"P%d" % pid)
             os._exit(0)
+        self.ctx.scratch["host_pid"] = _host_pid()
 
     @staticmethod
     def _recv_go(ctl_r: int) -> int:

@@ -42,7 +42,15 @@ def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> No
         n = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
         slave = os.open(f"/dev/pts/{n}", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
         _become_controlling(slave, width, height)
-        send_fd(ctx.console_socket, master, "/dev/ptmx")
+        # connected by the runtime before the clone: the socket's path is a host
+        # path, out of reach after pivot_root
+        sock = ctx.scratch.get("listeners", {}).get("console")
+        if sock is None:
+            send_fd(ctx.console_socket, master, "/dev/ptmx")
+        else:
+            import socket
+
+            socket.send_fds(sock, [b"/dev/ptmx"], [master])
         os.close(master)
         return
     slave = ctx.fds.get("pty_slave", -1)
