@@ -17,6 +17,7 @@ from ocitool.exec import flags as F
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import resolve_executable
 from ocitool.exec.resolve import RootResolver, check_dev_null, fd_path
+from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     CLOSE_RANGE_CLOEXEC,
     PR_CAP_AMBIENT,
@@ -244,8 +245,6 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
     after pivot_root the host's listenerPath is out of the init's reach.
     """
     import socket
-
-    from ocitool.exec.state import dumps
 
     pid = int(ctx.scratch.get("host_pid") or os.getpid())
     message = (

@@ -78,30 +78,46 @@ def fmt_arg(value: object) -> str:
     return str(value)
 
 
-def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
-    """The error for a failed call: ``mount("proc", "/proc", ...) = -1 EPERM (...)``."""
-    from ocitool.errors import ExecError
+class InitError(Exception):
+    """The error the container init raises once pivot_root has hidden ocitool's files.
 
-    call = f"{name}({', '.join(fmt_arg(a) for a in args)})"
-    err = ExecError(
-        message=f"{call} failed: {errno_name(code)} ({os.strerror(code)})",
-        code="OCI501",
-    )
-    err.errno = code  # type: ignore[attr-defined]
-    err.syscall = name  # type: ignore[attr-defined]
-    return err
+    After pivot_root the init cannot import ocitool.errors any more; it only
+    needs to send the message and errno to the runtime, which turns them into
+    a real ExecError. Same attributes as ExecError for that purpose.
+    """
+
+    def __init__(self, message: str, code: str = "OCI503", **extra: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.pointer = extra.get("pointer")
+        self.hint = extra.get("hint")
 
 
 def exec_error(message: str, code: str = "OCI503", **extra: object) -> Exception:
-    """An :class:`ocitool.errors.ExecError` (imported on demand)."""
-    from ocitool.errors import ExecError
-
+    """An :class:`ocitool.errors.ExecError` (imported on demand; an :class:`InitError`
+    where it cannot be imported any more: in the init after pivot_root)."""
+    try:
+        from ocitool.errors import ExecError
+    except ImportError:
+        return InitError(message, code, **extra)
     return ExecError(message=message, code=code, **extra)  # type: ignore[arg-type]
+
+
+def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
+    """The error for a failed call: ``mount("proc", "/proc", ...) = -1 EPERM (...)``."""
+    call = f"{name}({', '.join(fmt_arg(a) for a in args)})"
+    err = exec_error(f"{call} failed: {errno_name(code)} ({os.strerror(code)})", "OCI501")
+    err.errno = code  # type: ignore[attr-defined]
+    err.syscall = name  # type: ignore[attr-defined]
+    return err  # type: ignore[return-value]
 
 
 def is_exec_error(exc: BaseException) -> bool:
     """isinstance(exc, ExecError) without importing ocitool.errors: if it was never
     imported, no ExecError can exist."""
+    if isinstance(exc, InitError):
+        return True
     mod = sys.modules.get("ocitool.errors")
     return mod is not None and isinstance(exc, mod.ExecError)
 

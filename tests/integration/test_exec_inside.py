@@ -192,3 +192,14 @@ def test_dry_run_prints_plan_and_runs_nothing(
     assert "pivot_root" in proc.stdout and "execve" in proc.stdout
     assert "\nran\n" not in proc.stdout
     assert list(state_root.iterdir()) == []
+
+
+def test_missing_executable_error_names_op_and_pointer(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    bundle = bundle_factory(["/no/such/program"])
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 1
+    assert "execve" in proc.stderr and "ENOENT" in proc.stderr
+    assert "at /process/args" in proc.stderr and "config.json:" in proc.stderr
+    assert "Traceback" not in proc.stderr
