@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 PLACEHOLDER = "\x00ocitool-container-id\x00"
-_CODE_DIRS = ("spec", "lower", "lower/cgroups", "plan", "plan/ops", "seccomp")
+_CODE_DIRS = (".", "spec", "lower", "lower/cgroups", "plan", "plan/ops", "seccomp", "seccomp/tables")
 FORMAT = 1
 
 
@@ -134,10 +134,27 @@ def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]
         return  # a field type marshal cannot store: just do not cache
     path = cache_path(root, key)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    _prune(os.path.dirname(path))
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)
     os.rename(tmp, path)
+
+
+MAX_ENTRIES = 64
+
+
+def _prune(directory: str) -> None:
+    """Keep the cache small: drop the least recently stored entries beyond MAX_ENTRIES."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.stat().st_mtime_ns)
+    except OSError:
+        return
+    for entry in entries[: max(0, len(entries) - MAX_ENTRIES + 1)]:
+        try:  # noqa: SIM105
+            os.unlink(entry.path)
+        except OSError:
+            pass
 
 
 def load(root: str, key: str, container_id: str) -> tuple[list[FastOp], dict[str, Any]] | None:

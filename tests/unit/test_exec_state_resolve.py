@@ -165,3 +165,37 @@ def test_cli_dry_run_prints_the_plan_without_root() -> None:
         [sys.executable, "-m", "ocitool.cli.main", "exec"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "missing BUNDLE" in bad.stderr
+
+
+def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
+    from ocitool.exec import fastplan
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.cgroup import CgroupMkdir
+    from ocitool.plan.ops.process import Execve
+
+    ops = [
+        CgroupMkdir(
+            phase=Phase.CREATE_RUNTIME,
+            path="/sys/fs/cgroup/pids/ocitool/first",
+            source="/linux/cgroupsPath",
+        ),
+        Execve(phase=Phase.EXEC, path="true", argv=("true",), env=("A=b",), source="/process/args"),
+    ]
+    root = str(tmp_path)
+    key = fastplan.cache_key(b"{}", "/bundle")
+    assert key == fastplan.cache_key(b"{}", "/bundle")
+    assert key != fastplan.cache_key(b"{ }", "/bundle")
+    fastplan.store(root, key, ops, "first", {"rootfs": "/bundle/rootfs", "terminal": False})
+    loaded = fastplan.load(root, key, "second")
+    assert loaded is not None
+    got, meta = loaded
+    assert meta == {"rootfs": "/bundle/rootfs", "terminal": False}
+    assert [o.name for o in got] == ["cgroup_mkdir", "execve"]
+    assert got[0].path == "/sys/fs/cgroup/pids/ocitool/second"
+    assert got[0].text() == 'mkdir("/sys/fs/cgroup/pids/ocitool/second", 0755)'
+    assert got[0].phase.process == "runtime" and got[1].phase.command == "start"
+    assert got[1].argv == ("true",) and got[1].source == "/process/args"
+    assert fastplan.load(root, "nope", "x") is None
+    for i in range(fastplan.MAX_ENTRIES + 5):
+        fastplan.store(root, f"k{i}", ops, "first", {})
+    assert len(os.listdir(fastplan.cache_path(root, "x").rsplit("/", 1)[0])) <= fastplan.MAX_ENTRIES
