@@ -27,8 +27,17 @@ if TYPE_CHECKING:
     from typing import Any
 
 PLACEHOLDER = "\x00ocitool-container-id\x00"
-_CODE_DIRS = (".", "spec", "lower", "lower/cgroups", "plan", "plan/ops", "seccomp", "seccomp/tables")
-FORMAT = 1
+_CODE_DIRS = (
+    ".",
+    "spec",
+    "lower",
+    "lower/cgroups",
+    "plan",
+    "plan/ops",
+    "seccomp",
+    "seccomp/tables",
+)
+FORMAT = 2
 
 
 class FastPhase:
@@ -112,6 +121,16 @@ def _swap(value: Any, old: str, new: str) -> Any:
     return value
 
 
+def _contains(value: Any, needle: str) -> bool:
+    if isinstance(value, str):
+        return needle in value
+    if isinstance(value, list | tuple):
+        return any(_contains(v, needle) for v in value)
+    if isinstance(value, dict):
+        return any(_contains(v, needle) for v in value.values())
+    return False
+
+
 def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]) -> None:
     """Save ``ops`` (real op objects) and ``meta`` with ``container_id`` as the placeholder."""
     import dataclasses
@@ -124,10 +143,14 @@ def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]
             if f.name not in ("phase", "source")
         }
         ph = op.phase
-        rows.append(
-            (op.name, (ph.value, ph.order, ph.process, ph.command), op.source, op.text(), fields)
-        )
-    rows = _swap(rows, container_id, PLACEHOLDER)
+        text = op.text()
+        has_id = container_id in text or _contains(fields, container_id)
+        if has_id:  # only these ops need the id filled in when loaded
+            text = text.replace(container_id, PLACEHOLDER)
+            fields = _swap(fields, container_id, PLACEHOLDER)
+        phase = (ph.value, ph.order, ph.process, ph.command)
+        rows.append((op.name, phase, op.source, text, fields, has_id))
+    meta = _swap(meta, container_id, PLACEHOLDER)
     try:
         data = marshal.dumps((FORMAT, meta, rows))
     except ValueError:
@@ -170,14 +193,12 @@ def load(root: str, key: str, container_id: str) -> tuple[list[FastOp], dict[str
         return None
     phases: dict[str, FastPhase] = {}
     ops = []
-    for name, (value, order, process, command), source, text, fields in rows:
+    for name, (value, order, process, command), source, text, fields, has_id in rows:
         phase = phases.get(value)
         if phase is None:
             phase = phases[value] = FastPhase(value, order, process, command)
-        if PLACEHOLDER in text or any(
-            isinstance(v, str | tuple | list | dict) for v in fields.values()
-        ):
+        if has_id:
             text = text.replace(PLACEHOLDER, container_id)
             fields = _swap(fields, PLACEHOLDER, container_id)
         ops.append(FastOp(name, phase, source, text, fields))
-    return ops, meta
+    return ops, _swap(meta, PLACEHOLDER, container_id)

@@ -52,6 +52,8 @@ def dumps(value: Any) -> str:
     """Compact JSON for state files (str/int/bool/None/list/dict), without importing
     json: json pulls in re and enum, several milliseconds on every container start."""
     if isinstance(value, str):
+        if value.isprintable() and '"' not in value and "\\" not in value:
+            return f'"{value}"'
         out = ['"']
         for ch in value:
             if ch in '"\\':
