@@ -128,13 +128,17 @@ def _emit_cmp(e: _Emitter, c: Cmp, bits: int, big: bool, fail: str) -> None:
     vh, vl = v >> 32, v & M32
     op = c.op
     if op == "SCMP_CMP_MASKED_EQ":
+        v2 &= v  # libseccomp compares (arg & mask) == (datum & mask)
+        halves = [(lo_off, vl, v2 & M32)]
         if bits == 64:
-            e.load(hi_off)
-            e.op(B.ALU_AND_K, vh)
-            e.op(B.JEQ_K, v2 >> 32, None, fail)
-        e.load(lo_off)
-        e.op(B.ALU_AND_K, vl)
-        e.op(B.JEQ_K, v2 & M32, None, fail)
+            halves.insert(0, (hi_off, vh, v2 >> 32))
+        for off, mask, want in halves:
+            if mask == 0:  # (x & 0) == 0: always true, test nothing
+                continue
+            e.load(off)
+            if mask != M32:
+                e.op(B.ALU_AND_K, mask)
+            e.op(B.JEQ_K, want, None, fail)
         return
     if bits == 32:
         e.load(lo_off)

@@ -122,3 +122,46 @@ def disassemble(raw: bytes, arch: str | None = None) -> str:
     if arch is not None:
         order = "big" if arch_info(arch).big_endian else "little"
     return disassemble_insns(B.unpack_program(raw, order), arch)
+
+
+def accumulator_conflicts(insns: Sequence[B.Insn]) -> list[int]:
+    """Conditional jumps whose A can hold different values depending on the path taken.
+
+    A correct filter compares a definite word at every branch; a program where a jump can
+    see A loaded from two different places (say args[0] on one path, args[1] on another)
+    tests the wrong argument on one of them. libseccomp 2.5.4 emits such programs for
+    some multi-argument rules (it reuses a load across a fall-through); ours must never.
+    """
+    n = len(insns)
+    state_in: list[set[object] | None] = [None] * n
+    state_in[0] = {"initial"}
+    bad: list[int] = []
+    for pc, ins in enumerate(insns):
+        st = state_in[pc]
+        if st is None:
+            continue  # unreachable
+        cls = ins.code & 0x07
+        if cls == B.BPF_LD:
+            out: set[object] = {("ld", ins.code, ins.k)}
+        elif cls == B.BPF_ALU:
+            out = {("alu", ins.code, ins.k, frozenset(st))}
+        elif cls == B.BPF_MISC and ins.code & 0xF8 == B.BPF_TXA:
+            out = {("x", pc)}
+        else:
+            out = st
+        succ: list[int] = []
+        if cls == B.BPF_RET:
+            succ = []
+        elif cls == B.BPF_JMP and ins.code & 0xF0 == B.BPF_JA:
+            succ = [pc + 1 + ins.k]
+        elif cls == B.BPF_JMP:
+            if len(st) > 1:
+                bad.append(pc)
+            succ = [pc + 1 + ins.jt, pc + 1 + ins.jf]
+        else:
+            succ = [pc + 1]
+        for s in succ:
+            if s < n:
+                cur = state_in[s]
+                state_in[s] = set(out) if cur is None else cur | out
+    return bad

@@ -65,7 +65,10 @@ _OP_PRIO = {
 
 @dataclass(frozen=True)
 class Cmp:
-    """One argument test; for MASKED_EQ ``value`` is the mask and ``value_two`` the datum."""
+    """One argument test; for MASKED_EQ ``value`` is the mask and ``value_two`` the datum.
+
+    MASKED_EQ holds when ``arg & mask == datum & mask`` (libseccomp masks both sides).
+    """
 
     index: int
     op: str
@@ -86,7 +89,7 @@ class Cmp:
             return arg > v
         if self.op == "SCMP_CMP_GE":
             return arg >= v
-        return arg & v == v2
+        return arg & v == v2 & v  # libseccomp masks the datum too
 
     def text(self) -> str:
         sym = {
@@ -98,7 +101,7 @@ class Cmp:
             "SCMP_CMP_GE": ">=",
         }
         if self.op == "SCMP_CMP_MASKED_EQ":
-            return f"arg{self.index} & {self.value:#x} == {self.value_two:#x}"
+            return f"arg{self.index} & {self.value:#x} == {self.value_two & self.value:#x}"
         return f"arg{self.index} {sym[self.op]} {self.value:#x}"
 
 
@@ -191,8 +194,8 @@ def _cmp_order(a: Cmp, b: Cmp) -> int:
     pa, pb = _OP_PRIO[a.op], _OP_PRIO[b.op]
     if pa != pb:
         return -1 if pa > pb else 1
-    da = a.value_two if a.op == "SCMP_CMP_MASKED_EQ" else a.value
-    db = b.value_two if b.op == "SCMP_CMP_MASKED_EQ" else b.value
+    da = a.value_two & a.value if a.op == "SCMP_CMP_MASKED_EQ" else a.value
+    db = b.value_two & b.value if b.op == "SCMP_CMP_MASKED_EQ" else b.value
     if da != db:
         first_small = a.op in ("SCMP_CMP_LT", "SCMP_CMP_LE")
         return (-1 if da < db else 1) if first_small else (-1 if da > db else 1)
@@ -204,7 +207,7 @@ def _same_node(a: Cmp, b: Cmp) -> bool:
     return (
         a.index == b.index
         and cls.get(a.op, a.op) == cls.get(b.op, b.op)
-        and (a.value, a.value_two) == (b.value, b.value_two)
+        and (a.value, a.value_two & a.value) == (b.value, b.value_two & b.value)
         if a.op == "SCMP_CMP_MASKED_EQ"
         else a.index == b.index
         and cls.get(a.op, a.op) == cls.get(b.op, b.op)
