@@ -86,6 +86,14 @@ def main(argv: list[str]) -> int:
 
         render_strace(plan, sys.stdout)
         return 0
+    if os.geteuid() != 0:
+        from ocitool.errors import ExecError
+
+        raise ExecError(
+            message="ocitool exec needs root: it creates namespaces, mounts and cgroups",
+            code="OCI500",
+            hint="run it as root (rootless containers are not supported yet), or use --dry-run",
+        )
     ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
 
     from ocitool.exec import lifecycle

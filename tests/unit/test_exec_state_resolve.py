@@ -199,3 +199,12 @@ def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
     for i in range(fastplan.MAX_ENTRIES + 5):
         fastplan.store(root, f"k{i}", ops, "first", {})
     assert len(os.listdir(fastplan.cache_path(root, "x").rsplit("/", 1)[0])) <= fastplan.MAX_ENTRIES
+
+
+def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocitool.cli import exec as cli_exec
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    with pytest.raises(ExecError, match="needs root") as info:
+        cli_exec.main(["/nonexistent-bundle"])
+    assert "--dry-run" in (info.value.hint or "")
