@@ -148,7 +148,7 @@ def _plan_ops(bundle: str, cid: str, root: str, validate: bool) -> tuple[Any, di
         and cid not in bundle
         and os.geteuid() == 0
     )
-    key = fastplan.cache_key(config, bundle) if cacheable else ""
+    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
     if cacheable:
         hit = fastplan.load(root, key, cid)
         if hit is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import zlib
 
 import ocitool
 from ocitool.exec.syscalls import TYPE_CHECKING
@@ -37,7 +36,7 @@ _CODE_DIRS = (
     "seccomp",
     "seccomp/tables",
 )
-FORMAT = 2
+FORMAT = 3
 
 
 class FastPhase:
@@ -102,13 +101,17 @@ def code_fingerprint() -> bytes:
     return b"\n".join(stamps)
 
 
-def cache_key(config: bytes, bundle: str) -> str:
+def cache_key(config: bytes, bundle: str) -> tuple[str, bytes]:
+    """(entry name, fingerprint). The entry is named after the bundle; the whole
+    fingerprint is stored in it and compared on load, so no hash (and no hashing
+    module's import) is needed and a collision can only cause a miss."""
     blob = b"\0".join([config, bundle.encode(), host_fingerprint(), code_fingerprint()])
-    return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}{len(blob):x}"
+    name = bundle.strip("/").replace("%", "%25").replace("/", "%2F") or "%2F"
+    return name[-200:], blob
 
 
-def cache_path(root: str, key: str) -> str:
-    return os.path.join(root, ".plans", key)
+def cache_path(root: str, name: str) -> str:
+    return os.path.join(root, ".plans", name)
 
 
 def _swap(value: Any, old: str, new: str) -> Any:
@@ -131,7 +134,9 @@ def _contains(value: Any, needle: str) -> bool:
     return False
 
 
-def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]) -> None:
+def store(
+    root: str, key: tuple[str, bytes], ops: Any, container_id: str, meta: dict[str, Any]
+) -> None:
     """Save ``ops`` (real op objects) and ``meta`` with ``container_id`` as the placeholder."""
     import dataclasses
 
@@ -152,10 +157,10 @@ def store(root: str, key: str, ops: Any, container_id: str, meta: dict[str, Any]
         rows.append((op.name, phase, op.source, text, fields, has_id))
     meta = _swap(meta, container_id, PLACEHOLDER)
     try:
-        data = marshal.dumps((FORMAT, meta, rows))
+        data = marshal.dumps((FORMAT, key[1], meta, rows))
     except ValueError:
         return  # a field type marshal cannot store: just do not cache
-    path = cache_path(root, key)
+    path = cache_path(root, key[0])
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     _prune(os.path.dirname(path))
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -180,16 +185,18 @@ def _prune(directory: str) -> None:
             pass
 
 
-def load(root: str, key: str, container_id: str) -> tuple[list[FastOp], dict[str, Any]] | None:
+def load(
+    root: str, key: tuple[str, bytes], container_id: str
+) -> tuple[list[FastOp], dict[str, Any]] | None:
     """(ops, meta) for ``key`` with ``container_id`` filled in, or None."""
-    data = _read(cache_path(root, key))
+    data = _read(cache_path(root, key[0]))
     if not data:
         return None
     try:
-        fmt, meta, rows = marshal.loads(data)
+        fmt, blob, meta, rows = marshal.loads(data)
     except (ValueError, EOFError, TypeError):
         return None
-    if fmt != FORMAT:
+    if fmt != FORMAT or blob != key[1]:
         return None
     phases: dict[str, FastPhase] = {}
     ops = []

@@ -11,7 +11,6 @@ two runtimes working on one root cannot corrupt each other's state.
 from __future__ import annotations
 
 import errno as _errno
-import fcntl
 import os
 
 from ocitool.exec.syscalls import TYPE_CHECKING
@@ -208,6 +207,8 @@ class StateStore:
             fd = os.open(self.dir(cid), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise self.missing(cid) from None
+        import fcntl  # only lifecycle commands lock; ocitool exec does not
+
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd
 

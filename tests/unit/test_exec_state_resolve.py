@@ -195,9 +195,11 @@ def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
     assert got[0].text() == 'mkdir("/sys/fs/cgroup/pids/ocitool/second", 0755)'
     assert got[0].phase.process == "runtime" and got[1].phase.command == "start"
     assert got[1].argv == ("true",) and got[1].source == "/process/args"
-    assert fastplan.load(root, "nope", "x") is None
+    assert fastplan.load(root, ("nope", b""), "x") is None
+    other = fastplan.cache_key(b"{ }", "/bundle")
+    assert other[0] == key[0] and fastplan.load(root, other, "x") is None  # same entry, stale
     for i in range(fastplan.MAX_ENTRIES + 5):
-        fastplan.store(root, f"k{i}", ops, "first", {})
+        fastplan.store(root, (f"k{i}", b""), ops, "first", {})
     assert len(os.listdir(fastplan.cache_path(root, "x").rsplit("/", 1)[0])) <= fastplan.MAX_ENTRIES
 
 
