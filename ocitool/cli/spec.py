@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ocitool.cli.common import ArgumentParser
-from ocitool.errors import OciToolError, UsageError, ValidationError
+from ocitool.errors import LoadError, OciToolError, UsageError, ValidationError
 from ocitool.spec import customize as cz
 from ocitool.spec.profiles import PROFILES, ProfileParams, build_profile
 
@@ -211,23 +211,29 @@ def load_seccomp(value: str) -> cz.Seccomp:
 
         return cz.Seccomp("oci", load_policy(path))
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise _seccomp_error(value, f"cannot read it: {exc.strerror or exc}") from None
+    from ocitool.spec.load import decode_bytes, parse_text
+
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise _seccomp_error(value, f"not JSON: {exc}") from None
+        document = parse_text(decode_bytes(raw, value), value)
+    except LoadError as err:
+        where = f" (line {err.line}, column {err.column})" if err.line else ""
+        raise _seccomp_error(value, f"not JSON: {err.message}{where}") from None
+    data = document.data
     from ocitool.seccomp.docker import is_docker_profile
 
+    base = ""
     if (
         isinstance(data, dict)
         and isinstance(data.get("linux"), dict)
         and "seccomp" in data["linux"]
     ):
         data = data["linux"]["seccomp"]  # a whole config.json: take its seccomp object
+        base = "/linux/seccomp"
     if is_docker_profile(data):
-        return cz.Seccomp("docker", data)
+        return cz.Seccomp("docker", data, source=document, base=base)
     if isinstance(data, dict) and "defaultAction" in data:
         return cz.Seccomp("oci", data)
     raise _seccomp_error(value, "neither an OCI seccomp object nor a Docker profile")

@@ -20,8 +20,9 @@ BAD_VALUE = "OCI050"
 CPU_PERIOD = 100_000  # microseconds; the CFS default, what docker --cpus uses
 MIN_CPU_QUOTA = 1_000  # the kernel refuses a quota under 1 ms
 MAX_ID = 2**32 - 2  # (uid_t)-1 is "no change", so it cannot be a real id
+MAX_INT64 = 2**63 - 1  # memory, pids and quota are int64 in runtime-spec
 
-_SIZE = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?", re.IGNORECASE)
+_SIZE = re.compile(r"(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>[kmgt]?)(?:i?b)?", re.I | re.A)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*")  # fmt: skip
 _ENV_KEY = re.compile(r"[^=\0]+")
@@ -67,8 +68,13 @@ def parse_cwd(text: str) -> str:
     return text
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²' and '١', which int() refuses or misreads."""
+    return text.isascii() and text.isdigit()
+
+
 def _id(flag: str, text: str, what: str) -> int:
-    if not text.isdigit():
+    if not _digits(text):
         raise bad(flag, f"{what} {text!r} is not a number", expected="UID[:GID], e.g. 1000:1000",
                   hint="names are not resolved: the container's /etc/passwd is not read")  # fmt: skip
     value = int(text)
@@ -118,6 +124,8 @@ def parse_memory(text: str) -> int:
     if value < 1024 * 1024:
         raise bad("--memory", f"{text!r} is below 1M", expected="at least 1M",
                   hint="the kernel and runtimes refuse tiny memory limits")  # fmt: skip
+    if value > MAX_INT64:
+        raise bad("--memory", f"{text!r} is too large", expected="at most 2^63-1 bytes")
     return value
 
 
@@ -129,6 +137,8 @@ def parse_cpus(text: str) -> tuple[int, int]:
         cpus = float("nan")
     if not cpus > 0 or cpus == float("inf"):
         raise bad("--cpus", f"{text!r} is not a positive number of CPUs", expected="e.g. 0.5 or 2")
+    if cpus * CPU_PERIOD > MAX_INT64:
+        raise bad("--cpus", f"{text!r} is too large", expected="a number of CPUs, e.g. 0.5 or 2")
     quota = round(cpus * CPU_PERIOD)
     if quota < MIN_CPU_QUOTA:
         raise bad("--cpus", f"{text!r} is below 0.01 CPU", expected="at least 0.01",
@@ -137,12 +147,11 @@ def parse_cpus(text: str) -> tuple[int, int]:
 
 
 def parse_pids_limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
+    value = int(text) if _digits(text.strip()) else 0
     if value < 1:
         raise bad("--pids-limit", f"{text!r} is not a positive whole number", expected="e.g. 100")
+    if value > MAX_INT64:
+        raise bad("--pids-limit", f"{text!r} is too large", expected=f"at most {MAX_INT64}")
     return value
 
 
@@ -168,6 +177,17 @@ def parse_bind(text: str) -> dict[str, Any]:
 
 DEFAULT_TMPFS_OPTIONS = ["nosuid", "nodev", "noexec", "mode=1777", "size=65536k"]
 
+# tmpfs(5) options whose values the kernel parses: checked here so a typo fails at
+# 'ocitool spec' time, with the flag named, instead of at mount time in the container.
+_TMPFS_VALUES = {
+    "size": (re.compile(r"[0-9]+[kmgtpe%]?", re.I), "bytes with an optional k/m/g suffix or a %"),
+    "nr_blocks": (re.compile(r"[0-9]+[kmgtpe]?", re.I), "a block count, e.g. 1024 or 4k"),
+    "nr_inodes": (re.compile(r"[0-9]+[kmgtpe]?", re.I), "an inode count, e.g. 1024 or 4k"),
+    "mode": (re.compile(r"[0-7]{1,4}"), "octal permissions, e.g. 1777"),
+    "uid": (re.compile(r"[0-9]+"), "a numeric uid"),
+    "gid": (re.compile(r"[0-9]+"), "a numeric gid"),
+}
+
 
 def parse_tmpfs(text: str) -> dict[str, Any]:
     """``DST[:opt,opt]`` -> a tmpfs mount (default options: nosuid,nodev,noexec,1777,64M)."""
@@ -176,6 +196,10 @@ def parse_tmpfs(text: str) -> dict[str, Any]:
     options = [o.strip() for o in opts.split(",")] if sep else list(DEFAULT_TMPFS_OPTIONS)
     if any(not o for o in options):
         raise bad("--tmpfs", f"empty option in {text!r}", expected="DST[:opt,opt,...]")
+    for option in options:
+        key, _, value = option.partition("=")
+        if key in _TMPFS_VALUES and not _TMPFS_VALUES[key][0].fullmatch(value):
+            raise bad("--tmpfs", f"bad value in {option!r}", expected=_TMPFS_VALUES[key][1])
     return {"destination": dest, "type": "tmpfs", "source": "tmpfs", "options": options}
 
 
@@ -188,6 +212,8 @@ class Seccomp:
 
     kind: str  # "unconfined" | "oci" | "docker"
     profile: dict[str, Any] | None = None
+    source: Any = None  # the loaded Document, to locate a Docker profile's errors
+    base: str = ""  # the profile's pointer in that document ("" or /linux/seccomp)
 
 
 @dataclass
@@ -347,9 +373,25 @@ def _apply_seccomp(spec: dict[str, Any], choice: Seccomp, arch: str) -> None:
         return
     assert choice.profile is not None
     if choice.kind == "docker":
+        from ocitool.errors import SeccompError
         from ocitool.seccomp.docker import docker_to_oci
 
         bounding = (spec.get("process", {}).get("capabilities") or {}).get("bounding", [])
-        linux["seccomp"] = docker_to_oci(choice.profile, list(bounding), arch)
+        try:
+            linux["seccomp"] = docker_to_oci(choice.profile, list(bounding), arch)
+        except SeccompError as err:
+            raise _located(err, choice) from None
     else:
         linux["seccomp"] = copy.deepcopy(choice.profile)
+
+
+def _located(err: Any, choice: Seccomp) -> Any:
+    """Point an error about a Docker profile at its file, line and column."""
+    doc = choice.source
+    if doc is None:
+        return err
+    err.path = err.path or doc.path
+    if err.pointer is not None:
+        err.pointer = choice.base + err.pointer
+        err.line, err.column = doc.position(err.pointer) or (None, None)
+    return err

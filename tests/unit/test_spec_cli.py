@@ -152,7 +152,27 @@ def test_seccomp_from_oci_json_config_and_policy(
     assert code == 2 and "neither an OCI seccomp object nor a Docker profile" in err
     (tmp_path / "bad.json").write_text("{nope")
     code, _, err = spec(capsys, "-o", "-", "--seccomp", str(tmp_path / "bad.json"))
-    assert code == 2 and "not JSON" in err
+    assert code == 2 and "not JSON" in err and "line 1, column 2" in err
+    (tmp_path / "binary.json").write_bytes(b'{"a": "\xff"}')
+    code, _, err = spec(capsys, "-o", "-", "--seccomp", str(tmp_path / "binary.json"))
+    assert code == 2 and "not JSON: not UTF-8" in err
+    (tmp_path / "deep.json").write_text("[" * 5000 + "]" * 5000)
+    code, _, err = spec(capsys, "-o", "-", "--seccomp", str(tmp_path / "deep.json"))
+    assert code == 2 and "nesting too deep" in err
+
+
+def test_docker_profile_errors_point_into_the_profile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "docker.json"
+    profile.write_text(
+        '{"defaultAction": "SCMP_ACT_ERRNO",\n "archMap": null,\n'
+        ' "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",\n'
+        '   "includes": {"caps": "CAP_SYS_ADMIN"}}]}\n'
+    )
+    code, out, err = spec(capsys, "-o", "-", "--seccomp", str(profile))
+    assert code == 1 and out == ""
+    assert f"{profile}:4:" in err and "/syscalls/0/includes/caps" in err
 
 
 def test_invalid_seccomp_content_is_caught_by_the_schema(

@@ -66,6 +66,8 @@ def test_bind_and_tmpfs() -> None:
         "options": ["nosuid", "nodev", "noexec", "mode=1777", "size=65536k"],
     }
     assert cz.parse_tmpfs("/run:size=1m,mode=755")["options"] == ["size=1m", "mode=755"]
+    opts = "size=50%,nr_inodes=4k,uid=0,gid=0,huge=never,noswap"
+    assert cz.parse_tmpfs(f"/run:{opts}")["options"] == opts.split(",")
 
 
 def test_cap_names() -> None:
@@ -113,6 +115,16 @@ def test_cap_names() -> None:
         (cz.parse_bind, ":/b", "--bind"),
         (cz.parse_tmpfs, "relative", "--tmpfs"),
         (cz.parse_tmpfs, "/run:size=1m,,mode=1", "--tmpfs"),
+        (cz.parse_tmpfs, "/run:size=abc", "--tmpfs"),
+        (cz.parse_tmpfs, "/run:mode=0999", "--tmpfs"),
+        (cz.parse_tmpfs, "/run:nr_inodes=10%", "--tmpfs"),
+        (cz.parse_cpus, "1e308", "--cpus"),
+        (cz.parse_memory, "99999999999T", "--memory"),
+        (cz.parse_memory, "\u0661\u0662M", "--memory"),
+        (cz.parse_pids_limit, "99999999999999999999", "--pids-limit"),
+        (cz.parse_pids_limit, "1e5", "--pids-limit"),
+        (cz.parse_user, "\u00b2", "--user"),
+        (cz.parse_user, "\u0661\u0662", "--user"),
     ],
 )
 def test_bad_values_name_their_flag(fn: Any, value: str, flag: str) -> None:
