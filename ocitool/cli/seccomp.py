@@ -113,7 +113,7 @@ def main(argv: list[str]) -> int:
 def _arch(args: Any) -> str:
     from ocitool.seccomp.arch import host_arch, normalize_arch
 
-    return normalize_arch(args.arch) if args.arch else host_arch()
+    return host_arch() if args.arch is None else normalize_arch(args.arch)
 
 
 def _caps(args: Any) -> list[str] | None:
@@ -121,7 +121,16 @@ def _caps(args: Any) -> list[str] | None:
 
     if not getattr(args, "caps", None):
         return None
+    from ocitool.capabilities import cap_number
+
     items = [c.strip() for chunk in args.caps for c in chunk.split(",") if c.strip()]
+    for item in items:
+        if cap_number(item.removeprefix("+")) is None:
+            raise UsageError(
+                message=f"--caps: unknown capability {item.removeprefix('+')!r}",
+                code="OCI010",
+                expected="names such as CAP_NET_ADMIN or net_admin, comma-separated",
+            )
     adds = [c[1:] for c in items if c.startswith("+")]
     plain = [c for c in items if not c.startswith("+")]
     if adds and not plain:
@@ -158,7 +167,7 @@ def _read_bytes(path: str) -> bytes:
 def load_input(path: str, args: Any) -> Input:
     """Read any supported profile form and return it as an OCI seccomp object."""
     from ocitool.seccomp.docker import convert, is_docker_profile
-    from ocitool.seccomp.explain import seccomp_of
+    from ocitool.seccomp.explain import check_shape, seccomp_of
 
     if Path(path).is_dir():
         path = str(Path(path) / "config.json")
@@ -188,6 +197,10 @@ def load_input(path: str, args: Any) -> Input:
         pointers = [f"/syscalls/{i}" for i in conv.origins]
         return Input(conv.seccomp, "docker", path, pointers=pointers, document=document)
     seccomp, base = seccomp_of(data)
+    try:
+        check_shape(seccomp, base)
+    except SeccompError as err:
+        raise _locate(err, document) from None
     if base:
         return Input(seccomp, "config", path, doc=data, document=document)
     return Input(seccomp, "oci", path, document=document)
@@ -212,8 +225,13 @@ def _write(output: str | None, data: bytes | str) -> None:
                 message=f"cannot write {output}: {exc.strerror}", code="OCI003", path=output
             ) from None
         return
-    sys.stdout.buffer.write(blob)
     sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a text-only stream (embedding, tests): text is all it can take
+        sys.stdout.write(blob.decode("utf-8", "replace"))
+        return
+    buffer.write(blob)
+    buffer.flush()
 
 
 def _parse_args_list(text: str) -> tuple[int, ...]:
@@ -245,11 +263,30 @@ def _parse_args_list(text: str) -> tuple[int, ...]:
     return tuple(values)
 
 
+def _number(text: str) -> int | None:
+    """``text`` as a syscall number (decimal or 0x hex, ASCII only), or None for a name."""
+    if not text.isascii() or not (text.isdigit() or text.lower().startswith("0x")):
+        return None
+    try:
+        nr = int(text, 0) if text.lower().startswith("0x") else int(text)
+    except ValueError:
+        raise UsageError(message=f"--syscall: {text!r} is not a number", code="OCI010") from None
+    if nr >= 1 << 32:
+        raise UsageError(
+            message=f"--syscall: {text} does not fit the 32-bit nr field of seccomp_data",
+            code="OCI010",
+            expected="0..4294967295",
+        )
+    return nr
+
+
 def _syscall_nr(arch: str, text: str) -> tuple[str, int]:
     from ocitool.seccomp.tables import syscall_name, syscall_number
 
-    if text.isdigit() or text.lower().startswith("0x"):
-        nr = int(text, 0)
+    if not text.strip():
+        raise UsageError(message="--syscall: empty", code="OCI010", expected="a name or number")
+    nr = _number(text)
+    if nr is not None:
         return syscall_name(arch, nr) or f"#{nr}", nr
     nr_or_none = syscall_number(arch, text)
     if nr_or_none is None:
@@ -361,8 +398,9 @@ def _emulate(args: Any) -> int:
     arch = _arch(args)
     name, nr = _syscall_nr(arch, args.syscall)
     values = _parse_args_list(args.args)
-    raw = _read_bytes(args.input) if args.input != "-" else b""
-    if args.input != "-" and _looks_like_bpf(args.input, raw):
+    is_file = args.input != "-" and not Path(args.input).is_dir()  # a bundle dir is a config
+    raw = _read_bytes(args.input) if is_file else b""
+    if is_file and _looks_like_bpf(args.input, raw):
         insns = B.unpack_program(raw)
     else:
         insns = list(_compiled(load_input(args.input, args), arch).instructions)
@@ -398,7 +436,9 @@ def _explain(args: Any) -> int:
     inp = load_input(args.input, args)
     doc = inp.doc if inp.doc is not None else inp.seccomp
     name = args.syscall
-    if name.isdigit() or name.lower().startswith("0x"):
+    if not name.strip():
+        raise UsageError(message="--syscall: empty", code="OCI010", expected="a name or number")
+    if _number(name) is not None:
         name = _syscall_nr(arch, name)[0]
     result = explain(doc, name, values, arch, pointers=inp.pointers, sources=inp.sources)
     if args.format == "json":

@@ -82,7 +82,8 @@ def is_docker_profile(obj: Any) -> bool:
         return False
     if "archMap" in obj or "defaultErrno" in obj:
         return True
-    for rule in obj.get("syscalls") or []:
+    rules = obj.get("syscalls")
+    for rule in rules if isinstance(rules, list) else []:
         if isinstance(rule, dict) and ({"includes", "excludes", "name", "comment"} & rule.keys()):
             return True
     return False
@@ -140,23 +141,20 @@ def convert(
     out: dict[str, Any] = {k: profile[k] for k in _COPIED if profile.get(k) is not None}
     if "defaultAction" not in out:
         raise _bad("/defaultAction", "the profile has no defaultAction")
+    json_string(out["defaultAction"], "/defaultAction")
     if "defaultErrnoRet" not in out and profile.get("defaultErrno"):
         out["defaultErrnoRet"] = _errno(profile["defaultErrno"], "/defaultErrno")
-    for i, entry in enumerate(profile.get("archMap") or []):
-        if not isinstance(entry, dict):
-            raise _bad(f"/archMap/{i}", "an archMap entry is not an object")
+    for i, entry in enumerate(json_list(profile.get("archMap"), "/archMap")):
+        entry = json_object(entry, f"/archMap/{i}", optional=False)
         if entry.get("architecture") == oci_arch:
-            out["architectures"] = [oci_arch, *(entry.get("subArchitectures") or [])]
+            subs = json_strings(entry.get("subArchitectures"), f"/archMap/{i}/subArchitectures")
+            out["architectures"] = [oci_arch, *subs]
             break
     rules: list[dict[str, Any]] = []
     origins: list[int] = []
-    syscalls = profile.get("syscalls") or []
-    if not isinstance(syscalls, list):
-        raise _bad("/syscalls", "'syscalls' is not a list")
-    for i, rule in enumerate(syscalls):
+    for i, rule in enumerate(json_list(profile.get("syscalls"), "/syscalls")):
         ptr = f"/syscalls/{i}"
-        if not isinstance(rule, dict):
-            raise _bad(ptr, "a syscalls entry is not an object")
+        rule = json_object(rule, ptr, optional=False)
         if not _selected(rule, ptr, native, capset, kernel):
             continue
         rules.append(_oci_rule(rule, ptr))
@@ -168,19 +166,24 @@ def convert(
 def _selected(
     rule: dict[str, Any], ptr: str, native: str, caps: set[str], kernel: tuple[int, int] | None
 ) -> bool:
-    excludes = rule.get("excludes") or {}
-    includes = rule.get("includes") or {}
-    if native in (excludes.get("arches") or []):
+    excludes = json_object(rule.get("excludes"), ptr + "/excludes")
+    includes = json_object(rule.get("includes"), ptr + "/includes")
+    if native in json_strings(excludes.get("arches"), ptr + "/excludes/arches"):
         return False
-    if any(_cap_name(c) in caps for c in excludes.get("caps") or []):
+    if any(
+        _cap_name(c) in caps for c in json_strings(excludes.get("caps"), ptr + "/excludes/caps")
+    ):
         return False
     if excludes.get("minKernel") and _kernel_at_least(
         kernel, excludes["minKernel"], ptr + "/excludes/minKernel"
     ):
         return False
-    if includes.get("arches") and native not in includes["arches"]:
+    arches = json_strings(includes.get("arches"), ptr + "/includes/arches")
+    if arches and native not in arches:
         return False
-    if any(_cap_name(c) not in caps for c in includes.get("caps") or []):
+    if any(
+        _cap_name(c) not in caps for c in json_strings(includes.get("caps"), ptr + "/includes/caps")
+    ):
         return False
     return not (
         includes.get("minKernel")
@@ -189,26 +192,70 @@ def _selected(
 
 
 def _oci_rule(rule: dict[str, Any], ptr: str) -> dict[str, Any]:
-    names = rule.get("names")
+    names = json_strings(rule.get("names"), ptr + "/names")
     if rule.get("name"):
         if names:
             raise _bad(ptr, "both 'name' and 'names' are set", hint="use 'names'")
-        names = [rule["name"]]
+        names = json_strings([rule["name"]], ptr + "/name")
     if not names:
         raise _bad(ptr + "/names", "the rule names no syscall")
     if "action" not in rule:
         raise _bad(ptr + "/action", "the rule has no action")
-    out: dict[str, Any] = {"names": list(names), "action": rule["action"]}
+    out: dict[str, Any] = {"names": names, "action": json_string(rule["action"], ptr + "/action")}
     if rule.get("errnoRet") is not None:
         out["errnoRet"] = rule["errnoRet"]
     elif rule.get("errno") and rule["action"] in ("SCMP_ACT_ERRNO", "SCMP_ACT_TRACE"):
         out["errnoRet"] = _errno(rule["errno"], ptr + "/errno")
     if rule.get("args"):
-        out["args"] = [dict(a) for a in rule["args"]]
+        args = json_list(rule["args"], ptr + "/args")
+        out["args"] = [
+            dict(json_object(a, f"{ptr}/args/{j}", optional=False)) for j, a in enumerate(args)
+        ]
     return out
 
 
+def json_object(value: Any, ptr: str, *, optional: bool = True) -> dict[str, Any]:
+    """``value`` as a JSON object (if ``optional``, absent or null: empty), else an error."""
+    if value is None and optional:
+        return {}
+    if not isinstance(value, dict):
+        raise _bad(ptr, f"expected an object, not {json_type(value)}", expected="a JSON object")
+    return value
+
+
+def json_list(value: Any, ptr: str) -> list[Any]:
+    """``value`` as a JSON array (absent or null: empty), else an error at ``ptr``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad(ptr, f"expected an array, not {json_type(value)}", expected="a JSON array")
+    return value
+
+
+def json_string(value: Any, ptr: str) -> str:
+    """``value`` as a string (Docker's Go structs take nothing else here)."""
+    if not isinstance(value, str):
+        found = "missing" if value is None else f"not {json_type(value)}"
+        raise _bad(ptr, f"expected a string, {found}", expected="a string")
+    return value
+
+
+def json_strings(value: Any, ptr: str) -> list[str]:
+    """``value`` as an array of strings, else an error at the first bad item."""
+    return [json_string(item, f"{ptr}/{i}") for i, item in enumerate(json_list(value, ptr))]
+
+
+def json_type(value: Any) -> str:
+    """``an object``, ``a string``, ``null`` ... -- a value's JSON type, for messages."""
+    from ocitool.spec.schema_messages import json_type as bare
+
+    name = bare(value)
+    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
+
+
 def _errno(name: Any, ptr: str) -> int:
+    if isinstance(name, bool):
+        raise _bad(ptr, f"unknown errno {name!r}", expected="an errno name such as EPERM")
     if isinstance(name, int):
         return name
     if isinstance(name, str) and name in ERRNO:

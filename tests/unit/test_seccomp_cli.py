@@ -242,3 +242,49 @@ def test_explain_by_number(capsys: pytest.CaptureFixture[str], bundle: Path) -> 
     assert code == 0
     assert out.splitlines()[0] == "getpid on x86_64 [nr 39]: ALLOW"
     assert "decided by /linux/seccomp/syscalls/0" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--syscall", "\u00b2"], "is not a syscall"),
+        (["--syscall", "4294967296"], "does not fit the 32-bit nr"),
+        (["--syscall", ""], "--syscall: empty"),
+        (["--arch", ""], "unsupported seccomp architecture ''"),
+    ],
+)
+def test_emulate_refuses_odd_syscalls(
+    capsys: pytest.CaptureFixture[str], bundle: Path, argv: list[str], needle: str
+) -> None:
+    base = ["emulate", str(bundle), "--syscall", "read", "--arch", "x86_64"]
+    for flag, value in zip(argv[::2], argv[1::2], strict=True):
+        base[base.index(flag) + 1] = value
+    code, out, err = run(capsys, *base)
+    assert code in (1, 2) and needle in err and out == ""
+
+
+def test_emulate_top_syscall_number(capsys: pytest.CaptureFixture[str], bundle: Path) -> None:
+    code, out, _ = run(
+        capsys, "emulate", str(bundle), "--syscall", "0xffffffff", "--arch", "x86_64"
+    )
+    assert code == 0 and "[nr 4294967295]" in out
+
+
+def test_unknown_caps_for_docker_profiles(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "convert", MOBY, "--caps", "CAP_CHOWN,CAP_WIZARD")
+    assert code == 2 and "unknown capability 'CAP_WIZARD'" in err
+    code, plain, _ = run(capsys, "convert", MOBY, "--arch", "x86_64")
+    code, admin, _ = run(capsys, "convert", MOBY, "--caps", "+sys_admin", "--arch", "x86_64")
+    names = [{n for r in json.loads(out)["syscalls"] for n in r["names"]} for out in (plain, admin)]
+    assert code == 0 and "mount" in names[1] - names[0]  # libcap spelling, added to the default
+
+
+def test_wrong_json_types_are_located(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    profile = tmp_path / "oci.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW",\n "syscalls": [{"names": "read",\n'
+                       ' "action": "SCMP_ACT_ERRNO"}]}\n')  # fmt: skip
+    for cmd in ("compile", "explain", "emulate"):
+        extra = [] if cmd == "compile" else ["--syscall", "pread64"]
+        code, out, err = run(capsys, cmd, str(profile), "--arch", "x86_64", *extra)
+        assert code == 1 and out == ""
+        assert f"{profile}:2:25: error OCI460 at /syscalls/0/names" in err

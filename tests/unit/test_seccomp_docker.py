@@ -171,6 +171,66 @@ def test_name_and_errno_string_forms() -> None:
             "/syscalls/0/errno",
             "unknown errno",
         ),
+        ({"defaultAction": []}, "/defaultAction", "expected a string, not an array"),
+        ({"defaultAction": "SCMP_ACT_ALLOW", "archMap": 5}, "/archMap", "expected an array, not an integer"),
+        ({"defaultAction": "SCMP_ACT_ALLOW", "archMap": [3]}, "/archMap/0", "expected an object, not an integer"),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": "x"}]},
+            "/archMap/0/subArchitectures",
+            "expected an array, not a string",
+        ),
+        ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": {}}, "/syscalls", "not an object"),
+        ({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [None]}, "/syscalls/0", "not null"),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": "read", "action": "SCMP_ACT_ALLOW"}]},
+            "/syscalls/0/names",
+            "expected an array, not a string",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["read", 1], "action": "SCMP_ACT_ALLOW"}]},
+            "/syscalls/0/names/1",
+            "expected a string, not an integer",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["read"], "action": ["SCMP_ACT_ALLOW"]}]},
+            "/syscalls/0/action",
+            "not an array",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [7]}]},
+            "/syscalls/0/args/0",
+            "expected an object",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["r"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": "x"}}]},
+            "/syscalls/0/includes/caps",
+            "expected an array",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["r"], "action": "SCMP_ACT_ALLOW", "excludes": []}]},
+            "/syscalls/0/excludes",
+            "expected an object",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["r"], "action": "SCMP_ACT_ALLOW",
+                           "excludes": {"arches": ["amd64", 5]}}]},
+            "/syscalls/0/excludes/arches/1",
+            "expected a string",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["r"], "action": "SCMP_ACT_ERRNO", "errno": True}]},
+            "/syscalls/0/errno",
+            "unknown errno",
+        ),
     ],
 )  # fmt: skip
 def test_bad_profiles(profile: dict[str, Any], pointer: str, words: str) -> None:
@@ -186,5 +246,6 @@ def test_detection() -> None:
     assert is_docker_profile(load("containers-default.json"))
     assert not is_docker_profile(docker_to_oci(load("moby-default.json")))
     assert not is_docker_profile({"defaultAction": "SCMP_ACT_ALLOW"})
+    assert not is_docker_profile({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": 5})
     with pytest.raises(SeccompError):
         docker_to_oci(load("moby-default.json"), arch="vax")

@@ -185,3 +185,44 @@ def test_to_json_round_trips() -> None:
     assert data["verdict"] == "ALLOW"
     assert data["pointer"] == "/syscalls/3"
     assert data["args"] == [8]
+
+
+@pytest.mark.parametrize(
+    ("seccomp", "pointer", "words"),
+    [
+        ({"defaultAction": []}, "/linux/seccomp/defaultAction", "expected a string, not an array"),
+        ({"syscalls": []}, "/linux/seccomp/defaultAction", "expected a string, missing"),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": 5},
+            "/linux/seccomp/syscalls",
+            "expected an array, not an integer",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": "pread64", "action": "SCMP_ACT_ERRNO"}]},
+            "/linux/seccomp/syscalls/0/names",
+            "expected an array, not a string",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO", "errnoRet": True}]},
+            "/linux/seccomp/syscalls/0/errnoRet",
+            "expected an integer, not a boolean",
+        ),
+        (
+            {"defaultAction": "SCMP_ACT_ALLOW",
+             "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ERRNO",
+                           "args": [{"index": "0", "value": 1, "op": "SCMP_CMP_EQ"}]}]},
+            "/linux/seccomp/syscalls/0/args/0/index",
+            "expected an integer, not a string",
+        ),
+    ],
+)  # fmt: skip
+def test_wrong_json_types_are_refused_with_a_pointer(
+    seccomp: dict[str, Any], pointer: str, words: str
+) -> None:
+    """A string where a list belongs must not be read as one: 'read' in 'pread64' is True."""
+    with pytest.raises(SeccompError) as err:
+        explain(config(seccomp), "read", arch="x86_64")
+    assert err.value.pointer == pointer
+    assert words in err.value.message
