@@ -9,6 +9,7 @@ capability text turns into, the same mapping ``ocitool spec --caps`` uses.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ocitool.capabilities import CAPABILITIES, cap_name
@@ -23,6 +24,8 @@ PROC_FIELDS = (
     ("CapBnd", "bounding"),
     ("CapAmb", "ambient"),
 )
+
+_HEX = re.compile(r"[0-9a-fA-F]+")
 
 MEANING = {
     "effective": "checked by the kernel on each privileged operation",
@@ -48,16 +51,15 @@ def parse_hex(value: str, what: str = "HEX") -> int:
     digits = value.strip()
     if digits[:2].lower() == "0x":
         digits = digits[2:]
-    try:
-        mask = int(digits, 16)
-    except ValueError:
+    if not _HEX.fullmatch(digits):  # int(x, 16) alone would take '-1', '1_0' and '١٢'
         raise UsageError(
             message=f"{what}: {value!r} is not a hexadecimal bitmap",
             code="OCI045",
             path="ocitool caps decode",
             expected="hex digits, e.g. 0x00000000a80425fb or a80425fb",
-        ) from None
-    if mask < 0 or mask >> 64:
+        )
+    mask = int(digits, 16)
+    if mask >> 64:
         raise UsageError(
             message=f"{what}: {value!r} is wider than 64 bits",
             code="OCI045",

@@ -69,10 +69,18 @@ def _read(path: str) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(message=f"{path}: invalid TOML: {exc}", code="OCI012", path=path) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(
+            message=f"{path}: invalid TOML: not UTF-8 (byte {exc.start})", code="OCI012", path=path
+        ) from None
 
 
 def _section(data: dict[str, Any], path: str) -> dict[str, Any] | None:
-    section = data.get("tool", {}).get("ocitool", {}).get("lint")
+    section: Any = data
+    for key in ("tool", "ocitool", "lint"):
+        if not isinstance(section, dict):
+            return None  # e.g. tool = 5: no [tool.ocitool.lint] table, so not ours
+        section = section.get(key)
     if section is None:
         return None
     if not isinstance(section, dict):

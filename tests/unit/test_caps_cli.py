@@ -89,6 +89,10 @@ def test_read_proc_sets_from_a_fake_proc(tmp_path: Path) -> None:
     ("argv", "code", "needle"),
     [
         (["decode", "zz"], "OCI045", "not a hexadecimal"),
+        (["decode", "--", "-1"], "OCI045", "not a hexadecimal"),
+        (["decode", "0x_ff"], "OCI045", "not a hexadecimal"),
+        (["decode", "\u0661\u0662"], "OCI045", "not a hexadecimal"),
+        (["decode", ""], "OCI045", "not a hexadecimal"),
         (["decode", "0x1ffffffffffffffff"], "OCI045", "wider than 64 bits"),
         (["decode", "--pid", "999999999"], "OCI046", "cannot read"),
         (["decode"], "OCI010", "HEX"),

@@ -101,6 +101,16 @@ def test_pyproject_errors_are_usage_errors(tree: Path, capsys: pytest.CaptureFix
     assert lint("bundles") == 2
     err = capsys.readouterr().err
     assert "sometimes" in err and "selekt" in err and "invalid TOML" in err and "OCS000" in err
+    (tree / "pyproject.toml").write_bytes(b"\xff\xfe[tool]")
+    assert lint("bundles") == 2
+    assert "not UTF-8" in capsys.readouterr().err
+
+
+def test_pyproject_whose_tool_is_not_a_table_is_not_ours(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("tool = 5\n")
+    assert find_pyproject(str(tmp_path)) is None
+    (tmp_path / "pyproject.toml").write_text('[tool]\nocitool = "x"\n')
+    assert find_pyproject(str(tmp_path)) is None
 
 
 def test_nearest_pyproject_with_the_section_wins(tmp_path: Path) -> None:
