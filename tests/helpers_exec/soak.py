@@ -48,12 +48,16 @@ def main() -> int:
         codes = set()
         for i in range(n):
             plan = lower(spec, host, container_id=f"soak{i}", bundle=bundle)
-            ctx = ExecContext(sys=LinuxSyscalls(), container_id=f"soak{i}", bundle=bundle,
-                              rootfs=rootfs)
+            ctx = ExecContext(
+                sys=LinuxSyscalls(), container_id=f"soak{i}", bundle=bundle, rootfs=rootfs
+            )
             codes.add(lifecycle.run(plan.ops, ctx, store))
         fds_after = len(os.listdir("/proc/self/fd"))
-        print(json.dumps({"fds": [fds_before, fds_after], "zombies": zombies(),
-                          "codes": sorted(codes)}))
+        print(
+            json.dumps(
+                {"fds": [fds_before, fds_after], "zombies": zombies(), "codes": sorted(codes)}
+            )
+        )
         return 0
     cid = sys.argv[4]
     plan = lower(spec, host, container_id=cid, bundle=bundle)
@@ -69,8 +73,16 @@ def main() -> int:
     _, status = os.waitpid(st.pid, 0)  # we cloned it, so it is our child to reap
     seen.append(lifecycle.state(store, cid).status)
     problems = lifecycle.delete(plan.ops, ctx(), store)
-    print(json.dumps({"statuses": seen, "exit": os.waitstatus_to_exitcode(status),
-                      "problems": problems, "zombies": zombies()}))
+    print(
+        json.dumps(
+            {
+                "statuses": seen,
+                "exit": os.waitstatus_to_exitcode(status),
+                "problems": problems,
+                "zombies": zombies(),
+            }
+        )
+    )
     return 0
 
 
