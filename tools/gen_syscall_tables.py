@@ -2,7 +2,7 @@
 """Generate ocitool/seccomp/tables/_generated_<arch>.py from the installed libseccomp.
 
 Why libseccomp: it is what runc/crun resolve names with, so our numbers match theirs
-exactly (same version, same table). Run: ``python tools/gen_syscall_tables.py``.
+exactly (same version, same table). Run: ``python tools/gen_syscall_tables.py [--out DIR]``.
 """
 
 from __future__ import annotations
@@ -108,15 +108,17 @@ def render_index(version: str) -> str:
     )
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    out = Path(args[args.index("--out") + 1]) if "--out" in args else OUT
     lib = _lib()
     version = _version(lib)
     tables = collect(lib)
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     for arch, table in tables.items():
-        (OUT / f"_generated_{arch}.py").write_text(render(arch, table, version))
+        (out / f"_generated_{arch}.py").write_text(render(arch, table, version))
         print(f"{arch}: {len(table)} syscalls", file=sys.stderr)
-    (OUT / "_generated_arches.py").write_text(render_index(version))
+    (out / "_generated_arches.py").write_text(render_index(version))
     return 0
 
 

@@ -35,8 +35,14 @@ class LibseccompResult:
     rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (rule, name, error)
 
 
-def build(seccomp: Mapping[str, Any], arch: str | None = None) -> LibseccompResult:
-    """Build and export libseccomp's filter; rules libseccomp refuses are listed, not fatal."""
+def build(
+    seccomp: Mapping[str, Any], arch: str | None = None, *, optimize: int | None = None
+) -> LibseccompResult:
+    """Build and export libseccomp's filter; rules libseccomp refuses are listed, not fatal.
+
+    ``optimize=2`` selects libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE, what
+    runc asks for); None keeps libseccomp's default linear layout (what crun uses).
+    """
     try:
         import pyseccomp as ps
     except ImportError as exc:  # pragma: no cover - depends on the host
@@ -46,6 +52,8 @@ def build(seccomp: Mapping[str, Any], arch: str | None = None) -> LibseccompResu
     target = normalize_arch(arch) if arch else host_arch()
     dflt = action_value(seccomp["defaultAction"], seccomp.get("defaultErrnoRet"))
     f = ps.SyscallFilter(dflt)
+    if optimize is not None:
+        f.set_attr(ps.Attr.CTL_OPTIMIZE, optimize)
     native = host_arch()
     if target != native:
         f.remove_arch(ps.Arch.NATIVE)

@@ -19,7 +19,7 @@ from typing import Any
 
 M32 = 0xFFFFFFFF
 EPSILON = 1e-3  # weight of a range no profile syscall lives in
-EXACT_BELOW = 32  # subtrees with fewer leaves get the exact (quadratic) optimum
+EXACT_BELOW = 24  # subtrees with fewer leaves get the exact (quadratic) optimum
 
 
 @dataclass(frozen=True)

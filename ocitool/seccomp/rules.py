@@ -349,26 +349,26 @@ def build_profile(
         verdict_rules: dict[int, list[Rule]] = {}
         all_rules: dict[int, list[Rule]] = {}
         hot: dict[int, int] = {}
-        seq = 0
-        for names, ret, args, ptr in rules_in:
-            by_bits = {
-                bits: [_parse_cmp(a, f"{ptr}/args/{j}", bits) for j, a in enumerate(args)]
-                for bits in (32, 64)
-            }
+        member_tables = [(syscalls(m), arch_info(m).arg_bits, m == "x86_64") for m in members]
+        for idx, (names, ret, args, ptr) in enumerate(rules_in):
+            # one Rule object per (profile rule, split group, width), shared by its names
+            by_bits: dict[int, list[Rule]] = {}
+            for bits in {b for _, b, _ in member_tables}:
+                parsed = [_parse_cmp(a, f"{ptr}/args/{j}", bits) for j, a in enumerate(args)]
+                groups = _split_same_arg(parsed) if parsed else [()]
+                by_bits[bits] = [Rule(c, ret, ptr, idx * 8 + g) for g, c in enumerate(groups)]
+            keep = ret != default_ret
             for name in names:
-                for m in members:
-                    parsed = by_bits[arch_info(m).arg_bits]
-                    nr = syscalls(m).get(name)
-                    if nr is None or (m == "x86_64" and nr & X32_SYSCALL_BIT):
+                for table, bits, is64 in member_tables:
+                    nr = table.get(name)
+                    if nr is None or (is64 and nr & X32_SYSCALL_BIT):
                         continue
                     known_somewhere.add(name)
                     hot[nr] = 1
-                    for conds in _split_same_arg(parsed) if parsed else [()]:
-                        rule = Rule(conds, ret, ptr, seq)
-                        seq += 1
-                        all_rules.setdefault(nr, []).append(rule)
-                        if ret != default_ret:
-                            verdict_rules.setdefault(nr, []).append(rule)
+                    rules = by_bits[bits]
+                    all_rules.setdefault(nr, []).extend(rules)
+                    if keep:
+                        verdict_rules.setdefault(nr, []).extend(rules)
         verdicts: dict[int, Verdict] = {}
         for nr, rules in verdict_rules.items():
             uncond = [r for r in rules if not r.conds]
