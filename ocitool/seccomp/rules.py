@@ -355,8 +355,8 @@ def build_profile(
             by_bits: dict[int, list[Rule]] = {}
             for bits in {b for _, b, _ in member_tables}:
                 parsed = [_parse_cmp(a, f"{ptr}/args/{j}", bits) for j, a in enumerate(args)]
-                groups = _split_same_arg(parsed) if parsed else [()]
-                by_bits[bits] = [Rule(c, ret, ptr, idx * 8 + g) for g, c in enumerate(groups)]
+                split: list[tuple[Cmp, ...]] = _split_same_arg(parsed) if parsed else [()]
+                by_bits[bits] = [Rule(c, ret, ptr, idx * 8 + g) for g, c in enumerate(split)]
             keep = ret != default_ret
             for name in names:
                 for table, bits, is64 in member_tables:
