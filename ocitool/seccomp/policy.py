@@ -246,6 +246,11 @@ def _statements(
             state.flags = flags
         elif kind == "listener_stmt":
             strings = [str(t)[1:-1] for t in stmt.children[1:]]
+            if not strings[0]:
+                raise _at(stmt.children[1], path).error(
+                    "the listener path is empty", BAD_VALUE,
+                    expected='the seccomp agent\'s socket, e.g. "/run/agent.sock"',
+                )  # fmt: skip
             state.listener = (strings[0], strings[1] if len(strings) > 1 else None)
         elif kind == "include_stmt":
             _include(stmt.children[1], path, state, rules, sources, stack)
@@ -276,7 +281,7 @@ class _Where:
 
     def error(self, message: str, code: str, **kw: Any) -> SeccompError:
         return SeccompError(
-            message=f"line {self.line}:{self.column}: {message}",
+            message=message,  # line:column are fields: every rendering shows them once
             code=code,
             path=self.path,
             line=self.line,
@@ -533,7 +538,7 @@ def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:
     if line is None or line < 1:
         line, column = 1, 1
     return SeccompError(
-        message=f"line {line}:{column}: expected {expected}, got {got}",
+        message=f"expected {expected}, got {got}",
         code=SYNTAX,
         path=path,
         line=line,
