@@ -54,43 +54,62 @@ def _parser() -> ArgumentParser:
             p.add_argument(
                 "--kernel",
                 metavar="X.Y",
-                help="Docker profiles: kernel version for minKernel (default: current)",
+                help="Docker profiles: the kernel that minKernel is compared with "
+                "(default: a recent one, so every minKernel is met)",
             )
 
+    def query_opts(p: Any) -> None:
+        p.add_argument(
+            "--syscall", required=True, metavar="NAME|NR", help="e.g. clone, or 56 / 0x38"
+        )
+        p.add_argument(
+            "--args",
+            default="",
+            metavar="A0,A1,...",
+            help="argument values: numbers or constants joined by '|', e.g. CLONE_NEWUSER|17,0",
+        )
+        p.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="output format (default: text)",
+        )
+
+    profile_help = (
+        "a config.json or bundle dir, an OCI seccomp JSON, a .policy file, a Docker profile"
+    )
     p = sub.add_parser("compile", help="compile a profile to BPF")
-    p.add_argument("input", metavar="INPUT")
+    p.add_argument("input", metavar="INPUT", help=profile_help + ", or - for stdin")
     profile_opts(p)
-    p.add_argument("--format", choices=("raw", "disasm", "json"), default="disasm")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("--format", choices=("raw", "disasm", "json"), default="disasm",
+                   help="raw: seccomp_export_bpf bytes; disasm: a listing (default); json")  # fmt: skip
+    p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of standard output")
     p.add_argument("--strict", action="store_true", help="unknown syscall names are errors")
 
     p = sub.add_parser("disasm", help="disassemble a raw BPF program (ours or libseccomp's)")
-    p.add_argument("input", metavar="FILE.bpf")
+    p.add_argument("input", metavar="FILE.bpf", help="raw struct sock_filter array, or -")
     p.add_argument("--arch", help="arch for syscall names (default: from the program)")
 
     p = sub.add_parser("emulate", help="run a filter on one syscall and show the path")
-    p.add_argument("input", metavar="INPUT|FILE.bpf")
+    p.add_argument("input", metavar="INPUT|FILE.bpf", help=profile_help + ", or a raw program")
     profile_opts(p)
-    p.add_argument("--syscall", required=True, metavar="NAME|NR")
-    p.add_argument("--args", default="", metavar="A0,A1,...")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    query_opts(p)
 
     p = sub.add_parser("explain", help="which rule decides a syscall, and why")
-    p.add_argument("input", metavar="CONFIG")
+    p.add_argument("input", metavar="CONFIG", help=profile_help)
     profile_opts(p)
-    p.add_argument("--syscall", required=True, metavar="NAME|NR")
-    p.add_argument("--args", default="", metavar="A0,A1,...")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    query_opts(p)
 
     p = sub.add_parser("convert", help="Docker/containers-common profile -> OCI seccomp object")
-    p.add_argument("input", metavar="PROFILE")
+    p.add_argument("input", metavar="PROFILE", help="a Docker or containers-common profile")
     profile_opts(p)
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="FILE", help="write FILE instead of standard output")
 
     p = sub.add_parser("test", help="check a profile's verdicts against an expectations file")
-    p.add_argument("input", metavar="INPUT")
+    p.add_argument("input", metavar="INPUT", help=profile_help)
     profile_opts(p)
-    p.add_argument("--expect", required=True, metavar="FILE")
+    p.add_argument("--expect", required=True, metavar="FILE",
+                   help="lines 'SYSCALL[(ARGS)] VERDICT', e.g. 'mount ERRNO(EPERM)'")  # fmt: skip
     return parser
 
 

@@ -29,18 +29,13 @@ from typing import Any
 
 from ocitool.errors import SeccompError
 from ocitool.seccomp.constants import ERRNO, errno_name
+from ocitool.seccomp.policy import OPS as POLICY_OPS
 
 BAD_QUERY = "OCI470"
 
 _U64 = (1 << 64) - 1
-_OPS = {
-    "SCMP_CMP_EQ": "==",
-    "SCMP_CMP_NE": "!=",
-    "SCMP_CMP_LT": "<",
-    "SCMP_CMP_LE": "<=",
-    "SCMP_CMP_GT": ">",
-    "SCMP_CMP_GE": ">=",
-}
+# SCMP_CMP_* -> the policy language's operator (one table: the policy front end's).
+_OPS = {name: symbol for symbol, name in POLICY_OPS.items()}
 # Kernel precedence (seccomp_run_filters keeps the lowest SECCOMP_RET_ACTION_FULL value).
 _RANK = {
     "SCMP_ACT_KILL_PROCESS": 0,

@@ -46,7 +46,8 @@ OCI_FLAGS = (
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 )
 
-_OPS = {
+#: the policy language's comparison operators -> OCI ``op`` values
+OPS = {
     "==": "SCMP_CMP_EQ",
     "!=": "SCMP_CMP_NE",
     "<": "SCMP_CMP_LT",
@@ -407,7 +408,7 @@ def _alternative(tree: Any, path: str | None) -> list[dict[str, Any]]:
                 "e.g. 'arg0 < 38 || arg0 == 39 || arg0 > 40'",
             )
         if cmp.data == "compare":
-            op = _OPS[str(cmp.children[1])]
+            op = OPS[str(cmp.children[1])]
             args.append({"index": index, "value": _value(cmp.children[2], path), "op": op})
         else:
             mask = _value(cmp.children[2], path)

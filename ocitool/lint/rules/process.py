@@ -6,26 +6,10 @@ from collections.abc import Iterator
 
 from ocitool.lint.context import LintContext, as_dict, as_list
 from ocitool.lint.registry import Hit, rule
+from ocitool.seccomp.docker import DOCKER_DEFAULT_CAPS
 
 # Docker's default capability set: the usual bar for "broad".
-DEFAULT_CAPS = frozenset(
-    {
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_FSETID",
-        "CAP_FOWNER",
-        "CAP_MKNOD",
-        "CAP_NET_RAW",
-        "CAP_SETGID",
-        "CAP_SETUID",
-        "CAP_SETFCAP",
-        "CAP_SETPCAP",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_SYS_CHROOT",
-        "CAP_KILL",
-        "CAP_AUDIT_WRITE",
-    }
-)
+DEFAULT_CAPS = frozenset(DOCKER_DEFAULT_CAPS)
 
 
 @rule(
