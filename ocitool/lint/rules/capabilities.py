@@ -167,10 +167,7 @@ def ambient_not_inheritable(ctx: LintContext) -> Iterator[Hit]:
     and inheritable (PR_CAP_AMBIENT_RAISE fails otherwise), so the entry is
     silently dropped or makes the runtime fail.
     """
-    inheritable = ctx.caps["inheritable"]
-    for cap, i in ctx.caps["ambient"].items():
-        if cap not in inheritable:
-            yield Hit(f"/process/capabilities/ambient/{i}", f"ambient {cap} is not inheritable")
+    yield from _outside(ctx, "ambient", "inheritable")
 
 
 @rule(
@@ -185,10 +182,7 @@ def ambient_not_permitted(ctx: LintContext) -> Iterator[Hit]:
     An ambient capability must be permitted as well as inheritable;
     otherwise the kernel refuses to raise it.
     """
-    permitted = ctx.caps["permitted"]
-    for cap, i in ctx.caps["ambient"].items():
-        if cap not in permitted:
-            yield Hit(f"/process/capabilities/ambient/{i}", f"ambient {cap} is not permitted")
+    yield from _outside(ctx, "ambient", "permitted")
 
 
 @rule(
@@ -206,10 +200,7 @@ def effective_not_permitted(ctx: LintContext) -> Iterator[Hit]:
     capsd = as_dict(ctx.process.get("capabilities"))
     if "permitted" not in capsd:
         return
-    permitted = ctx.caps["permitted"]
-    for cap, i in ctx.caps["effective"].items():
-        if cap not in permitted:
-            yield Hit(f"/process/capabilities/effective/{i}", f"effective {cap} is not permitted")
+    yield from _outside(ctx, "effective", "permitted")
 
 
 @rule(
@@ -262,3 +253,11 @@ def new_kernel_capability(ctx: LintContext) -> Iterator[Hit]:
 
 
 _NEW_CAPS = {"CAP_PERFMON": "5.8", "CAP_BPF": "5.8", "CAP_CHECKPOINT_RESTORE": "5.9"}
+
+
+def _outside(ctx: LintContext, subset: str, superset: str) -> Iterator[Hit]:
+    """Entries of capability set ``subset`` that set ``superset`` lacks, each at its pointer."""
+    allowed = ctx.caps[superset]
+    for cap, i in ctx.caps[subset].items():
+        if cap not in allowed:
+            yield Hit(f"/process/capabilities/{subset}/{i}", f"{subset} {cap} is not {superset}")
