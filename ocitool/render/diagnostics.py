@@ -71,7 +71,7 @@ def make_console(stream: IO[str], color: bool | None = None) -> Console:
     )
 
 
-def _clip(line: str, column: int) -> tuple[str, int]:
+def clip_line(line: str, column: int) -> tuple[str, int]:
     """Cut a long source line to a window around ``column`` (1-based); returns text, new column."""
     if len(line) <= _MAX_LINE:
         return line, column
@@ -91,7 +91,7 @@ def snippet_text(doc: Document, line: int, column: int | None, context: int = 1)
     for number, source in rows:
         source = source.expandtabs(1)
         caret_col = column or 1
-        shown, caret_col = _clip(source, caret_col)
+        shown, caret_col = clip_line(source, caret_col)
         marker = ">" if number == line else " "
         out.append(f" {marker}{number:>{width}} | ", style="dim" if number != line else "bold")
         out.append(shown + "\n", style=None if number == line else "dim")

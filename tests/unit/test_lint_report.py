@@ -124,3 +124,19 @@ def test_text_report_clean() -> None:
     out = io.StringIO()
     renderer("text")([result], out)
     assert "1 file checked: no findings" in out.getvalue()
+
+
+def test_text_report_clips_a_minified_config(tmp_path: Path) -> None:
+    """One-line JSON must not print the whole file per finding; the caret stays on its column."""
+    cfg = json.loads((FIXTURES / "hardened.json").read_text())
+    cfg["annotations"] = {f"k{i}": "v" * 40 for i in range(100)}
+    cfg["process"]["cwd"] = "relative/MARK"
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    out = io.StringIO()
+    renderer("text")([lint_file(str(path))], out)
+    rows = out.getvalue().splitlines()
+    assert max(len(r) for r in rows) < 200
+    source = next(r for r in rows if '"relative/MARK"' in r and "|" in r)
+    caret = rows[rows.index(source) + 1]
+    assert caret.index("^") == source.index('"relative/MARK"')

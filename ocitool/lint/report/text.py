@@ -16,6 +16,7 @@ from ocitool.lint.engine import FileResult
 from ocitool.lint.registry import get_rule
 from ocitool.lint.report import counts
 from ocitool.lint.report.paths import display_path
+from ocitool.render.diagnostics import clip_line
 from ocitool.spec.load import Document
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -26,12 +27,13 @@ def _snippet(console: Console, doc: Document, d: Diagnostic) -> None:
         return
     lines = doc.snippet(d.line, context=1)
     width = len(str(lines[-1][0])) if lines else 1
-    for number, text in lines:
+    for number, source in lines:
+        text, column = clip_line(source, d.column or 1)  # a minified config is one long line
         marker = ">" if number == d.line else " "
         style = "bold" if number == d.line else "dim"
         console.print(f"  {marker} [{style}]{number:>{width}} |[/] {escape(text)}")
         if number == d.line and d.column:
-            pad = "".join(c if c == "\t" else " " for c in text[: d.column - 1])
+            pad = "".join(c if c == "\t" else " " for c in text[: column - 1])
             console.print(f"    {' ' * width} | {pad}[{_STYLE[d.severity]}]^[/]")
 
 
