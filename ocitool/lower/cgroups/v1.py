@@ -114,8 +114,9 @@ def _memory(w: Writer, mem: Memory) -> None:
         if getattr(mem, field) is not None:
             w.ctx.warn(
                 mem.at(name),
-                f"memory.{name} is ignored: kernel memory limits are deprecated "
-                "(Linux 5.4) and no longer enforced; runc ignores them too",
+                f"memory.{name} is ignored: separate kernel memory limits are "
+                "deprecated by the kernel and runtime-spec (NOT RECOMMENDED); runc "
+                "ignores them too",
                 code="OCI352",
             )
     if mem.use_hierarchy is not None:
