@@ -98,6 +98,12 @@ def normalize_arch(arch: str) -> str:
     for name, (_, oci) in _ARCHES.items():
         if arch == oci:
             return name
+    from ocitool.seccomp.arch import normalize_arch as compiler_arch
+
+    try:  # the compiler's spellings too: uname -m (armv7l, i686), GOARCH (386)
+        return compiler_arch(arch)
+    except SeccompError:
+        pass
     raise SeccompError(
         message=f"unknown architecture {arch!r}",
         code=BAD_PROFILE,

@@ -84,6 +84,9 @@ def test_arch_selects_archmap_entry_and_arch_rules() -> None:
     assert "architectures" not in docker_to_oci(moby, arch="x86")
     assert docker_to_oci(moby, arch="SCMP_ARCH_AARCH64") == arm
     assert docker_to_oci(moby, arch="arm64") == arm
+    # uname -m spellings, as 'ocitool spec' passes platform.machine()
+    assert docker_to_oci(moby, arch="armv7l") == docker_to_oci(moby, arch="arm")
+    assert docker_to_oci(moby, arch="i686") == docker_to_oci(moby, arch="x86")
 
 
 def test_min_kernel() -> None:
