@@ -98,7 +98,8 @@ def test_v1_dirs_on_this_hosts_layout_and_join_every_hierarchy() -> None:
     dirs = [op.path for op in ops if op.name == "cgroup_mkdir"]  # type: ignore[attr-defined]
     assert "/sys/fs/cgroup/cpu/ocitool/web" in dirs
     assert "/sys/fs/cgroup/cpuacct/ocitool/web" in dirs
-    assert not any("unified" in d for d in dirs), "hybrid hosts are driven through v1"
+    assert dirs[-1] == "/sys/fs/cgroup/unified/ocitool/web", "joined, as runc does"
+    assert not any("unified" in p for p, _ in writes(ops)), "no limits in the empty cgroup2"
     joins = [op.path for op in ops if op.name == "cgroup_join"]  # type: ignore[attr-defined]
     assert joins == [f"{d}/cgroup.procs" for d in dirs]
     cpuset = next(op for op in ops if op.name == "cgroup_mkdir" and "cpuset" in op.path)  # type: ignore[attr-defined]
@@ -198,6 +199,26 @@ def test_v1_no_device_rules_is_deny_all_plus_defaults() -> None:
     dev = [(p.rsplit("/", 1)[1], v) for p, v in writes(ops) if "/devices/" in p]
     assert dev[0] == ("devices.deny", "a *:* rwm")
     assert ("devices.allow", "c 1:3 rwm") in dev
+
+
+def test_v1_device_exceptions_equal_runcs_devices_list() -> None:
+    # devices.list read from a runc 1.x container on this project's CI host, with
+    # the rules of runtime-spec's config-linux.md example.
+    runc_list = {
+        "b *:* m", "c *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm",
+        "c 1:9 rwm", "c 5:0 rwm", "c 5:2 rwm", "b 8:0 r", "c 10:200 rwm", "c 10:229 rw",
+        "c 136:* rwm",
+    }  # fmt: skip
+    r = res(
+        devices=[
+            {"allow": False, "access": "rwm"},
+            {"allow": True, "type": "c", "major": 10, "minor": 229, "access": "rw"},
+            {"allow": True, "type": "b", "major": 8, "minor": 0, "access": "r"},
+        ]
+    )
+    ops, _ = lower(config(r), HYBRID_CI)
+    allowed = {v for p, v in writes(ops) if p.endswith("/devices.allow")}
+    assert allowed == runc_list
 
 
 def test_v1_devices_reset_then_exceptions() -> None:

@@ -38,7 +38,7 @@ def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     w = Writer(ctx=ctx, host=host, cgroup_path=cgroup_path, driver=paths.driver(host))
 
     if w.driver == "v1":
-        dirs = paths.v1_dirs(host, cgroup_path)
+        dirs = container_dirs(host, cgroup_path)
         cpuset_dir = paths.v1_dir(host, "cpuset", cgroup_path)
         for d in dirs:
             inherit = CPUSET_INHERIT if d == cpuset_dir else ()
@@ -70,7 +70,8 @@ def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
 def container_dirs(host: HostInfo, cgroup_path: str) -> list[str]:
     """The container's cgroup directories on this host (one per v1 hierarchy, or one on v2)."""
     if paths.driver(host) == "v1":
-        return paths.v1_dirs(host, cgroup_path)
+        unified = paths.hybrid_unified_dir(host, cgroup_path)
+        return paths.v1_dirs(host, cgroup_path) + ([unified] if unified else [])
     return [paths.v2_dir(host, cgroup_path)]
 
 

@@ -40,6 +40,17 @@ def v1_dirs(host: HostInfo, cgroup_path: str) -> list[str]:
     return seen
 
 
+def hybrid_unified_dir(host: HostInfo, cgroup_path: str) -> str | None:
+    """On hybrid hosts, the container's directory in the controller-less cgroup2 mount.
+
+    runc creates and joins it too (so tools that read the unified hierarchy,
+    such as systemd, see the container), without writing limits there.
+    """
+    if host.cgroup != "hybrid" or not host.unified_mount:
+        return None
+    return join(host.unified_mount, cgroup_path)
+
+
 def v2_root(host: HostInfo) -> str:
     return host.unified_mount or CGROUP_ROOT
 
