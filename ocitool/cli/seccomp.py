@@ -215,8 +215,8 @@ def load_input(path: str, args: Any) -> Input:
             raise _locate(err, document) from None
         pointers = [f"/syscalls/{i}" for i in conv.origins]
         return Input(conv.seccomp, "docker", path, pointers=pointers, document=document)
-    seccomp, base = seccomp_of(data)
     try:
+        seccomp, base = seccomp_of(data)
         check_shape(seccomp, base)
     except SeccompError as err:
         raise _locate(err, document) from None
@@ -226,12 +226,24 @@ def load_input(path: str, args: Any) -> Input:
 
 
 def _locate(err: SeccompError, document: Any) -> SeccompError:
-    if err.pointer is not None and document is not None:
-        pos = document.position(err.pointer)
-        if pos:
-            err.line, err.column = pos
-        err.path = err.path or document.path
+    """Name the input file in ``err``, with the line:column of its pointer."""
+    if document is None:
+        return err
+    err.path = err.path or document.path
+    if err.pointer is not None:
+        err.line, err.column = document.position(err.pointer) or (err.line, err.column)
     return err
+
+
+def _unpack(path: str, raw: bytes) -> list[Any]:
+    """A raw program's instructions; a malformed one is reported against its file."""
+    from ocitool.seccomp import bpf as B
+
+    try:
+        return list(B.unpack_program(raw))
+    except SeccompError as err:
+        err.path = err.path or path
+        raise
 
 
 def _write(output: str | None, data: bytes | str) -> None:
@@ -394,7 +406,12 @@ def _disasm(args: Any) -> int:
         from ocitool.seccomp.arch import normalize_arch
 
         arch = normalize_arch(args.arch)
-    sys.stdout.write(disassemble(raw, arch))
+    try:
+        listing = disassemble(raw, arch)
+    except SeccompError as err:
+        err.path = err.path or args.input
+        raise
+    sys.stdout.write(listing)
     return EXIT_OK
 
 
@@ -409,7 +426,6 @@ def _looks_like_bpf(path: str, raw: bytes) -> bool:
 
 
 def _emulate(args: Any) -> int:
-    from ocitool.seccomp import bpf as B
     from ocitool.seccomp.actions import action_text
     from ocitool.seccomp.disasm import disassemble_insns
     from ocitool.seccomp.emulator import emulate
@@ -420,7 +436,7 @@ def _emulate(args: Any) -> int:
     is_file = args.input != "-" and not Path(args.input).is_dir()  # a bundle dir is a config
     raw = _read_bytes(args.input) if is_file else b""
     if is_file and _looks_like_bpf(args.input, raw):
-        insns = B.unpack_program(raw)
+        insns = _unpack(args.input, raw)
     else:
         insns = list(_compiled(load_input(args.input, args), arch).instructions)
     run = emulate(insns, arch, nr, values + (0,) * (6 - len(values)))

@@ -167,6 +167,13 @@ def seccomp_of(doc: dict[str, Any]) -> tuple[dict[str, Any], str]:
     linux = doc.get("linux")
     if isinstance(linux, dict) and isinstance(linux.get("seccomp"), dict):
         return linux["seccomp"], "/linux/seccomp"
+    if isinstance(linux, dict) and linux.get("seccomp") is not None:
+        raise SeccompError(
+            message="linux.seccomp is not a JSON object",
+            code=BAD_QUERY,
+            pointer="/linux/seccomp",
+            expected="an OCI seccomp object with defaultAction",
+        )
     raise SeccompError(
         message="no seccomp profile: neither linux.seccomp nor a top-level defaultAction",
         code=BAD_QUERY,

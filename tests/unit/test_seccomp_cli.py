@@ -288,3 +288,16 @@ def test_wrong_json_types_are_located(capsys: pytest.CaptureFixture[str], tmp_pa
         code, out, err = run(capsys, cmd, str(profile), "--arch", "x86_64", *extra)
         assert code == 1 and out == ""
         assert f"{profile}:2:25: error OCI460 at /syscalls/0/names" in err
+
+
+def test_input_errors_name_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    short = tmp_path / "short.bpf"
+    short.write_bytes(b"\x06\x00\x00")
+    for argv in (["disasm", str(short)], ["emulate", str(short), "--syscall", "0"]):
+        code, _, err = run(capsys, *argv, *(["--arch", "x86_64"] if argv[0] == "emulate" else []))
+        assert code == 1 and err.startswith(f"{short}: error OCI420")
+    cfg = tmp_path / "config.json"
+    cfg.write_text('{"ociVersion": "1.2.0",\n "linux": {"seccomp": 5}}\n')
+    code, _, err = run(capsys, "compile", str(cfg), "--arch", "x86_64")
+    assert code == 1
+    assert err.startswith(f"{cfg}:2:23: error OCI470 at /linux/seccomp: linux.seccomp is not")
