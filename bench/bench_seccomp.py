@@ -7,7 +7,7 @@ program length, mean and max BPF instructions executed per profile syscall (zero
 x86_64), compile time, and the real cost of an arg-checked syscall (personality(-1), which
 Docker's profile checks by argument) in a forked child that loaded the filter.
 
-Run: python bench/bench_seccomp.py [--json] [--loops N]
+Run: python bench/bench_seccomp.py [--json] [--loops N] [--repeat N] [--rounds N]
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--loops", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=3)
     opts = ap.parse_args(argv)
 
     profile = json.loads(DATA.read_text())
@@ -109,17 +110,27 @@ def main(argv: list[str] | None = None) -> int:
         ("libseccomp tree (runc)", lambda: B.unpack_program(build(oci, ARCH, optimize=2).raw)),
         ("libseccomp default (crun)", lambda: B.unpack_program(build(oci, ARCH).raw)),
     ]
+    programs: dict[str, list[B.Insn] | None] = {}
     for label, make in variants:
         insns = make()
+        programs[label] = insns
         mean, worst = _executed(insns, nrs)
         rows[label] = {
             "length": len(insns),
             "mean_executed": round(mean, 2),
             "max_executed": worst,
             "compile_ms": round(_time(make, opts.repeat), 2),
-            "ns_per_argchecked_syscall": round(_syscall_ns(insns, opts.loops), 1),
         }
-    rows["no filter"] = {"ns_per_argchecked_syscall": round(_syscall_ns(None, opts.loops), 1)}
+    programs["no filter"] = None
+    rows["no filter"] = {}
+    # the machine is shared: interleave the children and keep each filter's best round
+    best: dict[str, float] = {}
+    for _ in range(opts.rounds):
+        for label, insns in programs.items():
+            ns = _syscall_ns(insns, opts.loops)
+            best[label] = min(best.get(label, ns), ns)
+    for label, ns in best.items():
+        rows[label]["ns_per_argchecked_syscall"] = round(ns, 1)
     result = {
         "profile": "moby-default.json, Docker default caps, x86_64+x86+x32",
         "profile_syscalls_x86_64": len(nrs),

@@ -176,15 +176,45 @@ def _emit_cmp(e: _Emitter, c: Cmp, bits: int, big: bool, fail: str) -> None:
     e.label(ok, fallthrough=False)
 
 
+def _eq_key(rule: Any, bits: int) -> tuple[int, int] | None:
+    """(arg, high word) if ``rule`` is a lone 64-bit EQ test, else None."""
+    if bits != 64 or len(rule.conds) != 1 or rule.conds[0].op != "SCMP_CMP_EQ":
+        return None
+    c = rule.conds[0]
+    return c.index, c.value >> 32
+
+
 def _emit_cond(
     e: _Emitter, cv: CondVerdict, bits: int, big: bool, ret_label: dict[int, str]
 ) -> None:
-    for rule in cv.rules:
+    rules = list(cv.rules)
+    i = 0
+    while i < len(rules):
+        key = _eq_key(rules[i], bits)
+        j = i + 1
+        while key is not None and j < len(rules) and _eq_key(rules[j], bits) == key:
+            j += 1
+        if key is not None and j - i > 1:
+            # a run of "argN == v" rules sharing the high word: test it once, then the
+            # low words as a jeq chain (same first-match order, fewer loads)
+            index, hi = key
+            after = e.fresh(".next")
+            e.load(B.arg_offset(index, True, big))
+            e.op(B.JEQ_K, hi, None, after)
+            e.load(B.arg_offset(index, False, big))
+            for rule in rules[i:j]:
+                e.op(B.JEQ_K, rule.conds[0].value & M32, ret_label[rule.ret], None)
+            e.jump(after)
+            e.label(after, fallthrough=False)
+            i = j
+            continue
+        rule = rules[i]
         fail = e.fresh(".next")
         for c in rule.conds:
             _emit_cmp(e, c, bits, big, fail)
         e.jump(ret_label[rule.ret])
         e.label(fail, fallthrough=False)
+        i += 1
     e.jump(ret_label[cv.fallback])
 
 

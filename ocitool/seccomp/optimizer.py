@@ -190,9 +190,22 @@ def peephole(items: list[Any]) -> list[Any]:
             label = op.jt
         return label
 
+    # the op a fall-through reaches (labels are transparent)
+    next_op: list[Any] = [None] * len(items)
+    following = None
+    for pos in range(len(items) - 1, -1, -1):
+        next_op[pos] = following
+        if isinstance(items[pos], B.Op):
+            following = items[pos]
+
     out: list[Any] = []
-    for it in items:
+    for pos, it in enumerate(items):
         if isinstance(it, B.Op):
+            if it.code & 0x07 == B.BPF_JMP and it.code != B.JA:
+                # a branch that falls through into "ja X" can branch to X directly
+                nxt = next_op[pos]
+                if nxt is not None and nxt.code == B.JA:
+                    it = B.Op(it.code, it.k, it.jt or nxt.jt, it.jf or nxt.jt)
             if it.code == B.JA:
                 tgt = final(it.jt)
                 op = at.get(tgt) if tgt else None
@@ -203,25 +216,44 @@ def peephole(items: list[Any]) -> list[Any]:
             elif it.code & 0x07 == B.BPF_JMP:
                 it = B.Op(it.code, it.k, final(it.jt), final(it.jf))
         out.append(it)
-    # drop unreachable ops (after ret/ja, before the next referenced label) and dead labels
-    for _ in range(4):
-        refs: set[str] = set()
-        for it in out:
-            if isinstance(it, B.Op):
-                refs.update(t for t in (it.jt, it.jf) if t is not None)
-        kept: list[Any] = []
-        live = True
-        for it in out:
+    return _drop_unreachable(out)
+
+
+def _drop_unreachable(items: list[Any]) -> list[Any]:
+    """Keep only ops reachable from the entry, labels something jumps to, and no
+    ``ja`` that lands on the very next op."""
+    from ocitool.seccomp import bpf as B
+
+    while True:
+        pos_of: dict[str, int] = {}
+        for pos, it in enumerate(items):
             if isinstance(it, B.Label):
-                if it.name in refs:
-                    live = True
-                    kept.append(it)
-                continue
-            if live:
-                kept.append(it)
-                if it.code == B.JA or it.code & 0x07 == B.BPF_RET:
-                    live = False
-        # a ja straight to the next label is a no-op
+                pos_of[it.name] = pos
+        seen = [False] * len(items)
+        stack = [0]
+        while stack:
+            pos = stack.pop()
+            while pos < len(items) and not seen[pos]:
+                seen[pos] = True
+                it = items[pos]
+                if isinstance(it, B.Op):
+                    for t in (it.jt, it.jf):
+                        if t is not None:
+                            stack.append(pos_of[t])
+                    if it.code == B.JA or it.code & 0x07 == B.BPF_RET:
+                        break
+                    if it.jt is not None and it.jf is not None:
+                        break  # a branch with both targets never falls through
+                pos += 1
+        refs: set[str] = set()
+        for pos, it in enumerate(items):
+            if seen[pos] and isinstance(it, B.Op):
+                refs.update(t for t in (it.jt, it.jf) if t is not None)
+        kept = [
+            it
+            for pos, it in enumerate(items)
+            if seen[pos] and (not isinstance(it, B.Label) or it.name in refs)
+        ]
         cleaned: list[Any] = []
         for pos, it in enumerate(kept):
             if isinstance(it, B.Op) and it.code == B.JA:
@@ -233,7 +265,6 @@ def peephole(items: list[Any]) -> list[Any]:
                 if it.jt in names:
                     continue
             cleaned.append(it)
-        if cleaned == out:
-            break
-        out = cleaned
-    return out
+        if len(cleaned) == len(items):
+            return cleaned
+        items = cleaned

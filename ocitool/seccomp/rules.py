@@ -18,7 +18,10 @@ docs/seccomp-compiler.md for the experiments behind each point):
 * Conditional rules are tried in libseccomp's tree order, first match wins: higher
   argument index first; for one argument EQ/NE/MASKED_EQ before LT/LE before GT/GE; then
   larger values first (smaller first for LT/LE); a rule whose tests are a prefix of
-  another's comes first; remaining ties keep profile order.
+  another's comes first; remaining ties keep profile order. When two rules with
+  different actions can match the same call, libseccomp's pick is not a fixed order (it
+  depends on which 32-bit half of its merged tree decides); we keep this order and warn
+  (OCI409).
 * Names unknown on an arch are skipped for that arch; names unknown on every arch of the
   filter give a warning (runc) or, with ``strict``, an error.
 """
@@ -230,6 +233,54 @@ def order_rules(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=functools.cmp_to_key(_rule_order)))
 
 
+def _interval(c: Cmp) -> tuple[int, int] | None:
+    """The inclusive value range a range test accepts (None for other ops)."""
+    v = c.value
+    return {
+        "SCMP_CMP_EQ": (v, v),
+        "SCMP_CMP_LT": (0, v - 1),
+        "SCMP_CMP_LE": (0, v),
+        "SCMP_CMP_GT": (v + 1, M64),
+        "SCMP_CMP_GE": (v, M64),
+    }.get(c.op)
+
+
+def _disjoint(a: Cmp, b: Cmp) -> bool:
+    """True when no argument value satisfies both tests (same index assumed)."""
+    if a.op == "SCMP_CMP_NE" or b.op == "SCMP_CMP_NE":
+        other = b if a.op == "SCMP_CMP_NE" else a
+        ne = a if a.op == "SCMP_CMP_NE" else b
+        return other.op == "SCMP_CMP_EQ" and other.value == ne.value
+    if a.op == "SCMP_CMP_MASKED_EQ" and b.op == "SCMP_CMP_MASKED_EQ":
+        common = a.value & b.value
+        return (a.value_two & common) != (b.value_two & common)
+    if "SCMP_CMP_MASKED_EQ" in (a.op, b.op):
+        m = a if a.op == "SCMP_CMP_MASKED_EQ" else b
+        o = b if m is a else a
+        return o.op == "SCMP_CMP_EQ" and (o.value & m.value) != (m.value_two & m.value)
+    ia, ib = _interval(a), _interval(b)
+    assert ia is not None and ib is not None
+    return ia[0] > ia[1] or ib[0] > ib[1] or ia[1] < ib[0] or ib[1] < ia[0]
+
+
+def rules_can_overlap(a: Rule, b: Rule) -> bool:
+    """Conservative: False only when some argument makes the two rules exclusive."""
+    for ca in a.conds:
+        for cb in b.conds:
+            if ca.index == cb.index and _disjoint(ca, cb):
+                return False
+    return True
+
+
+def first_overlap(rules: Sequence[Rule]) -> tuple[str, str] | None:
+    """Pointers of the first two rules with different actions that may match together."""
+    for i, a in enumerate(rules):
+        for b in rules[i + 1 :]:
+            if a.ret != b.ret and a.pointer != b.pointer and rules_can_overlap(a, b):
+                return a.pointer, b.pointer
+    return None
+
+
 def _split_same_arg(conds: list[Cmp]) -> list[tuple[Cmp, ...]]:
     """runc: two tests of one argument in one rule become separate (ORed) rules."""
     idx = [c.index for c in conds]
@@ -344,6 +395,7 @@ def build_profile(
             "set linux.seccomp.listenerPath to the seccomp agent's socket",
         )
 
+    reported: set[tuple[str, str]] = set()
     for sec_arch, members in groups:
         info = arch_info(sec_arch if "x86_64" in members else members[0])
         verdict_rules: dict[int, list[Rule]] = {}
@@ -388,6 +440,21 @@ def build_profile(
                 verdicts[nr] = uncond[0].ret
             else:
                 verdicts[nr] = CondVerdict(order_rules(rules), default_ret)
+                clash = first_overlap(rules)
+                if clash is not None and clash not in reported:
+                    reported.add(clash)
+                    a, b = clash
+                    warnings.append(
+                        Diagnostic(
+                            "OCI409",
+                            f"rules {a} and {b} have different actions and can match the same "
+                            f"call of syscall {nr} on {sec_arch}; ocitool picks by its documented "
+                            "order, libseccomp's pick depends on its tree shape",
+                            b,
+                            "warning",
+                            "make the conditions disjoint (see docs/seccomp-compiler.md)",
+                        )
+                    )
         bad: list[tuple[int, int]] = []
         if sec_arch == "x86_64" and "x32" not in members:
             bad.append((X32_SYSCALL_BIT, M32 - 1))  # x32 numbers from a 64-bit task
