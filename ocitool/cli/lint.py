@@ -24,7 +24,8 @@ def _parser() -> ArgumentParser:
         prog="ocitool lint",
         description="Check OCI bundle configs: schema validation, then security, correctness "
         "and portability rules.",
-        epilog="Settings may live in pyproject.toml under [tool.ocitool.lint]; see docs/lint.md.",
+        epilog="Settings may live in pyproject.toml under [tool.ocitool.lint]; see docs/lint.md. "
+        "Exit status: 0 clean, 1 findings at or above --fail-on (info never fails), 2 usage error.",
     )
     p.add_argument(
         "paths", nargs="*", metavar="PATH", help="bundle dir, config file, dir to search, or -"

@@ -21,11 +21,15 @@ def build_parser() -> ArgumentParser:
         prog="ocitool validate",
         description="Check config.json (or state.json / features.json) against ocitool's own "
         "JSON Schema of runtime-spec 1.0-1.3, with located, specific messages.",
+        epilog="exit status: 0 every file is valid (warnings allowed), 1 a file has an error, "
+        "2 usage or I/O error (a missing or unreadable file)",
     )
     parser.add_argument(
         "paths", nargs="+", metavar="PATH", help="bundle directory, JSON file, or '-' for stdin"
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
     parser.add_argument(
         "--kind",
         choices=KINDS,
@@ -39,8 +43,10 @@ def build_parser() -> ArgumentParser:
         "--no-snippet", action="store_true", help="text: do not show the source lines"
     )
     color = parser.add_mutually_exclusive_group()
-    color.add_argument("--color", dest="color", action="store_true", default=None)
-    color.add_argument("--no-color", dest="color", action="store_false")
+    color.add_argument("--color", dest="color", action="store_true", default=None,
+                       help="text: colour even when not on a terminal")  # fmt: skip
+    color.add_argument("--no-color", dest="color", action="store_false",
+                       help="text: never colour (NO_COLOR is honoured too)")  # fmt: skip
     return parser
 
 
