@@ -95,12 +95,22 @@ def device_nodes(spec: Spec, ctx: LowerContext) -> list[Node]:
     return nodes
 
 
-def device_ops(spec: Spec, ctx: LowerContext, rootfs: str) -> list[Op]:
-    """Create every device node inside ``rootfs`` (before pivot_root)."""
+def device_ops(
+    spec: Spec, ctx: LowerContext, rootfs: str, *, dev_is_host: bool = False
+) -> list[Op]:
+    """Create every device node inside ``rootfs`` (before pivot_root).
+
+    With ``dev_is_host`` (/dev is a bind mount of a host directory) nothing is
+    made under /dev, which would change the host; ``linux.devices`` entries
+    elsewhere are still made (runtime-spec allows any path).
+    """
     in_userns = spec.has_namespace("user")
     ops: list[Op] = []
     made_dirs: set[str] = {"/dev"}
-    for node in device_nodes(spec, ctx):
+    nodes = device_nodes(spec, ctx)
+    if dev_is_host:
+        nodes = [n for n in nodes if n.source is not None and not n.path.startswith("/dev/")]
+    for node in nodes:
         parent = posixpath.dirname(node.path)
         if parent not in made_dirs:
             ops.append(Mkdir(phase=Phase.CREATE_INIT, source=node.source, path=parent, root=rootfs))

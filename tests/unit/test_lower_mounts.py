@@ -200,6 +200,12 @@ def test_bind_dev_means_no_device_setup() -> None:
     mounts = [{"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind"]}]
     ops, _ = lower(config(mounts=mounts))
     assert not find(ops, "mknod") and not find(ops, "symlink")
+    devices = [
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229},
+        {"path": "/opt/fifo", "type": "p"},
+    ]
+    ops, _ = lower(config(mounts=mounts, devices=devices))
+    assert [op.path for op in find(ops, "mknod")] == ["/opt/fifo"]  # type: ignore[attr-defined]
 
 
 def test_bind_mount_with_remount_and_propagation() -> None:

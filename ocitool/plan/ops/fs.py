@@ -216,7 +216,11 @@ FILE_TYPES = {"c": "S_IFCHR", "u": "S_IFCHR", "b": "S_IFBLK", "p": "S_IFIFO"}
 
 @dataclass(frozen=True, kw_only=True)
 class Mknod(Op):
-    """``mknod(path, type|mode, makedev(major, minor))`` (the init runs with umask 0 here)."""
+    """``mknod(path, type|mode, makedev(major, minor))``, with the exact ``mode`` (umask 0).
+
+    An existing node of the same type and numbers is kept; anything else at
+    ``path`` is an error (runtime-spec config-linux.md, "Devices").
+    """
 
     name: ClassVar[str] = "mknod"
 
