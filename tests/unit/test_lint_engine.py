@@ -84,8 +84,9 @@ def test_suppression_annotation_by_code_and_prefix() -> None:
 def test_selection_by_family_prefix_and_name() -> None:
     doc = load(str(RUNC_DEFAULT))
 
-    def codes(**kw: tuple[str, ...]) -> set[str]:
-        return {d.code for d in lint_document(doc, LintOptions(selection=Selection(**kw)))}
+    def codes(select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> set[str]:
+        selection = Selection(select=select, ignore=ignore)
+        return {d.code for d in lint_document(doc, LintOptions(selection=selection))}
 
     assert codes(select=("correctness",)) == {"OCR112"}
     assert codes(select=("OCS2",), ignore=("no-pids-limit", "OCS22")) == {

@@ -19,7 +19,7 @@ from ocitool.spec.load import parse_text
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lint_cases import HARDENED  # noqa: E402
 
-_odd = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3) | st.just([]) | st.just({}) | st.lists(st.integers(-2, 2) | st.text(max_size=2) | st.none(), max_size=3) | st.dictionaries(st.sampled_from(["type", "path", "allow", "soft", "hard", "names", "action"]), st.none() | st.integers() | st.text(max_size=2), max_size=3)  # fmt: skip
+_odd: st.SearchStrategy[Any] = st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=3) | st.just([]) | st.just({}) | st.lists(st.integers(-2, 2) | st.text(max_size=2) | st.none(), max_size=3) | st.dictionaries(st.sampled_from(["type", "path", "allow", "soft", "hard", "names", "action"]), st.none() | st.integers() | st.text(max_size=2), max_size=3)  # fmt: skip
 
 
 def _pointers(value: Any, base: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -47,7 +47,7 @@ def dockers() -> dict[str, Any]:
 
 
 def cases(arch: str) -> list[tuple[str, int, tuple[int, ...]]]:
-    out = []
+    out: list[tuple[str, int, tuple[int, ...]]] = []
     for name, nr in sorted(syscalls(arch).items()):
         out.append((name, nr, ()))
         for value in ARG_CASES.get(name, ()):
