@@ -128,9 +128,7 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             code="OCI314",
             expected=", ".join(PROPAGATION_OPTIONS),
         )
-    prop_flags = PROPAGATION_OPTIONS[prop]
-    if "MS_REC" not in prop_flags:
-        prop_flags = ("MS_REC", *prop_flags)
+    prop_flags = PROPAGATION_OPTIONS[prop]  # as given: "private" is not made recursive (runc)
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
     if "MS_SHARED" in prop_flags:
         ops.append(PrivatizeParentMount(phase=INIT, source=prop_src, path=rootfs))

@@ -78,7 +78,7 @@ def test_sequence_starts_with_propagation_and_rootfs_bind() -> None:
     [
         ("rslave", "MS_REC|MS_SLAVE"),
         ("shared", "MS_REC|MS_SHARED"),
-        ("private", "MS_REC|MS_PRIVATE"),
+        ("private", "MS_PRIVATE"),
         ("runbindable", "MS_REC|MS_UNBINDABLE"),
     ],
 )
