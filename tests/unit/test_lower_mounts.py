@@ -77,7 +77,8 @@ def test_sequence_starts_with_propagation_and_rootfs_bind() -> None:
     ("mode", "text"),
     [
         ("rslave", "MS_REC|MS_SLAVE"),
-        ("shared", "MS_REC|MS_SHARED"),
+        ("shared", "MS_SHARED"),
+        ("rshared", "MS_REC|MS_SHARED"),
         ("private", "MS_PRIVATE"),
         ("runbindable", "MS_REC|MS_UNBINDABLE"),
     ],
