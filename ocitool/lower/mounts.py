@@ -130,7 +130,10 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
         )
     prop_flags = PROPAGATION_OPTIONS[prop]  # as given: "private" is not made recursive (runc)
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
-    if "MS_SHARED" in prop_flags:
+    if "MS_SHARED" in prop_flags or "MS_REC" not in prop_flags:
+        # The rootfs's parent mount may still be shared: pivot_root would fail and
+        # the rootfs bind below would propagate to the host (runc does this always;
+        # after a recursive private/slave/unbindable it is a no-op, so we skip it).
         ops.append(PrivatizeParentMount(phase=INIT, source=prop_src, path=rootfs))
     root_src = spec.root.at("path") if spec.root is not None else None
     ops.append(

@@ -93,8 +93,11 @@ def test_shared_rootfs_propagation_privatizes_the_parent_mount() -> None:
     ops, _ = lower(config(rootfsPropagation="rshared"))
     assert ops[1].name == "privatize_parent_mount"
     assert ops[1].path == "/b/rootfs"  # type: ignore[attr-defined]
-    ops, _ = lower(config(rootfsPropagation="rslave"))
-    assert not find(ops, "privatize_parent_mount")
+    ops, _ = lower(config(rootfsPropagation="private"))
+    assert ops[1].name == "privatize_parent_mount", "non-recursive leaves the parent as it was"
+    for mode in ("rslave", "rprivate", "runbindable"):
+        ops, _ = lower(config(rootfsPropagation=mode))
+        assert not find(ops, "privatize_parent_mount")
 
 
 def test_bad_rootfs_propagation() -> None:
