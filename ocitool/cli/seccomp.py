@@ -259,7 +259,13 @@ def _write(output: str | None, data: bytes | str) -> None:
     sys.stdout.flush()
     buffer = getattr(sys.stdout, "buffer", None)
     if buffer is None:  # a text-only stream (embedding, tests): text is all it can take
-        sys.stdout.write(blob.decode("utf-8", "replace"))
+        if isinstance(data, bytes):
+            raise UsageError(
+                message="standard output here takes text only, not a raw program",
+                code="OCI010",
+                hint="use -o FILE.bpf",
+            )
+        sys.stdout.write(data)
         return
     buffer.write(blob)
     buffer.flush()

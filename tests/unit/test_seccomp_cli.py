@@ -301,3 +301,14 @@ def test_input_errors_name_the_file(capsys: pytest.CaptureFixture[str], tmp_path
     code, _, err = run(capsys, "compile", str(cfg), "--arch", "x86_64")
     assert code == 1
     assert err.startswith(f"{cfg}:2:23: error OCI470 at /linux/seccomp: linux.seccomp is not")
+
+
+def test_text_only_stdout(monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
+    """Embedded callers may give a StringIO: text output works, a raw program is refused."""
+    import io
+
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    assert main(["seccomp", "compile", policy, "--arch", "x86_64"]) == 0
+    assert out.getvalue().startswith("; ocitool seccomp filter:")
+    assert main(["seccomp", "compile", policy, "--arch", "x86_64", "--format", "raw"]) == 2
