@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = compile_seccomp(oci, ARCH)
     rows: dict[str, dict[str, Any]] = {}
     variants: list[tuple[str, Any]] = [
-        ("ocitool", lambda: compile_seccomp(oci, ARCH).instructions),
+        ("ocitool", lambda: B.unpack_program(compile_seccomp(oci, ARCH).raw())),
         ("libseccomp tree (runc)", lambda: B.unpack_program(build(oci, ARCH, optimize=2).raw)),
         ("libseccomp default (crun)", lambda: B.unpack_program(build(oci, ARCH).raw)),
     ]
