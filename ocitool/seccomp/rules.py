@@ -10,7 +10,8 @@ docs/seccomp-compiler.md for the experiments behind each point):
 * A rule whose action equals the default action is dropped (runc skips it: libseccomp
   refuses such rules with EACCES).
 * A rule that tests the same argument twice is split into one rule per test, ORed (runc).
-* Args of one rule are ANDed. On 32-bit ABIs (x86, x32, arm, mipsel) only the low 32 bits
+* Args of one rule are ANDed. A MASKED_EQ test with mask 0 always holds and is dropped,
+  as libseccomp drops it (a rule left with no tests becomes unconditional). On 32-bit ABIs (x86, x32, arm, mipsel) only the low 32 bits
   of arguments and values are compared, like libseccomp.
 * An unconditional rule for a syscall overrides every conditional one, whatever the order
   (libseccomp collapses the tree). Two unconditional rules with different actions: the
@@ -22,6 +23,8 @@ docs/seccomp-compiler.md for the experiments behind each point):
   different actions can match the same call, libseccomp's pick is not a fixed order (it
   depends on which 32-bit half of its merged tree decides); we keep this order and warn
   (OCI409).
+* On x86, s390x, ppc64le and mipsel a socket or SysV IPC rule also applies to the
+  socketcall()/ipc() multiplexer with arg0 == the call number, like libseccomp.
 * Names unknown on an arch are skipped for that arch; names unknown on every arch of the
   filter give a warning (runc) or, with ``strict``, an error.
 """
@@ -233,6 +236,43 @@ def order_rules(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     return tuple(sorted(rules, key=functools.cmp_to_key(_rule_order)))
 
 
+# libseccomp also routes socket and SysV IPC calls through the socketcall()/ipc()
+# multiplexers on the arches that have them: a rule for such a name gets a twin rule on the
+# multiplexer with arg0 == call number (replacing any arg0 test; the other tests are kept
+# as written, which is what libseccomp 2.5 does on x86, s390x, ppc64le and mipsel)
+MUX_CALLS: dict[str, tuple[str, int]] = {
+    **{
+        n: ("socketcall", i)
+        for i, n in enumerate(
+            (
+                "socket", "bind", "connect", "listen", "accept", "getsockname",
+                "getpeername", "socketpair", "send", "recv", "sendto", "recvfrom",
+                "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg", "accept4",
+                "recvmmsg", "sendmmsg",
+            ),
+            start=1,
+        )
+    },
+    "semop": ("ipc", 1),
+    "semget": ("ipc", 2),
+    "semctl": ("ipc", 3),
+    "semtimedop": ("ipc", 4),
+    "msgsnd": ("ipc", 11),
+    "msgrcv": ("ipc", 12),
+    "msgget": ("ipc", 13),
+    "msgctl": ("ipc", 14),
+    "shmat": ("ipc", 21),
+    "shmdt": ("ipc", 22),
+    "shmget": ("ipc", 23),
+    "shmctl": ("ipc", 24),
+}  # fmt: skip
+
+
+def _mux_rule(rule: Rule, call: int) -> Rule:
+    conds = (Cmp(0, "SCMP_CMP_EQ", call), *(c for c in rule.conds if c.index != 0))
+    return Rule(conds, rule.ret, rule.pointer, rule.seq)
+
+
 def _interval(c: Cmp) -> tuple[int, int] | None:
     """The inclusive value range a range test accepts (None for other ops)."""
     v = c.value
@@ -279,6 +319,10 @@ def first_overlap(rules: Sequence[Rule]) -> tuple[str, str] | None:
             if a.ret != b.ret and a.pointer != b.pointer and rules_can_overlap(a, b):
                 return a.pointer, b.pointer
     return None
+
+
+def _always_true(c: Cmp) -> bool:
+    return c.op == "SCMP_CMP_MASKED_EQ" and c.value == 0
 
 
 def _split_same_arg(conds: list[Cmp]) -> list[tuple[Cmp, ...]]:
@@ -408,11 +452,23 @@ def build_profile(
             for bits in {b for _, b, _ in member_tables}:
                 parsed = [_parse_cmp(a, f"{ptr}/args/{j}", bits) for j, a in enumerate(args)]
                 split: list[tuple[Cmp, ...]] = _split_same_arg(parsed) if parsed else [()]
+                # a MASKED_EQ with mask 0 always holds: libseccomp drops the test, which
+                # can turn the rule unconditional (and so change precedence)
+                split = [tuple(c for c in g if not _always_true(c)) for g in split]
                 by_bits[bits] = [Rule(c, ret, ptr, idx * 8 + g) for g, c in enumerate(split)]
             keep = ret != default_ret
             for name in names:
                 for table, bits, is64 in member_tables:
                     nr = table.get(name)
+                    mux = MUX_CALLS.get(name)
+                    if mux is not None and mux[0] in table:
+                        known_somewhere.add(name)
+                        mux_nr = table[mux[0]]
+                        hot[mux_nr] = 1
+                        twins = [_mux_rule(r, mux[1]) for r in by_bits[bits]]
+                        all_rules.setdefault(mux_nr, []).extend(twins)
+                        if keep:
+                            verdict_rules.setdefault(mux_nr, []).extend(twins)
                     if nr is None or (is64 and nr & X32_SYSCALL_BIT):
                         continue
                     known_somewhere.add(name)

@@ -29,19 +29,11 @@ DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 
-# libseccomp rewrites socket/ipc-family rules into socketcall()/ipc() rules on these arches
-# (with arch-specific quirks); we compile names literally, so random profiles avoid them.
-MUX_NAMES = {
-    "socketcall", "ipc", "socket", "bind", "connect", "listen", "accept", "accept4",
-    "getsockname", "getpeername", "socketpair", "send", "recv", "sendto", "recvfrom",
-    "shutdown", "setsockopt", "getsockopt", "sendmsg", "recvmsg", "recvmmsg", "sendmmsg",
-    "semop", "semget", "semctl", "semtimedop", "msgsnd", "msgrcv", "msgget", "msgctl",
-    "shmat", "shmdt", "shmget", "shmctl",
-}  # fmt: skip
 POOL = [
     "read", "write", "close", "openat", "mmap", "mprotect", "clone", "personality",
     "ioctl", "fcntl", "prctl", "kill", "futex", "getpid", "exit_group", "open",
     "time", "arch_prctl", "set_tls", "cacheflush", "no_such_syscall",
+    "socket", "connect", "recv", "accept4", "socketcall", "semop", "shmget", "ipc",
 ]  # fmt: skip
 # (target arch, extra OCI arches): little-endian sets that libseccomp exports natively
 ARCH_SETS: list[tuple[str, list[str]]] = [

@@ -449,3 +449,53 @@ def test_compiler_hot_path_imports_no_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("arch", ["x86", "s390x", "ppc64le", "mipsel"])
+def test_socket_and_ipc_rules_also_cover_the_multiplexers(arch: str) -> None:
+    p = prof(
+        {"names": ["connect"], "action": "SCMP_ACT_ALLOW", "args": [_eq(0, 7), _eq(2, 9)]},
+        {"names": ["shmget"], "action": "SCMP_ACT_ERRNO", "errnoRet": 5},
+        default="SCMP_ACT_KILL_PROCESS",
+    )
+    f = compile_seccomp(p, arch)
+    assert ret(f, arch, "socketcall", (3, 0, 9)) == SECCOMP_RET_ALLOW  # SYS_CONNECT, a0 test gone
+    assert ret(f, arch, "socketcall", (3, 0, 8)) == SECCOMP_RET_KILL_PROCESS
+    assert ret(f, arch, "socketcall", (1, 0, 9)) == SECCOMP_RET_KILL_PROCESS  # SYS_SOCKET
+    assert ret(f, arch, "ipc", (23,)) == SECCOMP_RET_ERRNO | 5  # SHMGET
+    assert ret(f, arch, "ipc", (1,)) == SECCOMP_RET_KILL_PROCESS
+    assert ret(f, arch, "connect", (7, 0, 9)) == SECCOMP_RET_ALLOW
+    assert ret(f, arch, "connect", (6, 0, 9)) == SECCOMP_RET_KILL_PROCESS
+    # an unconditional socketcall rule overrides the twins
+    g = compile_seccomp(
+        prof({"names": ["socketcall"], "action": "SCMP_ACT_ALLOW"}, *p["syscalls"]), arch
+    )
+    assert ret(g, arch, "socketcall", (1,)) == SECCOMP_RET_ALLOW
+
+
+def test_mask_zero_tests_are_dropped_like_libseccomp() -> None:
+    # the first rule has only an always-true test, so it is unconditional and wins
+    p = prof(
+        {
+            "names": ["kill"],
+            "action": "SCMP_ACT_LOG",
+            "args": [{"index": 3, "value": 0, "valueTwo": 5, "op": "SCMP_CMP_MASKED_EQ"}],
+        },
+        {"names": ["kill"], "action": "SCMP_ACT_ALLOW"},
+    )
+    f = compile_seccomp(p, "x86_64")
+    assert ret(f, "x86_64", "kill", (0, 0, 0, 1)) == SECCOMP_RET_LOG
+    assert not any(i.code & 0x07 == B.BPF_ALU for i in f.instructions)
+    # on 32-bit ABIs the mask is truncated first
+    q = prof(
+        {
+            "names": ["kill"],
+            "action": "SCMP_ACT_LOG",
+            "args": [{"index": 3, "value": 0xFFFF_FFFF_0000_0000, "op": "SCMP_CMP_MASKED_EQ"}],
+        }
+    )
+    assert ret(compile_seccomp(q, "x86"), "x86", "kill", (0, 0, 0, 1)) == SECCOMP_RET_LOG
+    assert (
+        ret(compile_seccomp(q, "x86_64"), "x86_64", "kill", (0, 0, 0, 1 << 32))
+        == SECCOMP_RET_ERRNO | EPERM
+    )
