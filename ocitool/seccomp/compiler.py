@@ -13,7 +13,6 @@ seccomp action cache can pre-compute it. Hot path: imports neither lark, rich no
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -72,6 +71,8 @@ class CompiledFilter:
         }
 
     def json(self) -> str:
+        import json  # only the json output format needs it
+
         return json.dumps(self.to_json(), indent=2)
 
     def __len__(self) -> int:

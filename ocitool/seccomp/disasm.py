@@ -95,7 +95,11 @@ def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
                 cur_arch = comment
             elif acc == "nr" and not code & B.BPF_X and op in ("jeq", "jge", "jgt"):
                 name = _nr_name(cur_arch, k)
-                if name:
+                if k == X32_SYSCALL_BIT and op != "jeq":
+                    comment = "X32_SYSCALL_BIT"
+                elif k == 0xFFFFFFFF:
+                    comment = "nr -1"
+                elif name:
                     comment = name
         elif cls == B.BPF_RET:
             text = "ret  A" if code & 0x18 == B.BPF_A else f"ret  #{k:#010x}"
