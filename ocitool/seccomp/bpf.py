@@ -2,7 +2,8 @@
 
 The compiler emits symbolic code (labels instead of offsets); :func:`assemble` turns it into
 real instructions. Conditional jumps only reach 255 instructions forward, so a far target
-gets a ``ja`` trampoline (32-bit offset) placed right after the jump.
+gets a ``ja`` trampoline (32-bit offset) placed right after the jump, or a copy of the
+target when that is a ``ret``.
 """
 
 from __future__ import annotations
@@ -158,6 +159,17 @@ def _layout(items: Sequence[Item]) -> tuple[dict[str, int], list[int]]:
     return labels, index
 
 
+def _op_at(items: Sequence[Item], label: str) -> Op | None:
+    """The first op after ``label``."""
+    found = False
+    for it in items:
+        if isinstance(it, Label):
+            found = found or it.name == label
+        elif found:
+            return it
+    return None
+
+
 def assemble(items: Sequence[Item]) -> list[Insn]:
     """Resolve labels; insert ``ja`` trampolines for conditional jumps beyond 255."""
     work = list(items)
@@ -193,7 +205,11 @@ def assemble(items: Sequence[Item]) -> list[Insn]:
                 continue
             name = f".tramp{tramp}"
             tramp += 1
-            extra += [Label(name), Op(JA, jt=tgt)]
+            landing = _op_at(work, tgt)
+            if landing is not None and landing.code == RET_K:
+                extra += [Label(name), landing]  # a copy of the ret beats a hop to it
+            else:
+                extra += [Label(name), Op(JA, jt=tgt)]
             if which == "jt":
                 new_jt = name
             else:
