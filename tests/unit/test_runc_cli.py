@@ -1,0 +1,190 @@
+"""ocitool-runc's pure parts: argument parsing, signals, runc wording, logging, features, update."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ocitool.errors import RuntimeStateError, UsageError
+from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
+from ocitool.runc.common import parse_signal, runc_message
+from ocitool.runc.log import Logger
+
+FLAGS = (
+    Flag(("bundle", "b"), VALUE),
+    Flag(("detach", "d"), BOOL),
+    Flag(("env", "e"), MULTI),
+)
+
+
+def test_parse_go_style_flags() -> None:
+    p = parse(["-b", "x", "--detach", "--env=A=1", "-e", "B=2", "id", "sh", "-c", "exit"], FLAGS)
+    assert p.str("bundle") == "x" and p.bool("detach")
+    assert p.list("env") == ["A=1", "B=2"]
+    assert p.args == ["id", "sh", "-c", "exit"]  # flags stop at the first positional
+
+
+def test_parse_bool_values_and_double_dash() -> None:
+    assert parse(["--detach=false", "x"], FLAGS).bool("detach") is False
+    assert parse(["-detach=true", "x"], FLAGS).bool("detach") is True
+    assert parse(["--", "-d"], FLAGS).args == ["-d"]
+    with pytest.raises(UsageError, match="invalid boolean"):
+        parse(["--detach=maybe"], FLAGS)
+
+
+def test_parse_errors() -> None:
+    with pytest.raises(UsageError, match="flag provided but not defined: -nope"):
+        parse(["--nope"], FLAGS)
+    with pytest.raises(UsageError, match="flag needs an argument: -bundle"):
+        parse(["--bundle"], FLAGS)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [("KILL", 9), ("SIGKILL", 9), ("sigterm", 15), ("9", 9), ("15", 15), ("USR1", 10),
+     ("RTMIN+3", 37)],
+)
+def test_signals(text: str, number: int) -> None:
+    assert parse_signal(text) == number
+
+
+@pytest.mark.parametrize("text", ["NOPE", "0", "65", "-9", ""])
+def test_bad_signals(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_signal(text)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "wording"),
+    [
+        ("OCI603", "container 'x' does not exist", "container does not exist"),
+        ("OCI602", "container with id 'x' already exists",
+         "container with given ID already exists"),
+        ("OCI605", "cannot start a container that is running",
+         "cannot start an already running container"),
+        ("OCI605", "cannot start a container that is stopped",
+         "cannot start a container that has stopped"),
+        ("OCI606", "whatever", "container not running"),
+        ("OCI607", "cannot delete container c that is not stopped: running",
+         "cannot delete container c that is not stopped: running"),
+    ],
+)
+def test_runc_wording(code: str, message: str, wording: str) -> None:
+    assert runc_message(RuntimeStateError(message=message, code=code)) == wording
+
+
+def test_json_log_line(tmp_path: Path) -> None:
+    path = tmp_path / "log.json"
+    log = Logger(str(path), "json")
+    log.error('bad "thing"')
+    log.debug("hidden")
+    lines = path.read_text().splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) == {"level", "msg", "time"}
+    assert data["level"] == "error" and data["msg"] == 'bad "thing"'
+    assert lines[0].startswith('{"level":"error","msg":')  # compact, as runc writes it
+
+
+def test_text_log_line_quotes() -> None:
+    line = Logger(None, "text").line("warning", "two words")
+    assert 'level=warning msg="two words"' in line
+
+
+def test_features_follow_the_appliers() -> None:
+    from ocitool.runc.features import features
+
+    full = features({"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped"}, "1")
+    bare = features(set(), "1")
+    assert full["hooks"] and bare["hooks"] == []
+    assert "tmpcopyup" in full["mountOptions"] and "tmpcopyup" not in bare["mountOptions"]
+    assert "idmap" in full["mountOptions"] and "idmap" not in bare["mountOptions"]
+    assert full["linux"]["mountExtensions"]["idmap"]["enabled"] is True
+    assert bare["linux"]["seccomp"]["enabled"] is False
+    assert "SCMP_ACT_NOTIFY" in full["linux"]["seccomp"]["actions"]
+    assert full["linux"]["cgroup"]["systemd"] is False
+
+
+def test_features_validate_against_schema() -> None:
+    from ocitool import __version__
+    from ocitool.exec.apply import APPLIERS
+    from ocitool.runc.features import features
+    from ocitool.spec.load import parse_text
+    from ocitool.spec.schema import validate_features
+
+    text = json.dumps(features(APPLIERS, __version__))
+    errors = [d for d in validate_features(parse_text(text, "f.json")) if d.severity == "error"]
+    assert errors == []
+
+
+def test_update_resources_from_flags_and_merge() -> None:
+    from ocitool.runc.cmd_cgroup import UPDATE_FLAGS, merge, requested_resources
+
+    p = parse(["--memory", "64m", "--pids-limit", "42", "--cpuset-cpus", "0-1", "id"],
+              UPDATE_FLAGS)
+    res = requested_resources(p)
+    assert res == {"memory": {"limit": 64 << 20}, "pids": {"limit": 42},
+                   "cpu": {"cpus": "0-1"}}
+    base = {"memory": {"limit": 1, "swap": 2}, "devices": [{"allow": False}]}
+    assert merge(base, res)["memory"] == {"limit": 64 << 20, "swap": 2}
+    assert merge(base, res)["devices"] == [{"allow": False}]
+    with pytest.raises(UsageError):
+        requested_resources(parse(["--pids-limit", "lots", "id"], UPDATE_FLAGS))
+
+
+def test_exec_process_from_flags() -> None:
+    from ocitool.runc.cmd_exec import EXEC_FLAGS, _process_from_flags
+
+    base = {"args": ["sleep"], "env": ["PATH=/bin", "A=1"], "cwd": "/",
+            "user": {"uid": 0, "gid": 0},
+            "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
+                             "permitted": ["CAP_KILL"]}}
+    p = parse(["-e", "A=2", "--cwd", "/tmp", "-u", "5:6", "--cap", "CAP_CHOWN", "-t",
+               "--no-new-privs", "id", "sh"], EXEC_FLAGS)
+    proc = _process_from_flags(base, p, ["sh"])
+    assert proc["args"] == ["sh"] and proc["env"] == ["PATH=/bin", "A=2"]
+    assert proc["cwd"] == "/tmp" and proc["user"] == {"uid": 5, "gid": 6}
+    assert proc["terminal"] is True and proc["noNewPrivileges"] is True
+    assert proc["capabilities"]["bounding"] == ["CAP_KILL", "CAP_CHOWN"]
+    assert base["env"] == ["PATH=/bin", "A=1"]  # the saved config is not changed
+
+
+def test_no_pivot_rewrites_the_plan() -> None:
+    from ocitool.exec.runc_nopivot import replace_pivot
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.fs import MakePropagation, PivotRoot, Umount
+    from ocitool.plan.ops.process import Chdir
+
+    P = Phase.CREATE_PIVOT
+    ops = [Chdir(phase=P, path="/r"), PivotRoot(phase=P),
+           MakePropagation(phase=P, src=None, target=".", flags=("MS_REC", "MS_SLAVE")),
+           Umount(phase=P, target=".", flags=("MNT_DETACH",)), Chdir(phase=P, path="/")]
+    out = replace_pivot(ops)
+    assert [op.name for op in out] == ["chdir", "mount", "chroot", "chdir"]
+    assert out[1].flags == ("MS_MOVE",) and out[1].target == "/" and out[2].path == "."
+
+
+def test_hot_path_imports_stay_light(tmp_path: Path) -> None:
+    """create/start/run/exec code paths import neither jsonschema, rich, lark nor argparse."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from tests.helpers_exec.bundle import make_bundle
+
+    bundle = make_bundle(tmp_path / "b", ["true"])
+    code = f"""
+import sys
+import ocitool.cli.runc, ocitool.runc.cmd_lifecycle, ocitool.runc.cmd_exec
+import ocitool.exec.lifecycle, ocitool.exec.runc_lifecycle, ocitool.exec.join
+import ocitool.exec.console, ocitool.exec.linux
+from ocitool.runc import container as C
+doc, spec = C.load_bundle_spec({str(bundle)!r})
+plan = C.lower_spec(spec, "x", {str(bundle)!r})
+ops = ocitool.runc.cmd_exec.exec_ops(plan)
+print(sorted({{m.split('.')[0] for m in sys.modules}} & {{"jsonschema", "rich", "lark", "argparse"}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path).stdout
+    assert out.strip() == "[]"
