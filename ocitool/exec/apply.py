@@ -267,6 +267,8 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
     can no longer import modules or reach host paths (listener sockets go to
     ``ctx.scratch["listeners"]``; the runtime closes its copies after the clone)."""
     names = {op.name for op in ops}
+    if "capabilities" in names:
+        F.cap_last_cap()  # read now: after pivot_root it would be the container's /proc
     if "console" in names:
         import ocitool.exec.tty  # noqa: F401
 
