@@ -102,7 +102,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         raise RuntimeStateError(message="cannot exec in a paused container (use --ignore-paused)",
                                 code="OCI606")
     if status not in ("created", "running", "paused"):
-        raise RuntimeStateError(message="cannot exec in a stopped container", code="OCI606")
+        raise RuntimeStateError(message="cannot exec in a stopped container", code="OCI611")
     config = C.saved_config(store, st)
     if p.str("process"):
         process = _read_process(str(p.str("process")))
