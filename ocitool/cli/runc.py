@@ -66,18 +66,18 @@ def main(argv: list[str] | None = None) -> int:
     log = Logger()
     try:
         g = parse(args, GLOBAL_FLAGS)
-        fmt = g.str("log_format") or "text"
-        log = Logger(g.str("log"), fmt if fmt in ("text", "json") else "text", g.bool("debug"))
+        fmt = g.value("log_format") or "text"
+        log = Logger(g.value("log"), fmt if fmt in ("text", "json") else "text", g.on("debug"))
         if fmt not in ("text", "json"):
             raise UsageError(message=f"invalid log-format: {fmt}", code="OCI010",
                              hint="text or json")
-        if g.bool("version"):
+        if g.on("version"):
             sys.stdout.write(_version())
             return 0
-        if g.bool("help") or not g.args:
+        if g.on("help") or not g.args:
             sys.stdout.write(usage())
-            return 0 if g.bool("help") else 2
-        if g.bool("systemd_cgroup"):
+            return 0 if g.on("help") else 2
+        if g.on("systemd_cgroup"):
             raise UsageError(
                 message="systemd cgroup driver is not supported by ocitool-runc",
                 code="OCI012",
@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         fn = getattr(import_module(COMMANDS[name][0]), COMMANDS[name][1])
         if name == "spec":
             return int(fn(rest))
-        root = os.path.abspath(g.str("root") or DEFAULT_ROOT)
-        return int(fn(Globals(root=root, log=log, debug=g.bool("debug")), rest))
+        root = os.path.abspath(g.value("root") or DEFAULT_ROOT)
+        return int(fn(Globals(root=root, log=log, debug=g.on("debug")), rest))
     except OciToolError as err:
         log.error(runc_message(err))
         return 1

@@ -40,16 +40,16 @@ class Parsed:
     def get(self, name: str) -> object:
         return self.flags.get(name)
 
-    def str(self, name: str) -> str | None:
+    def value(self, name: str) -> str | None:
         value = self.flags.get(name)
         return None if value is None else str(value)
 
-    def bool(self, name: str) -> bool:
+    def on(self, name: str) -> bool:
         return bool(self.flags.get(name))
 
-    def list(self, name: str) -> list[str]:
+    def values(self, name: str) -> list[str]:
         value = self.flags.get(name)
-        return list(value) if isinstance(value, list) else []
+        return [str(v) for v in value] if isinstance(value, list) else []
 
 
 def _truth(text: str, flag: str) -> bool:
@@ -89,13 +89,14 @@ def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool 
                 break
             continue
         name, eq, value = arg.lstrip("-").partition("=")
-        fl = table.get(name)
-        if fl is None:
+        found = table.get(name)
+        if found is None:
             raise UsageError(
                 message=f"flag provided but not defined: -{name}",
                 code="OCI010",
                 hint=f"see '{prog} --help'",
             )
+        fl = found
         if fl.kind == BOOL:
             out.flags[fl.dest] = _truth(value, name) if eq else True
             continue
@@ -105,7 +106,9 @@ def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool 
             value = argv[i]
             i += 1
         if fl.kind == MULTI:
-            out.flags[fl.dest].append(value)  # type: ignore[union-attr]
+            values = out.flags[fl.dest]
+            assert isinstance(values, list)
+            values.append(value)
         else:
             out.flags[fl.dest] = value
     return out

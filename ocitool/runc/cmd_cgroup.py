@@ -29,7 +29,9 @@ UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
     "blkio-weight": (("blockIO", "weight"), int),
     "pids-limit": (("pids", "limit"), int),
 }
-UPDATE_FLAGS = (Flag(("resources", "r"), VALUE, help="a LinuxResources JSON file, or - for stdin"),)
+UPDATE_FLAGS: tuple[Flag, ...] = (
+    Flag(("resources", "r"), VALUE, help="a LinuxResources JSON file, or - for stdin"),
+)
 UPDATE_FLAGS += tuple(Flag((name,), VALUE, help=f"set {'.'.join(path)}")
                       for name, (path, _) in UPDATE_VALUES.items())
 
@@ -75,7 +77,7 @@ def _memory_value(text: str) -> int:
 def requested_resources(p: Any) -> dict[str, Any]:
     """The LinuxResources object asked for: --resources file/stdin, then the single flags."""
     res: dict[str, Any] = {}
-    src = p.str("resources")
+    src = p.value("resources")
     if src:
         try:
             text = sys.stdin.read() if src == "-" else open(src).read()  # noqa: SIM115
@@ -88,7 +90,7 @@ def requested_resources(p: Any) -> dict[str, Any]:
             raise UsageError(message=f"{src}: resources must be a JSON object", code="OCI011")
         res = loaded
     for name, (path, kind) in UPDATE_VALUES.items():
-        raw = p.str(name.replace("-", "_"))
+        raw = p.value(name.replace("-", "_"))
         if raw is None:
             continue
         try:

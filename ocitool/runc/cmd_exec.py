@@ -37,15 +37,15 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
     """runc's newProcess: the container's process with the flags applied."""
     proc = copy.deepcopy(base)
     proc["args"] = argv
-    proc["terminal"] = p.bool("tty")
-    if p.str("cwd"):
-        proc["cwd"] = p.str("cwd")
+    proc["terminal"] = p.on("tty")
+    if p.value("cwd"):
+        proc["cwd"] = p.value("cwd")
     env = list(proc.get("env") or [])
-    for item in p.list("env"):
+    for item in p.values("env"):
         key = item.split("=", 1)[0]
         env = [e for e in env if e.split("=", 1)[0] != key] + [item]
     proc["env"] = env
-    user = p.str("user")
+    user = p.value("user")
     if user:
         uid, _, gid = user.partition(":")
         try:
@@ -53,19 +53,19 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
         except ValueError:
             raise UsageError(message=f"parsing {user} as UID[:GID]: not numbers",
                              code="OCI010") from None
-    gids = p.list("additional_gids")
+    gids = p.values("additional_gids")
     if gids:
         try:
             proc.setdefault("user", {})["additionalGids"] = [int(x) for x in gids]
         except ValueError:
             raise UsageError(message="--additional-gids takes numbers", code="OCI010") from None
-    caps = p.list("cap")
+    caps = p.values("cap")
     if caps:
         sets = proc.setdefault("capabilities", {})
         for key in ("bounding", "effective", "permitted"):
             have = list(sets.get(key) or [])
             sets[key] = have + [c for c in caps if c not in have]
-    if p.bool("no_new_privs"):
+    if p.on("no_new_privs"):
         proc["noNewPrivileges"] = True
     return proc
 
@@ -93,26 +93,26 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     p = parse(argv, EXEC_FLAGS)
     at_least_one("exec", p.args)
     cid, rest = p.args[0], p.args[1:]
-    if p.list("cgroup"):
+    if p.values("cgroup"):
         raise UsageError(message="--cgroup is not supported by ocitool-runc", code="OCI012")
     store = g.store()
     st = load_state(store, cid)
     status = live_status(st)
-    if status == "paused" and not p.bool("ignore_paused"):
+    if status == "paused" and not p.on("ignore_paused"):
         raise RuntimeStateError(message="cannot exec in a paused container (use --ignore-paused)",
                                 code="OCI606")
     if status not in ("created", "running", "paused"):
         raise RuntimeStateError(message="cannot exec in a stopped container", code="OCI611")
     config = C.saved_config(store, st)
-    if p.str("process"):
-        process = _read_process(str(p.str("process")))
+    if p.value("process"):
+        process = _read_process(str(p.value("process")))
     else:
         if not rest:
             raise UsageError(message="exec: no command given (ARGS or --process)",
                              code="OCI010")
         process = _process_from_flags(config.get("process") or {}, p, rest)
     terminal = bool(process.get("terminal"))
-    sock_path = p.str("console_socket")
+    sock_path = p.value("console_socket")
     if terminal and not sock_path:
         raise UsageError(message="cannot allocate tty without --console-socket",
                          code="OCI010", hint="ocitool-runc does not relay a terminal itself")
@@ -122,12 +122,12 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
             code="OCI010",
         )
     try:
-        preserve = int(p.str("preserve_fds") or 0)
+        preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
     data = dict(config)
     data["process"] = process
-    _, spec = C.spec_from_data(data, p.str("process") or os.path.join(st.bundle, "config.json"))
+    _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle)
     ops = exec_ops(plan)
 
@@ -156,11 +156,11 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         if console is not None:
             console.close()
     g.log.debug(f"exec: process {pid} started in {cid}")
-    if p.str("pid_file"):
+    if p.value("pid_file"):
         from ocitool.exec.runc_files import write_pid_file
 
-        write_pid_file(str(p.str("pid_file")), pid)
-    if p.bool("detach"):
+        write_pid_file(str(p.value("pid_file")), pid)
+    if p.on("detach"):
         return 0
     sys.stdout.flush()
     return join.wait(pid)

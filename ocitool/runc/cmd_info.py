@@ -21,7 +21,7 @@ PS_FLAGS = (Flag(("format", "f"), VALUE, "table", help="table or json"),)
 
 
 def _format(p: Any) -> str:
-    fmt = p.str("format") or "table"
+    fmt = p.value("format") or "table"
     if fmt not in ("table", "json"):
         raise UsageError(message=f"invalid format option {fmt!r}", code="OCI010",
                          hint="table or json")
@@ -39,7 +39,7 @@ def cmd_list(g: Globals, argv: list[str]) -> int:
         except OciToolError:
             continue  # removed meanwhile, or unreadable: list what can be listed
         rows.append(state_dict(st, live_status(st)))
-    if p.bool("quiet"):
+    if p.on("quiet"):
         sys.stdout.write("".join(r["id"] + "\n" for r in rows))
     elif fmt == "json":
         # runc encodes a nil slice: "null" when there is nothing

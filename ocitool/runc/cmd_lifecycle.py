@@ -36,17 +36,17 @@ def _prepare(
     from ocitool.exec.context import ExecContext
     from ocitool.exec.linux import LinuxSyscalls
 
-    bundle = os.path.abspath(p.str("bundle") or os.getcwd())
+    bundle = os.path.abspath(p.value("bundle") or os.getcwd())
     store = g.store()
     if os.path.isdir(store.dir(cid)):
         raise RuntimeStateError(message="container with given ID already exists", code="OCI602")
     try:
-        preserve = int(p.str("preserve_fds") or 0)
+        preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
     _, spec = C.load_bundle_spec(bundle)
     terminal = bool(getattr(spec.process, "terminal", False))
-    sock = p.str("console_socket")
+    sock = p.value("console_socket")
     if terminal and detached and not sock:
         raise UsageError(
             message="cannot allocate tty if runc will detach without setting console socket",
@@ -75,7 +75,7 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
 
     st = lifecycle.create(ops, ctx, g.store())
     try:
-        _after_create(g, st, spec, plan, p.str("pid_file"))
+        _after_create(g, st, spec, plan, p.value("pid_file"))
     except BaseException:
         _force_delete(g, cid)
         raise
@@ -103,14 +103,14 @@ def _after_create(g: Globals, st: Any, spec: Any, plan: Any, pid_file: str | Non
 def cmd_run(g: Globals, argv: list[str]) -> int:
     p = parse(argv, RUN_FLAGS)
     cid = exactly_one("run", p.args)
-    detach = p.bool("detach")
+    detach = p.on("detach")
     spec, plan, ops, ctx = _prepare(g, cid, p, detached=detach)
     if detach:
         from ocitool.exec import lifecycle
 
         st = lifecycle.create(ops, ctx, g.store())
         try:
-            _after_create(g, st, spec, plan, p.str("pid_file"))
+            _after_create(g, st, spec, plan, p.value("pid_file"))
             _start(g, cid)
         except BaseException:
             _force_delete(g, cid)
@@ -119,7 +119,7 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     from ocitool.exec import runc_lifecycle
     from ocitool.exec.runc_files import write_pid_file
 
-    pid_file = p.str("pid_file")
+    pid_file = p.value("pid_file")
 
     def created(st: Any) -> None:
         if pid_file:
@@ -127,13 +127,13 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
 
     return runc_lifecycle.run(
         ops, ctx, g.store(), annotations=C.annotations_of(spec),
-        extra=C.plan_extras(plan), on_created=created, keep=p.bool("keep"),
+        extra=C.plan_extras(plan), on_created=created, keep=p.on("keep"),
     )
 
 
 def ops_of(plan: Any, p: Any) -> list[Any]:
     ops = list(plan.ops)
-    if p.bool("no_pivot"):
+    if p.on("no_pivot"):
         from ocitool.exec.runc_nopivot import replace_pivot
 
         ops = replace_pivot(ops)
@@ -225,7 +225,7 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     status = live_status(st)
     if status not in ("created", "running", "paused"):
         raise RuntimeStateError(message="container not running", code="OCI606")
-    if p.bool("all") and C.cgroup_dirs(st):
+    if p.on("all") and C.cgroup_dirs(st):
         from ocitool.exec.runc_cgroup import signal_all
 
         signal_all(C.cgroup_dirs(st), sig)
@@ -241,7 +241,7 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
 def cmd_delete(g: Globals, argv: list[str]) -> int:
     p = parse(argv, DELETE_FLAGS)
     cid = exactly_one("delete", p.args)
-    _delete(g, cid, force=p.bool("force"))
+    _delete(g, cid, force=p.on("force"))
     return 0
 
 

@@ -23,14 +23,14 @@ FLAGS = (
 
 def test_parse_go_style_flags() -> None:
     p = parse(["-b", "x", "--detach", "--env=A=1", "-e", "B=2", "id", "sh", "-c", "exit"], FLAGS)
-    assert p.str("bundle") == "x" and p.bool("detach")
-    assert p.list("env") == ["A=1", "B=2"]
+    assert p.value("bundle") == "x" and p.on("detach")
+    assert p.values("env") == ["A=1", "B=2"]
     assert p.args == ["id", "sh", "-c", "exit"]  # flags stop at the first positional
 
 
 def test_parse_bool_values_and_double_dash() -> None:
-    assert parse(["--detach=false", "x"], FLAGS).bool("detach") is False
-    assert parse(["-detach=true", "x"], FLAGS).bool("detach") is True
+    assert parse(["--detach=false", "x"], FLAGS).on("detach") is False
+    assert parse(["-detach=true", "x"], FLAGS).on("detach") is True
     assert parse(["--", "-d"], FLAGS).args == ["-d"]
     with pytest.raises(UsageError, match="invalid boolean"):
         parse(["--detach=maybe"], FLAGS)
