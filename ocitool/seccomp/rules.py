@@ -179,6 +179,15 @@ def _int(v: Any, pointer: str, what: str, lo: int = 0, hi: int = M64) -> int:
     return v
 
 
+def _list(obj: Mapping[str, Any], key: str, bp: str) -> list[Any]:
+    value = obj.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _err(f"{key} must be a list", f"{bp}/{key}")
+    return value
+
+
 def _parse_cmp(arg: Any, ptr: str, bits: int) -> Cmp:
     if not isinstance(arg, Mapping):
         raise _err("an args entry must be an object", ptr)
@@ -376,7 +385,7 @@ def build_profile(
 
     target = normalize_arch(arch) if arch else host_arch()
     arches = [target]
-    for i, name in enumerate(seccomp.get("architectures") or []):
+    for i, name in enumerate(_list(seccomp, "architectures", bp)):
         if not isinstance(name, str):
             raise _err("architectures entries must be strings", f"{bp}/architectures/{i}")
         try:
@@ -391,19 +400,22 @@ def build_profile(
             continue
         if a not in arches:
             arches.append(a)
-    flags = list(seccomp.get("flags") or [])
+    flags = list(_list(seccomp, "flags", bp))
     for i, f in enumerate(flags):
         if f not in FLAGS:
             raise _err(f"unknown seccomp flag {f!r}", f"{bp}/flags/{i}", expected=", ".join(FLAGS))
     listener_path = seccomp.get("listenerPath") or None
     listener_metadata = seccomp.get("listenerMetadata") or None
+    for key, val in (("listenerPath", listener_path), ("listenerMetadata", listener_metadata)):
+        if val is not None and not isinstance(val, str):
+            raise _err(f"{key} must be a string", f"{bp}/{key}")
 
     groups = _section_arches(arches)
     sections: list[ArchPolicy] = []
     known_somewhere: set[str] = set()
     rules_in: list[tuple[list[str], int, list[Any], str]] = []
     uses_notify = seccomp["defaultAction"] == "SCMP_ACT_NOTIFY"
-    for i, sc in enumerate(seccomp.get("syscalls") or []):
+    for i, sc in enumerate(_list(seccomp, "syscalls", bp)):
         ptr = f"{bp}/syscalls/{i}"
         if not isinstance(sc, Mapping):
             raise _err("a syscalls entry must be an object", ptr)

@@ -204,3 +204,28 @@ def test_docker_default_profile_in_the_kernel() -> None:
         (nr("reboot"), (0, 0, 0, 0)),
     ]
     assert _check(f, calls) == len(calls)
+
+
+def test_x32_bit_from_a_64_bit_task() -> None:
+    """A 64-bit task can set bit 30 to reach x32 entry points; with only x86_64 in the
+    filter that is the bad-arch action (SIGSYS), with x32 listed the x32 rule applies."""
+    if ARCH != "x86_64":
+        pytest.skip("x32 exists only next to x86_64")
+    x32_getpid = syscall_number("x32", "getpid")
+    assert x32_getpid is not None and x32_getpid & 0x40000000
+    base = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["getppid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 77}]}  # fmt: skip
+    only64 = compile_seccomp(base, ARCH)
+    assert expect(only64, x32_getpid, ()) == ("signal", signal.SIGSYS)
+    assert _check(only64, [(x32_getpid, ()), (nr("getpid"), ())]) == 2
+    with_x32 = compile_seccomp(
+        {
+            **base,
+            "architectures": ["SCMP_ARCH_X32"],
+            "syscalls": [{"names": ["getpid"], "action": "SCMP_ACT_ERRNO", "errnoRet": 78}],
+        },
+        ARCH,
+    )
+    assert expect(with_x32, x32_getpid, ()) == ("errno", 78)
+    assert expect(with_x32, nr("getpid"), ()) == ("errno", 78)
+    assert _check(with_x32, [(x32_getpid, ()), (nr("getpid"), ()), (nr("getppid"), ())]) == 3

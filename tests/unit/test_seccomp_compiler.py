@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ocitool.errors import SeccompError
 from ocitool.seccomp import bpf as B
@@ -499,3 +501,60 @@ def test_mask_zero_tests_are_dropped_like_libseccomp() -> None:
         ret(compile_seccomp(q, "x86_64"), "x86_64", "kill", (0, 0, 0, 1 << 32))
         == SECCOMP_RET_ERRNO | EPERM
     )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 2**65) | st.sampled_from(
+        ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_CMP_EQ", "SCMP_CMP_MASKED_EQ", "read",
+         "SCMP_ARCH_X86", "SCMP_ARCH_BOGUS", "SECCOMP_FILTER_FLAG_LOG", ""]
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["names", "action", "args", "index", "value", "valueTwo", "op",
+                         "errnoRet", "defaultAction", "architectures", "flags", "syscalls"]),
+        inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"defaultAction": st.sampled_from(["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", 3])},
+        optional={
+            "syscalls": _json,
+            "architectures": _json,
+            "flags": _json,
+            "defaultErrnoRet": _json,
+        },
+    )
+)
+def test_malformed_profiles_raise_seccomp_errors_only(doc: dict[str, Any]) -> None:
+    try:
+        f = compile_seccomp(doc, "x86_64")
+    except SeccompError as exc:
+        assert exc.code.startswith("OCI4")
+    else:
+        assert len(f.instructions) >= 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "pointer"),
+    [
+        ({"syscalls": 5}, "/linux/seccomp/syscalls"),
+        ({"architectures": "SCMP_ARCH_X86"}, "/linux/seccomp/architectures"),
+        ({"flags": 5}, "/linux/seccomp/flags"),
+        ({"listenerPath": 5}, "/linux/seccomp/listenerPath"),
+        (
+            {"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": 5}]},
+            "/linux/seccomp/syscalls/0/args",
+        ),
+        (
+            {"syscalls": [{"names": "read", "action": "SCMP_ACT_ALLOW"}]},
+            "/linux/seccomp/syscalls/0/names",
+        ),
+    ],
+)
+def test_wrongly_typed_fields_are_located_errors(extra: dict[str, Any], pointer: str) -> None:
+    with pytest.raises(SeccompError) as exc:
+        compile_seccomp({"defaultAction": "SCMP_ACT_ERRNO", **extra}, "x86_64")
+    assert exc.value.pointer == pointer
