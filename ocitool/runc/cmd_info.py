@@ -34,6 +34,8 @@ def cmd_list(g: Globals, argv: list[str]) -> int:
     store = g.store()
     rows: list[dict[str, Any]] = []
     for cid in store.ids():
+        if cid.startswith("."):
+            continue  # not a container (e.g. the executor's plan cache)
         try:
             st = load_state(store, cid)
         except OciToolError:

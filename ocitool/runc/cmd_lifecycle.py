@@ -31,8 +31,8 @@ KILL_FLAGS = (Flag(("all", "a"), BOOL, help="send the signal to every process in
 # --------------------------------------------------------------------------- create / run
 def _prepare(
     g: Globals, cid: str, p: Any, *, detached: bool
-) -> tuple[Any, Any, list[Any], Any]:
-    """(spec, plan, ops, ExecContext) for a create or run; refuses what we cannot honour first."""
+) -> tuple[list[Any], dict[str, Any], Any]:
+    """(ops, info, ExecContext) for a create or run; refuses what we cannot honour first."""
     from ocitool.exec.context import ExecContext
     from ocitool.exec.linux import LinuxSyscalls
 
@@ -44,8 +44,8 @@ def _prepare(
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
-    _, spec = C.load_bundle_spec(bundle)
-    terminal = bool(getattr(spec.process, "terminal", False))
+    ops, info = C.bundle_ops(bundle, cid, g.root)
+    terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
         raise UsageError(
@@ -57,40 +57,42 @@ def _prepare(
             message="cannot use console socket if runc will not detach or allocate tty",
             code="OCI010",
         )
-    plan = C.lower_spec(spec, cid, bundle)
-    ops = ops_of(plan, p)
+    if p.on("no_pivot"):
+        from ocitool.exec.runc_nopivot import replace_pivot
+
+        ops = replace_pivot(ops)
     ctx = ExecContext(
-        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=C.rootfs_of(spec, bundle),
+        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=info["rootfs"],
         preserve_fds=preserve, console_socket=os.path.abspath(sock) if sock else None,
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
-    return spec, plan, ops, ctx
+    return ops, info, ctx
 
 
 def cmd_create(g: Globals, argv: list[str]) -> int:
     p = parse(argv, CREATE_FLAGS)
     cid = exactly_one("create", p.args)
-    spec, plan, ops, ctx = _prepare(g, cid, p, detached=True)
+    ops, info, ctx = _prepare(g, cid, p, detached=True)
     from ocitool.exec import lifecycle
 
     st = lifecycle.create(ops, ctx, g.store())
     try:
-        _after_create(g, st, spec, plan, p.value("pid_file"))
+        _after_create(g, st, info, p.value("pid_file"))
     except BaseException:
         _force_delete(g, cid)
         raise
     return 0
 
 
-def _after_create(g: Globals, st: Any, spec: Any, plan: Any, pid_file: str | None) -> None:
+def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | None) -> None:
     """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
     from ocitool.exec.runc_files import write_atomic, write_pid_file
 
     store = g.store()
     lock = store.lock(st.id)
     try:
-        st.annotations = C.annotations_of(spec)
-        st.extra.update(C.plan_extras(plan))
+        st.annotations = dict(info["annotations"])
+        st.extra.update(info["extras"])
         with open(os.path.join(st.bundle, "config.json"), "rb") as f:
             write_atomic(C.saved_config_path(store, st.id), f.read(), 0o600)
         store.save(st)
@@ -104,13 +106,13 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     p = parse(argv, RUN_FLAGS)
     cid = exactly_one("run", p.args)
     detach = p.on("detach")
-    spec, plan, ops, ctx = _prepare(g, cid, p, detached=detach)
+    ops, info, ctx = _prepare(g, cid, p, detached=detach)
     if detach:
         from ocitool.exec import lifecycle
 
         st = lifecycle.create(ops, ctx, g.store())
         try:
-            _after_create(g, st, spec, plan, p.value("pid_file"))
+            _after_create(g, st, info, p.value("pid_file"))
             _start(g, cid)
         except BaseException:
             _force_delete(g, cid)
@@ -126,18 +128,9 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
             write_pid_file(pid_file, st.pid)
 
     return runc_lifecycle.run(
-        ops, ctx, g.store(), annotations=C.annotations_of(spec),
-        extra=C.plan_extras(plan), on_created=created, keep=p.on("keep"),
+        ops, ctx, g.store(), annotations=info["annotations"],
+        extra=info["extras"], on_created=created, keep=p.on("keep"),
     )
-
-
-def ops_of(plan: Any, p: Any) -> list[Any]:
-    ops = list(plan.ops)
-    if p.on("no_pivot"):
-        from ocitool.exec.runc_nopivot import replace_pivot
-
-        ops = replace_pivot(ops)
-    return ops
 
 
 def _force_delete(g: Globals, cid: str) -> None:

@@ -107,6 +107,6 @@ def load_state(store: StateStore, cid: str) -> State:
     try:
         return store.load(cid)
     except RuntimeStateError as err:
-        if err.code == "OCI603" and os.path.isdir(store.dir(cid)):
+        if err.code == "OCI603" and not cid.startswith(".") and os.path.isdir(store.dir(cid)):
             return State(id=cid, bundle="", status="creating")
         raise

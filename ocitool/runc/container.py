@@ -73,11 +73,63 @@ def saved_config(store: StateStore, st: State) -> dict[str, Any]:
     )
 
 
-def plan_extras(plan: Any) -> dict[str, Any]:
+def plan_extras(ops: Any) -> dict[str, Any]:
     """What later commands need from the plan without lowering again."""
-    dirs = [op.path for op in plan.ops if op.name == "cgroup_mkdir"]
-    hooks = sorted({op.kind for op in plan.ops if op.name == "hook"})
+    dirs = [op.path for op in ops if op.name == "cgroup_mkdir"]
+    hooks = sorted({op.kind for op in ops if op.name == "hook"})
     return {"cgroup_dirs": dirs, "hooks": hooks}
+
+
+def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, Any]]:
+    """The plan's ops for ``bundle`` as ``cid``, and what create needs to know about it.
+
+    Uses the executor's plan cache (:mod:`ocitool.exec.fastplan`) under the same
+    conditions as ``ocitool exec``: a config that does not mention the id is
+    lowered once per host and ocitool version, later runs read the stored ops.
+    Returns (ops, info) with info keys rootfs, terminal, annotations, extras.
+    """
+    import json
+
+    from ocitool.exec import fastplan
+
+    path = os.path.join(bundle, "config.json")
+    try:
+        with open(path, "rb") as f:
+            config = f.read()
+    except OSError:
+        config = b""
+    cacheable = bool(config) and cid.encode() not in config and cid not in bundle \
+        and os.geteuid() == 0
+    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
+    hit = fastplan.load(root, key, cid) if cacheable else None
+    if hit is not None:
+        ops, meta = hit
+        try:
+            data = json.loads(config)
+        except ValueError:
+            data = {}
+        proc = data.get("process") if isinstance(data, dict) else None
+        annotations = data.get("annotations") if isinstance(data, dict) else None
+        info = {
+            "rootfs": str(meta["rootfs"]),
+            "terminal": bool(isinstance(proc, dict) and proc.get("terminal")),
+            "annotations": dict(annotations) if isinstance(annotations, dict) else {},
+        }
+    else:
+        _, spec = load_bundle_spec(bundle)
+        plan = lower_spec(spec, cid, bundle)
+        ops = list(plan.ops)
+        terminal = bool(getattr(spec.process, "terminal", False))
+        info = {"rootfs": rootfs_of(spec, bundle), "terminal": terminal,
+                "annotations": annotations_of(spec)}
+        if cacheable:
+            try:  # noqa: SIM105
+                fastplan.store(root, key, ops, cid, {"rootfs": info["rootfs"],
+                                                     "terminal": terminal})
+            except OSError:
+                pass  # an unwritable root only costs speed
+    info["extras"] = plan_extras(ops)
+    return list(ops), info
 
 
 def cgroup_dirs(st: State) -> list[str]:

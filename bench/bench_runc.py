@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Benchmark ocitool-runc against runc (and crun) the way engines use them.
+
+Three measurements, each *isolated* as issue 5 describes (100 ms of idle
+before every run, runtimes alternating in rotating order):
+
+1. ``run`` of a busybox bundle whose process is /bin/true: ocitool-runc (the
+   installed console script, and the same code under ``python3 -S``), runc,
+   crun (as ``unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec crun
+   ...'``: crun refuses this machine's hybrid cgroups otherwise). Median wall,
+   CPU and peak RSS.
+2. ``create`` + ``start`` + wait + ``delete``, the sequence conmon and the
+   containerd shim drive: this process is a child subreaper (like conmon) and
+   waits for the container's init itself. Median wall of the whole sequence.
+3. ``podman run --rm --network none ... true`` with ``--runtime`` ocitool-runc
+   and with runc, private podman storage in a temp dir.
+
+    sudo python3 bench/bench_runc.py [-n RUNS] [--podman-runs N] [--json FILE]
+
+Needs root and /bin/busybox; runc, crun and podman are used when installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.helpers_exec.bundle import make_bundle, make_rootfs  # noqa: E402
+
+TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
+ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def ocitool_runc() -> str:
+    script = Path(sys.executable).with_name("ocitool-runc")
+    found = str(script) if script.exists() else shutil.which("ocitool-runc")
+    if not found:
+        raise SystemExit("ocitool-runc is not installed (pip install -e .)")
+    return os.path.realpath(found)
+
+
+def site_packages() -> str:
+    import cffi
+
+    return str(Path(cffi.__file__).resolve().parents[1])
+
+
+def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """name -> (argv prefix up to and including the global flags, env)."""
+    py = os.path.realpath(sys.executable)
+    nosite = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+              "PYTHONPATH": f"{REPO}:{site_packages()}"}
+    out: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "ocitool-runc": ([ocitool_runc(), "--root", str(work / "oci")], None),
+        "ocitool-runc -S": ([py, "-S", "-m", "ocitool.cli.runc", "--root", str(work / "oci")],
+                            nosite),
+    }
+    if shutil.which("runc"):
+        out["runc"] = (["runc", "--root", str(work / "runc")], None)
+    return out
+
+
+def crun_run(work: Path, cid: str) -> list[str]:
+    return ["unshare", "-m", "sh", "-c",
+            f"umount /sys/fs/cgroup/unified && exec crun --root {work / 'crun'} run {cid}"]
+
+
+def timed(argv: list[str], env: dict[str, str] | None, cwd: Path,
+          rss_file: Path) -> tuple[float, float, int, int]:
+    """(wall s, CPU s, peak RSS KiB, exit status); RSS from GNU time when installed."""
+    full = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else argv
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(f"{argv[:3]}... exited {code}: {err[-500:]}\n")
+    rss = int(rss_file.read_text().split()[-1]) if TIME else usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, rss, code
+
+
+def lifecycle_once(prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str,
+                   work: Path) -> tuple[float, int]:
+    """create + start + wait + delete; (wall s, exit status of the container or -1)."""
+    pid_file = work / f"{cid}.pid"
+    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
+             "stderr": subprocess.DEVNULL, "env": env, "cwd": bundle}
+    t0 = time.perf_counter()
+    if subprocess.run([*prefix, "create", "--pid-file", str(pid_file), cid], **quiet).returncode:
+        return 0.0, -1
+    pid = int(pid_file.read_text())
+    if subprocess.run([*prefix, "start", cid], **quiet).returncode:
+        return 0.0, -1
+    _, status = os.waitpid(pid, 0)  # the init was re-parented to us (we are a subreaper)
+    if subprocess.run([*prefix, "delete", cid], **quiet).returncode:
+        return 0.0, -1
+    return time.perf_counter() - t0, os.waitstatus_to_exitcode(status)
+
+
+def isolated(names: list[str], runs: int, idle: float, once) -> dict[str, list]:  # type: ignore
+    results: dict[str, list] = {n: [] for n in names}  # type: ignore[type-arg]
+    for i in range(runs):
+        k = i % len(names)
+        for name in names[k:] + names[:k]:
+            time.sleep(idle)
+            got = once(name, i)
+            if got is not None:
+                results[name].append(got)
+    return results
+
+
+def table(title: str, rows: dict[str, dict[str, float]], cols: list[str]) -> str:
+    lines = [title, "", "| runtime | " + " | ".join(cols) + " | vs runc | vs crun |",
+             "|---|" + "---:|" * (len(cols) + 2)]
+    for name, r in rows.items():
+        vs = [f"{r['wall_ms'] / rows[ref]['wall_ms']:.2f}x" if ref in rows else "-"
+              for ref in ("runc", "crun")]
+        lines.append(f"| {name} | " + " | ".join(f"{r[c]:.1f}" for c in cols) + " | "
+                     + " | ".join(vs) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", "--runs", type=int, default=30)
+    parser.add_argument("--podman-runs", type=int, default=10)
+    parser.add_argument("--idle", type=float, default=0.1)
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench_runc.py needs root", file=sys.stderr)
+        return 2
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "ocitool")],
+                   check=True, stdout=subprocess.DEVNULL)
+    report: dict[str, dict[str, dict[str, float]]] = {}
+    out: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="bench-runc-") as tmp:
+        work = Path(tmp)
+        bundle = make_bundle(work / "bundle", ["/bin/true"])
+        rts = runtimes(work)
+
+        # 1. run /bin/true
+        names = list(rts) + (["crun"] if shutil.which("crun") else [])
+        rss_file = work / "rss.txt"
+
+        def run_once(name: str, i: int) -> tuple[float, float, int] | None:
+            cid = f"r{i}{name.replace(' ', '')[:3]}{len(name)}"
+            if name == "crun":
+                argv, env = crun_run(work, cid), None
+            else:
+                prefix, env = rts[name]
+                argv = [*prefix, "run", cid]
+            wall, cpu, rss, code = timed(argv, env, bundle, rss_file)
+            return (wall, cpu, rss) if code == 0 else None
+
+        for name in names:  # warm: page cache, dentries, ocitool's plan cache
+            run_once(name, 999)
+        res = isolated(names, args.runs, args.idle, run_once)
+        rows = {n: {"runs": len(v), "wall_ms": statistics.median(w for w, _, _ in v) * 1e3,
+                    "cpu_ms": statistics.median(c for _, c, _ in v) * 1e3,
+                    "rss_mib": statistics.median(r for _, _, r in v) / 1024}
+                for n, v in res.items() if v}
+        report["run"] = rows
+        out.append(table(f"run /bin/true: median of {args.runs} isolated runs",
+                         rows, ["wall_ms", "cpu_ms", "rss_mib"]))
+
+        # 2. create + start + wait + delete
+        def cycle_once(name: str, i: int) -> float | None:
+            prefix, env = rts[name]
+            wall, code = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
+            return wall if code == 0 else None
+
+        res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
+        rows2 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
+                 for n, v in res2.items() if v}
+        report["create_start_wait_delete"] = rows2
+        out.append(table(f"create + start + wait + delete: median of {args.runs}",
+                         rows2, ["wall_ms"]))
+
+        # 3. podman run --rm true
+        if shutil.which("podman") and args.podman_runs:
+            rootfs = make_rootfs(work / "podman-rootfs")
+            pm = ["podman", "--root", str(work / "pm-root"), "--runroot",
+                  str(work / "pm-runroot"), "--cgroup-manager", "cgroupfs"]
+            tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+            subprocess.run([*pm, "import", "-", "localhost/bb"], stdin=tar.stdout, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            tar.wait()
+            engines = {"podman + ocitool-runc": ocitool_runc(), "podman + runc": "runc"}
+
+            def podman_once(name: str, i: int) -> float | None:
+                argv = [*pm, "--runtime", engines[name], "run", "--rm", "--network", "none",
+                        *ULIMITS, "localhost/bb", "true"]
+                wall, _, _, code = timed(argv, None, work, rss_file)
+                return wall if code == 0 else None
+
+            for name in engines:
+                podman_once(name, 0)
+            res3 = isolated(list(engines), args.podman_runs, args.idle, podman_once)
+            rows3 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
+                     for n, v in res3.items() if v}
+            report["podman_run"] = rows3
+            if len(rows3) == 2:
+                ratio = rows3["podman + ocitool-runc"]["wall_ms"] / rows3["podman + runc"][
+                    "wall_ms"]
+                out.append(table(f"podman run --rm true: median of {args.podman_runs}",
+                                 rows3, ["wall_ms"]) + f"\nours / runc's: {ratio:.2f}x\n")
+            subprocess.run([*pm, "system", "reset", "--force"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    print("\n".join(out))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
