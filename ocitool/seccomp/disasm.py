@@ -54,26 +54,72 @@ def _nr_name(arch: str | None, nr: int) -> str | None:
     return syscall_name(arch, nr)
 
 
+def _flow(insns: Sequence[B.Insn], default: str | None) -> list[tuple[str | None, str | None]]:
+    """For each instruction: what A holds ("nr", "arch" or None) and which arch the code
+    runs under (the taken side of ``jeq AUDIT_ARCH_x`` fixes it), following the jumps.
+    Paths that disagree give None (for the arch: ``default``)."""
+    n = len(insns)
+    seen: list[set[tuple[str | None, str | None]] | None] = [None] * n
+    if n:
+        seen[0] = {(None, None)}
+    for pc, ins in enumerate(insns):
+        here = seen[pc] or {(None, None)}
+        cls = ins.code & 0x07
+        after = here
+        if cls == B.BPF_LD:
+            kind = None
+            if ins.code & 0xE0 == B.BPF_ABS and ins.k in (B.OFF_NR, B.OFF_ARCH):
+                kind = "nr" if ins.k == B.OFF_NR else "arch"
+            after = {(kind, a) for _, a in here}
+        elif cls in (B.BPF_ALU, B.BPF_MISC):
+            after = {(None, a) for _, a in here}
+        succ: list[tuple[int, set[tuple[str | None, str | None]]]] = []
+        if cls == B.BPF_JMP and ins.code & 0xF0 == B.BPF_JA:
+            succ = [(pc + 1 + ins.k, after)]
+        elif cls == B.BPF_JMP:
+            taken = after
+            if ins.code & 0xF0 == B.BPF_JEQ and ins.k in _AUDIT_NAMES:
+                taken = {(c, _AUDIT_NAMES[ins.k]) if c == "arch" else (c, a) for c, a in after}
+            succ = [(pc + 1 + ins.jt, taken), (pc + 1 + ins.jf, after)]
+        elif cls != B.BPF_RET:
+            succ = [(pc + 1, after)]
+        for tgt, st in succ:
+            if tgt < n:
+                cur = seen[tgt]
+                seen[tgt] = set(st) if cur is None else cur | st
+    out: list[tuple[str | None, str | None]] = []
+    for maybe in seen:
+        states = maybe or set()
+        accs = {c for c, _ in states}
+        arches = {a for _, a in states}
+        out.append(
+            (
+                accs.pop() if len(accs) == 1 else None,
+                arches.pop() if len(arches) == 1 and None not in arches else default,
+            )
+        )
+    return out
+
+
 def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
     """One line per instruction: index, mnemonic, operands, targets, and a comment."""
     big = arch_info(arch).big_endian if arch else sys.byteorder == "big"
     lines = []
-    acc = None  # what A holds: "nr", "arch", or None
-    cur_arch = arch
+    flow = _flow(insns, arch)  # per instruction: what A holds, which arch
     width = len(str(max(len(insns) - 1, 0)))
     for pc, ins in enumerate(insns):
         code, k = ins.code, ins.k
         cls = code & 0x07
         comment = ""
+        acc = flow[pc][0]
         if cls == B.BPF_LD and code & 0xE0 == B.BPF_ABS:
-            acc = _field(k, big)
-            text = f"ld   {acc}"
+            text = f"ld   {_field(k, big)}"
         elif cls == B.BPF_LD and code & 0xE0 == B.BPF_IMM:
-            acc, text = None, f"ld   #{k:#x}"
+            text = f"ld   #{k:#x}"
         elif cls == B.BPF_LD and code & 0xE0 == B.BPF_MEM:
-            acc, text = None, f"ld   M[{k}]"
+            text = f"ld   M[{k}]"
         elif cls == B.BPF_LD and code & 0xE0 == B.BPF_LEN:
-            acc, text = None, "ld   #len"
+            text = "ld   #len"
         elif cls == B.BPF_LDX:
             text = f"ldx  {'#len' if code & 0xE0 == B.BPF_LEN else f'#{k:#x}'}"
         elif cls == B.BPF_ST:
@@ -83,7 +129,6 @@ def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
         elif cls == B.BPF_ALU:
             op = _ALU_NAMES.get(code & 0xF0, f"alu{code:#x}")
             text = f"{op:<4} {'x' if code & B.BPF_X else f'#{k:#x}'}"
-            acc = None if acc != "nr" or op != "and" else acc
         elif cls == B.BPF_JMP and code & 0xF0 == B.BPF_JA:
             text = f"ja   {pc + 1 + k}"
         elif cls == B.BPF_JMP:
@@ -92,9 +137,8 @@ def disassemble_insns(insns: Sequence[B.Insn], arch: str | None = None) -> str:
             text = f"{op:<4} {src:<12} jt {pc + 1 + ins.jt:<{width}}  jf {pc + 1 + ins.jf}"
             if acc == "arch" and not code & B.BPF_X and k in _AUDIT_NAMES:
                 comment = _AUDIT_NAMES[k]
-                cur_arch = comment
             elif acc == "nr" and not code & B.BPF_X and op in ("jeq", "jge", "jgt"):
-                name = _nr_name(cur_arch, k)
+                name = _nr_name(flow[pc][1], k)
                 if k == X32_SYSCALL_BIT and op != "jeq":
                     comment = "X32_SYSCALL_BIT"
                 elif k == 0xFFFFFFFF:

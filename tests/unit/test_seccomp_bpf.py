@@ -113,3 +113,17 @@ def test_disassembler_names_arches_syscalls_and_actions() -> None:
     assert "x86_64" in text and "execve" in text and "ERRNO(EPERM)" in text and "ALLOW" in text
     assert text == disassemble_insns(prog)
     assert action_text(0x7FF00005) == "TRACE(5)"
+
+
+def test_disassembler_follows_arch_per_section() -> None:
+    from ocitool.seccomp.compiler import compile_seccomp
+
+    p = {
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86"],
+        "syscalls": [{"names": ["execve"], "action": "SCMP_ACT_ALLOW"}],
+    }
+    text = compile_seccomp(p, "x86_64").disasm()
+    # execve is 59 on x86_64 and 11 on x86: each section names its own numbers
+    assert "#0x3b" in text and "#0xb " in text
+    assert all("execve" in line for line in text.splitlines() if "#0x3b" in line or "#0xb " in line)
