@@ -30,8 +30,13 @@ def run(
     extra: dict[str, Any] | None = None,
     on_created: Callable[[State], None] | None = None,
     keep: bool = False,
+    relay: Any = None,
 ) -> int:
-    """Returns the container's exit status (128+N for signal N)."""
+    """Returns the container's exit status (128+N for signal N).
+
+    ``relay`` (a :class:`ocitool.exec.tty.HostPty` whose slave is in
+    ``ctx.fds["pty_slave"]``) pumps the terminal until the container closes it.
+    """
     store.reserve(ctx.container_id)
     st = State(
         id=ctx.container_id,
@@ -61,6 +66,8 @@ def run(
         store.remove(ctx.container_id)
         raise
     try:
+        if relay is not None:
+            relay.pump()
         code = eng.wait(forward_signals=True)
     finally:
         st.status = "stopped"

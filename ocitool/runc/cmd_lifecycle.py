@@ -122,6 +122,12 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     from ocitool.exec.runc_files import write_pid_file
 
     pid_file = p.value("pid_file")
+    relay = None
+    if info["terminal"] and not ctx.console_socket and os.isatty(0):
+        from ocitool.exec.tty import HostPty  # runc run -t: we hold the pty and relay
+
+        relay = HostPty()
+        ctx.fds["pty_slave"] = relay.slave
 
     def created(st: Any) -> None:
         if pid_file:
@@ -129,7 +135,7 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
 
     return runc_lifecycle.run(
         ops, ctx, g.store(), annotations=info["annotations"],
-        extra=info["extras"], on_created=created, keep=p.on("keep"),
+        extra=info["extras"], on_created=created, keep=p.on("keep"), relay=relay,
     )
 
 

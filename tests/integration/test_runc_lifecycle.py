@@ -660,3 +660,25 @@ def test_concurrent_runtimes_do_not_corrupt_state(rt: Runtime,
     deletes = [spawn("delete", "--force", cid) for cid in ids]
     assert [p.wait(60) for p, _ in deletes] == [0] * len(ids)
     assert rt("list", "-q").stdout == ""
+
+
+def test_run_foreground_terminal_relays_a_pty(rt: Runtime,
+                                              bundle_factory: Callable[..., Path]) -> None:
+    """runc run with process.terminal and a terminal on stdin: the runtime relays a pty."""
+    import pty
+
+    bundle = bundle_factory(["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; exit 4"],
+                            process={"terminal": True})
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle),
+             f"fgt{S}"], stdin=slave, stdout=slave, stderr=slave, cwd=REPO,
+            start_new_session=True,
+        )
+        os.close(slave)
+        text = _read_pty(master, "is-a-tty")
+        assert proc.wait(30) == 4
+    finally:
+        os.close(master)
+    assert "is-a-tty" in text
