@@ -372,6 +372,9 @@ def build_profile(
         raise _err("the seccomp object must be a JSON object", bp)
     if "defaultAction" not in seccomp:
         raise _err("defaultAction is required", bp, expected="an SCMP_ACT_* action")
+    from ocitool.seccomp.shape import check_shape
+
+    check_shape(dict(seccomp), bp)
     dflt_errno = seccomp.get("defaultErrnoRet")
     if dflt_errno is not None:
         _int(dflt_errno, bp + "/defaultErrnoRet", "defaultErrnoRet", 0, 0xFFFF)
