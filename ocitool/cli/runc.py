@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import sys
 
-from ocitool.errors import OciToolError, UsageError
 from ocitool.runc.args import BOOL, VALUE, Flag, help_text, parse
 from ocitool.runc.common import DEFAULT_ROOT, Globals, runc_message
+from ocitool.runc.errs import is_ocitool_error, usage_error
 from ocitool.runc.log import Logger
 
 GLOBAL_FLAGS = (
@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         fmt = g.value("log_format") or "text"
         log = Logger(g.value("log"), fmt if fmt in ("text", "json") else "text", g.on("debug"))
         if fmt not in ("text", "json"):
-            raise UsageError(message=f"invalid log-format: {fmt}", code="OCI010",
-                             hint="text or json")
+            raise usage_error(f"invalid log-format: {fmt}", hint="text or json")
         if g.on("version"):
             sys.stdout.write(_version())
             return 0
@@ -78,16 +77,15 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(usage())
             return 0 if g.on("help") else 2
         if g.on("systemd_cgroup"):
-            raise UsageError(
-                message="systemd cgroup driver is not supported by ocitool-runc",
+            raise usage_error(
+                "systemd cgroup driver is not supported by ocitool-runc",
                 code="OCI012",
                 hint="use the cgroupfs driver (podman: --cgroup-manager=cgroupfs; "
                 "containerd: SystemdCgroup = false)",
             )
         name, rest = g.args[0], g.args[1:]
         if name not in COMMANDS:
-            raise UsageError(message=f"No help topic for '{name}'", code="OCI010",
-                             hint="see 'ocitool-runc --help'")
+            raise usage_error(f"No help topic for '{name}'", hint="see 'ocitool-runc --help'")
         if rest[:1] in (["--help"], ["-h"]):
             sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
             return 0
@@ -98,13 +96,13 @@ def main(argv: list[str] | None = None) -> int:
             return int(fn(rest))
         root = os.path.abspath(g.value("root") or DEFAULT_ROOT)
         return int(fn(Globals(root=root, log=log, debug=g.on("debug")), rest))
-    except OciToolError as err:
-        log.error(runc_message(err))
-        return 1
     except KeyboardInterrupt:
         log.error("interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback
+        if is_ocitool_error(exc):
+            log.error(runc_message(exc))  # type: ignore[arg-type]
+            return 1
         if os.environ.get("OCITOOL_DEBUG"):
             raise
         log.error(f"internal error: {type(exc).__name__}: {exc}")

@@ -27,16 +27,12 @@ end-of-file once ``execve`` succeeded.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: "signal" imports enum
 import contextlib
 import os
-import signal
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from ocitool.errors import ExecError, RuntimeStateError
 from ocitool.exec.context import ExecContext
-from ocitool.exec.state import proc_start_time
+from ocitool.exec.state import proc_start_time, state_error
 from ocitool.exec.syscalls import (
     CLONE_NEWCGROUP,
     CLONE_NEWIPC,
@@ -48,7 +44,14 @@ from ocitool.exec.syscalls import (
     CLONE_NEWUTS,
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
+    exec_error,
+    is_exec_error,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 # join order: user first (it grants the rights for the rest), mount last
 NAMESPACES: tuple[tuple[str, int], ...] = (
@@ -63,19 +66,30 @@ NAMESPACES: tuple[tuple[str, int], ...] = (
 )
 
 
-@dataclass
 class JoinRequest:
     """Everything the runtime knows about where and what to run."""
 
-    pid: int
-    pid_start: int | None
-    ops: Sequence[Any]  # exec-phase ops (and rlimits) of the container's plan
-    cgroup_procs: list[str] = field(default_factory=list)
-    console: Any = None  # a connected console socket (ocitool.exec.console.connect)
-    terminal: bool = False
-    console_size: tuple[int | None, int | None] = (None, None)
-    preserve_fds: int = 0
-    state_json: str = ""
+    def __init__(
+        self,
+        pid: int,
+        pid_start: int | None,
+        ops: Sequence[Any],  # exec-phase ops (and rlimits) of the container's plan
+        cgroup_procs: list[str] | None = None,
+        console: Any = None,  # a connected console socket (ocitool.exec.console.connect)
+        terminal: bool = False,
+        console_size: tuple[int | None, int | None] = (None, None),
+        preserve_fds: int = 0,
+        state_json: str = "",
+    ) -> None:
+        self.pid = pid
+        self.pid_start = pid_start
+        self.ops = ops
+        self.cgroup_procs = cgroup_procs or []
+        self.console = console
+        self.terminal = terminal
+        self.console_size = console_size
+        self.preserve_fds = preserve_fds
+        self.state_json = state_json
 
 
 def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
@@ -105,7 +119,7 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
     except (ProcessLookupError, FileNotFoundError):
         for _, fd, _ in out:
             os.close(fd)
-        raise RuntimeStateError(message="container not running", code="OCI606") from None
+        raise state_error(message="container not running", code="OCI606") from None
     return out
 
 
@@ -155,9 +169,9 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
             with contextlib.suppress(ChildProcessError, ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
-        raise ExecError(message=error, code="OCI520")
+        raise exec_error(error, "OCI520")
     if not pid:
-        raise ExecError(message="exec: the process was not started", code="OCI520")
+        raise exec_error("exec: the process was not started", "OCI520")
     return pid
 
 
@@ -167,8 +181,9 @@ def _report(fd: int, text: str) -> None:
 
 
 def _text(exc: BaseException) -> str:
-    if isinstance(exc, ExecError | RuntimeStateError):
-        return " ".join(exc.message.split())
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        return " ".join(message.split())
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc} ({exc.filename})" if exc.filename else str(exc)
     return f"{type(exc).__name__}: {exc}"
@@ -185,14 +200,17 @@ def _helper(
     for path in req.cgroup_procs:
         try:
             ctx.sys.write_file(path, b"0")
-        except ExecError as exc:
-            raise ExecError(message=f"join cgroup {path}: {exc.message}", code="OCI520") from None
+        except Exception as exc:
+            if not is_exec_error(exc):
+                raise
+            raise exec_error(f"join cgroup {path}: {_text(exc)}", "OCI520") from None
     for name, fd, nstype in namespaces:
         try:
             ctx.sys.setns(fd, nstype)
-        except ExecError as exc:
-            raise ExecError(message=f"join {name} namespace: {exc.message}",
-                            code="OCI520") from None
+        except Exception as exc:
+            if not is_exec_error(exc):
+                raise
+            raise exec_error(f"join {name} namespace: {_text(exc)}", "OCI520") from None
         os.close(fd)
     child = os.fork()
     if child:
@@ -202,7 +220,7 @@ def _helper(
         _process(req, ctx)
     except BaseException as exc:  # noqa: BLE001
         _report(rep_w, f"E{_text(exc)}")
-        os._exit(127 if isinstance(exc, ExecError) and "execve" in exc.message else 1)
+        os._exit(127 if "execve" in _text(exc) else 1)
     os._exit(1)  # execve returned without an error: cannot happen
 
 
@@ -229,10 +247,12 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
             raise op_error(index, op, "the executor has no applier for this op")
         try:
             fn(op, ctx)
-        except ExecError as exc:
-            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None
         except OSError as exc:
             raise op_error(index, op, f"{exc.strerror}", exc.errno) from None
+        except Exception as exc:
+            if not is_exec_error(exc):
+                raise
+            raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
 
 
 def wait(pid: int, forward: bool = True) -> int:

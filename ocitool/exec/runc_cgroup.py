@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from ocitool.errors import ExecError
+from ocitool.exec.syscalls import exec_error
 
 
 def _read(path: str) -> str:
@@ -54,8 +54,8 @@ def is_frozen(dirs: list[str]) -> bool:
 def set_frozen(dirs: list[str], frozen: bool, timeout: float = 10.0) -> None:
     where = freezer_dir(dirs)
     if where is None:
-        raise ExecError(
-            message="the container has no freezer cgroup", code="OCI510",
+        raise exec_error(
+            "the container has no freezer cgroup", code="OCI510",
             hint="pause needs the v1 freezer controller or cgroup v2",
         )
     kind, d = where
@@ -82,12 +82,12 @@ def set_frozen(dirs: list[str], frozen: bool, timeout: float = 10.0) -> None:
             else:
                 return
     except OSError as exc:
-        raise ExecError(
-            message=f"{'freeze' if frozen else 'thaw'} {d}: {exc.strerror}", code="OCI510"
+        raise exec_error(
+            f"{'freeze' if frozen else 'thaw'} {d}: {exc.strerror}", code="OCI510"
         ) from None
     if frozen:  # do not leave it half frozen
         set_frozen(dirs, False, timeout=1.0)
-    raise ExecError(message=f"timed out {'freezing' if frozen else 'thawing'} {d}",
+    raise exec_error(f"timed out {'freezing' if frozen else 'thawing'} {d}",
                     code="OCI510")
 
 
@@ -123,6 +123,6 @@ def write_values(writes: list[tuple[str, str]]) -> None:
         try:
             _write(path, value)
         except OSError as exc:
-            raise ExecError(
+            raise exec_error(
                 message=f"write {value!r} to {path}: {exc.strerror}", code="OCI511",
             ) from None

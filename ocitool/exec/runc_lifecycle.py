@@ -11,14 +11,17 @@ the init is released. ``--keep`` leaves the stopped container for a later
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from typing import Any
 
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.lifecycle import _now, state_json
 from ocitool.exec.process import Engine
 from ocitool.exec.state import State, StateStore, proc_start_time
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
 
 
 def run(

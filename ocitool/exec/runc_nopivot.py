@@ -12,11 +12,14 @@ the error messages show the ops that really ran.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import Any
 
 from ocitool.exec.apply import APPLIERS, drop_resolvers
 from ocitool.exec.context import ExecContext
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 
 def _chroot(op: Any, ctx: ExecContext) -> None:

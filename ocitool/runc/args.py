@@ -9,33 +9,37 @@ positional argument (``exec ID sh -c ...`` passes ``-c`` to sh) or at ``--``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from ocitool.errors import UsageError
+from ocitool.runc.errs import usage_error
 
 BOOL, VALUE, MULTI = "bool", "value", "multi"
 
 
-@dataclass(frozen=True)
 class Flag:
-    """One flag: its names (first is canonical), kind and default."""
+    """One flag: its names (first is canonical), kind and default.
 
-    names: tuple[str, ...]
-    kind: str = BOOL
-    default: object = None
-    help: str = ""
+    A plain class, not a dataclass: importing dataclasses costs more than
+    parsing every command line runc engines send.
+    """
 
-    @property
-    def dest(self) -> str:
-        return self.names[0].replace("-", "_")
+    __slots__ = ("names", "kind", "default", "help", "dest")
+
+    def __init__(self, names: tuple[str, ...], kind: str = BOOL, default: object = None,
+                 help: str = "") -> None:  # noqa: A002 - argparse's name for it
+        self.names = names
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.dest = names[0].replace("-", "_")
 
 
-@dataclass
 class Parsed:
     """Flag values by dest, plus the positional arguments."""
 
-    flags: dict[str, object] = field(default_factory=dict)
-    args: list[str] = field(default_factory=list)
+    __slots__ = ("flags", "args")
+
+    def __init__(self) -> None:
+        self.flags: dict[str, object] = {}
+        self.args: list[str] = []
 
     def get(self, name: str) -> object:
         return self.flags.get(name)
@@ -58,7 +62,7 @@ def _truth(text: str, flag: str) -> bool:
         return True
     if low in ("0", "f", "false", "no"):
         return False
-    raise UsageError(message=f"invalid boolean value {text!r} for flag -{flag}", code="OCI010")
+    raise usage_error(f"invalid boolean value {text!r} for flag -{flag}")
 
 
 def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool = True,
@@ -91,18 +95,15 @@ def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool 
         name, eq, value = arg.lstrip("-").partition("=")
         found = table.get(name)
         if found is None:
-            raise UsageError(
-                message=f"flag provided but not defined: -{name}",
-                code="OCI010",
-                hint=f"see '{prog} --help'",
-            )
+            raise usage_error(f"flag provided but not defined: -{name}",
+                              hint=f"see '{prog} --help'")
         fl = found
         if fl.kind == BOOL:
             out.flags[fl.dest] = _truth(value, name) if eq else True
             continue
         if not eq:
             if i >= n:
-                raise UsageError(message=f"flag needs an argument: -{name}", code="OCI010")
+                raise usage_error(f"flag needs an argument: -{name}")
             value = argv[i]
             i += 1
         if fl.kind == MULTI:

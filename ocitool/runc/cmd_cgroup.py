@@ -8,10 +8,10 @@ import os
 import sys
 from typing import Any
 
-from ocitool.errors import RuntimeStateError, UsageError
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state
+from ocitool.runc.errs import state_error, usage_error
 
 # runc update's single-value flags -> (path in linux.resources, type)
 UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
@@ -47,7 +47,7 @@ def cmd_pause(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("pause", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "running":
-        raise RuntimeStateError(message="container not running", code="OCI606")
+        raise state_error(message="container not running", code="OCI606")
     set_frozen(C.cgroup_dirs(st), True)
     return 0
 
@@ -58,7 +58,7 @@ def cmd_resume(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("resume", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "paused":
-        raise RuntimeStateError(message="container not paused", code="OCI610")
+        raise state_error(message="container not paused", code="OCI610")
     set_frozen(C.cgroup_dirs(st), False)
     return 0
 
@@ -83,11 +83,11 @@ def requested_resources(p: Any) -> dict[str, Any]:
             text = sys.stdin.read() if src == "-" else open(src).read()  # noqa: SIM115
             loaded = json.loads(text)
         except OSError as exc:
-            raise UsageError(message=f"open {src}: {exc.strerror}", code="OCI011") from None
+            raise usage_error(message=f"open {src}: {exc.strerror}", code="OCI011") from None
         except ValueError as exc:
-            raise UsageError(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
+            raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
         if not isinstance(loaded, dict):
-            raise UsageError(message=f"{src}: resources must be a JSON object", code="OCI011")
+            raise usage_error(message=f"{src}: resources must be a JSON object", code="OCI011")
         res = loaded
     for name, (path, kind) in UPDATE_VALUES.items():
         raw = p.value(name.replace("-", "_"))
@@ -97,7 +97,7 @@ def requested_resources(p: Any) -> dict[str, Any]:
             value: Any = kind(raw) if kind is str else (
                 _memory_value(raw) if path[0] == "memory" else int(raw))
         except ValueError:
-            raise UsageError(message=f"invalid value for --{name}: {raw!r}",
+            raise usage_error(message=f"invalid value for --{name}: {raw!r}",
                              code="OCI010") from None
         res.setdefault(path[0], {})[path[1]] = value
     return res
@@ -133,7 +133,7 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     store = g.store()
     st = load_state(store, cid)
     if live_status(st) == "stopped":
-        raise RuntimeStateError(message="container not running", code="OCI606")
+        raise state_error(message="container not running", code="OCI606")
     res = requested_resources(p)
     config = C.saved_config(store, st)
     linux = dict(config.get("linux") or {})

@@ -6,12 +6,15 @@ import copy
 import json
 import os
 import sys
-from typing import Any
 
-from ocitool.errors import RuntimeStateError, UsageError
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state
+from ocitool.runc.errs import state_error, usage_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from typing import Any
 
 EXEC_FLAGS = (
     Flag(("process", "p"), VALUE, help="path to a process.json (replaces ARGS and the flags)"),
@@ -51,14 +54,14 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
         try:
             proc["user"] = {"uid": int(uid), "gid": int(gid or 0)}
         except ValueError:
-            raise UsageError(message=f"parsing {user} as UID[:GID]: not numbers",
+            raise usage_error(message=f"parsing {user} as UID[:GID]: not numbers",
                              code="OCI010") from None
     gids = p.values("additional_gids")
     if gids:
         try:
             proc.setdefault("user", {})["additionalGids"] = [int(x) for x in gids]
         except ValueError:
-            raise UsageError(message="--additional-gids takes numbers", code="OCI010") from None
+            raise usage_error(message="--additional-gids takes numbers", code="OCI010") from None
     caps = p.values("cap")
     if caps:
         sets = proc.setdefault("capabilities", {})
@@ -75,11 +78,11 @@ def _read_process(path: str) -> dict[str, Any]:
         with open(path, "rb") as f:
             data = json.loads(f.read())
     except OSError as exc:
-        raise UsageError(message=f"open {path}: {exc.strerror}", code="OCI011") from None
+        raise usage_error(message=f"open {path}: {exc.strerror}", code="OCI011") from None
     except ValueError as exc:
-        raise UsageError(message=f"{path}: invalid JSON: {exc}", code="OCI011") from None
+        raise usage_error(message=f"{path}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):
-        raise UsageError(message=f"{path}: a process must be a JSON object", code="OCI011")
+        raise usage_error(message=f"{path}: a process must be a JSON object", code="OCI011")
     return data
 
 
@@ -94,37 +97,37 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     at_least_one("exec", p.args)
     cid, rest = p.args[0], p.args[1:]
     if p.values("cgroup"):
-        raise UsageError(message="--cgroup is not supported by ocitool-runc", code="OCI012")
+        raise usage_error(message="--cgroup is not supported by ocitool-runc", code="OCI012")
     store = g.store()
     st = load_state(store, cid)
     status = live_status(st)
     if status == "paused" and not p.on("ignore_paused"):
-        raise RuntimeStateError(message="cannot exec in a paused container (use --ignore-paused)",
+        raise state_error(message="cannot exec in a paused container (use --ignore-paused)",
                                 code="OCI606")
     if status not in ("created", "running", "paused"):
-        raise RuntimeStateError(message="cannot exec in a stopped container", code="OCI611")
+        raise state_error(message="cannot exec in a stopped container", code="OCI611")
     config = C.saved_config(store, st)
     if p.value("process"):
         process = _read_process(str(p.value("process")))
     else:
         if not rest:
-            raise UsageError(message="exec: no command given (ARGS or --process)",
+            raise usage_error(message="exec: no command given (ARGS or --process)",
                              code="OCI010")
         process = _process_from_flags(config.get("process") or {}, p, rest)
     terminal = bool(process.get("terminal"))
     sock_path = p.value("console_socket")
     if terminal and not sock_path:
-        raise UsageError(message="cannot allocate tty without --console-socket",
+        raise usage_error(message="cannot allocate tty without --console-socket",
                          code="OCI010", hint="ocitool-runc does not relay a terminal itself")
     if sock_path and not terminal:
-        raise UsageError(
+        raise usage_error(
             message="cannot use console socket if runc will not detach or allocate tty",
             code="OCI010",
         )
     try:
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
-        raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
+        raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
     data = dict(config)
     data["process"] = process
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))

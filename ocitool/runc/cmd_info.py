@@ -7,11 +7,11 @@ import subprocess
 import sys
 from typing import Any
 
-from ocitool.errors import OciToolError, RuntimeStateError, UsageError
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.cmd_lifecycle import state_dict
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state
+from ocitool.runc.errs import state_error, usage_error
 
 LIST_FLAGS = (
     Flag(("format", "f"), VALUE, "table", help="table or json"),
@@ -23,7 +23,7 @@ PS_FLAGS = (Flag(("format", "f"), VALUE, "table", help="table or json"),)
 def _format(p: Any) -> str:
     fmt = p.value("format") or "table"
     if fmt not in ("table", "json"):
-        raise UsageError(message=f"invalid format option {fmt!r}", code="OCI010",
+        raise usage_error(message=f"invalid format option {fmt!r}", code="OCI010",
                          hint="table or json")
     return fmt
 
@@ -38,7 +38,7 @@ def cmd_list(g: Globals, argv: list[str]) -> int:
             continue  # not a container (e.g. the executor's plan cache)
         try:
             st = load_state(store, cid)
-        except OciToolError:
+        except Exception:
             continue  # removed meanwhile, or unreadable: list what can be listed
         rows.append(state_dict(st, live_status(st)))
     if p.on("quiet"):
@@ -63,7 +63,7 @@ def cmd_ps(g: Globals, argv: list[str]) -> int:
     cid, ps_args = p.args[0], p.args[1:]
     st = load_state(g.store(), cid)
     if live_status(st) == "stopped":
-        raise RuntimeStateError(message="container not running", code="OCI606")
+        raise state_error(message="container not running", code="OCI606")
     from ocitool.exec.runc_cgroup import pids
 
     found = pids(C.cgroup_dirs(st))
@@ -75,13 +75,13 @@ def cmd_ps(g: Globals, argv: list[str]) -> int:
         out = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True,
                              check=True).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
-        raise RuntimeStateError(message=f"ps: {exc}", code="OCI609") from None
+        raise state_error(message=f"ps: {exc}", code="OCI609") from None
     lines = out.splitlines()
     if not lines:
         return 0
     header = lines[0].split()
     if "PID" not in header:
-        raise RuntimeStateError(message="couldn't find PID field in ps output", code="OCI609")
+        raise state_error(message="couldn't find PID field in ps output", code="OCI609")
     col = header.index("PID")
     keep = set(found)
     sys.stdout.write(lines[0] + "\n")
@@ -95,7 +95,7 @@ def cmd_ps(g: Globals, argv: list[str]) -> int:
 def cmd_features(g: Globals, argv: list[str]) -> int:
     p = parse(argv, ())
     if p.args:
-        raise UsageError(message='"features" takes no arguments', code="OCI010")
+        raise usage_error(message='"features" takes no arguments', code="OCI010")
     from ocitool import __version__
     from ocitool.exec.apply import APPLIERS
     from ocitool.runc.features import features

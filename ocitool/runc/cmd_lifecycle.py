@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
-from ocitool.errors import RuntimeStateError, UsageError
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
+from ocitool.runc.errs import error_code, state_error, usage_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from typing import Any
 
 CREATE_FLAGS = (
     Flag(("bundle", "b"), VALUE, help="path to the root of the bundle directory (default: cwd)"),
@@ -39,21 +42,21 @@ def _prepare(
     bundle = os.path.abspath(p.value("bundle") or os.getcwd())
     store = g.store()
     if os.path.isdir(store.dir(cid)):
-        raise RuntimeStateError(message="container with given ID already exists", code="OCI602")
+        raise state_error(message="container with given ID already exists", code="OCI602")
     try:
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
-        raise UsageError(message="--preserve-fds needs a number", code="OCI010") from None
+        raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
     ops, info = C.bundle_ops(bundle, cid, g.root)
     terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
-        raise UsageError(
+        raise usage_error(
             message="cannot allocate tty if runc will detach without setting console socket",
             code="OCI010",
         )
     if sock and not terminal:
-        raise UsageError(
+        raise usage_error(
             message="cannot use console socket if runc will not detach or allocate tty",
             code="OCI010",
         )
@@ -162,17 +165,17 @@ def _start(g: Globals, cid: str) -> None:
     st = load_state(store, cid)
     status = live_status(st)
     if status == "paused":
-        raise RuntimeStateError(
+        raise state_error(
             message="cannot start a container in the paused state", code="OCI605"
         )
     if status == "running":
-        raise RuntimeStateError(message="cannot start an already running container",
+        raise state_error(message="cannot start an already running container",
                                 code="OCI605")
     if status == "stopped":
-        raise RuntimeStateError(message="cannot start a container that has stopped",
+        raise state_error(message="cannot start a container that has stopped",
                                 code="OCI605")
     if status != "created":
-        raise RuntimeStateError(message=f"cannot start a container in the {status} state",
+        raise state_error(message=f"cannot start a container in the {status} state",
                                 code="OCI605")
     ops: list[Any] = []
     if C.has_hooks(st, "poststart"):
@@ -215,7 +218,7 @@ def cmd_state(g: Globals, argv: list[str]) -> int:
 def cmd_kill(g: Globals, argv: list[str]) -> int:
     p = parse(argv, KILL_FLAGS)
     if not 1 <= len(p.args) <= 2:
-        raise UsageError(message='"kill" requires a minimum of 1 and a maximum of 2 argument(s)',
+        raise usage_error(message='"kill" requires a minimum of 1 and a maximum of 2 argument(s)',
                          code="OCI010", hint="usage: ocitool-runc kill <container-id> [signal]")
     cid = p.args[0]
     sig = parse_signal(p.args[1] if len(p.args) == 2 else "SIGTERM")
@@ -223,7 +226,7 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     st = load_state(store, cid)
     status = live_status(st)
     if status not in ("created", "running", "paused"):
-        raise RuntimeStateError(message="container not running", code="OCI606")
+        raise state_error(message="container not running", code="OCI606")
     if p.on("all") and C.cgroup_dirs(st):
         from ocitool.exec.runc_cgroup import signal_all
 
@@ -252,13 +255,13 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     store = g.store()
     try:
         st = load_state(store, cid)
-    except RuntimeStateError as err:
-        if force and err.code == "OCI603":
+    except Exception as err:
+        if force and error_code(err) == "OCI603":
             return  # runc: delete --force of a missing container succeeds silently
         raise
     if st.status == "creating" and not st.pid:
         if not force:
-            raise RuntimeStateError(
+            raise state_error(
                 message=f"cannot delete container {cid} that is not stopped: creating",
                 code="OCI607", hint="use --force",
             )
@@ -266,7 +269,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
         return
     status = live_status(st)
     if status != "stopped" and not force:
-        raise RuntimeStateError(
+        raise state_error(
             message=f"cannot delete container {cid} that is not stopped: {status}",
             code="OCI607", hint="use --force",
         )

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import signal
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-from ocitool.errors import OciToolError, RuntimeStateError, UsageError
+from ocitool.runc.errs import error_code, usage_error
 from ocitool.runc.log import Logger
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
+    from ocitool.errors import OciToolError
     from ocitool.exec.state import State, StateStore
 
 DEFAULT_ROOT = "/run/ocitool"
 
 
-@dataclass
 class Globals:
     """The global flags (before the command)."""
 
-    root: str = DEFAULT_ROOT
-    log: Logger = field(default_factory=Logger)
-    debug: bool = False
+    def __init__(self, root: str = DEFAULT_ROOT, log: Logger | None = None,
+                 debug: bool = False) -> None:
+        self.root = root
+        self.log = log if log is not None else Logger()
+        self.debug = debug
 
     def store(self) -> StateStore:
         from ocitool.exec.state import StateStore
@@ -50,23 +49,21 @@ def runc_message(err: OciToolError) -> str:
 
 def exactly_one(cmd: str, args: list[str]) -> str:
     if len(args) != 1:
-        raise UsageError(
-            message=f'"{cmd}" requires exactly 1 argument(s)', code="OCI010",
-            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
-        )
+        raise usage_error(f'"{cmd}" requires exactly 1 argument(s)',
+                          hint=f"usage: ocitool-runc {cmd} [options] <container-id>")
     return args[0]
 
 
 def at_least_one(cmd: str, args: list[str]) -> None:
     if not args:
-        raise UsageError(
-            message=f'"{cmd}" requires a minimum of 1 argument(s)', code="OCI010",
-            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
-        )
+        raise usage_error(f'"{cmd}" requires a minimum of 1 argument(s)',
+                          hint=f"usage: ocitool-runc {cmd} [options] <container-id>")
 
 
 def parse_signal(text: str) -> int:
     """``KILL``, ``SIGKILL``, ``sigkill`` or ``9``; runc's error for anything else."""
+    import signal  # only kill needs names (signal imports enum)
+
     if text.isdigit():
         n = int(text)
         if 0 < n < 65:
@@ -83,8 +80,7 @@ def parse_signal(text: str) -> int:
             return int(signal.Signals[name])
         except KeyError:
             pass
-    raise UsageError(message=f"unknown signal {text!r}", code="OCI010",
-                     hint="a name (KILL, SIGTERM) or a number (9)")
+    raise usage_error(f"unknown signal {text!r}", hint="a name (KILL, SIGTERM) or a number (9)")
 
 
 def live_status(st: State) -> str:
@@ -106,7 +102,7 @@ def load_state(store: StateStore, cid: str) -> State:
 
     try:
         return store.load(cid)
-    except RuntimeStateError as err:
-        if err.code == "OCI603" and not cid.startswith(".") and os.path.isdir(store.dir(cid)):
+    except Exception as err:
+        if error_code(err) == "OCI603" and not cid.startswith(".") and os.path.isdir(store.dir(cid)):
             return State(id=cid, bundle="", status="creating")
         raise

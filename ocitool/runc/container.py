@@ -11,9 +11,13 @@ are poststart/poststop hooks -- goes in ``State.extra``.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from ocitool.exec.state import State, StateStore
+from ocitool.runc.errs import state_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_COPY = "config.json"
 
@@ -65,9 +69,7 @@ def saved_config(store: StateStore, st: State) -> dict[str, Any]:
             continue
         if isinstance(data, dict):
             return data
-    from ocitool.errors import RuntimeStateError
-
-    raise RuntimeStateError(
+    raise state_error(
         message=f"the configuration of container {st.id} is gone", code="OCI608",
         hint="its state directory and bundle have no config.json",
     )
@@ -88,8 +90,6 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
     lowered once per host and ocitool version, later runs read the stored ops.
     Returns (ops, info) with info keys rootfs, terminal, annotations, extras.
     """
-    import json
-
     from ocitool.exec import fastplan
 
     path = os.path.join(bundle, "config.json")
@@ -102,31 +102,21 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
         and os.geteuid() == 0
     key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
     hit = fastplan.load(root, key, cid) if cacheable else None
-    if hit is not None:
+    if hit is not None and "annotations" in hit[1]:
         ops, meta = hit
-        try:
-            data = json.loads(config)
-        except ValueError:
-            data = {}
-        proc = data.get("process") if isinstance(data, dict) else None
-        annotations = data.get("annotations") if isinstance(data, dict) else None
-        info = {
-            "rootfs": str(meta["rootfs"]),
-            "terminal": bool(isinstance(proc, dict) and proc.get("terminal")),
-            "annotations": dict(annotations) if isinstance(annotations, dict) else {},
-        }
+        info = {"rootfs": str(meta["rootfs"]), "terminal": bool(meta.get("terminal")),
+                "annotations": dict(meta["annotations"])}
     else:
         _, spec = load_bundle_spec(bundle)
         plan = lower_spec(spec, cid, bundle)
         ops = list(plan.ops)
-        terminal = bool(getattr(spec.process, "terminal", False))
-        info = {"rootfs": rootfs_of(spec, bundle), "terminal": terminal,
+        info = {"rootfs": rootfs_of(spec, bundle),
+                "terminal": bool(getattr(spec.process, "terminal", False)),
                 "annotations": annotations_of(spec)}
         if cacheable:
             try:  # noqa: SIM105
-                fastplan.store(root, key, ops, cid, {"rootfs": info["rootfs"],
-                                                     "terminal": terminal})
-            except OSError:
+                fastplan.store(root, key, ops, cid, dict(info))
+            except (OSError, ValueError):
                 pass  # an unwritable root only costs speed
     info["extras"] = plan_extras(ops)
     return list(ops), info
