@@ -282,10 +282,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
     else:
-        from ocitool.plan.ops.base import Phase
-        from ocitool.plan.ops.cgroup import CgroupRemove
-
-        ops = [CgroupRemove(phase=Phase.DELETE, path=d) for d in dirs]
+        ops = C.cgroup_remove_ops(dirs)
     ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     problems = lifecycle.delete(ops, ctx, store, force=force)
     for problem in problems:

@@ -122,6 +122,22 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
     return list(ops), info
 
 
+def cgroup_remove_ops(dirs: list[str]) -> list[Any]:
+    """The plan's ``cgroup_remove`` ops for ``dirs``, in the executor's light op form.
+
+    Without poststop hooks, delete needs nothing else from the plan; building
+    these from the plan cache's op type avoids importing the op classes (their
+    dataclasses cost ~15 ms per ``delete``). Same name, phase, fields and text.
+    """
+    from ocitool.exec.fastplan import FastOp, FastPhase
+
+    phase = FastPhase("delete", DELETE_ORDER, "runtime", "delete")
+    return [FastOp("cgroup_remove", phase, None, f'rmdir("{d}")', {"path": d}) for d in dirs]
+
+
+DELETE_ORDER = 13  # Phase.DELETE.order (checked by a unit test)
+
+
 def cgroup_dirs(st: State) -> list[str]:
     return [str(d) for d in st.extra.get("cgroup_dirs") or []]
 

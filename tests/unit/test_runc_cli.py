@@ -188,3 +188,15 @@ print(sorted({{m.split('.')[0] for m in sys.modules}} & {{"jsonschema", "rich", 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path).stdout
     assert out.strip() == "[]"
+
+
+def test_light_cgroup_remove_ops_match_the_plan_ops() -> None:
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.cgroup import CgroupRemove
+    from ocitool.runc.container import cgroup_remove_ops
+
+    [light] = cgroup_remove_ops(["/sys/fs/cgroup/pids/ocitool/x"])
+    real = CgroupRemove(phase=Phase.DELETE, path="/sys/fs/cgroup/pids/ocitool/x")
+    assert light.name == real.name and light.path == real.path and light.text() == real.text()
+    assert (light.phase.value, light.phase.order, light.phase.process, light.phase.command) == (
+        real.phase.value, real.phase.order, real.phase.process, real.phase.command)
