@@ -496,6 +496,125 @@ def remount(op: Any, ctx: ExecContext) -> None:
         _close(ctx, fd)
 
 
+@applies("privatize_parent_mount")
+def privatize_parent_mount(op: Any, ctx: ExecContext) -> None:
+    """pivot_root(2) refuses a new root whose parent mount is shared (EINVAL): make the
+    mount that holds the rootfs's parent directory private, if it is shared."""
+    parent = os.path.dirname(os.path.normpath(op.path)) or "/"
+    best, shared = "", False
+    with open("/proc/self/mountinfo", "rb") as f:
+        for line in f.read().decode("utf-8", "replace").splitlines():
+            fields = line.split(" - ", 1)[0].split()
+            point = fields[4].replace("\\040", " ")
+            inside = parent == point or parent.startswith(point.rstrip("/") + "/")
+            if inside and len(point) >= len(best):
+                best, shared = point, any(x.startswith("shared:") for x in fields[6:])
+    if best and shared:
+        ctx.sys.mount(None, best, None, F.MOUNT["MS_PRIVATE"], None)
+
+
+@applies("chroot")
+def chroot(op: Any, ctx: ExecContext) -> None:
+    """Without a mount namespace pivot_root would move the host's root: chroot instead."""
+    ctx.sys.chroot(op.path)
+    ctx.sys.chdir("/")
+
+
+@applies("netdev_move")
+def netdev_move(op: Any, ctx: ExecContext) -> None:
+    """Move a host interface into the container's netns (iproute2 speaks netlink for us).
+
+    No undo: when the namespace dies with the init, the kernel moves a physical
+    device back to the host and destroys a virtual one.
+    """
+    import subprocess
+
+    target = _pid_text(ctx, op.netns)
+    if target.startswith("/proc/"):
+        target = target.split("/")[2]
+    argv = ["ip", "link", "set", "dev", op.device, "netns", target]
+    if op.new_name and op.new_name != op.device:
+        argv += ["name", op.new_name]
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise sys_error(" ".join(argv), (proc.stderr.strip(),), _errno.EINVAL)
+
+
+OPEN_TREE_CLONE = 1
+AT_EMPTY_PATH = 0x1000
+MOVE_MOUNT_F_EMPTY_PATH = 0x4
+MOVE_MOUNT_T_EMPTY_PATH = 0x40
+
+
+@applies("bind_mount_idmapped")
+def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
+    """open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
+
+    The kernel id-maps only a detached mount, through a user namespace fd: the one
+    at ``userns_path``, or a throwaway one holding the op's mappings.
+    """
+    rec = F.AT_RECURSIVE if op.recursive else 0
+    sys = ctx.sys
+    userns = _idmap_userns(ctx, op)
+    try:
+        tree = sys.open_tree(-100, op.src, OPEN_TREE_CLONE | os.O_CLOEXEC | rec)
+        try:
+            sys.mount_setattr(
+                tree, "", AT_EMPTY_PATH | rec, F.MOUNT_ATTR["MOUNT_ATTR_IDMAP"], 0, 0, userns
+            )
+            target = (
+                resolver(ctx, op.root).open(op.target)
+                if op.root
+                else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
+            )
+            try:
+                sys.move_mount(
+                    tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
+                )
+            finally:
+                sys.close(target)
+        finally:
+            sys.close(tree)
+    finally:
+        sys.close(userns)
+
+
+def _idmap_userns(ctx: ExecContext, op: Any) -> int:
+    """An fd of a user namespace with the op's mappings (or of ``userns_path``)."""
+    if op.userns_path:
+        return ctx.sys.open(op.userns_path, os.O_RDONLY | os.O_CLOEXEC)
+    hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
+    ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
+    pid = os.fork()
+    if pid == 0:  # holds the namespace open until we have its fd
+        code = 1
+        try:
+            os.close(hold_w)
+            os.close(ready_r)
+            ctx.sys.unshare(F.CLONE["CLONE_NEWUSER"])
+            # our pid as this /proc names it (the init may be in a new pid namespace)
+            os.write(ready_w, os.readlink("/proc/self").encode())
+            os.read(hold_r, 1)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(hold_r)
+    os.close(ready_w)
+    try:
+        proc_pid = os.read(ready_r, 32).decode()
+        if not proc_pid.isdigit():
+            raise sys_error("unshare(CLONE_NEWUSER) for an idmapped mount", (), _errno.EPERM)
+        ctx.sys.write_file(f"/proc/{proc_pid}/setgroups", b"deny")
+        for name, maps in (("uid_map", op.uid_mappings), ("gid_map", op.gid_mappings)):
+            text = "".join(f"{c} {h} {n}\n" for c, h, n in maps)
+            ctx.sys.write_file(f"/proc/{proc_pid}/{name}", text.encode())
+        return ctx.sys.open(f"/proc/{proc_pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        os.close(ready_r)
+        os.close(hold_w)
+        os.waitpid(pid, 0)
+
+
 @applies("mount_setattr")
 def mount_setattr(op: Any, ctx: ExecContext) -> None:
     target, fd = _target(ctx, op)

@@ -229,6 +229,12 @@ class LinuxSyscalls(Syscalls):
     def umask(self, mask: int) -> int:
         return os.umask(mask)
 
+    def chroot(self, path: str) -> None:
+        try:
+            os.chroot(path)
+        except OSError as exc:
+            raise sys_error("chroot", (path,), exc.errno or 0) from None
+
     def close_range(self, first: int, last: int, flags: int) -> None:
         raw_syscall(
             "close_range",

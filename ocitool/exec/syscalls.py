@@ -209,6 +209,9 @@ class Syscalls:
     def umask(self, mask: int) -> int:
         raise NotImplementedError
 
+    def chroot(self, path: str) -> None:
+        raise NotImplementedError
+
     def close_range(self, first: int, last: int, flags: int) -> None:
         raise NotImplementedError
 
