@@ -175,3 +175,12 @@ def test_linux_backend_reports_errno() -> None:
         LinuxSyscalls().pivot_root("/nonexistent-ocitool", "/nonexistent-ocitool")
     assert "pivot_root" in info.value.message
     assert getattr(info.value, "errno", None) in (errno.ENOENT, errno.EPERM, errno.EINVAL)
+
+
+def test_every_op_class_has_an_applier() -> None:
+    """A new op kind in the IR must come with its executor half (or be a control op)."""
+    from ocitool.plan.ops import op_types
+
+    control = {"clone", "fork", "wait_start", "start"}  # moved between processes by the engine
+    missing = sorted(n for n in op_types() if n not in APPLIERS and n not in control)
+    assert missing == []
