@@ -39,7 +39,7 @@ from ocitool.exec.apply import prepare_init
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import CLONE, clone_flags
-from ocitool.exec.linux import clone_process
+from ocitool.exec.linux import clone3_into_cgroup, clone_process
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
@@ -113,7 +113,9 @@ class Engine:
         self.clone_flags = 0
         self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
         self.delegated: set[int] = set()
+        self.join_ops: set[int] = set()
         self.userns = False
+        self._runtime_pid = os.getpid()
         self._plan_peepholes()
 
     # ------------------------------------------------------------------ analysis
@@ -152,6 +154,7 @@ class Engine:
                 self.folded[i] = 0
         self.clone_flags = flags
         self.userns = userns
+        self.join_ops = {i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at}
         if not userns:
             self.delegated = {
                 i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at
@@ -257,7 +260,7 @@ class Engine:
             sys.begin_op(index, op)
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
             prepare_init(self.ops, self.ctx)
-            pid = clone_process(self.clone_flags)
+            pid = self._clone()
         except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
@@ -285,6 +288,34 @@ class Engine:
         self.pid = self.ctx.pid = pid
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
         sys.end_op(index, op)
+
+    def _clone(self) -> int:
+        """clone, or clone3 straight into the container's cgroup2 directory.
+
+        A cgroup_join into a cgroup2 hierarchy (v2, or hybrid's controller-less
+        "unified" one) would wait for an RCU grace period on its first pid write;
+        CLONE_INTO_CGROUP (5.7+) makes the init start there instead, and the join
+        op is then a no-op. Kernels without it fall back to clone and the join.
+        """
+        for i in sorted(self.join_ops):
+            path = self.ops[i].path
+            cgdir = os.path.dirname(path)
+            if os.path.basename(path) != "cgroup.procs" or os.path.exists(cgdir + "/tasks"):
+                continue  # cgroup v1: the init writes "0" to tasks itself
+            try:
+                fd = os.open(cgdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                break
+            self.folded[i] = 0  # set before the clone: the init must see it too
+            try:
+                return clone3_into_cgroup(self.clone_flags, fd)
+            except Exception:  # noqa: BLE001 - ENOSYS/EINVAL/E2BIG: an older kernel
+                del self.folded[i]
+            finally:
+                if os.getpid() == self._runtime_pid:
+                    os.close(fd)
+            break
+        return clone_process(self.clone_flags)
 
     def start(self) -> None:
         """Foreground start: release the init, return once the user process was exec'd."""
