@@ -62,7 +62,24 @@ def _version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
+    """Run one command. As the console script (``argv`` None) the process ends with
+    ``os._exit`` once stdio is flushed: for a short-lived runtime process the
+    interpreter's teardown (and the garbage collector) is pure overhead."""
+    if argv is None:
+        import gc
+
+        gc.disable()
+        code = _main(sys.argv[1:])
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+        os._exit(code)
+    return _main(list(argv))
+
+
+def _main(args: list[str]) -> int:
     log = Logger()
     try:
         g = parse(args, GLOBAL_FLAGS)

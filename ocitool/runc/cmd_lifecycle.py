@@ -103,6 +103,9 @@ def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | Non
         store.unlock(lock)
     if pid_file:
         write_pid_file(pid_file, st.pid)
+    from ocitool.exec.runc_sync import wait_for_fifo_open
+
+    wait_for_fifo_open(st.pid)  # the init must not depend on us any more when we exit
 
 
 def cmd_run(g: Globals, argv: list[str]) -> int:

@@ -220,6 +220,9 @@ def test_error_contracts_change_nothing(rt: Runtime, bundle_factory: Callable[..
     assert bad.returncode == 1 and not (rt.root / f"x1{S}").exists()
     usage = rt("start")
     assert usage.returncode == 1 and '"start" requires exactly 1 argument(s)' in usage.stderr
+    no_id = rt("create", "--bundle", str(bundle))
+    assert no_id.returncode == 1 and '"create" requires exactly 1 argument(s)' in no_id.stderr
+    assert sorted(p.name for p in rt.root.iterdir() if not p.name.startswith(".")) == []
     flag = rt("state", "--bogus", f"x{S}")
     assert flag.returncode == 1 and "flag provided but not defined: -bogus" in flag.stderr
 
@@ -605,10 +608,12 @@ def test_hooks_failures_and_order(rt: Runtime, bundle_factory: Callable[..., Pat
         script = f'read -r s; echo "{name} $s" >> {log}; exit {code}'
         return {"path": "/bin/sh", "args": ["sh", "-c", script]}
 
-    bad = bundle_factory(["true"], hooks={"createRuntime": [hook("createRuntime", 3)]})
-    rc, _, _, err = rt.detached("create", "--bundle", str(bad), f"hb{S}")
-    assert rc == 1 and "hook" in err
-    assert not (rt.root / f"hb{S}").exists() and not cgroup_dir(f"hb{S}").exists()
+    for kind in ("prestart", "createRuntime", "createContainer"):
+        bad = bundle_factory(["true"], hooks={kind: [hook(kind, 3)]})
+        rc, _, _, err = rt.detached("create", "--bundle", str(bad), f"hb{S}")
+        assert rc == 1 and "hook" in err, (kind, err)
+        assert not (rt.root / f"hb{S}").exists() and not cgroup_dir(f"hb{S}").exists()
+    log.write_text("")
 
     good = bundle_factory(["true"], hooks={
         "createRuntime": [hook("createRuntime")],
@@ -623,8 +628,8 @@ def test_hooks_failures_and_order(rt: Runtime, bundle_factory: Callable[..., Pat
     assert rt("delete", f"hg{S}").returncode == 0
     lines = log.read_text().splitlines()
     names = [ln.split()[0] for ln in lines]
-    assert names == ["createRuntime", "createRuntime", "poststart", "poststop"]
-    states = [json.loads(ln.split(" ", 1)[1]) for ln in lines[1:]]
+    assert names == ["createRuntime", "poststart", "poststop"]
+    states = [json.loads(ln.split(" ", 1)[1]) for ln in lines]
     assert all(s["id"] == f"hg{S}" for s in states)
     assert states[-1]["status"] == "stopped"
 
@@ -682,3 +687,19 @@ def test_run_foreground_terminal_relays_a_pty(rt: Runtime,
     finally:
         os.close(master)
     assert "is-a-tty" in text
+
+
+def test_hot_path_imports(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:
+    """A real run imports neither jsonschema, rich, lark nor argparse (python -X importtime)."""
+    bundle = bundle_factory(["true"])
+    code = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
+    for cid in (f"imp1{S}", f"imp2{S}"):  # the second run reads the plan cache
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code, "--root",
+                               str(rt.root), "run", "--bundle", str(bundle), cid],
+                              capture_output=True, text=True, timeout=60, cwd=REPO,
+                              stdin=subprocess.DEVNULL)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        modules = {line.split("|")[-1].strip().split(".")[0]
+                   for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        assert modules, "no -X importtime output"
+        assert modules & {"jsonschema", "rich", "lark", "argparse"} == set()
