@@ -184,3 +184,38 @@ def test_every_op_class_has_an_applier() -> None:
     control = {"clone", "fork", "wait_start", "start"}  # moved between processes by the engine
     missing = sorted(n for n in op_types() if n not in APPLIERS and n not in control)
     assert missing == []
+
+
+def _ns_plan(*, userns: bool, setns_first: bool) -> list[object]:
+    from ocitool.plan.ops.namespaces import Clone, Fork, Setns, Unshare
+
+    ops: list[object] = [
+        Clone(phase=Phase.CREATE_SPAWN),
+        CgroupJoin(phase=Phase.CREATE_SPAWN, path="/cg/x/cgroup.procs"),
+    ]
+    if setns_first:
+        ops.append(
+            Setns(phase=Phase.CREATE_NAMESPACES, path="/proc/1/ns/ipc", nstype="CLONE_NEWIPC")
+        )
+    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWCGROUP")
+    ops.append(
+        Unshare(phase=Phase.CREATE_NAMESPACES, flags=(("CLONE_NEWUSER",) if userns else ()) + flags)
+    )
+    ops.append(Fork(phase=Phase.CREATE_INIT, reason="pid namespace"))
+    return ops
+
+
+def test_peepholes_fold_unshare_and_fork_into_the_clone() -> None:
+    eng = Engine(_ns_plan(userns=False, setns_first=False), _ctx(), APPLIERS)
+    # the cgroup namespace is left to its own unshare, after the cgroup join
+    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS", "CLONE_NEWPID"))
+    assert eng.folded[2] == eng.clone_flags and eng.folded[3] == 0  # unshare, fork
+    assert eng.delegated == {1}  # no user namespace: the init joins the cgroup itself
+
+
+def test_peepholes_keep_order_after_setns_and_with_a_user_namespace() -> None:
+    eng = Engine(_ns_plan(userns=False, setns_first=True), _ctx(), APPLIERS)
+    assert eng.clone_flags == 0 and eng.folded == {}  # setns must come first: no folding
+    eng = Engine(_ns_plan(userns=True, setns_first=False), _ctx(), APPLIERS)
+    assert eng.clone_flags & F.CLONE["CLONE_NEWUSER"]
+    assert eng.delegated == set()  # the runtime writes the pid (host root owns the files)
