@@ -81,7 +81,9 @@ def host_fingerprint() -> bytes:
         " ".join(sorted(os.listdir("/proc/self/ns"))).encode(),
     ]
     mounts = _read("/proc/self/mountinfo")
-    parts += [line for line in mounts.split(b"\n") if b"cgroup" in line]
+    parts += [line for line in mounts.split(b"\n") if b"cgroup" in line or b"resctrl" in line]
+    parts.append(_read("/sys/module/apparmor/parameters/enabled"))
+    parts.append(b"selinux" if os.path.exists("/sys/fs/selinux/enforce") else b"")
     parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
     parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
     return b"\n".join(parts)
