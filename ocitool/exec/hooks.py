@@ -30,12 +30,31 @@ def run_hook(
         pass  # a hook may ignore its stdin
     finally:
         os.close(w)
+    try:
+        status = _wait(pid, path, timeout)
+    except BaseException:
+        # interrupted (SIGTERM, Ctrl-C): the hook must not outlive the rollback
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        raise
+    code = os.waitstatus_to_exitcode(status)
+    if code == 127 and not os.path.exists(path):
+        raise ExecError(message=f"hook {path}: no such file", code="OCI505")
+    if code != 0:
+        what = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        raise ExecError(message=f"hook {path} {what}", code="OCI505")
+
+
+def _wait(pid: int, path: str, timeout: float | None) -> int:
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.0005
     while True:
         wpid, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
         if wpid:
-            break
+            return status
         assert deadline is not None
         if time.monotonic() >= deadline:
             os.kill(pid, signal.SIGKILL)
@@ -43,9 +62,3 @@ def run_hook(
             raise ExecError(message=f"hook {path} timed out after {timeout}s", code="OCI505")
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
-    code = os.waitstatus_to_exitcode(status)
-    if code == 127 and not os.path.exists(path):
-        raise ExecError(message=f"hook {path}: no such file", code="OCI505")
-    if code != 0:
-        what = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
-        raise ExecError(message=f"hook {path} {what}", code="OCI505")

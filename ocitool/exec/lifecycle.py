@@ -9,6 +9,7 @@ no state, no cgroup and no process behind.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
 import os
 import time
@@ -40,6 +41,10 @@ def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
     return Engine(ops, ctx, APPLIERS)
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def run(
     ops: Sequence[Any], ctx: ExecContext, store: StateStore | None = None, relay: Any = None
 ) -> int:
@@ -60,6 +65,9 @@ def run(
         )
         ctx.state_json = state_json(st)
     eng = _engine(ops, ctx)
+    # SIGTERM/SIGHUP while the container is being set up: unwind through the
+    # undo log like any failure, instead of dying with cgroups left behind.
+    saved = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         eng.create()
         if st is not None and store is not None:
@@ -75,6 +83,9 @@ def run(
         if store is not None:
             store.remove(ctx.container_id)
         raise
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
     problems: list[str] = []
     try:
         if relay is not None:

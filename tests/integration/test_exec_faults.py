@@ -56,3 +56,54 @@ def test_every_op_fails_cleanly(bundle_factory: Callable[..., Path], state_root:
         assert not r["state"], f"{where}: leftover state"
         assert r["mounts"] == 0, f"{where}: host mount count changed by {r['mounts']}"
         assert r["children"] == [], f"{where}: leftover processes {r['children']}"
+
+
+def test_sigterm_during_create_unwinds(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    """SIGTERM while a createRuntime hook runs: the hook is killed and everything undone."""
+    import glob
+    import signal
+    import time
+
+    bundle = bundle_factory(
+        ["true"],
+        hooks={
+            "createRuntime": [
+                {
+                    "path": "/bin/sh",
+                    "args": [
+                        "sh",
+                        "-c",
+                        "echo hooked > $0; exec sleep 29.4317",
+                        str(state_root / "marker"),
+                    ],
+                }
+            ]
+        },
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "ocitool.cli.main",
+        "exec",
+        "--root",
+        str(state_root),
+        "--id",
+        "term1",
+        str(bundle),
+    ]
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while not (state_root / "marker").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (state_root / "marker").exists(), "the hook never ran"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert glob.glob("/sys/fs/cgroup/*/ocitool/term1") == []
+    assert not (state_root / "term1").exists()
+    sleepers = subprocess.run(["pgrep", "-f", "sleep 29.4317"], capture_output=True)
+    assert sleepers.stdout == b""
