@@ -23,9 +23,9 @@ class Globals:
         self.debug = debug
 
     def store(self) -> StateStore:
-        from ocitool.exec.state import StateStore
+        from ocitool.exec.runc_state import RuncStateStore
 
-        return StateStore(self.root)
+        return RuncStateStore(self.root)
 
 
 def runc_message(err: OciToolError) -> str:
