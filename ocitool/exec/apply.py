@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+CAP_SETPCAP = 8
 APPLIERS: dict[str, Callable[[Any, ExecContext], None]] = {}
 
 INIT_PID = "{init}"
@@ -205,6 +206,12 @@ def capabilities(op: Any, ctx: ExecContext) -> None:
     """Bounding (drop), then effective/permitted/inheritable (capset), then ambient."""
     sys = ctx.sys
     last = F.cap_last_cap()
+    # After a switch to a non-root uid (with keep_caps) the effective set is empty,
+    # but dropping from the bounding set needs CAP_SETPCAP there: raise it from the
+    # permitted set first (runc drops the bounding set before setuid instead).
+    eff, perm, inh = sys.capget()
+    if not eff >> CAP_SETPCAP & 1 and perm >> CAP_SETPCAP & 1:
+        sys.capset(perm, perm, inh)
     for cap in range(last + 1):
         if not op.bounding >> cap & 1:
             sys.prctl(PR_CAPBSET_DROP, cap)

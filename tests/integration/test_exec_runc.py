@@ -138,3 +138,21 @@ def test_signal_forwarding(bundle_factory: Callable[..., Path], state_root: Path
     time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=30) == 42
+
+
+def test_same_credentials_for_a_non_root_user(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    caps = ["CAP_NET_BIND_SERVICE", "CAP_KILL"]
+    process = {
+        "user": {"uid": 1000, "gid": 1000, "additionalGids": [5]},
+        "capabilities": {
+            k: caps for k in ("bounding", "effective", "permitted", "inheritable", "ambient")
+        },
+        "noNewPrivileges": True,
+    }
+    bundle = bundle_factory(["sh", "-c", STATUS + "; id"], process=process)
+    ours, theirs = _both(bundle, state_root, "cmp-user")
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout
+    assert "uid=1000" in ours.stdout and "CapAmb:\t0000000000000420" in ours.stdout
