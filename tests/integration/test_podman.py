@@ -112,3 +112,22 @@ def test_stop_delivers_sigterm(podman: Podman) -> None:
     finally:
         podman("rm", "--force", "--time", "0", name)
     assert ids and not Path("/run/ocitool", ids).exists()
+
+
+def test_pause_unpause_and_exec_tty(podman: Podman) -> None:
+    name = f"ocit-pause-{os.getpid()}"
+    started = podman.run("-d", "--name", name, IMAGE, "sleep", "1000")
+    assert started.returncode == 0, started.stderr
+    try:
+        assert podman("pause", name).returncode == 0
+        status = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
+        assert status == "paused"
+        assert podman("unpause", name).returncode == 0
+        status = podman("inspect", "--format", "{{.State.Status}}", name).stdout.strip()
+        assert status == "running"
+        # -t: conmon passes --tty --console-socket; the pty comes from the container's devpts
+        tty = podman("exec", "-t", name, "sh", "-c", "tty; echo tty-ok")
+        assert tty.returncode == 0, tty.stderr
+        assert "/dev/pts/0" in tty.stdout and "tty-ok" in tty.stdout
+    finally:
+        podman("rm", "--force", "--time", "0", name)
