@@ -156,3 +156,74 @@ def test_same_credentials_for_a_non_root_user(
     assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
     assert ours.stdout == theirs.stdout
     assert "uid=1000" in ours.stdout and "CapAmb:\t0000000000000420" in ours.stdout
+
+
+def test_same_seccomp_without_no_new_privs(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    """Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: it must happen before
+    the capabilities are dropped (the plan's ``early`` seccomp)."""
+    seccomp = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdirat", "mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+    bundle = bundle_factory(
+        ["sh", "-c", STATUS + "; mkdir /x; echo rc=$?"],
+        process={"noNewPrivileges": False},
+        linux={"seccomp": seccomp},
+    )
+    ours, theirs = _both(bundle, state_root, "cmp-nnp")
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout
+    assert "NoNewPrivs:\t0" in ours.stdout and "rc=1" in ours.stdout
+
+
+def test_same_mounts_with_binds_and_tmpfs(
+    bundle_factory: Callable[..., Path], state_root: Path, tmp_path: Path
+) -> None:
+    from tests.helpers_exec.bundle import BASE_CONFIG
+
+    host = tmp_path / "shared"
+    host.mkdir()
+    (host / "file").write_text("from host\n")
+    mounts = [
+        *BASE_CONFIG["mounts"],
+        {
+            "destination": "/data",
+            "type": "bind",
+            "source": str(host),
+            "options": ["rbind", "ro", "nosuid"],
+        },
+        {
+            "destination": "/scratch",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nodev", "noexec", "size=1m", "mode=700"],
+        },
+    ]
+    bundle = bundle_factory(
+        ["sh", "-c", "cat /data/file; cat /proc/self/mountinfo"],
+        mounts=mounts,
+        root={"path": "rootfs", "readonly": False},
+    )
+    ours, theirs = _both(bundle, state_root, "cmp-binds")
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout.splitlines()[0] == "from host"
+    assert _options(ours.stdout) == _options(theirs.stdout)
+
+
+def _options(out: str) -> dict[str, tuple[str, frozenset[str], frozenset[str]]]:
+    """mount point -> (fstype, per-mount options, superblock options) for the test's mounts."""
+    found = {}
+    for line in out.splitlines():
+        left, sep, right = line.partition(" - ")
+        fields = left.split()
+        if sep and fields[4] in ("/data", "/scratch", "/"):
+            fstype, _, super_opts = right.split()[:3]
+            found[fields[4]] = (
+                fstype,
+                frozenset(fields[5].split(",")),
+                frozenset(super_opts.split(",")),
+            )
+    return found
