@@ -31,7 +31,12 @@ import _signal as signal  # the C module: "signal" imports enum
 import contextlib
 import os
 
+# Everything the joined process runs is imported here, in the runtime: after
+# setns into the container's mount namespace no host module can be imported.
+from ocitool.exec import console as _console
+from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
+from ocitool.exec.process import FORWARDED_SIGNALS, op_error
 from ocitool.exec.state import proc_start_time, state_error
 from ocitool.exec.syscalls import (
     CLONE_NEWCGROUP,
@@ -80,6 +85,7 @@ class JoinRequest:
         console_size: tuple[int | None, int | None] = (None, None),
         preserve_fds: int = 0,
         state_json: str = "",
+        pty_slave: int = -1,
     ) -> None:
         self.pid = pid
         self.pid_start = pid_start
@@ -90,6 +96,7 @@ class JoinRequest:
         self.console_size = console_size
         self.preserve_fds = preserve_fds
         self.state_json = state_json
+        self.pty_slave = pty_slave  # foreground --tty: a host pty the runtime relays
 
 
 def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
@@ -226,17 +233,14 @@ def _helper(
 
 def _process(req: JoinRequest, ctx: ExecContext) -> None:
     """In the container: terminal, then the plan's exec-phase ops (the last one is execve)."""
-    from ocitool.exec.apply import APPLIERS
-    from ocitool.exec.process import op_error
-
     ctx.in_init = True
     ctx.preserve_fds = req.preserve_fds
     ctx.state_json = req.state_json
     os.umask(0o022)
     if req.terminal and req.console is not None:
-        from ocitool.exec.console import attach_console
-
-        attach_console(req.console, *req.console_size)
+        _console.attach_console(req.console, *req.console_size)
+    elif req.terminal and req.pty_slave >= 0:
+        _console.become_controlling(req.pty_slave)
     elif not req.terminal:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):
@@ -259,7 +263,6 @@ def wait(pid: int, forward: bool = True) -> int:
     """Wait for the exec'd process (re-parented to us); 128+N for a death by signal N."""
     old: dict[int, Any] = {}
     if forward:
-        from ocitool.exec.process import FORWARDED_SIGNALS
 
         def relay(signum: int, _frame: object) -> None:
             with contextlib.suppress(OSError):

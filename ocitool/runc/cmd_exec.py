@@ -116,9 +116,16 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         process = _process_from_flags(config.get("process") or {}, p, rest)
     terminal = bool(process.get("terminal"))
     sock_path = p.value("console_socket")
+    relay = None
     if terminal and not sock_path:
-        raise usage_error(message="cannot allocate tty without --console-socket",
-                         code="OCI010", hint="ocitool-runc does not relay a terminal itself")
+        if p.on("detach") or not os.isatty(0):
+            raise usage_error(
+                message="cannot allocate tty if runc will detach without setting console socket",
+                code="OCI010",
+            )
+        from ocitool.exec.tty import HostPty  # runc exec -t in the foreground: we relay
+
+        relay = HostPty()
     if sock_path and not terminal:
         raise usage_error(
             message="cannot use console socket if runc will not detach or allocate tty",
@@ -151,6 +158,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         console=console, terminal=terminal,
         console_size=(size.get("width"), size.get("height")),
         preserve_fds=preserve, state_json=state_json(st),
+        pty_slave=relay.slave if relay is not None else -1,
     )
     ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     try:
@@ -166,4 +174,6 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     if p.on("detach"):
         return 0
     sys.stdout.flush()
+    if relay is not None:
+        relay.pump()
     return join.wait(pid)

@@ -703,3 +703,25 @@ def test_hot_path_imports(rt: Runtime, bundle_factory: Callable[..., Path]) -> N
                    for line in proc.stderr.splitlines() if line.startswith("import time:")}
         assert modules, "no -X importtime output"
         assert modules & {"jsonschema", "rich", "lark", "argparse"} == set()
+
+
+def test_exec_tty_in_the_foreground_relays_a_pty(rt: Runtime,
+                                                 bundle_factory: Callable[..., Path]) -> None:
+    import pty
+
+    bundle = bundle_factory(["sleep", "100"])
+    rt.create(bundle, f"xt{S}")
+    assert rt("start", f"xt{S}").returncode == 0
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*runtime_command(), "--root", str(rt.root), "exec", "-t", f"xt{S}", "sh", "-c",
+             "test -t 0 && test -t 1 && echo exec-tty; exit 3"],
+            stdin=slave, stdout=slave, stderr=slave, cwd=REPO, start_new_session=True,
+        )
+        os.close(slave)
+        text = _read_pty(master, "exec-tty")
+        assert proc.wait(30) == 3
+    finally:
+        os.close(master)
+    assert "exec-tty" in text
