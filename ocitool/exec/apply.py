@@ -785,4 +785,22 @@ def execve(op: Any, ctx: ExecContext) -> None:
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
-    sys.execve(path, list(op.argv), list(op.env))
+    env = list(op.env)
+    if not any(e.startswith("HOME=") for e in env):
+        env.append("HOME=" + _home_of(os.getuid()))
+    sys.execve(path, list(op.argv), env)
+
+
+def _home_of(uid: int) -> str:
+    """HOME for a process whose env has none, as runc sets it: the user's entry in the
+    container's /etc/passwd, else "/". (It depends on the image, so it is decided here,
+    not in the pure lowering.)"""
+    try:
+        with open("/etc/passwd", "rb") as f:
+            for raw in f:
+                fields = raw.decode("utf-8", "replace").rstrip("\n").split(":")
+                if len(fields) >= 6 and fields[2] == str(uid) and fields[5]:
+                    return fields[5]
+    except OSError:
+        pass
+    return "/"

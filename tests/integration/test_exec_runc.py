@@ -227,3 +227,19 @@ def _options(out: str) -> dict[str, tuple[str, frozenset[str], frozenset[str]]]:
                 frozenset(super_opts.split(",")),
             )
     return found
+
+
+def test_same_process_attributes_for_a_rich_config(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    from tests.helpers_exec.bundle import rich_changes
+
+    # (not domainname: runc 1.1.5 does not set it; test_exec_inside checks ours)
+    probe = (
+        "ulimit -a; cat /proc/self/oom_score_adj; umask; pwd; env | sort; hostname; "
+        "cat /proc/sys/net/ipv4/ip_forward; id; " + STATUS
+    )
+    bundle = bundle_factory(["sh", "-c", probe], **rich_changes())
+    ours, theirs = _both(bundle, state_root, "cmp-rich")
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout
