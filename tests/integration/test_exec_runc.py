@@ -237,7 +237,9 @@ def test_same_process_attributes_for_a_rich_config(
     # (not domainname: runc 1.1.5 does not set it; test_exec_inside checks ours)
     probe = (
         "ulimit -a; cat /proc/self/oom_score_adj; umask; pwd; env | sort; hostname; "
-        "cat /proc/sys/net/ipv4/ip_forward; id; " + STATUS
+        "cat /proc/sys/net/ipv4/ip_forward; id; "
+        "cd /sys/fs/cgroup; cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.shares; "
+        "cat devices/devices.list; " + STATUS
     )
     bundle = bundle_factory(["sh", "-c", probe], **rich_changes())
     ours, theirs = _both(bundle, state_root, "cmp-rich")
