@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ocitool.cli.common import ArgumentParser
-from ocitool.demo.bundle import DEMO_HOSTNAME, open_path_to, prepare_rootfs
+from ocitool.demo.bundle import DEMO_HOSTNAME, ROOTFS_KINDS, open_path_to, prepare_rootfs
 from ocitool.demo.probe import parse_probe, probe_script
 from ocitool.demo.report import Row, compare, masked_paths
 from ocitool.errors import UsageError
@@ -28,11 +28,11 @@ NOT_ROOT_HINT = (
 )
 
 
-def build_config(bundle: Path, *, userns: bool) -> tuple[dict[str, Any], str]:
+def build_config(bundle: Path, *, userns: bool, rootfs: str = "auto") -> tuple[dict[str, Any], str]:
     """The demo's config.json (hardened profile) and the rootfs kind used."""
     from ocitool.spec.profiles import ProfileParams, build_profile, shipped_policy
 
-    kind, extra_mounts = prepare_rootfs(bundle)
+    kind, extra_mounts = prepare_rootfs(bundle, rootfs)
     params = ProfileParams(uid=0, gid=0, userns=userns, seccomp=shipped_policy())
     config = build_profile("hardened", params)
     config["hostname"] = DEMO_HOSTNAME
@@ -90,6 +90,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the demo bundle directory")
     parser.add_argument("--no-userns", action="store_true", help="run without a user namespace")
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    parser.add_argument(
+        "--rootfs",
+        choices=ROOTFS_KINDS,
+        default="auto",
+        help="busybox: the host's static busybox; host-binds: read-only binds of the host's "
+        "/usr, /bin, /lib*; auto (default): busybox when there is one",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         raise UsageError(message="ocitool demo needs root", code="OCI060", hint=NOT_ROOT_HINT)
@@ -99,7 +106,7 @@ def main(argv: list[str]) -> int:
         bundle = workdir / "bundle"
         bundle.mkdir()
         open_path_to(bundle)
-        config, kind = build_config(bundle, userns=not args.no_userns)
+        config, kind = build_config(bundle, userns=not args.no_userns, rootfs=args.rootfs)
         (bundle / "config.json").write_text(json.dumps(config, indent="\t") + "\n")
         plan_json = _lower(config, bundle)
         if not args.json:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ocitool.errors import UsageError
+
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox", "/usr/lib/busybox/busybox-static")
 APPLETS = ("sh", "cat", "grep", "head", "hostname", "id", "ls", "wc", "echo", "true", "sleep")
 MOUNT_POINTS = ("proc", "dev", "sys", "tmp", "etc", "run")
@@ -92,11 +94,23 @@ def open_path_to(path: Path) -> None:
             return
 
 
-def prepare_rootfs(bundle: Path) -> tuple[str, list[dict[str, Any]]]:
-    """Fill ``bundle/rootfs``; returns the rootfs kind and extra mounts the config needs."""
+ROOTFS_KINDS = ("auto", "busybox", "host-binds")
+
+
+def prepare_rootfs(bundle: Path, kind: str = "auto") -> tuple[str, list[dict[str, Any]]]:
+    """Fill ``bundle/rootfs``; returns the rootfs kind used and extra mounts the config needs.
+
+    ``auto`` prefers a static busybox and falls back to binds of the host.
+    """
     rootfs = bundle / "rootfs"
-    busybox = find_static_busybox()
+    busybox = find_static_busybox() if kind in ("auto", "busybox") else None
     if busybox is not None:
         busybox_rootfs(rootfs, busybox)
         return "busybox", []
+    if kind == "busybox":
+        raise UsageError(
+            message="no static busybox found (looked at " + ", ".join(BUSYBOX_CANDIDATES) + ")",
+            code="OCI061",
+            hint="install busybox-static, or use --rootfs host-binds",
+        )
     return "host-binds", host_bind_mounts(rootfs)

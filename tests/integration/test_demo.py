@@ -15,7 +15,11 @@ if os.geteuid() != 0 and os.environ.get("CI") != "true":
     pytest.skip("needs root", allow_module_level=True)
 
 
-@pytest.mark.parametrize("flags", [[], ["--no-userns"]], ids=["userns", "no-userns"])
+@pytest.mark.parametrize(
+    "flags",
+    [[], ["--no-userns"], ["--rootfs", "host-binds"]],
+    ids=["userns", "no-userns", "host-binds"],
+)
 def test_demo_runs_and_every_promise_holds(flags: list[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "ocitool.cli.main", "demo", "--json", *flags],
@@ -29,6 +33,7 @@ def test_demo_runs_and_every_promise_holds(flags: list[str]) -> None:
     seen = {row["what"] for row in report["rows"]}
     assert {"hostname", "CapEff", "NoNewPrivs", "Seccomp", "memory limit", "root writable"} <= seen
     assert any(what.startswith("masked ") for what in seen)
+    assert report["rootfs"] == ("host-binds" if "host-binds" in flags else "busybox")
 
 
 def test_demo_refuses_clearly_without_root() -> None:
