@@ -138,7 +138,7 @@ class _Builder:
         root = self.obj(d, "root", "")
         hooks = self.obj(d, "hooks", "")
         linux = self.obj(d, "linux", "")
-        others = {k: d[k] for k in ("solaris", "windows", "vm", "zos") if k in d}
+        others = {k: d[k] for k in ("solaris", "windows", "vm", "zos", "freebsd") if k in d}
         return m.Spec(
             pointer="",
             oci_version=self.req(d, "ociVersion", "", str),
