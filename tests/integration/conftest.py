@@ -59,15 +59,31 @@ def state_root(tmp_path: Path) -> Path:
     return path
 
 
-def ocitool_exec(bundle: Path, state: Path, *extra: str, timeout: float = 60,
-                 **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def ocitool_exec(
+    bundle: Path, state: Path, *extra: str, timeout: float = 60, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     """Run ``ocitool exec`` in a fresh interpreter (as a user would)."""
-    cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--root", str(state), *extra,
-           str(bundle)]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, **kwargs)
+    cmd = [
+        sys.executable,
+        "-m",
+        "ocitool.cli.main",
+        "exec",
+        "--root",
+        str(state),
+        *extra,
+        str(bundle),
+    ]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kwargs
+    )
 
 
 def runc_run(bundle: Path, cid: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["runc", "run", cid], cwd=bundle, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        ["runc", "run", cid],
+        cwd=bundle,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
