@@ -54,7 +54,13 @@ class Setns(Op):
 class Fork(Op):
     """The calling process forks; the child goes on with the next op, the parent
     waits for it and exits with its status. Needed because a new pid or time
-    namespace only applies to children of the process that created/joined it."""
+    namespace only applies to children of the process that created/joined it.
+
+    The parent must not exit before the child: if it is already pid 1 of a pid
+    namespace (an executor that folded CLONE_NEWPID into the clone), its exit
+    would kill the child, so it stays as that namespace's reaper. The runtime
+    reports the child's host pid as the container's pid.
+    """
 
     name: ClassVar[str] = "fork"
 
