@@ -4,6 +4,10 @@ The library raises :class:`OciToolError` (or a subclass); the CLI renders it.
 A :class:`Diagnostic` is the unit every checker (loader, schema, lowering,
 lint) produces; an error may carry several of them.
 
+Every command imports this module, the container-start hot path included, so
+it is written with plain classes: ``dataclasses`` (which pulls in ``inspect``
+and ``re``) and ``typing`` would cost more than everything else here.
+
 Code families (stable; never reuse a code for a different meaning):
 
 * ``OCI0xx`` usage and I/O (file missing, unreadable, bad flag value)
@@ -18,31 +22,97 @@ Code families (stable; never reuse a code for a different meaning):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any, Literal
 
-Severity = Literal["error", "warning", "info"]
+    Severity = Literal["error", "warning", "info"]
+else:
+    Severity = str
+
+_DIAGNOSTIC_FIELDS = (
+    "code",
+    "message",
+    "pointer",
+    "severity",
+    "hint",
+    "expected",
+    "line",
+    "column",
+    "path",
+)
 
 
-@dataclass(frozen=True)
 class Diagnostic:
-    """One finding about one place in one document."""
+    """One finding about one place in one document (immutable; compare by value)."""
+
+    __slots__ = _DIAGNOSTIC_FIELDS
 
     code: str
     message: str
-    pointer: str = ""
-    severity: Severity = "error"
-    hint: str | None = None
-    expected: str | None = None
-    line: int | None = None
-    column: int | None = None
-    path: str | None = None
+    pointer: str
+    severity: Severity
+    hint: str | None
+    expected: str | None
+    line: int | None
+    column: int | None
+    path: str | None
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        pointer: str = "",
+        severity: Severity = "error",
+        hint: str | None = None,
+        expected: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        init = object.__setattr__
+        init(self, "code", code)
+        init(self, "message", message)
+        init(self, "pointer", pointer)
+        init(self, "severity", severity)
+        init(self, "hint", hint)
+        init(self, "expected", expected)
+        init(self, "line", line)
+        init(self, "column", column)
+        init(self, "path", path)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Diagnostic is immutable; use .replace({name}=...)")
+
+    def _values(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in _DIAGNOSTIC_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Diagnostic):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in _DIAGNOSTIC_FIELDS)
+        return f"Diagnostic({inner})"
+
+    def replace(self, **changes: Any) -> Diagnostic:
+        """A copy with some fields changed (what ``dataclasses.replace`` did)."""
+        unknown = set(changes) - set(_DIAGNOSTIC_FIELDS)
+        if unknown:
+            raise TypeError(f"Diagnostic has no field(s) {', '.join(sorted(unknown))}")
+        values = {name: getattr(self, name) for name in _DIAGNOSTIC_FIELDS}
+        values.update(changes)
+        return Diagnostic(**values)
 
     def located(self, line: int | None, column: int | None) -> Diagnostic:
-        return replace(self, line=line, column=column)
+        return self.replace(line=line, column=column)
 
     def with_path(self, path: str | None) -> Diagnostic:
-        return replace(self, path=path)
+        return self.replace(path=path)
 
     def location(self) -> str:
         """``file:line:col`` (parts that are unknown are left out)."""
@@ -78,25 +148,37 @@ class Diagnostic:
         return text
 
 
-@dataclass
 class OciToolError(Exception):
     """Base of every error ocitool raises on purpose."""
 
-    message: str
-    code: str = "OCI000"
-    pointer: str | None = None
-    hint: str | None = None
-    path: str | None = None
-    line: int | None = None
-    column: int | None = None
-    expected: str | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        super().__init__(self.message)
+    def __init__(
+        self,
+        message: str,
+        code: str = "OCI000",
+        pointer: str | None = None,
+        hint: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        expected: str | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.pointer = pointer
+        self.hint = hint
+        self.path = path
+        self.line = line
+        self.column = column
+        self.expected = expected
+        self.diagnostics: list[Diagnostic] = list(diagnostics) if diagnostics else []
 
     def __str__(self) -> str:
         return self.render()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, message={self.message!r}, pointer={self.pointer!r})"
 
     def as_diagnostics(self) -> list[Diagnostic]:
         """The error as a list of diagnostics (its own, or itself as one)."""

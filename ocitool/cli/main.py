@@ -45,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ocitool {__version__}")
         return 0
     name = args[0]
+    if name == "exec" and argv is None:
+        # Run as a program: hand over to the container-start fast path, which
+        # imports neither argparse nor the shared error renderer unless needed
+        # and ends the process itself (os._exit) once stdio is flushed.
+        from ocitool.cli.exec import fast_main
+
+        sys.argv = ["ocitool exec", *args[1:]]
+        return fast_main()
     if name not in COMMANDS:
         print(f"ocitool: unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2

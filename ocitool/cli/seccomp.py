@@ -350,8 +350,6 @@ def _compiled(inp: Input, arch: str, strict: bool = False) -> Any:
 
 def _relocate_diag(diag: Any, inp: Input) -> Any:
     """Point a compiler diagnostic at the user's file: policy line or Docker profile rule."""
-    from dataclasses import replace
-
     ptr = diag.pointer or ""
     parts = ptr.split("/")
     index = (
@@ -359,15 +357,15 @@ def _relocate_diag(diag: Any, inp: Input) -> Any:
     )
     if inp.kind == "policy" and inp.sources and index is not None and index < len(inp.sources):
         src = inp.sources[index]
-        return replace(diag, pointer="", path=src.path or inp.path, line=src.line, column=None)
+        return diag.replace(pointer="", path=src.path or inp.path, line=src.line, column=None)
     if inp.kind == "docker" and inp.pointers and index is not None and index < len(inp.pointers):
         rest = "/".join(parts[3:])
-        diag = replace(
-            diag, pointer=inp.pointers[index] + (f"/{rest}" if rest else ""), path=inp.path
+        diag = diag.replace(
+            pointer=inp.pointers[index] + (f"/{rest}" if rest else ""), path=inp.path
         )
     if inp.document is not None and diag.pointer:
         return inp.document.locate(diag)
-    return replace(diag, path=diag.path or inp.path)
+    return diag.replace(path=diag.path or inp.path)
 
 
 def _relocate(err: SeccompError, inp: Input) -> SeccompError:
