@@ -119,13 +119,12 @@ def create(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
     )
     eng: Engine | None = None
     try:
-        os.mkfifo(fifo, 0o600)
+        make_exec_fifo(fifo, ops)
         ctx.exec_fifo = fifo
         ctx.detached = True
         ctx.state_json = state_json(st)
         eng = _engine(ops, ctx)
         eng.create()
-        eng.close_pipes()
         st.status, st.pid = "created", eng.pid
         st.pid_start = proc_start_time(eng.pid)
         # the init is no longer our child to wait for: delete kills it by pid
@@ -136,12 +135,48 @@ def create(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
         st.rollback = steps
         st.exec_fifo = fifo
         store.save(st)
+        eng.detach()  # only now may the init outlive us (its parent death signal goes)
     except BaseException:
         if eng is not None:
             eng.abort()
         store.remove(ctx.container_id)
         raise
     return st
+
+
+def make_exec_fifo(path: str, ops: Sequence[Any]) -> None:
+    """The fifo the created init blocks on, writable by the init whatever its uid.
+
+    The init reopens it through ``/proc/self/fd`` after ``setresuid`` -- in a
+    user namespace as the container's root, a host uid that is not ours. As
+    runc does: mode 0622 (set after mkfifo, whatever the umask) and owned by
+    the host uid/gid that container root maps to. The state directory stays
+    0700, so only the init's inherited fd reaches the fifo.
+    """
+    os.mkfifo(path, 0o622)
+    os.chmod(path, 0o622)
+    uid, gid = host_root_ids(ops)
+    if (uid, gid) != (-1, -1):
+        os.chown(path, uid, gid)
+
+
+def host_root_ids(ops: Sequence[Any]) -> tuple[int, int]:
+    """(uid, gid) on the host of the container's root, from the plan's id map writes
+    (-1 where the plan writes no map, or its map leaves id 0 unmapped)."""
+    found = {"uid_map": -1, "gid_map": -1}
+    for op in ops:
+        if op.name != "write_file":
+            continue
+        name = op.path.rsplit("/", 1)[-1]
+        if name not in found or not op.path.startswith("/proc/"):
+            continue
+        for line in op.value.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and all(p.isdigit() for p in parts):
+                inside, outside, count = (int(p) for p in parts)
+                if inside <= 0 < inside + count:
+                    found[name] = outside - inside
+    return found["uid_map"], found["gid_map"]
 
 
 def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:

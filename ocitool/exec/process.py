@@ -2,14 +2,29 @@
 
 Both processes walk the same op list. Each op names the process that
 performs it (``op.phase.process``); when the next op belongs to the other
-process, control passes over a pair of close-on-exec pipes:
+process, control passes over a pair of close-on-exec pipes. Every message
+is one line (newline-terminated, under PIPE_BUF so each write is atomic):
+a read may return several messages, or part of one, and the reader splits
+them (:class:`_Lines`).
 
-* runtime -> init: ``G<i>`` (go on from op i), ``S`` (start: go on to exec);
+* runtime -> init: ``G<i>`` (go on from op i), ``S`` (start: go on to exec),
+  ``K`` (detached create: the state is saved, stop depending on me);
 * init -> runtime: ``D<i>`` (done up to op i, your turn), ``R<i>`` (created:
-  ``wait_start`` reached, waiting for start), ``P<pid>`` (the init forked
-  for a pid namespace; this is the container's pid), ``E<i> <errno> <text>``
-  (op i failed), and end-of-file once ``execve`` succeeded (the report pipe
-  is close-on-exec).
+  ``wait_start`` reached, waiting for start), ``C`` (after ``K``: the parent
+  death signal is cleared), ``P<pid>`` (the init forked for a pid
+  namespace; this is the container's pid), ``E<i> <errno> <text>`` (op i
+  failed), and end-of-file once ``execve`` succeeded (the report pipe is
+  close-on-exec).
+
+The init runs with PR_SET_PDEATHSIG(SIGKILL) from its first instruction, so
+a runtime that dies part-way takes the half-built container with it (and a
+runtime that died even before that is seen as end-of-file on the control
+pipe at the init's first read). A detached create must outlive its runtime:
+only after the runtime has saved the state does it send ``K``; the init then
+clears the signal and answers ``C``, and the runtime exits only after that.
+A runtime killed before ``K`` still kills the init; one killed between ``K``
+and ``C`` leaves a saved container that is either dead (shown as stopped) or
+safely waiting on its exec fifo -- never a process nobody knows about.
 
 So the init waits for its id maps, the runtime runs createRuntime hooks
 between the init's namespace setup and its pivot_root, and a failure in
@@ -33,6 +48,7 @@ fault injected at any op index fails there.
 from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum, a cost on every start
+import errno as _errno
 import os
 
 from ocitool.exec.apply import prepare_init
@@ -48,6 +64,7 @@ from ocitool.exec.syscalls import (
     errno_name,
     exec_error,
     is_exec_error,
+    sys_error,
 )
 
 if TYPE_CHECKING:
@@ -100,6 +117,32 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+class _Lines:
+    """Newline-framed messages from a pipe: one read may carry several, or half of one."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = b""
+
+    def next(self) -> bytes:
+        """The next message without its newline; b"" at end-of-file."""
+        while True:
+            end = self.buf.find(b"\n")
+            if end >= 0:
+                msg, self.buf = self.buf[:end], self.buf[end + 1 :]
+                return msg
+            chunk = os.read(self.fd, 4096)
+            if not chunk:
+                self.buf = b""  # a torn last message: the writer died mid-way
+                return b""
+            self.buf += chunk
+
+
+def _send(fd: int, msg: bytes) -> None:
+    """One framed message; short enough (< PIPE_BUF) that the write is atomic."""
+    os.write(fd, msg + b"\n")
+
+
 class Engine:
     """Applies one container's plan; owns the init process it clones."""
 
@@ -110,6 +153,8 @@ class Engine:
         self.pid = 0
         self.ready_index = len(self.ops)
         self._ctl_w = self._rep_r = -1
+        self._reports: _Lines | None = None
+        self._ctl: _Lines | None = None  # in the init: messages from the runtime
         self.clone_flags = 0
         self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
         self.delegated: set[int] = set()
@@ -216,20 +261,49 @@ class Engine:
 
     def _handover(self, index: int) -> tuple[bytes, int]:
         """Let the init run from op ``index``; returns (D|R, the next op index)."""
-        os.write(self._ctl_w, b"G%d" % index)
+        _send(self._ctl_w, b"G%d" % index)
         return self._report()
 
-    def _report(self) -> tuple[bytes, int]:
+    def _next_report(self) -> bytes:
+        """The init's next message; ``P`` (a fork for the pid namespace) is handled here."""
+        if self._reports is None:
+            self._reports = _Lines(self._rep_r)
         while True:
-            msg = os.read(self._rep_r, 4096)
-            if not msg:
-                raise exec_error("the container init exited unexpectedly", "OCI504")
-            if msg[:1] == b"P":
-                self._adopt(int(msg[1:]))
-                continue
+            msg = self._reports.next()
+            if msg[:1] != b"P":
+                return msg
+            self._adopt(int(msg[1:]))
+
+    def _report(self) -> tuple[bytes, int]:
+        msg = self._next_report()
+        if not msg:
+            raise exec_error("the container init exited unexpectedly", "OCI504")
+        if msg[:1] == b"E":
+            self._raise_report(msg)
+        if msg[:1] not in (b"D", b"R") or not msg[1:].isdigit():
+            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
+        return msg[:1], int(msg[1:])
+
+    def detach(self) -> None:
+        """Detached create, once the state is saved: the init stops depending on us.
+
+        It clears its parent death signal and confirms; only then may this
+        process exit without taking the container with it.
+        """
+        try:
+            _send(self._ctl_w, b"K")
+            msg = self._next_report()
             if msg[:1] == b"E":
                 self._raise_report(msg)
-            return msg[:1], int(msg[1:])
+            if msg != b"C":
+                raise exec_error(
+                    "the container init exited before it was detached"
+                    if not msg
+                    else f"unexpected message from init: {msg!r}",
+                    "OCI504",
+                )
+        finally:
+            self.close_pipes()
 
     def _adopt(self, pid: int) -> None:
         """The init forked for its pid namespace and exited; its child is the container."""
@@ -327,7 +401,7 @@ class Engine:
             if op.name == "start":
                 try:
                     self.ctx.sys.begin_op(k, op)
-                    os.write(self._ctl_w, b"S")
+                    _send(self._ctl_w, b"S")
                     self.ctx.sys.end_op(k, op)
                 except Exception as exc:
                     raise op_error(
@@ -337,21 +411,17 @@ class Engine:
             else:
                 self.apply(k, op)
         if self._ctl_w >= 0:  # a plan without a start op
-            os.write(self._ctl_w, b"S")
+            _send(self._ctl_w, b"S")
             self._wait_exec()
 
     def _wait_exec(self) -> None:
         try:
-            while True:
-                msg = os.read(self._rep_r, 4096)
-                if not msg:
-                    return
-                if msg[:1] == b"P":
-                    self._adopt(int(msg[1:]))
-                    continue
-                if msg[:1] == b"E":
-                    self._raise_report(msg)
-                raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
+            msg = self._next_report()
+            if not msg:
+                return
+            if msg[:1] == b"E":
+                self._raise_report(msg)
+            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
         finally:
             self.close_pipes()
 
@@ -363,6 +433,7 @@ class Engine:
                 except OSError:
                     pass
         self._ctl_w = self._rep_r = -1
+        self._reports = None
 
     def wait(self, forward_signals: bool = True) -> int:
         """Wait for the init (our own child); its exit status, 128+N for signal N."""
@@ -457,7 +528,8 @@ class Engine:
             os.umask(0)
             ctx.scratch["self_exe"] = self_exe_id()
             ctx.scratch["host_pid"] = _host_pid()
-            i = self._recv_go(ctl_r)
+            self._ctl = _Lines(ctl_r)
+            i = self._recv_go()
             started = False
             while i < n:
                 op = ops[i]
@@ -466,18 +538,16 @@ class Engine:
                         i += 1
                         continue
                     if op.phase.command != "create":  # a plan without wait_start
-                        os.write(rep_w, b"R%d" % i)
-                        self._wait_start(ctl_r, fifo_fd)
+                        self._wait_start(rep_w, i, fifo_fd)
                         started = True
                         continue
-                    os.write(rep_w, b"D%d" % i)
-                    i = self._recv_go(ctl_r)
+                    _send(rep_w, b"D%d" % i)
+                    i = self._recv_go()
                     continue
                 if op.name == "wait_start":
                     ctx.sys.begin_op(i, op)
                     ctx.sys.end_op(i, op)
-                    os.write(rep_w, b"R%d" % (i + 1))
-                    self._wait_start(ctl_r, fifo_fd)
+                    self._wait_start(rep_w, i + 1, fifo_fd)
                     started = True
                 elif op.name == "fork" and i not in self.folded:
                     ctx.sys.begin_op(i, op)
@@ -495,35 +565,90 @@ class Engine:
                 i = exc.op_index  # type: ignore[attr-defined]
                 text = exc.cause  # type: ignore[attr-defined]
             try:  # noqa: SIM105 - contextlib costs an import on the hot path
-                os.write(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
+                _send(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
             except OSError:
                 pass
             return 127 if 0 <= i < n and ops[i].name == "execve" else 1
 
     def _fork(self, rep_w: int) -> None:
-        """Fork for a joined/new pid namespace: the parent reports the child and exits."""
+        """Fork for a joined/new pid namespace: the parent reports the child and exits.
+
+        The child waits until that report is out (end-of-file on a private
+        pipe, when the parent exits), so the runtime always learns the new
+        pid before any message of the child. A fork clears the parent death
+        signal; the child re-arms it once it has been re-parented to the
+        runtime (the subreaper).
+        """
+        hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
         pid = os.fork()
         if pid:
-            os.write(rep_w, b"P%d" % pid)
+            _send(rep_w, b"P%d" % pid)
             os._exit(0)
+        os.close(hold_w)
+        os.read(hold_r, 1)
+        os.close(hold_r)
         self.ctx.scratch["host_pid"] = _host_pid()
+        self._rearm_pdeathsig()
 
-    @staticmethod
-    def _recv_go(ctl_r: int) -> int:
-        msg = os.read(ctl_r, 64)
+    def _rearm_pdeathsig(self) -> None:
+        """PR_SET_PDEATHSIG again, once our parent (host view) is the runtime."""
+        runtime = self._runtime_pid
+        for _ in range(2000):
+            ppid = _host_ppid()
+            if ppid == runtime:
+                break
+            if ppid <= 0:
+                return  # no host /proc to check: end-of-file on the pipes still stops us
+            os.sched_yield()
+        else:
+            return
+        self.ctx.sys.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if _host_ppid() != runtime:  # the runtime died before the signal was armed
+            os._exit(1)
+
+    def _recv_go(self) -> int:
+        msg = self._ctl.next() if self._ctl is not None else b""
         if msg[:1] != b"G":
             os._exit(1)  # the runtime went away
         return int(msg[1:])
 
-    def _wait_start(self, ctl_r: int, fifo_fd: int) -> None:
-        if fifo_fd >= 0:
-            # Detached create: ``start`` (another process) opens the fifo for reading.
-            self.ctx.sys.prctl(PR_SET_PDEATHSIG, 0)
-            fd = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
-            os.write(fd, b"0")
-            os.close(fd)
-            os.close(fifo_fd)
+    def _wait_start(self, rep_w: int, ready: int, fifo_fd: int) -> None:
+        """Report "created" (ready to run op ``ready``), then block until start.
+
+        Foreground: ``S`` on the control pipe. Detached (an exec fifo): the
+        fifo is first probed for writing -- the open's permission check comes
+        before the "no reader yet" ENXIO -- so a fifo the init cannot open
+        fails create, not the later start. After ``R`` the init waits for the
+        runtime's ``K`` (state saved), clears its parent death signal, answers
+        ``C``, and only then blocks opening the fifo until ``start`` reads it.
+        """
+        if fifo_fd < 0:
+            _send(rep_w, b"R%d" % ready)
+            if self._ctl is None or self._ctl.next() != b"S":
+                os._exit(1)
             return
-        msg = os.read(ctl_r, 64)
-        if msg != b"S":
-            os._exit(1)
+        path = f"/proc/self/fd/{fifo_fd}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+        except OSError as exc:
+            if exc.errno != _errno.ENXIO:
+                raise sys_error("open", (path, "O_WRONLY|O_NONBLOCK"), exc.errno or 0) from None
+        _send(rep_w, b"R%d" % ready)
+        if self._ctl is None or self._ctl.next() != b"K":
+            os._exit(1)  # the runtime went away before it saved the state
+        self.ctx.sys.prctl(PR_SET_PDEATHSIG, 0)
+        _send(rep_w, b"C")
+        fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fd, b"0")
+        os.close(fd)
+        os.close(fifo_fd)
+
+
+def _host_ppid() -> int:
+    """Our parent's pid in the host's /proc (getppid() is 0 across a pid namespace)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            stat = f.read()
+        return int(stat[stat.rindex(b")") + 2 :].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
