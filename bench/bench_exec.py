@@ -39,15 +39,34 @@ def site_packages() -> str:
     return str(Path(cffi.__file__).resolve().parents[1])
 
 
+def installed_launcher(name: str) -> str | None:
+    """The real installed script (sysconfig's scripts dir), not a pyenv shim from PATH
+    (a shim is a bash script that alone costs ~40 ms)."""
+    import sysconfig
+
+    path = os.path.join(sysconfig.get_path("scripts"), name)
+    try:
+        with open(path, "rb") as f:
+            return path if f.read(9) == b"#!/bin/sh" else None
+    except OSError:
+        return None
+
+
 def commands(bundle: Path, work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     py = os.path.realpath(sys.executable)
     env_nosite = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": f"{REPO}:{site_packages()}",
     }
-    out: dict[str, tuple[list[str], dict[str, str] | None]] = {
-        # what a user types (console entry point, site, editable-install finder)
-        "ocitool": (
+    state = ["--root", str(work / "oci"), "--id", "{id}", str(bundle)]
+    out: dict[str, tuple[list[str], dict[str, str] | None]] = {}
+    launcher = installed_launcher("ocitool")
+    if launcher:
+        # what a user types: the installed launcher (bin/ocitool: python -S, no .pth hooks)
+        out["ocitool"] = ([launcher, "exec", *state], None)
+    out |= {
+        # a Python-level start with site (what pip's console script did before bin/ocitool)
+        "python -m ocitool": (
             [
                 py,
                 "-m",

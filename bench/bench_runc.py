@@ -46,7 +46,11 @@ FAST = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
 
 
 def ocitool_runc() -> str:
-    script = Path(sys.executable).with_name("ocitool-runc")
+    """The installed launcher from sysconfig's scripts dir: what engines execute. Not
+    ``command -v``: under pyenv that finds a bash shim that alone costs ~40 ms."""
+    import sysconfig
+
+    script = Path(sysconfig.get_path("scripts")) / "ocitool-runc"
     found = str(script) if script.exists() else shutil.which("ocitool-runc")
     if not found:
         raise SystemExit("ocitool-runc is not installed (pip install -e .)")
@@ -65,7 +69,10 @@ def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     nosite = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
               "PYTHONPATH": f"{REPO}:{site_packages()}"}
     out: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        # the installed launcher (bin/ocitool-runc: python -S, no .pth hooks)
         "ocitool-runc": ([ocitool_runc(), "--root", str(work / "oci")], None),
+        # a Python-level start with site: what pip's console script did before the launcher
+        "ocitool-runc +site": ([py, "-c", FAST, "--root", str(work / "oci")], None),
         # the same code without site (and without runpy): the interpreter's own floor
         "ocitool-runc -S": ([py, "-S", "-c", FAST, "--root", str(work / "oci")], nosite),
     }
