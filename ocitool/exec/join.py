@@ -34,6 +34,7 @@ import os
 # Everything the joined process runs is imported here, in the runtime: after
 # setns into the container's mount namespace no host module can be imported.
 from ocitool.exec import console as _console
+from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.process import FORWARDED_SIGNALS, op_error
@@ -96,7 +97,7 @@ class JoinRequest:
         self.console_size = console_size
         self.preserve_fds = preserve_fds
         self.state_json = state_json
-        self.pty_slave = pty_slave  # foreground --tty: a host pty the runtime relays
+        self.pty_slave = pty_slave  # foreground --tty: the runtime's HostPty socket
 
 
 def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
@@ -240,7 +241,8 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
     if req.terminal and req.console is not None:
         _console.attach_console(req.console, *req.console_size)
     elif req.terminal and req.pty_slave >= 0:
-        _console.become_controlling(req.pty_slave)
+        # the runtime's HostPty: a pty from the container's devpts, master sent back
+        _tty.take_terminal(req.pty_slave, *req.console_size)
     elif not req.terminal:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):

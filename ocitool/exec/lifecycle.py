@@ -77,6 +77,10 @@ def run(
             st.pid_start = proc_start_time(eng.pid)
             st.rollback = ctx.rollback.to_json()
             store.save(st)
+        if relay is not None and any(op.name == "console" for op in ops):
+            # the init made the pty in the container's devpts and sent the master
+            # back: take it (and set the terminal's size) before the process runs
+            relay.receive()
         eng.start()
     except BaseException:
         eng.abort()

@@ -1,12 +1,16 @@
 """The container's terminal (process.terminal): a pty as controlling tty and stdio.
 
-Two sources for the pty:
+The pty always comes from the container's own devpts (``/dev/ptmx`` opened
+inside the container's mount namespace, after ``/dev/pts`` is mounted), as
+runc does, so ``tty``/ttyname() in the container finds ``/dev/pts/N``. Who
+gets the master:
 
-* a console socket (``ocitool-runc --console-socket``): the init opens
-  ``/dev/ptmx`` of the container's own devpts and sends the master fd over
-  the socket with SCM_RIGHTS, as runc does;
-* foreground ``ocitool exec`` with a tty on stdin: the runtime made a pty
-  (``ctx.fds["pty_slave"]``) and relays between it and the user's terminal.
+* a console socket (``ocitool-runc --console-socket``): the init sends the
+  master fd over it with SCM_RIGHTS (message ``/dev/ptmx``);
+* foreground ``ocitool exec`` / ``ocitool-runc run``/``exec -t`` with a tty
+  on stdin: the runtime made a socketpair (:class:`HostPty`); the init (or
+  the joined process) sends the master back over it and the runtime relays
+  between it and the user's terminal.
 
 Without either, the container keeps the runtime's stdio.
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import struct
 import termios
 
@@ -22,6 +27,19 @@ from ocitool.exec.context import ExecContext
 
 TIOCGPTN = 0x80045430
 TIOCSPTLCK = 0x40045431
+
+
+def open_pty() -> tuple[int, int]:
+    """(master, slave) from the devpts behind /dev/ptmx of the current mount namespace."""
+    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
+        n = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
+        slave = os.open(f"/dev/pts/{n}", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except BaseException:
+        os.close(master)
+        raise
+    return master, slave
 
 
 def _become_controlling(slave: int, width: int | None, height: int | None) -> None:
@@ -37,10 +55,7 @@ def _become_controlling(slave: int, width: int | None, height: int | None) -> No
 
 def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> None:
     if ctx.console_socket:
-        master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-        fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
-        n = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
-        slave = os.open(f"/dev/pts/{n}", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+        master, slave = open_pty()
         _become_controlling(slave, width, height)
         # connected by the runtime before the clone: the socket's path is a host
         # path, out of reach after pivot_root
@@ -53,10 +68,27 @@ def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> No
             socket.send_fds(sock, [b"/dev/ptmx"], [master])
         os.close(master)
         return
-    slave = ctx.fds.get("pty_slave", -1)
-    if slave >= 0:
+    fd = ctx.fds.pop("pty_slave", -1)
+    if fd >= 0:
+        take_terminal(fd, width, height)
+
+
+def take_terminal(fd: int, width: int | None = None, height: int | None = None) -> None:
+    """Foreground terminal, in the container: ``fd`` is the runtime's :class:`HostPty`
+    socket -- make a pty here, keep the slave, send the master back -- or (older
+    callers) a pty slave to use as it is."""
+    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+        _become_controlling(fd, width, height)
+        return
+    import socket
+
+    master, slave = open_pty()
+    try:
         _become_controlling(slave, width, height)
-        ctx.fds.pop("pty_slave", None)
+        with socket.socket(fileno=fd) as sock:
+            socket.send_fds(sock, [b"/dev/ptmx"], [master])
+    finally:
+        os.close(master)
 
 
 def send_fd(socket_path: str, fd: int, name: str) -> None:
@@ -68,20 +100,30 @@ def send_fd(socket_path: str, fd: int, name: str) -> None:
 
 
 class HostPty:
-    """Foreground terminal: a host pty whose slave becomes the container's tty.
+    """Foreground terminal: the runtime's end of a pty made inside the container.
 
-    The runtime relays bytes between its own terminal (put in raw mode) and the
-    pty master until the container side closes, and copies window size changes.
+    ``slave`` is the container side's end of a socketpair (kept under that name
+    for callers, which hand it to the init as ``ctx.fds["pty_slave"]``): the
+    container opens a pty in its own devpts and sends the master back on it.
+    The runtime then relays bytes between its own terminal (put in raw mode)
+    and that master until the container side closes, and copies window size
+    changes.
     """
 
     def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        self._copy_winsize()
+        import socket
+
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock = ours
+        self.slave = theirs.detach()  # inherited by the clone / join helper (no exec)
+        self.master = -1
 
     def _copy_winsize(self) -> None:
+        """The user's terminal size, when it has one (0x0 keeps process.consoleSize)."""
         try:
             size = fcntl.ioctl(0, termios.TIOCGWINSZ, b"\0" * 8)
-            fcntl.ioctl(self.master, termios.TIOCSWINSZ, size)
+            if size[:4] != b"\0\0\0\0":
+                fcntl.ioctl(self.master, termios.TIOCSWINSZ, size)
         except OSError:
             pass
 
@@ -90,13 +132,34 @@ class HostPty:
             os.close(self.slave)
             self.slave = -1
 
+    def receive(self) -> bool:
+        """Take the master the container sent (False if it never came)."""
+        if self.master >= 0:
+            return True
+        import socket
+
+        self.close_slave()
+        try:
+            _, fds, _, _ = socket.recv_fds(self._sock, 64, 1)
+        except OSError:
+            fds = []
+        finally:
+            self._sock.close()
+        if not fds:
+            return False
+        self.master = fds[0]
+        os.set_inheritable(self.master, False)
+        self._copy_winsize()
+        return True
+
     def pump(self) -> None:
         """Relay until the container's side of the pty is gone."""
         import select
         import signal
         import tty
 
-        self.close_slave()
+        if not self.receive():
+            return
         saved = None
         try:
             saved = termios.tcgetattr(0)

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,14 +100,14 @@ def _create(
     return proc.returncode, err.read_text()
 
 
-def _ops(bundle: Path, cid: str) -> list[object]:
+def _ops(bundle: Path, cid: str) -> list[Any]:
     from ocitool.cli.exec import _lower
 
     _, plan, _ = _lower(str(bundle), cid, False)
     return list(plan.ops)
 
 
-def _ctx(bundle: Path, cid: str) -> object:
+def _ctx(bundle: Path, cid: str) -> Any:
     from ocitool.exec.context import ExecContext
     from ocitool.exec.linux import LinuxSyscalls
 
@@ -135,13 +136,13 @@ def _lifecycle_run(bundle: Path, cid: str, root: Path, out: Path, slow: float = 
         time.sleep(slow + 0.3)  # the init would be dead by now if it depended on create
         st = lifecycle.state(store, cid)
         assert (st.status, st.pid) == ("created", pid), "the init died with its create"
-        lifecycle.start(_ops(bundle, cid), _ctx(bundle, cid), store)  # type: ignore[arg-type]
+        lifecycle.start(_ops(bundle, cid), _ctx(bundle, cid), store)
         return _wait_text(out, "done")
     finally:
         lifecycle.delete(
             _ops(bundle, cid),
             _ctx(bundle, cid),
-            store,  # type: ignore[arg-type]
+            store,
             force=True,
         )
 
