@@ -102,6 +102,15 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
         and os.geteuid() == 0
     key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
     hit = fastplan.load(root, key, cid) if cacheable else None
+    template = None
+    if not cacheable and config and os.geteuid() == 0:
+        # an engine's per-container config (podman): try the id-independent template
+        from ocitool.exec import cache_template
+
+        template = cache_template.prepare(config, bundle, cid)
+        got = cache_template.load(root, template) if template is not None else None
+        if got is not None and template is not None:
+            hit = (got[0], {**got[1], "annotations": template.annotations})
     if hit is not None and "annotations" in hit[1]:
         ops, meta = hit
         info = {"rootfs": str(meta["rootfs"]), "terminal": bool(meta.get("terminal")),
@@ -113,13 +122,29 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
         info = {"rootfs": rootfs_of(spec, bundle),
                 "terminal": bool(getattr(spec.process, "terminal", False)),
                 "annotations": annotations_of(spec)}
-        if cacheable:
-            try:  # noqa: SIM105
+        try:
+            if cacheable:
                 fastplan.store(root, key, ops, cid, dict(info))
-            except (OSError, ValueError):
-                pass  # an unwritable root only costs speed
+            elif template is not None:
+                from ocitool.exec import cache_template
+
+                cache_template.store(root, template, ops, info, relower_text)
+        except (OSError, ValueError):
+            pass  # an unwritable root only costs speed
     info["extras"] = plan_extras(ops)
     return list(ops), info
+
+
+def relower_text(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
+    """Lower a config given as text (the plan template's check, :mod:`cache_template`)."""
+    from ocitool.spec.build import build_spec
+    from ocitool.spec.load import parse_text
+
+    spec = build_spec(parse_text(text, os.path.join(bundle, "config.json")))
+    ops = list(lower_spec(spec, cid, bundle).ops)
+    meta = {"rootfs": rootfs_of(spec, bundle),
+            "terminal": bool(getattr(spec.process, "terminal", False))}
+    return ops, meta
 
 
 def cgroup_remove_ops(dirs: list[str]) -> list[Any]:
