@@ -20,7 +20,8 @@ crun src/libcrun/linux.c), in the init, inside its new mount namespace:
 ``create.pivot``
   6. ``chdir(rootfs)``, ``pivot_root(".", ".")``, make the old root a
      slave (so the detach does not propagate), ``umount2(".", MNT_DETACH)``,
-     ``chdir("/")``.
+     ``chdir("/")``; then a ``shared`` or ``unbindable`` rootfsPropagation
+     again, now on the container's own ``/`` (see :func:`pivot_ops`).
   7. readonlyPaths, then maskedPaths (runc's order), then ``root.readonly``
      (remount ``/`` read-only, last).
 
@@ -113,12 +114,9 @@ def _no_mount_namespace(spec: Spec, ctx: LowerContext) -> list[Op]:
 # --------------------------------------------------------------------------- create.init
 
 
-def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
-    """Steps 1-5: propagation, rootfs bind, /dev, mounts[], devices (create.init)."""
-    rootfs = ctx.rootfs
+def _rootfs_propagation(spec: Spec, ctx: LowerContext) -> tuple[tuple[str, ...], str | None]:
+    """(mount flags, config pointer) of linux.rootfsPropagation (default rprivate)."""
     linux = spec.linux
-    ops: list[Op] = []
-
     prop = (linux.rootfs_propagation if linux is not None else None) or DEFAULT_ROOTFS_PROPAGATION
     prop_src = linux.at("rootfsPropagation") if linux and linux.rootfs_propagation else None
     if prop not in PROPAGATION_OPTIONS:
@@ -128,7 +126,16 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             code="OCI314",
             expected=", ".join(PROPAGATION_OPTIONS),
         )
-    prop_flags = PROPAGATION_OPTIONS[prop]  # as given: "private" is not made recursive (runc)
+    return PROPAGATION_OPTIONS[prop], prop_src  # as given: "private" stays non-recursive (runc)
+
+
+def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """Steps 1-5: propagation, rootfs bind, /dev, mounts[], devices (create.init)."""
+    rootfs = ctx.rootfs
+    linux = spec.linux
+    ops: list[Op] = []
+
+    prop_flags, prop_src = _rootfs_propagation(spec, ctx)
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
     if "MS_SHARED" in prop_flags or "MS_REC" not in prop_flags:
         # The rootfs's parent mount may still be shared: pivot_root would fail and
@@ -622,9 +629,18 @@ def _cgroup_mount(
 
 
 def pivot_ops(spec: Spec, ctx: LowerContext) -> list[Op]:
-    """Step 6: switch to the rootfs and drop the old root (create.pivot)."""
+    """Step 6: switch to the rootfs and drop the old root (create.pivot).
+
+    The rootfs bind mount is private when pivot_root runs (pivot_root refuses
+    a shared new root or parent, and the bind must not propagate to the host),
+    so the container's ``/`` can only become shared -- or unbindable -- here,
+    after the switch, as runc does since 1.3 (opencontainers/runc#4724).
+    Making a mount shared has no condition on its parent: ``/`` gets a new
+    peer group of its own, which later mounts (nested containers) join.
+    Private and slave need nothing more: the bind is already private.
+    """
     src = spec.root.at("path") if spec.root is not None else None
-    return [
+    ops: list[Op] = [
         Chdir(phase=PIVOT, source=src, path=ctx.rootfs),
         PivotRoot(phase=PIVOT, source=src, new_root=".", put_old="."),
         MakePropagation(
@@ -633,6 +649,12 @@ def pivot_ops(spec: Spec, ctx: LowerContext) -> list[Op]:
         Umount(phase=PIVOT, source=None, target=".", flags=("MNT_DETACH",)),
         Chdir(phase=PIVOT, source=None, path="/"),
     ]
+    prop_flags, prop_src = _rootfs_propagation(spec, ctx)
+    if "MS_SHARED" in prop_flags or "MS_UNBINDABLE" in prop_flags:
+        ops.append(
+            MakePropagation(phase=PIVOT, source=prop_src, src=None, target="/", flags=prop_flags)
+        )
+    return ops
 
 
 def hardening_ops(spec: Spec, ctx: LowerContext) -> list[Op]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_exec.bundle import BASE_CONFIG
-from tests.integration.conftest import ocitool_exec
+from tests.integration.conftest import ocitool_exec, runc_run
 
 pytestmark = pytest.mark.integration
 
@@ -42,15 +42,57 @@ def test_idmapped_bind_mount(
     assert os.stat(src / "owned-by-0").st_uid == 0  # the files themselves are unchanged
 
 
-def test_shared_rootfs_propagation(bundle_factory: Callable[..., Path], state_root: Path) -> None:
-    bundle = bundle_factory(
-        ["awk", '$5 == "/"', "/proc/self/mountinfo"], linux={"rootfsPropagation": "shared"}
-    )
+def _mountinfo(text: str) -> list[tuple[str, list[str]]]:
+    """(mount point, optional fields) of each /proc/self/mountinfo line."""
+    rows = []
+    for line in text.splitlines():
+        head = line.split(" - ", 1)[0].split()
+        rows.append((head[4], head[6:]))
+    return rows
+
+
+def _shared(fields: list[str]) -> bool:
+    return any(f.startswith("shared:") for f in fields)
+
+
+@pytest.mark.parametrize("mode", ["shared", "rshared"])
+def test_shared_rootfs_propagation(
+    bundle_factory: Callable[..., Path], state_root: Path, mode: str
+) -> None:
+    """rootfsPropagation shared: the container's / is shared (a peer group of its own);
+    rshared: every mount below it too. pivot_root needs the rootfs's parent mount
+    private (privatize_parent_mount), so the propagation is applied to / after it."""
+    bundle = bundle_factory(["cat", "/proc/self/mountinfo"], linux={"rootfsPropagation": mode})
     proc = ocitool_exec(bundle, state_root)
-    # pivot_root fails with EINVAL when the new root's parent mount is shared: the
-    # privatize_parent_mount op must have run before it
     assert proc.returncode == 0, proc.stderr
-    assert len(proc.stdout.splitlines()) == 1
+    ours = _mountinfo(proc.stdout)
+    assert ours[0][0] == "/" and _shared(ours[0][1]), proc.stdout
+    # mounts made before the pivot: shared only with rshared (MS_REC)
+    proc_fields = dict(ours)["/proc"]
+    assert _shared(proc_fields) == (mode == "rshared"), proc.stdout
+    if mode == "rshared":
+        assert all(_shared(f) for _, f in ours), proc.stdout
+    host_groups = {
+        f
+        for line in Path("/proc/self/mountinfo").read_text().splitlines()
+        for f in line.split(" - ")[0].split()[6:]
+        if f.startswith("shared:")
+    }
+    assert not host_groups & set(ours[0][1]), "/ must not join a host peer group"
+    theirs = runc_run(bundle, f"prop-{mode}-{os.getpid()}")
+    assert theirs.returncode == 0, theirs.stderr
+    runc_rows = _mountinfo(theirs.stdout)
+
+    # the same mounts as runc (cgroup controller binds aside: their order and the
+    # named systemd hierarchy differ)
+    def points(rows: list[tuple[str, list[str]]]) -> dict[str, bool]:
+        return {p: _shared(f) for p, f in rows if not p.startswith("/sys/fs/cgroup/")}
+
+    assert points(ours).keys() == points(runc_rows).keys()
+    # runc applies rootfsPropagation to / after pivot_root since opencontainers/runc#4724
+    # (1.3, backported to 1.2); an older runc (Debian 12's 1.1.5) leaves / private
+    if _shared(runc_rows[0][1]):
+        assert points(ours) == points(runc_rows)
 
 
 def test_net_device_moved_in_and_renamed(
