@@ -132,7 +132,6 @@ def _rootfs_propagation(spec: Spec, ctx: LowerContext) -> tuple[tuple[str, ...],
 def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     """Steps 1-5: propagation, rootfs bind, /dev, mounts[], devices (create.init)."""
     rootfs = ctx.rootfs
-    linux = spec.linux
     ops: list[Op] = []
 
     prop_flags, prop_src = _rootfs_propagation(spec, ctx)
