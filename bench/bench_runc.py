@@ -152,6 +152,12 @@ def main() -> int:
     parser.add_argument("--podman-runs", type=int, default=10)
     parser.add_argument("--idle", type=float, default=0.1)
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--ocitool-runc", help="runtime executable for podman (default: the "
+                        "installed launcher)")
+    parser.add_argument("--podman-warm", type=int, default=1,
+                        help="untimed podman runs per runtime first (podman orders its bind "
+                        "mounts at random, so each order is its own plan template)")
+    parser.add_argument("--skip", default="", help="comma list of run,cycle,podman to skip")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_runc.py needs root", file=sys.stderr)
@@ -165,47 +171,51 @@ def main() -> int:
         work = Path(tmp)
         bundle = make_bundle(work / "bundle", ["/bin/true"])
         rts = runtimes(work)
-
-        # 1. run /bin/true
-        names = list(rts) + (["crun"] if shutil.which("crun") else [])
+        skip = set(args.skip.split(","))
         rss_file = work / "rss.txt"
 
-        def run_once(name: str, i: int) -> tuple[float, float, int] | None:
-            cid = f"r{i}{name.replace(' ', '')[:3]}{len(name)}"
-            if name == "crun":
-                argv, env = crun_run(work, cid), None
-            else:
-                prefix, env = rts[name]
-                argv = [*prefix, "run", cid]
-            wall, cpu, rss, code = timed(argv, env, bundle, rss_file)
-            return (wall, cpu, rss) if code == 0 else None
+        # 1. run /bin/true
+        if "run" not in skip:
+            names = list(rts) + (["crun"] if shutil.which("crun") else [])
+            rss_file = work / "rss.txt"
 
-        for name in names:  # warm: page cache, dentries, ocitool's plan cache
-            run_once(name, 999)
-        res = isolated(names, args.runs, args.idle, run_once)
-        rows = {n: {"runs": len(v), "wall_ms": statistics.median(w for w, _, _ in v) * 1e3,
-                    "cpu_ms": statistics.median(c for _, c, _ in v) * 1e3,
-                    "rss_mib": statistics.median(r for _, _, r in v) / 1024}
-                for n, v in res.items() if v}
-        report["run"] = rows
-        out.append(table(f"run /bin/true: median of {args.runs} isolated runs",
-                         rows, ["wall_ms", "cpu_ms", "rss_mib"]))
+            def run_once(name: str, i: int) -> tuple[float, float, int] | None:
+                cid = f"r{i}{name.replace(' ', '')[:3]}{len(name)}"
+                if name == "crun":
+                    argv, env = crun_run(work, cid), None
+                else:
+                    prefix, env = rts[name]
+                    argv = [*prefix, "run", cid]
+                wall, cpu, rss, code = timed(argv, env, bundle, rss_file)
+                return (wall, cpu, rss) if code == 0 else None
+
+            for name in names:  # warm: page cache, dentries, ocitool's plan cache
+                run_once(name, 999)
+            res = isolated(names, args.runs, args.idle, run_once)
+            rows = {n: {"runs": len(v), "wall_ms": statistics.median(w for w, _, _ in v) * 1e3,
+                        "cpu_ms": statistics.median(c for _, c, _ in v) * 1e3,
+                        "rss_mib": statistics.median(r for _, _, r in v) / 1024}
+                    for n, v in res.items() if v}
+            report["run"] = rows
+            out.append(table(f"run /bin/true: median of {args.runs} isolated runs",
+                             rows, ["wall_ms", "cpu_ms", "rss_mib"]))
 
         # 2. create + start + wait + delete
-        def cycle_once(name: str, i: int) -> float | None:
-            prefix, env = rts[name]
-            wall, code = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
-            return wall if code == 0 else None
+        if "cycle" not in skip:
+            def cycle_once(name: str, i: int) -> float | None:
+                prefix, env = rts[name]
+                wall, code = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
+                return wall if code == 0 else None
 
-        res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
-        rows2 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
-                 for n, v in res2.items() if v}
-        report["create_start_wait_delete"] = rows2
-        out.append(table(f"create + start + wait + delete: median of {args.runs}",
-                         rows2, ["wall_ms"]))
+            res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
+            rows2 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
+                     for n, v in res2.items() if v}
+            report["create_start_wait_delete"] = rows2
+            out.append(table(f"create + start + wait + delete: median of {args.runs}",
+                             rows2, ["wall_ms"]))
 
         # 3. podman run --rm true
-        if shutil.which("podman") and args.podman_runs:
+        if shutil.which("podman") and args.podman_runs and "podman" not in skip:
             rootfs = make_rootfs(work / "podman-rootfs")
             pm = ["podman", "--root", str(work / "pm-root"), "--runroot",
                   str(work / "pm-runroot"), "--cgroup-manager", "cgroupfs"]
@@ -213,7 +223,8 @@ def main() -> int:
             subprocess.run([*pm, "import", "-", "localhost/bb"], stdin=tar.stdout, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             tar.wait()
-            engines = {"podman + ocitool-runc": ocitool_runc(), "podman + runc": "runc"}
+            ours = args.ocitool_runc or ocitool_runc()
+            engines = {"podman + ocitool-runc": ours, "podman + runc": "runc"}
 
             def podman_once(name: str, i: int) -> float | None:
                 argv = [*pm, "--runtime", engines[name], "run", "--rm", "--network", "none",
@@ -222,7 +233,8 @@ def main() -> int:
                 return wall if code == 0 else None
 
             for name in engines:
-                podman_once(name, 0)
+                for _ in range(args.podman_warm):
+                    podman_once(name, 0)
             res3 = isolated(list(engines), args.podman_runs, args.idle, podman_once)
             rows3 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
                      for n, v in res3.items() if v}
