@@ -129,22 +129,18 @@ def _lifecycle_run(bundle: Path, cid: str, root: Path, out: Path, slow: float = 
     from ocitool.exec.state import StateStore
 
     store = StateStore(str(root))
-    rc, err = _create(bundle, cid, root, out, slow)
-    assert rc == 0, err
-    pid = int(out.read_text().split()[0])
     try:
+        rc, err = _create(bundle, cid, root, out, slow)
+        assert rc == 0, err
+        pid = int(out.read_text().split()[0])
         time.sleep(slow + 0.3)  # the init would be dead by now if it depended on create
         st = lifecycle.state(store, cid)
         assert (st.status, st.pid) == ("created", pid), "the init died with its create"
         lifecycle.start(_ops(bundle, cid), _ctx(bundle, cid), store)
         return _wait_text(out, "done")
     finally:
-        lifecycle.delete(
-            _ops(bundle, cid),
-            _ctx(bundle, cid),
-            store,
-            force=True,
-        )
+        if (root / cid / "state.json").exists():  # whatever happened, nothing is left
+            lifecycle.delete(_ops(bundle, cid), _ctx(bundle, cid), store, force=True)
 
 
 def test_create_survives_a_runtime_that_exits_at_once(world_top: Path) -> None:
