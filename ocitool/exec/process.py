@@ -171,21 +171,36 @@ class Engine:
             return
         flags = clone_flags(getattr(ops[clone_at], "flags", ()))
         userns = bool(flags & CLONE["CLONE_NEWUSER"])
+        init_ops = [
+            i
+            for i in range(clone_at + 1, len(ops))
+            if ops[i].phase.process == "init" and ops[i].phase.command == "create"
+        ]
+        # A fork the clone cannot stand in for (a new time namespace, a joined pid
+        # namespace): then CLONE_NEWPID stays with the unshare too, so the fork's
+        # child is pid 1 of the new pid namespace and the forking parent (which
+        # exits once it reported the child) is outside it. Folded into the clone,
+        # the parent would be pid 1 and its exit would kill the child.
+        not_folded = _NOT_FOLDED
+        if any(
+            (ops[i].name == "unshare" and clone_flags(ops[i].flags) & CLONE["CLONE_NEWTIME"])
+            or (ops[i].name == "setns" and "CLONE_NEWPID" in str(getattr(ops[i], "nstype", "")))
+            for i in init_ops
+        ):
+            not_folded |= CLONE["CLONE_NEWPID"]
         seen_other = False
         forks: list[int] = []
         needs_fork = False  # a namespace for children that the clone did not create
-        for i in range(clone_at + 1, len(ops)):
+        for i in init_ops:
             op = ops[i]
-            if op.phase.process != "init" or op.phase.command != "create":
-                continue
             if op.name == "unshare":
                 want = clone_flags(op.flags)
                 if want & CLONE["CLONE_NEWUSER"]:
                     userns = True
                 if not seen_other:
-                    self.folded[i] = want & ~_NOT_FOLDED
-                    flags |= want & ~_NOT_FOLDED
-                    want &= _NOT_FOLDED
+                    self.folded[i] = want & ~not_folded
+                    flags |= want & ~not_folded
+                    want &= not_folded
                 needs_fork |= bool(want & (CLONE["CLONE_NEWPID"] | CLONE["CLONE_NEWTIME"]))
                 continue
             if op.name == "fork":

@@ -126,3 +126,20 @@ def test_chroot_without_mount_namespace(
     proc = ocitool_exec(bundle, state_root)
     assert proc.returncode == 0, proc.stderr
     assert "bin" in proc.stdout.split() and "etc" in proc.stdout.split()
+
+
+def test_time_namespace_with_a_new_pid_namespace(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    """A time namespace needs a fork; the process must still be pid 1 of its pid namespace
+    (a forking parent that is pid 1 would take it down when it exits)."""
+    namespaces = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "time")]
+    bundle = bundle_factory(
+        ["sh", "-c", "echo pid=$$; readlink /proc/self/ns/time"],
+        linux={"namespaces": namespaces},
+    )
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.split()
+    assert lines[0] == "pid=1"
+    assert lines[1] != os.readlink("/proc/self/ns/time")  # a time namespace of its own

@@ -219,3 +219,19 @@ def test_peepholes_keep_order_after_setns_and_with_a_user_namespace() -> None:
     eng = Engine(_ns_plan(userns=True, setns_first=False), _ctx(), APPLIERS)
     assert eng.clone_flags & F.CLONE["CLONE_NEWUSER"]
     assert eng.delegated == set()  # the runtime writes the pid (host root owns the files)
+
+
+def test_a_time_namespace_keeps_the_pid_namespace_out_of_the_clone() -> None:
+    """A new time namespace needs a real fork; CLONE_NEWPID then stays in the unshare,
+    so the fork's child (not the exiting parent) is pid 1 of the new pid namespace."""
+    from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
+
+    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWTIME")
+    ops = [
+        Clone(phase=Phase.CREATE_SPAWN),
+        Unshare(phase=Phase.CREATE_NAMESPACES, flags=flags),
+        Fork(phase=Phase.CREATE_INIT, reason="pid and time namespaces"),
+    ]
+    eng = Engine(ops, _ctx(), APPLIERS)
+    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS",))
+    assert eng.folded == {1: F.clone_flags(("CLONE_NEWNS",))}  # the fork really forks
