@@ -47,11 +47,14 @@ from ocitool.exec.state import StateStore
 from ocitool.exec.syscalls import PR_SET_PDEATHSIG
 
 bundle, cid, root, slow = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-if len(sys.argv) > 5:  # the fifo create made before: private to host root
+if sys.argv[5:] == ["private"]:  # the fifo create made before: private to host root
     def private_fifo(path, ops):
         os.mkfifo(path, 0o600)
         os.chmod(path, 0o600)
     lifecycle.make_exec_fifo = private_fifo
+if sys.argv[5:] == ["die"]:  # the runtime dies after saving the state, before the hand-over
+    from ocitool.exec.process import Engine
+    Engine.detach = lambda self: os._exit(9)
 
 class SlowClear(LinuxSyscalls):
     def prctl(self, option, arg2=0, arg3=0, arg4=0, arg5=0):
@@ -179,3 +182,37 @@ def test_host_root_ids_from_the_plans_id_maps(world_top: Path) -> None:
     assert host_root_ids(_ops(bundle, "ids")) == (100000, 100000)
     plain = make_bundle(world_top / "p", ["true"])
     assert host_root_ids(_ops(plain, "ids")) == (-1, -1)
+
+
+def test_a_runtime_dying_before_the_hand_over_takes_the_init_with_it(world_top: Path) -> None:
+    """Until the init has confirmed it no longer needs the runtime, the runtime's death
+    kills it (PR_SET_PDEATHSIG): no process is left blocked on a fifo nobody opens."""
+    import json
+
+    from ocitool.exec import lifecycle
+    from ocitool.exec.state import StateStore
+
+    bundle = make_bundle(world_top / "b", ["true"])
+    cid, root = f"die{S}", world_top / "root"
+    store = StateStore(str(root))
+    try:
+        rc, err = _create(bundle, cid, root, world_top / "out", 0.0, "die")
+        assert rc == 9, err
+        pid = json.loads((root / cid / "state.json").read_text())["pid"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.02)
+        assert not _alive(pid), "the init outlived the runtime that created it"
+        assert lifecycle.state(store, cid).status == "stopped"
+    finally:
+        if (root / cid / "state.json").exists():
+            lifecycle.delete(_ops(bundle, cid), _ctx(bundle, cid), store, force=True)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for a late reaper counts as dead)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
