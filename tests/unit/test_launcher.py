@@ -148,7 +148,9 @@ def test_not_installed_at_all_fails_cleanly(tmp_path: Path) -> None:
     proc = launch(bindir, "ocitool", "--version", PYTHONNOUSERSITE="1")
     if proc.returncode == 0:  # this interpreter's own site-packages has ocitool
         pytest.skip("ocitool is installed for this interpreter; nothing to miss")
-    assert "ocitool" in proc.stderr
+    assert proc.returncode == 1
+    assert "cannot import ocitool with" in proc.stderr and "OCITOOL_PYTHON" in proc.stderr
+    assert "Traceback" not in proc.stderr
 
 
 def test_interpreter_override_and_path_fallback(tmp_path: Path) -> None:
@@ -205,3 +207,16 @@ def test_system_site_packages_venv_sees_base_packages(tmp_path: Path) -> None:
     assert prefix == str(tmp_path)
     assert dirs[0] == str(site_dir)
     assert any(d.startswith(sys.base_prefix) for d in dirs[1:])
+
+
+def test_symlinked_launcher_finds_the_real_install(tmp_path: Path) -> None:
+    """pipx-style: the command on PATH is a symlink to the script inside the venv."""
+    bindir, site_dir = make_env(tmp_path / "venv")
+    (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "ocitool-runc").symlink_to(bindir / "ocitool-runc")
+    proc = launch(links, "ocitool-runc", "--version")
+    assert proc.returncode == 0, proc.stderr
+    info = debug_fields(proc.stderr)
+    assert info["python"] == str(bindir / "python3") and info["mode"] == "path"
