@@ -1,5 +1,9 @@
 """A small strict JSON reader for the state files ocitool itself writes.
 
+``loads`` uses ``_json``'s C scanner directly when CPython has it (0.4 ms to
+import, none of ``json``'s ``re``/``enum``); ``loads_py`` below is the
+fallback and the reference.
+
 ``json`` imports ``re`` and ``enum`` (~7 ms); ``start``, ``kill``, ``state``
 and ``delete`` read one small state.json each, so a few dozen lines of
 recursive descent are cheaper than the import. Strict RFC 8259 (no NaN, no
@@ -18,7 +22,49 @@ _ESC = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\
 _NUM = "+-0123456789.eE"
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class _Strict:
+    """The settings ``_json``'s C scanner reads (json.JSONDecoder's attribute names)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict[str, str] = {}
+    parse_constant = staticmethod(_no_constant)
+
+
+def _c_scanner() -> Any:
+    try:
+        from _json import make_scanner
+    except ImportError:
+        return None
+    return make_scanner(_Strict())  # type: ignore[arg-type]
+
+
+_SCAN = _c_scanner()
+
+
 def loads(text: str) -> Any:
+    """Parse with CPython's C scanner when there is one (the ``json`` package's own
+    accelerator, without importing the package), else with the reader below."""
+    if _SCAN is None:
+        return loads_py(text)
+    start = _skip(text, 0)
+    try:
+        value, end = _SCAN(text, start)
+    except StopIteration as exc:
+        raise ValueError(f"no JSON value at {start}") from exc
+    if _skip(text, end) != len(text):
+        raise ValueError(f"extra data at {end}")
+    return value
+
+
+def loads_py(text: str) -> Any:
     value, i = _value(text, _skip(text, 0))
     if _skip(text, i) != len(text):
         raise ValueError(f"extra data at {i}")

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocitool.exec.state import State, dumps
-from ocitool.runc.jsonlite import loads
+from ocitool.runc.jsonlite import loads, loads_py
+
+LOADERS = pytest.mark.parametrize("load", [loads, loads_py], ids=["c", "py"])
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
@@ -25,6 +27,7 @@ JSON = st.recursive(
 def test_same_as_json(value: object) -> None:
     for text in (json.dumps(value), json.dumps(value, indent=2, ensure_ascii=False)):
         assert loads(text) == json.loads(text)
+        assert loads_py(text) == json.loads(text)
 
 
 def test_state_file_round_trip() -> None:
@@ -46,3 +49,12 @@ def test_refuses_what_json_refuses(text: str) -> None:
         json.loads(text)
     with pytest.raises(ValueError):
         loads(text)
+    with pytest.raises(ValueError):
+        loads_py(text)
+
+
+@LOADERS
+@pytest.mark.parametrize("text", ["NaN", "[Infinity]", '{"a": -Infinity}'])
+def test_refuses_non_finite(load: object, text: str) -> None:
+    with pytest.raises(ValueError):
+        load(text)  # type: ignore[operator]
