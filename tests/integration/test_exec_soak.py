@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -52,10 +53,11 @@ def test_200_sequential_runs(bundle_factory: Callable[..., Path], state_root: Pa
 
 def test_8_concurrent_lifecycles(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "sleep 0.3; exit 5"])
-    mounts_before, _ = _host_counts("conc", bundle)
+    prefix = f"conc{os.getpid()}-"  # cgroup paths are host-wide: unique to this test run
+    mounts_before, _ = _host_counts(prefix, bundle)
     procs = [
         subprocess.Popen(
-            [sys.executable, DRIVER, "lifecycle", str(bundle), str(state_root), f"conc{i}"],
+            [sys.executable, DRIVER, "lifecycle", str(bundle), str(state_root), f"{prefix}{i}"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -71,5 +73,5 @@ def test_8_concurrent_lifecycles(bundle_factory: Callable[..., Path], state_root
         assert report["exit"] == 5
         assert report["problems"] == []
         assert report["zombies"] == 0
-    assert _host_counts("conc", bundle) == (mounts_before, 0)
+    assert _host_counts(prefix, bundle) == (mounts_before, 0)
     assert list(state_root.iterdir()) == []
