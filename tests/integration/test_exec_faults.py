@@ -8,6 +8,7 @@ directory, state directory, host mount or process behind.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -17,6 +18,8 @@ import pytest
 
 from tests.helpers_exec.bundle import rich_changes
 from tests.integration.conftest import REPO
+
+TERM1 = f"term1-{os.getpid()}"  # cgroup paths are host-wide: unique per run
 
 pytestmark = pytest.mark.integration
 
@@ -90,7 +93,7 @@ def test_sigterm_during_create_unwinds(
         "--root",
         str(state_root),
         "--id",
-        "term1",
+        TERM1,
         str(bundle),
     ]
     proc = subprocess.Popen(
@@ -103,7 +106,7 @@ def test_sigterm_during_create_unwinds(
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert glob.glob("/sys/fs/cgroup/*/ocitool/term1") == []
-    assert not (state_root / "term1").exists()
+    assert glob.glob(f"/sys/fs/cgroup/*/ocitool/{TERM1}") == []
+    assert not (state_root / TERM1).exists()
     sleepers = subprocess.run(["pgrep", "-f", "sleep 29.4317"], capture_output=True)
     assert sleepers.stdout == b""

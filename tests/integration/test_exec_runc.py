@@ -38,6 +38,7 @@ def _mounts(out: str) -> set[tuple[str, str, str]]:
 def _both(
     bundle: Path, state: Path, cid: str
 ) -> tuple[subprocess.CompletedProcess[str], subprocess.CompletedProcess[str]]:
+    cid = f"{cid}-{os.getpid()}"  # cgroups and runc's state are host-wide: unique per run
     ours = ocitool_exec(bundle, state, "--id", cid)
     theirs = runc_run(bundle, cid)
     subprocess.run(["runc", "delete", "-f", cid], capture_output=True)
@@ -95,6 +96,9 @@ def _wait_ready(proc: subprocess.Popen[str]) -> None:
     assert proc.stdout.readline().strip() == "ready"
 
 
+K1 = f"k1-{os.getpid()}"
+
+
 def test_sigkill_is_137_like_runc(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "echo ready; exec sleep 30"])
     cmd = [
@@ -105,27 +109,27 @@ def test_sigkill_is_137_like_runc(bundle_factory: Callable[..., Path], state_roo
         "--root",
         str(state_root),
         "--id",
-        "k1",
+        K1,
         str(bundle),
     ]
     ours = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     _wait_ready(ours)
-    pid = json.loads((state_root / "k1" / "state.json").read_text())["pid"]
+    pid = json.loads((state_root / K1 / "state.json").read_text())["pid"]
     os.kill(pid, signal.SIGKILL)
     assert ours.wait(timeout=30) == 137
-    assert not (state_root / "k1").exists()
+    assert not (state_root / K1).exists()
 
     theirs = subprocess.Popen(
-        ["runc", "run", "k1"],
+        ["runc", "run", K1],
         cwd=bundle,
         stdout=subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
     )
     _wait_ready(theirs)
-    subprocess.run(["runc", "kill", "k1", "KILL"], check=True)
+    subprocess.run(["runc", "kill", K1, "KILL"], check=True)
     assert theirs.wait(timeout=30) == 137
-    subprocess.run(["runc", "delete", "-f", "k1"], capture_output=True)
+    subprocess.run(["runc", "delete", "-f", K1], capture_output=True)
 
 
 def test_signal_forwarding(bundle_factory: Callable[..., Path], state_root: Path) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from tests.integration.conftest import ocitool_exec
 
+NOTIF = f"notif-{os.getpid()}"  # cgroup paths are host-wide: unique per run
+
 pytestmark = pytest.mark.integration
 
 
@@ -45,7 +47,7 @@ def test_listener_fd_and_state_are_sent(
     thread = threading.Thread(target=serve)
     thread.start()
     try:
-        proc = ocitool_exec(bundle, state_root, "--id", "notif")
+        proc = ocitool_exec(bundle, state_root, "--id", NOTIF)
     finally:
         thread.join(timeout=30)
         server.close()
@@ -54,6 +56,6 @@ def test_listener_fd_and_state_are_sent(
     assert isinstance(msg, dict)
     assert msg["fds"] == ["seccompFd"]
     assert isinstance(msg["pid"], int) and msg["pid"] > 1  # the runtime's view of the pid
-    assert msg["state"]["id"] == "notif"
+    assert msg["state"]["id"] == NOTIF
     assert msg["state"]["bundle"] == str(bundle)
     assert "seccomp" in str(got["fd_kind"])
