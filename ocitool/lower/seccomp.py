@@ -84,7 +84,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
         pointer = diag.pointer
         if not pointer.startswith(sc.pointer):
             pointer = sc.pointer + pointer
-        ctx.diagnostics.append(diag.__class__(**{**diag.__dict__, "pointer": pointer}))
+        ctx.diagnostics.append(diag.replace(pointer=pointer))
     return [
         SeccompLoad(
             phase=Phase.EXEC,
