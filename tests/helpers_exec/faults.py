@@ -57,7 +57,7 @@ def main() -> int:
     store = StateStore(state_root)
     n = len(lower(spec, host, container_id="probe", bundle=bundle).ops)
     for k in only or range(n):
-        cid = f"fault{k}"
+        cid = f"fault{os.getpid()}-{k}"  # cgroup paths are host-wide: unique to this run
         plan = lower(spec, host, container_id=cid, bundle=bundle)
         op = plan.ops[k]
         mounts_before = bundle_mounts(bundle)

@@ -44,12 +44,13 @@ def main() -> int:
     rootfs = os.path.join(bundle, "rootfs")
     if mode == "seq":
         n = int(sys.argv[4])
+        prefix = sys.argv[5] if len(sys.argv) > 5 else "soak"
         fds_before = len(os.listdir("/proc/self/fd"))
         codes = set()
         for i in range(n):
-            plan = lower(spec, host, container_id=f"soak{i}", bundle=bundle)
+            plan = lower(spec, host, container_id=f"{prefix}{i}", bundle=bundle)
             ctx = ExecContext(
-                sys=LinuxSyscalls(), container_id=f"soak{i}", bundle=bundle, rootfs=rootfs
+                sys=LinuxSyscalls(), container_id=f"{prefix}{i}", bundle=bundle, rootfs=rootfs
             )
             codes.add(lifecycle.run(plan.ops, ctx, store))
         fds_after = len(os.listdir("/proc/self/fd"))

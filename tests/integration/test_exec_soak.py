@@ -34,9 +34,10 @@ def _host_counts(prefix: str, bundle: Path) -> tuple[int, int]:
 
 def test_200_sequential_runs(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "exit 7"])
-    mounts_before, _ = _host_counts("soak", bundle)
+    prefix = f"soak{os.getpid()}-"  # cgroup paths are host-wide: unique to this test run
+    mounts_before, _ = _host_counts(prefix, bundle)
     proc = subprocess.run(
-        [sys.executable, DRIVER, "seq", str(bundle), str(state_root), "200"],
+        [sys.executable, DRIVER, "seq", str(bundle), str(state_root), "200", prefix],
         capture_output=True,
         text=True,
         timeout=120,
@@ -47,7 +48,7 @@ def test_200_sequential_runs(bundle_factory: Callable[..., Path], state_root: Pa
     assert report["codes"] == [7]
     assert report["fds"][0] == report["fds"][1], "fds leaked in the runtime"
     assert report["zombies"] == 0
-    assert _host_counts("soak", bundle) == (mounts_before, 0)
+    assert _host_counts(prefix, bundle) == (mounts_before, 0)
     assert list(state_root.iterdir()) == []
 
 
