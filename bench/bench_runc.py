@@ -66,8 +66,10 @@ def site_packages() -> str:
 def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     """name -> (argv prefix up to and including the global flags, env)."""
     py = os.path.realpath(sys.executable)
-    nosite = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-              "PYTHONPATH": f"{REPO}:{site_packages()}"}
+    nosite = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": f"{REPO}:{site_packages()}",
+    }
     out: dict[str, tuple[list[str], dict[str, str] | None]] = {
         # the installed launcher (bin/ocitool-runc: python -S, no .pth hooks)
         "ocitool-runc": ([ocitool_runc(), "--root", str(work / "oci")], None),
@@ -82,17 +84,29 @@ def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
 
 
 def crun_run(work: Path, cid: str) -> list[str]:
-    return ["unshare", "-m", "sh", "-c",
-            f"umount /sys/fs/cgroup/unified && exec crun --root {work / 'crun'} run {cid}"]
+    return [
+        "unshare",
+        "-m",
+        "sh",
+        "-c",
+        f"umount /sys/fs/cgroup/unified && exec crun --root {work / 'crun'} run {cid}",
+    ]
 
 
-def timed(argv: list[str], env: dict[str, str] | None, cwd: Path,
-          rss_file: Path) -> tuple[float, float, int, int]:
+def timed(
+    argv: list[str], env: dict[str, str] | None, cwd: Path, rss_file: Path
+) -> tuple[float, float, int, int]:
     """(wall s, CPU s, peak RSS KiB, exit status); RSS from GNU time when installed."""
     full = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else argv
     t0 = time.perf_counter()
-    proc = subprocess.Popen(full, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        full,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     assert proc.stderr is not None
@@ -105,12 +119,18 @@ def timed(argv: list[str], env: dict[str, str] | None, cwd: Path,
     return wall, usage.ru_utime + usage.ru_stime, rss, code
 
 
-def lifecycle_once(prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str,
-                   work: Path) -> tuple[float, int]:
+def lifecycle_once(
+    prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str, work: Path
+) -> tuple[float, int]:
     """create + start + wait + delete; (wall s, exit status of the container or -1)."""
     pid_file = work / f"{cid}.pid"
-    quiet = {"stdin": subprocess.DEVNULL, "stdout": subprocess.DEVNULL,
-             "stderr": subprocess.DEVNULL, "env": env, "cwd": bundle}
+    quiet = {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "env": env,
+        "cwd": bundle,
+    }
     t0 = time.perf_counter()
     if subprocess.run([*prefix, "create", "--pid-file", str(pid_file), cid], **quiet).returncode:
         return 0.0, -1
@@ -136,13 +156,20 @@ def isolated(names: list[str], runs: int, idle: float, once) -> dict[str, list]:
 
 
 def table(title: str, rows: dict[str, dict[str, float]], cols: list[str]) -> str:
-    lines = [title, "", "| runtime | " + " | ".join(cols) + " | vs runc | vs crun |",
-             "|---|" + "---:|" * (len(cols) + 2)]
+    lines = [
+        title,
+        "",
+        "| runtime | " + " | ".join(cols) + " | vs runc | vs crun |",
+        "|---|" + "---:|" * (len(cols) + 2),
+    ]
     for name, r in rows.items():
-        vs = [f"{r['wall_ms'] / rows[ref]['wall_ms']:.2f}x" if ref in rows else "-"
-              for ref in ("runc", "crun")]
-        lines.append(f"| {name} | " + " | ".join(f"{r[c]:.1f}" for c in cols) + " | "
-                     + " | ".join(vs) + " |")
+        vs = [
+            f"{r['wall_ms'] / rows[ref]['wall_ms']:.2f}x" if ref in rows else "-"
+            for ref in ("runc", "crun")
+        ]
+        lines.append(
+            f"| {name} | " + " | ".join(f"{r[c]:.1f}" for c in cols) + " | " + " | ".join(vs) + " |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -152,19 +179,27 @@ def main() -> int:
     parser.add_argument("--podman-runs", type=int, default=10)
     parser.add_argument("--idle", type=float, default=0.1)
     parser.add_argument("--json", help="also write the figures here")
-    parser.add_argument("--ocitool-runc", help="runtime executable for podman (default: the "
-                        "installed launcher)")
-    parser.add_argument("--podman-warm", type=int, default=1,
-                        help="untimed podman runs per runtime first (podman orders its bind "
-                        "mounts at random, so each order is its own plan template)")
+    parser.add_argument(
+        "--ocitool-runc", help="runtime executable for podman (default: the installed launcher)"
+    )
+    parser.add_argument(
+        "--podman-warm",
+        type=int,
+        default=1,
+        help="untimed podman runs per runtime first (podman orders its bind "
+        "mounts at random, so each order is its own plan template)",
+    )
     parser.add_argument("--skip", default="", help="comma list of run,cycle,podman to skip")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_runc.py needs root", file=sys.stderr)
         return 2
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "ocitool")],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "ocitool")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     report: dict[str, dict[str, dict[str, float]]] = {}
     out: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-runc-") as tmp:
@@ -192,43 +227,81 @@ def main() -> int:
             for name in names:  # warm: page cache, dentries, ocitool's plan cache
                 run_once(name, 999)
             res = isolated(names, args.runs, args.idle, run_once)
-            rows = {n: {"runs": len(v), "wall_ms": statistics.median(w for w, _, _ in v) * 1e3,
-                        "cpu_ms": statistics.median(c for _, c, _ in v) * 1e3,
-                        "rss_mib": statistics.median(r for _, _, r in v) / 1024}
-                    for n, v in res.items() if v}
+            rows = {
+                n: {
+                    "runs": len(v),
+                    "wall_ms": statistics.median(w for w, _, _ in v) * 1e3,
+                    "cpu_ms": statistics.median(c for _, c, _ in v) * 1e3,
+                    "rss_mib": statistics.median(r for _, _, r in v) / 1024,
+                }
+                for n, v in res.items()
+                if v
+            }
             report["run"] = rows
-            out.append(table(f"run /bin/true: median of {args.runs} isolated runs",
-                             rows, ["wall_ms", "cpu_ms", "rss_mib"]))
+            out.append(
+                table(
+                    f"run /bin/true: median of {args.runs} isolated runs",
+                    rows,
+                    ["wall_ms", "cpu_ms", "rss_mib"],
+                )
+            )
 
         # 2. create + start + wait + delete
         if "cycle" not in skip:
+
             def cycle_once(name: str, i: int) -> float | None:
                 prefix, env = rts[name]
                 wall, code = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
                 return wall if code == 0 else None
 
             res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
-            rows2 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
-                     for n, v in res2.items() if v}
+            rows2 = {
+                n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
+                for n, v in res2.items()
+                if v
+            }
             report["create_start_wait_delete"] = rows2
-            out.append(table(f"create + start + wait + delete: median of {args.runs}",
-                             rows2, ["wall_ms"]))
+            out.append(
+                table(f"create + start + wait + delete: median of {args.runs}", rows2, ["wall_ms"])
+            )
 
         # 3. podman run --rm true
         if shutil.which("podman") and args.podman_runs and "podman" not in skip:
             rootfs = make_rootfs(work / "podman-rootfs")
-            pm = ["podman", "--root", str(work / "pm-root"), "--runroot",
-                  str(work / "pm-runroot"), "--cgroup-manager", "cgroupfs"]
+            pm = [
+                "podman",
+                "--root",
+                str(work / "pm-root"),
+                "--runroot",
+                str(work / "pm-runroot"),
+                "--cgroup-manager",
+                "cgroupfs",
+            ]
             tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-            subprocess.run([*pm, "import", "-", "localhost/bb"], stdin=tar.stdout, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [*pm, "import", "-", "localhost/bb"],
+                stdin=tar.stdout,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             tar.wait()
             ours = args.ocitool_runc or ocitool_runc()
             engines = {"podman + ocitool-runc": ours, "podman + runc": "runc"}
 
             def podman_once(name: str, i: int) -> float | None:
-                argv = [*pm, "--runtime", engines[name], "run", "--rm", "--network", "none",
-                        *ULIMITS, "localhost/bb", "true"]
+                argv = [
+                    *pm,
+                    "--runtime",
+                    engines[name],
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    *ULIMITS,
+                    "localhost/bb",
+                    "true",
+                ]
                 wall, _, _, code = timed(argv, None, work, rss_file)
                 return wall if code == 0 else None
 
@@ -236,16 +309,25 @@ def main() -> int:
                 for _ in range(args.podman_warm):
                     podman_once(name, 0)
             res3 = isolated(list(engines), args.podman_runs, args.idle, podman_once)
-            rows3 = {n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
-                     for n, v in res3.items() if v}
+            rows3 = {
+                n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
+                for n, v in res3.items()
+                if v
+            }
             report["podman_run"] = rows3
             if len(rows3) == 2:
-                ratio = rows3["podman + ocitool-runc"]["wall_ms"] / rows3["podman + runc"][
-                    "wall_ms"]
-                out.append(table(f"podman run --rm true: median of {args.podman_runs}",
-                                 rows3, ["wall_ms"]) + f"\nours / runc's: {ratio:.2f}x\n")
-            subprocess.run([*pm, "system", "reset", "--force"], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                ratio = (
+                    rows3["podman + ocitool-runc"]["wall_ms"] / rows3["podman + runc"]["wall_ms"]
+                )
+                out.append(
+                    table(f"podman run --rm true: median of {args.podman_runs}", rows3, ["wall_ms"])
+                    + f"\nours / runc's: {ratio:.2f}x\n"
+                )
+            subprocess.run(
+                [*pm, "system", "reset", "--force"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
     print("\n".join(out))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))

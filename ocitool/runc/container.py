@@ -70,7 +70,8 @@ def saved_config(store: StateStore, st: State) -> dict[str, Any]:
         if isinstance(data, dict):
             return data
     raise state_error(
-        message=f"the configuration of container {st.id} is gone", code="OCI608",
+        message=f"the configuration of container {st.id} is gone",
+        code="OCI608",
         hint="its state directory and bundle have no config.json",
     )
 
@@ -98,8 +99,9 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
             config = f.read()
     except OSError:
         config = b""
-    cacheable = bool(config) and cid.encode() not in config and cid not in bundle \
-        and os.geteuid() == 0
+    cacheable = (
+        bool(config) and cid.encode() not in config and cid not in bundle and os.geteuid() == 0
+    )
     key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
     hit = fastplan.load(root, key, cid) if cacheable else None
     template = None
@@ -113,15 +115,20 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
             hit = (got[0], {**got[1], "annotations": template.annotations})
     if hit is not None and "annotations" in hit[1]:
         ops, meta = hit
-        info = {"rootfs": str(meta["rootfs"]), "terminal": bool(meta.get("terminal")),
-                "annotations": dict(meta["annotations"])}
+        info = {
+            "rootfs": str(meta["rootfs"]),
+            "terminal": bool(meta.get("terminal")),
+            "annotations": dict(meta["annotations"]),
+        }
     else:
         _, spec = load_bundle_spec(bundle)
         plan = lower_spec(spec, cid, bundle)
         ops = list(plan.ops)
-        info = {"rootfs": rootfs_of(spec, bundle),
-                "terminal": bool(getattr(spec.process, "terminal", False)),
-                "annotations": annotations_of(spec)}
+        info = {
+            "rootfs": rootfs_of(spec, bundle),
+            "terminal": bool(getattr(spec.process, "terminal", False)),
+            "annotations": annotations_of(spec),
+        }
         try:
             if cacheable:
                 fastplan.store(root, key, ops, cid, dict(info))
@@ -142,8 +149,10 @@ def relower_text(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str,
 
     spec = build_spec(parse_text(text, os.path.join(bundle, "config.json")))
     ops = list(lower_spec(spec, cid, bundle).ops)
-    meta = {"rootfs": rootfs_of(spec, bundle),
-            "terminal": bool(getattr(spec.process, "terminal", False))}
+    meta = {
+        "rootfs": rootfs_of(spec, bundle),
+        "terminal": bool(getattr(spec.process, "terminal", False)),
+    }
     return ops, meta
 
 

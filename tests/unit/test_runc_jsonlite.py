@@ -14,10 +14,14 @@ from ocitool.runc.jsonlite import loads, loads_py
 LOADERS = pytest.mark.parametrize("load", [loads, loads_py], ids=["c", "py"])
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -31,9 +35,16 @@ def test_same_as_json(value: object) -> None:
 
 
 def test_state_file_round_trip() -> None:
-    st_ = State(id="c1", bundle="/b \"q\"", status="running", pid=42,
-                annotations={"a": "é\n"}, rollback=[["kill", [42], "kill init 42"]],
-                pid_start=123, extra={"cgroup_dirs": ["/sys/fs/cgroup/pids/x"], "hooks": []})
+    st_ = State(
+        id="c1",
+        bundle='/b "q"',
+        status="running",
+        pid=42,
+        annotations={"a": "é\n"},
+        rollback=[["kill", [42], "kill init 42"]],
+        pid_start=123,
+        extra={"cgroup_dirs": ["/sys/fs/cgroup/pids/x"], "hooks": []},
+    )
     text = dumps(st_.to_disk())
     assert loads(text) == json.loads(text)
     assert State.from_disk(loads(text)) == st_
@@ -41,8 +52,22 @@ def test_state_file_round_trip() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "{", '{"a":1,}', "[1,]", "01", "+1", '"\x01"', '"\\x"', '{"a" 1}', "[1 2]",
-     "tru", '"\\u12"', "1 2", '{"a":1}x'],
+    [
+        "",
+        "{",
+        '{"a":1,}',
+        "[1,]",
+        "01",
+        "+1",
+        '"\x01"',
+        '"\\x"',
+        '{"a" 1}',
+        "[1 2]",
+        "tru",
+        '"\\u12"',
+        "1 2",
+        '{"a":1}x',
+    ],
 )
 def test_refuses_what_json_refuses(text: str) -> None:
     with pytest.raises(ValueError):
