@@ -113,8 +113,10 @@ def main(argv: list[str]) -> int:
             print(f"demo bundle: {bundle} (hardened profile)")
             print("\n".join(summarize(plan_json)))
             print("running it with 'ocitool exec' ...", flush=True)
+        # -P: the working directory must not shadow modules (a stray bisect.py, say)
         cmd = [
             sys.executable,
+            "-P",
             "-m",
             "ocitool.cli.main",
             "exec",
