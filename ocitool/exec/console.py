@@ -59,16 +59,6 @@ def attach_console(sock: socket.socket, width: int | None = None,
     sock.close()
 
 
-def become_controlling(slave: int) -> None:
-    """Foreground ``exec --tty`` without a console socket: the runtime's pty slave."""
-    os.setsid()
-    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-    for fd in (0, 1, 2):
-        os.dup2(slave, fd)
-    if slave > 2:
-        os.close(slave)
-
-
 def receive_fd(sock: socket.socket) -> tuple[str, int]:
     """The other end (tests, ``recvtty``-like tools): (name, fd) of one SCM_RIGHTS message."""
     msg, fds, _, _ = socket.recv_fds(sock, 4096, 1)

@@ -103,9 +103,8 @@ def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | Non
         store.unlock(lock)
     if pid_file:
         write_pid_file(pid_file, st.pid)
-    from ocitool.exec.runc_sync import wait_for_fifo_open
-
-    wait_for_fifo_open(st.pid)  # the init must not depend on us any more when we exit
+    # No wait here: lifecycle.create returned only after the init cleared its
+    # parent-death signal (the K/C hand-over), so it survives our exit.
 
 
 def cmd_run(g: Globals, argv: list[str]) -> int:
