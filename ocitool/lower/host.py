@@ -259,18 +259,30 @@ def _parse_kernel(value: str) -> tuple[int, int, int]:
 
 def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
     bad = UsageError(message=f"--host: bad value {value!r} for {key!r}", code="OCI011")
+
+    def number(limit: int) -> int:
+        """A decimal number in ASCII digits (``isdigit`` also takes '²' and '١') within limit."""
+        if not value or not value.isascii() or not value.isdigit() or int(value) > limit:
+            raise bad
+        return int(value)
+
     if key == "cgroup":
         return host  # handled by parse_overrides (it needs the preset layout)
     if key == "arch":
         return replace(host, arch=normalize_arch(value))
     if key == "kernel":
-        if not value[:1].isdigit():
-            raise bad
+        # MAJOR[.MINOR[.PATCH]], optionally followed by uname -r's "-..." / "+..." suffix
+        end = next((i for i, ch in enumerate(value) if ch in "-+"), len(value))
+        parts = value[:end].split(".")
+        if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
+            raise UsageError(
+                message=f"--host: bad kernel version {value!r}",
+                code="OCI011",
+                expected="MAJOR[.MINOR[.PATCH]] in digits, e.g. 6.1 or 5.15.0",
+            )
         return replace(host, kernel=_parse_kernel(value))
     if key in ("last_cap", "lastcap", "cap_last_cap"):
-        if not value.isdigit():
-            raise bad
-        return replace(host, last_cap=int(value))
+        return replace(host, last_cap=number(63))
     if key in ("namespaces", "ns"):
         names = ALL_NAMESPACES if value == "all" else _split_list(value)
         unknown = [n for n in names if n not in ALL_NAMESPACES]
@@ -285,11 +297,16 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         lsms = () if value == "none" else _split_list(value)
         return replace(host, lsms=lsms)
     if key == "euid":
-        if not value.isdigit():
-            raise bad
-        return replace(host, euid=int(value))
+        return replace(host, euid=number(2**32 - 2))  # (uid_t)-1 means "no change"
     if key == "rootless":
-        return replace(host, euid=1000 if value.lower() in ("1", "true", "yes") else 0)
+        flag = value.lower()
+        if flag not in ("1", "true", "yes", "0", "false", "no"):
+            raise UsageError(
+                message=f"--host: bad value {value!r} for 'rootless'",
+                code="OCI011",
+                expected="1/true/yes or 0/false/no",
+            )
+        return replace(host, euid=1000 if flag in ("1", "true", "yes") else 0)
     if key == "resctrl":
         if value.lower() in ("0", "no", "none", "false"):
             return replace(host, resctrl=None)

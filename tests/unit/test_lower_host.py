@@ -89,3 +89,22 @@ def test_detect_hybrid(tmp_path: Path) -> None:
 def test_detect_real_host_does_not_fail() -> None:
     host = HostInfo.detect()
     assert host.cgroup in ("v1", "v2", "hybrid") and host.last_cap > 30
+
+
+@pytest.mark.parametrize(
+    "override",
+    ["kernel=5.x.y", "kernel=6.1.0.4", "kernel=", "kernel=²", "kernel=-1", "rootless=maybe",
+     "euid=99999999999999999999", "euid=４２", "last_cap=64", "last_cap=-1"],
+)  # fmt: skip
+def test_bad_override_values_are_usage_errors(override: str) -> None:
+    with pytest.raises(UsageError) as info:
+        HostInfo.parse_overrides(override)
+    assert info.value.code == "OCI011"
+
+
+def test_good_override_values_are_taken() -> None:
+    assert HostInfo.parse_overrides("kernel=6.18.44-fc+").kernel == (6, 18, 44)
+    host = HostInfo.parse_overrides("kernel=5.15,rootless=no,euid=4294967294,last_cap=40")
+    assert host.kernel[:2] == (5, 15)
+    assert host.euid == 4294967294
+    assert host.last_cap == 40
