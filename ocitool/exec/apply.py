@@ -241,7 +241,7 @@ def seccomp_load(op: Any, ctx: ExecContext) -> None:
         flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER
     fd = ctx.sys.seccomp(SECCOMP_SET_MODE_FILTER, flags, program)
     if op.listener_path and fd > 0:
-        _send_listener(ctx, op.listener_path, fd, getattr(op, "listener_metadata", None) or "")
+        _send_listener(ctx, op.listener_path, fd, op.listener_metadata or "")
 
 
 def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:

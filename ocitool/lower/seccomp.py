@@ -93,6 +93,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
             flags=tuple(compiled.flags),
             program=compiled.raw().hex(),
             listener_path=compiled.listener_path,
+            listener_metadata=compiled.listener_metadata,
             early=early,
         )
     ]

@@ -26,6 +26,7 @@ def test_listener_fd_and_state_are_sent(
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64"],
         "listenerPath": sock_path,
+        "listenerMetadata": "agent=test-42",
         "syscalls": [{"names": ["mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
     }
     bundle = bundle_factory(["true"], linux={"seccomp": seccomp})
@@ -55,6 +56,7 @@ def test_listener_fd_and_state_are_sent(
     msg = got["msg"]
     assert isinstance(msg, dict)
     assert msg["fds"] == ["seccompFd"]
+    assert msg["metadata"] == "agent=test-42"  # linux.seccomp.listenerMetadata, passed through
     assert isinstance(msg["pid"], int) and msg["pid"] > 1  # the runtime's view of the pid
     assert msg["state"]["id"] == NOTIF
     assert msg["state"]["bundle"] == str(bundle)

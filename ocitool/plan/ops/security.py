@@ -76,6 +76,7 @@ class SeccompLoad(Op):
     flags: tuple[str, ...] = ()
     program: str | None = None
     listener_path: str | None = None
+    listener_metadata: str | None = None  # sent to the listener with the state (runtime-spec)
     early: bool = False  # loaded before the credential change (see ocitool.lower.seccomp)
     policy: dict[str, Any] | None = field(default=None, compare=False)
 
