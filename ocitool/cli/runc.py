@@ -47,9 +47,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 def usage() -> str:
-    text = help_text("ocitool-runc [global options] COMMAND [options] [arguments...]",
-                     "A runc-compatible OCI runtime built on ocitool's plan executor.",
-                     GLOBAL_FLAGS)
+    text = help_text(
+        "ocitool-runc [global options] COMMAND [options] [arguments...]",
+        "A runc-compatible OCI runtime built on ocitool's plan executor.",
+        GLOBAL_FLAGS,
+    )
     lines = [text, "commands:"]
     lines += [f"  {name:<10} {summary}" for name, (_, _, summary) in COMMANDS.items()]
     return "\n".join(lines) + "\n"

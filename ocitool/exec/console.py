@@ -42,8 +42,9 @@ def open_pty() -> tuple[int, int]:
     return master, slave
 
 
-def attach_console(sock: socket.socket, width: int | None = None,
-                   height: int | None = None) -> None:
+def attach_console(
+    sock: socket.socket, width: int | None = None, height: int | None = None
+) -> None:
     """Become a session leader with a new pty as controlling tty; hand the master over."""
     master, slave = open_pty()
     if width and height:

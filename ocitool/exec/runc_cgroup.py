@@ -55,7 +55,8 @@ def set_frozen(dirs: list[str], frozen: bool, timeout: float = 10.0) -> None:
     where = freezer_dir(dirs)
     if where is None:
         raise exec_error(
-            "the container has no freezer cgroup", code="OCI510",
+            "the container has no freezer cgroup",
+            code="OCI510",
             hint="pause needs the v1 freezer controller or cgroup v2",
         )
     kind, d = where
@@ -87,8 +88,7 @@ def set_frozen(dirs: list[str], frozen: bool, timeout: float = 10.0) -> None:
         ) from None
     if frozen:  # do not leave it half frozen
         set_frozen(dirs, False, timeout=1.0)
-    raise exec_error(f"timed out {'freezing' if frozen else 'thawing'} {d}",
-                    code="OCI510")
+    raise exec_error(f"timed out {'freezing' if frozen else 'thawing'} {d}", code="OCI510")
 
 
 def pids(dirs: list[str]) -> list[int]:
@@ -124,5 +124,6 @@ def write_values(writes: list[tuple[str, str]]) -> None:
             _write(path, value)
         except OSError as exc:
             raise exec_error(
-                message=f"write {value!r} to {path}: {exc.strerror}", code="OCI511",
+                message=f"write {value!r} to {path}: {exc.strerror}",
+                code="OCI511",
             ) from None

@@ -42,8 +42,9 @@ def replace_pivot(ops: Sequence[Any]) -> list[Any]:
             continue
         skip = 0
         if op.name == "pivot_root":
-            out.append(Mount(phase=op.phase, source=op.source, src=".", target="/",
-                             flags=("MS_MOVE",)))
+            out.append(
+                Mount(phase=op.phase, source=op.source, src=".", target="/", flags=("MS_MOVE",))
+            )
             out.append(Chroot(phase=op.phase, source=op.source, path="."))
             skip = 2
             continue

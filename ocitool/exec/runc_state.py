@@ -31,6 +31,7 @@ class RuncStateStore(StateStore):
             return State.from_disk(data)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise state_error(
-                message=f"state of container {cid!r} is unreadable: {exc}", code="OCI604",
+                message=f"state of container {cid!r} is unreadable: {exc}",
+                code="OCI604",
                 path=path,
             ) from None

@@ -23,8 +23,9 @@ class Flag:
 
     __slots__ = ("names", "kind", "default", "help", "dest")
 
-    def __init__(self, names: tuple[str, ...], kind: str = BOOL, default: object = None,
-                 help: str = "") -> None:  # noqa: A002 - argparse's name for it
+    def __init__(
+        self, names: tuple[str, ...], kind: str = BOOL, default: object = None, help: str = ""
+    ) -> None:  # noqa: A002 - argparse's name for it
         self.names = names
         self.kind = kind
         self.default = default
@@ -65,8 +66,13 @@ def _truth(text: str, flag: str) -> bool:
     raise usage_error(f"invalid boolean value {text!r} for flag -{flag}")
 
 
-def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool = True,
-          prog: str = "ocitool-runc") -> Parsed:
+def parse(
+    argv: list[str],
+    flags: tuple[Flag, ...],
+    *,
+    stop_at_positional: bool = True,
+    prog: str = "ocitool-runc",
+) -> Parsed:
     """Parse ``argv`` against ``flags``; unknown flags are usage errors."""
     table: dict[str, Flag] = {}
     for fl in flags:
@@ -95,8 +101,9 @@ def parse(argv: list[str], flags: tuple[Flag, ...], *, stop_at_positional: bool 
         name, eq, value = arg.lstrip("-").partition("=")
         found = table.get(name)
         if found is None:
-            raise usage_error(f"flag provided but not defined: -{name}",
-                              hint=f"see '{prog} --help'")
+            raise usage_error(
+                f"flag provided but not defined: -{name}", hint=f"see '{prog} --help'"
+            )
         fl = found
         if fl.kind == BOOL:
             out.flags[fl.dest] = _truth(value, name) if eq else True

@@ -32,8 +32,9 @@ UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
 UPDATE_FLAGS: tuple[Flag, ...] = (
     Flag(("resources", "r"), VALUE, help="a LinuxResources JSON file, or - for stdin"),
 )
-UPDATE_FLAGS += tuple(Flag((name,), VALUE, help=f"set {'.'.join(path)}")
-                      for name, (path, _) in UPDATE_VALUES.items())
+UPDATE_FLAGS += tuple(
+    Flag((name,), VALUE, help=f"set {'.'.join(path)}") for name, (path, _) in UPDATE_VALUES.items()
+)
 
 
 def _running(g: Globals, cid: str) -> Any:
@@ -94,11 +95,15 @@ def requested_resources(p: Any) -> dict[str, Any]:
         if raw is None:
             continue
         try:
-            value: Any = kind(raw) if kind is str else (
-                _memory_value(raw) if path[0] == "memory" else int(raw))
+            value: Any = (
+                kind(raw)
+                if kind is str
+                else (_memory_value(raw) if path[0] == "memory" else int(raw))
+            )
         except ValueError:
-            raise usage_error(message=f"invalid value for --{name}: {raw!r}",
-                             code="OCI010") from None
+            raise usage_error(
+                message=f"invalid value for --{name}: {raw!r}", code="OCI010"
+            ) from None
         res.setdefault(path[0], {})[path[1]] = value
     return res
 

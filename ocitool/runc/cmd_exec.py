@@ -54,8 +54,9 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
         try:
             proc["user"] = {"uid": int(uid), "gid": int(gid or 0)}
         except ValueError:
-            raise usage_error(message=f"parsing {user} as UID[:GID]: not numbers",
-                             code="OCI010") from None
+            raise usage_error(
+                message=f"parsing {user} as UID[:GID]: not numbers", code="OCI010"
+            ) from None
     gids = p.values("additional_gids")
     if gids:
         try:
@@ -102,8 +103,9 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     st = load_state(store, cid)
     status = live_status(st)
     if status == "paused" and not p.on("ignore_paused"):
-        raise state_error(message="cannot exec in a paused container (use --ignore-paused)",
-                                code="OCI606")
+        raise state_error(
+            message="cannot exec in a paused container (use --ignore-paused)", code="OCI606"
+        )
     if status not in ("created", "running", "paused"):
         raise state_error(message="cannot exec in a stopped container", code="OCI611")
     config = C.saved_config(store, st)
@@ -111,8 +113,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         process = _read_process(str(p.value("process")))
     else:
         if not rest:
-            raise usage_error(message="exec: no command given (ARGS or --process)",
-                             code="OCI010")
+            raise usage_error(message="exec: no command given (ARGS or --process)", code="OCI010")
         process = _process_from_flags(config.get("process") or {}, p, rest)
     terminal = bool(process.get("terminal"))
     sock_path = p.value("console_socket")
@@ -153,11 +154,15 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         console = connect(os.path.abspath(sock_path))
     size = process.get("consoleSize") or {}
     req = join.JoinRequest(
-        pid=st.pid, pid_start=st.pid_start, ops=ops,
+        pid=st.pid,
+        pid_start=st.pid_start,
+        ops=ops,
         cgroup_procs=[os.path.join(d, "cgroup.procs") for d in C.cgroup_dirs(st)],
-        console=console, terminal=terminal,
+        console=console,
+        terminal=terminal,
         console_size=(size.get("width"), size.get("height")),
-        preserve_fds=preserve, state_json=state_json(st),
+        preserve_fds=preserve,
+        state_json=state_json(st),
         pty_slave=relay.slave if relay is not None else -1,
     )
     ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)

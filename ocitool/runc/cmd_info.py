@@ -23,8 +23,9 @@ PS_FLAGS = (Flag(("format", "f"), VALUE, "table", help="table or json"),)
 def _format(p: Any) -> str:
     fmt = p.value("format") or "table"
     if fmt not in ("table", "json"):
-        raise usage_error(message=f"invalid format option {fmt!r}", code="OCI010",
-                         hint="table or json")
+        raise usage_error(
+            message=f"invalid format option {fmt!r}", code="OCI010", hint="table or json"
+        )
     return fmt
 
 
@@ -48,11 +49,15 @@ def cmd_list(g: Globals, argv: list[str]) -> int:
         sys.stdout.write(json.dumps(rows or None) + "\n")
     else:
         table = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
-        table += [[r["id"], str(r["pid"]), r["status"], r["bundle"], r["created"], r["owner"]]
-                  for r in rows]
+        table += [
+            [r["id"], str(r["pid"]), r["status"], r["bundle"], r["created"], r["owner"]]
+            for r in rows
+        ]
         widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         for row in table:
-            sys.stdout.write("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+            sys.stdout.write(
+                "   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n"
+            )
     return 0
 
 
@@ -72,8 +77,9 @@ def cmd_ps(g: Globals, argv: list[str]) -> int:
         return 0
     # runc: run ps(1) with the given arguments (default -ef) and keep the header and our pids
     try:
-        out = subprocess.run(["ps", *(ps_args or ["-ef"])], capture_output=True, text=True,
-                             check=True).stdout
+        out = subprocess.run(
+            ["ps", *(ps_args or ["-ef"])], capture_output=True, text=True, check=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as exc:
         raise state_error(message=f"ps: {exc}", code="OCI609") from None
     lines = out.splitlines()

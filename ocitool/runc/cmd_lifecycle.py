@@ -65,8 +65,12 @@ def _prepare(
 
         ops = replace_pivot(ops)
     ctx = ExecContext(
-        sys=LinuxSyscalls(), container_id=cid, bundle=bundle, rootfs=info["rootfs"],
-        preserve_fds=preserve, console_socket=os.path.abspath(sock) if sock else None,
+        sys=LinuxSyscalls(),
+        container_id=cid,
+        bundle=bundle,
+        rootfs=info["rootfs"],
+        preserve_fds=preserve,
+        console_socket=os.path.abspath(sock) if sock else None,
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
@@ -139,8 +143,14 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
             write_pid_file(pid_file, st.pid)
 
     return runc_lifecycle.run(
-        ops, ctx, g.store(), annotations=info["annotations"],
-        extra=info["extras"], on_created=created, keep=p.on("keep"), relay=relay,
+        ops,
+        ctx,
+        g.store(),
+        annotations=info["annotations"],
+        extra=info["extras"],
+        on_created=created,
+        keep=p.on("keep"),
+        relay=relay,
     )
 
 
@@ -167,18 +177,13 @@ def _start(g: Globals, cid: str) -> None:
     st = load_state(store, cid)
     status = live_status(st)
     if status == "paused":
-        raise state_error(
-            message="cannot start a container in the paused state", code="OCI605"
-        )
+        raise state_error(message="cannot start a container in the paused state", code="OCI605")
     if status == "running":
-        raise state_error(message="cannot start an already running container",
-                                code="OCI605")
+        raise state_error(message="cannot start an already running container", code="OCI605")
     if status == "stopped":
-        raise state_error(message="cannot start a container that has stopped",
-                                code="OCI605")
+        raise state_error(message="cannot start a container that has stopped", code="OCI605")
     if status != "created":
-        raise state_error(message=f"cannot start a container in the {status} state",
-                                code="OCI605")
+        raise state_error(message=f"cannot start a container in the {status} state", code="OCI605")
     ops: list[Any] = []
     if C.has_hooks(st, "poststart"):
         ops = _relowered_ops(store, st)
@@ -198,9 +203,14 @@ def state_dict(st: Any, status: str) -> dict[str, Any]:
     data["status"] = status
     data["pid"] = st.pid if status in ("created", "running", "paused") else 0
     return {
-        "ociVersion": data["ociVersion"], "id": data["id"], "pid": data["pid"],
-        "status": status, "bundle": data["bundle"], "rootfs": data["rootfs"],
-        "created": data["created"], "owner": data["owner"],
+        "ociVersion": data["ociVersion"],
+        "id": data["id"],
+        "pid": data["pid"],
+        "status": status,
+        "bundle": data["bundle"],
+        "rootfs": data["rootfs"],
+        "created": data["created"],
+        "owner": data["owner"],
         "annotations": data.get("annotations") or {},
     }
 
@@ -220,8 +230,11 @@ def cmd_state(g: Globals, argv: list[str]) -> int:
 def cmd_kill(g: Globals, argv: list[str]) -> int:
     p = parse(argv, KILL_FLAGS)
     if not 1 <= len(p.args) <= 2:
-        raise usage_error(message='"kill" requires a minimum of 1 and a maximum of 2 argument(s)',
-                         code="OCI010", hint="usage: ocitool-runc kill <container-id> [signal]")
+        raise usage_error(
+            message='"kill" requires a minimum of 1 and a maximum of 2 argument(s)',
+            code="OCI010",
+            hint="usage: ocitool-runc kill <container-id> [signal]",
+        )
     cid = p.args[0]
     sig = parse_signal(p.args[1] if len(p.args) == 2 else "SIGTERM")
     store = g.store()
@@ -265,7 +278,8 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
         if not force:
             raise state_error(
                 message=f"cannot delete container {cid} that is not stopped: creating",
-                code="OCI607", hint="use --force",
+                code="OCI607",
+                hint="use --force",
             )
         store.remove(cid)
         return
@@ -273,7 +287,8 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     if status != "stopped" and not force:
         raise state_error(
             message=f"cannot delete container {cid} that is not stopped: {status}",
-            code="OCI607", hint="use --force",
+            code="OCI607",
+            hint="use --force",
         )
     dirs = C.cgroup_dirs(st)
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued

@@ -16,8 +16,9 @@ DEFAULT_ROOT = "/run/ocitool"
 class Globals:
     """The global flags (before the command)."""
 
-    def __init__(self, root: str = DEFAULT_ROOT, log: Logger | None = None,
-                 debug: bool = False) -> None:
+    def __init__(
+        self, root: str = DEFAULT_ROOT, log: Logger | None = None, debug: bool = False
+    ) -> None:
         self.root = root
         self.log = log if log is not None else Logger()
         self.debug = debug
@@ -49,15 +50,19 @@ def runc_message(err: OciToolError) -> str:
 
 def exactly_one(cmd: str, args: list[str]) -> str:
     if len(args) != 1:
-        raise usage_error(f'"{cmd}" requires exactly 1 argument(s)',
-                          hint=f"usage: ocitool-runc {cmd} [options] <container-id>")
+        raise usage_error(
+            f'"{cmd}" requires exactly 1 argument(s)',
+            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
+        )
     return args[0]
 
 
 def at_least_one(cmd: str, args: list[str]) -> None:
     if not args:
-        raise usage_error(f'"{cmd}" requires a minimum of 1 argument(s)',
-                          hint=f"usage: ocitool-runc {cmd} [options] <container-id>")
+        raise usage_error(
+            f'"{cmd}" requires a minimum of 1 argument(s)',
+            hint=f"usage: ocitool-runc {cmd} [options] <container-id>",
+        )
 
 
 def parse_signal(text: str) -> int:
@@ -103,6 +108,10 @@ def load_state(store: StateStore, cid: str) -> State:
     try:
         return store.load(cid)
     except Exception as err:
-        if error_code(err) == "OCI603" and not cid.startswith(".") and os.path.isdir(store.dir(cid)):
+        if (
+            error_code(err) == "OCI603"
+            and not cid.startswith(".")
+            and os.path.isdir(store.dir(cid))
+        ):
             return State(id=cid, bundle="", status="creating")
         raise

@@ -12,13 +12,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-         "poststop"]
+HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
 NAMESPACES = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"]
-OPERATORS = ["SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
-             "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"]
-SECCOMP_FLAGS = ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                 "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"]
+OPERATORS = [
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_MASKED_EQ",
+    "SCMP_CMP_NE",
+]
+SECCOMP_FLAGS = [
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+]
 
 
 def mount_options(appliers: set[str]) -> list[str]:
@@ -47,8 +57,13 @@ def features(appliers: Iterable[str], version: str) -> dict[str, Any]:
         "linux": {
             "namespaces": list(NAMESPACES),
             "capabilities": list(CAPABILITIES),
-            "cgroup": {"v1": True, "v2": True, "systemd": False, "systemdUser": False,
-                       "rdma": False},
+            "cgroup": {
+                "v1": True,
+                "v2": True,
+                "systemd": False,
+                "systemdUser": False,
+                "rdma": False,
+            },
             "seccomp": {
                 "enabled": "seccomp_load" in have,
                 "actions": sorted(ACTIONS),

@@ -45,8 +45,9 @@ class Logger:
     def _write(self, data: str) -> None:
         if self.path:
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC,
-                             0o644)
+                fd = os.open(
+                    self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
+                )
             except OSError:
                 sys.stderr.write(data)
                 return

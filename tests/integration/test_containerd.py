@@ -33,8 +33,13 @@ class Ctr:
         self.runtime = runtime
 
     def __call__(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.base, *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [*self.base, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
 
     def task_status(self, cid: str) -> str:
         for line in self("task", "ls").stdout.splitlines()[1:]:
@@ -82,8 +87,12 @@ def ctr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctr]:
         f'[ttrpc]\n  address = "{sock}.ttrpc"\n'
     )
     log = open(base / "containerd.log", "w")  # noqa: SIM115 - closed at teardown
-    daemon = subprocess.Popen(["containerd", "--config", str(config)], stdout=log,
-                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    daemon = subprocess.Popen(
+        ["containerd", "--config", str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while not sock.exists():
@@ -116,8 +125,9 @@ def ctr(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctr]:
 
 def test_run_rm_exit_status(ctr: Ctr) -> None:
     cid = f"exit-{os.getpid()}"
-    proc = ctr("run", "--rm", "--runc-binary", ctr.runtime, IMAGE, cid, "sh", "-c",
-               "echo via-shim; exit 4")
+    proc = ctr(
+        "run", "--rm", "--runc-binary", ctr.runtime, IMAGE, cid, "sh", "-c", "echo via-shim; exit 4"
+    )
     assert proc.returncode == 4, proc.stderr
     assert "via-shim" in proc.stdout
     assert ctr("containers", "ls", "-q").stdout.split().count(cid) == 0
@@ -132,8 +142,16 @@ def test_create_start_exec_kill_delete(ctr: Ctr) -> None:
         assert ctr.wait_status(cid, "RUNNING") == "RUNNING"
         state_dir = Path(f"/run/containerd/runc/{NAMESPACE}/{cid}")
         assert (state_dir / "state.json").exists()  # the shim's --root is ours
-        ex = ctr("task", "exec", "--exec-id", "e1", cid, "sh", "-c",
-                 "echo hi-from-exec; cat /proc/1/cmdline | tr '\\0' ' '; exit 6")
+        ex = ctr(
+            "task",
+            "exec",
+            "--exec-id",
+            "e1",
+            cid,
+            "sh",
+            "-c",
+            "echo hi-from-exec; cat /proc/1/cmdline | tr '\\0' ' '; exit 6",
+        )
         assert ex.returncode == 6, ex.stderr
         assert "hi-from-exec" in ex.stdout and "sleep 1000" in ex.stdout
         ps = ctr("task", "ps", cid)

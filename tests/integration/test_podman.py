@@ -27,13 +27,29 @@ IMAGE = "localhost/bb"
 
 class Podman:
     def __init__(self, base: Path, runtime: str) -> None:
-        self.cmd = ["podman", "--root", str(base / "root"), "--runroot", str(base / "runroot"),
-                    "--cgroup-manager", "cgroupfs", "--runtime", runtime]
+        self.cmd = [
+            "podman",
+            "--root",
+            str(base / "root"),
+            "--runroot",
+            str(base / "runroot"),
+            "--cgroup-manager",
+            "cgroupfs",
+            "--runtime",
+            runtime,
+        ]
 
-    def __call__(self, *args: str, timeout: float = 120,
-                 **kw: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*self.cmd, *args], capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL, **kw)  # type: ignore
+    def __call__(
+        self, *args: str, timeout: float = 120, **kw: object
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*self.cmd, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            **kw,
+        )  # type: ignore
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         return self("run", "--network", "none", *ULIMITS, *args)
@@ -51,8 +67,13 @@ def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
     rootfs = make_rootfs(base / "rootfs")
     pm = Podman(base, runtime_binary(base))
     tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    imported = subprocess.run([*pm.cmd, "import", "-", IMAGE], stdin=tar.stdout,
-                              capture_output=True, text=True, timeout=120)
+    imported = subprocess.run(
+        [*pm.cmd, "import", "-", IMAGE],
+        stdin=tar.stdout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     tar.wait()
     assert imported.returncode == 0, imported.stderr
     try:
@@ -74,13 +95,18 @@ def test_run_rm_true_and_exit_codes(podman: Podman) -> None:
 
 def test_exec_stop_and_limits(podman: Podman) -> None:
     name = f"ocit-{os.getpid()}"
-    started = podman.run("-d", "--name", name, "--memory", "64m", "--pids-limit", "50",
-                         IMAGE, "sleep", "1000")
+    started = podman.run(
+        "-d", "--name", name, "--memory", "64m", "--pids-limit", "50", IMAGE, "sleep", "1000"
+    )
     assert started.returncode == 0, started.stderr
     try:
-        limits = podman("exec", name, "sh", "-c",
-                        "cat /sys/fs/cgroup/memory/memory.limit_in_bytes "
-                        "/sys/fs/cgroup/pids/pids.max")
+        limits = podman(
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max",
+        )
         assert limits.returncode == 0, limits.stderr
         assert limits.stdout.split() == [str(64 << 20), "50"]
         code = podman("exec", name, "sh", "-c", "echo in-exec; exit 5")

@@ -55,23 +55,40 @@ class Runtime:
         self.logs = logs
         self.n = 0
 
-    def __call__(self, *args: str, stdin: str | None = None, timeout: float = 60,
-                 glob: tuple[str, ...] = (), **kw: Any) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self,
+        *args: str,
+        stdin: str | None = None,
+        timeout: float = 60,
+        glob: tuple[str, ...] = (),
+        **kw: Any,
+    ) -> subprocess.CompletedProcess[str]:
         cmd = [*runtime_command(), "--root", str(self.root), *glob, *args]
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              input=stdin, stdin=None if stdin is not None else
-                              subprocess.DEVNULL, cwd=REPO, **kw)
+        return subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            cwd=REPO,
+            **kw,
+        )
 
-    def detached(self, *args: str, timeout: float = 60,
-                 **kw: Any) -> tuple[int, Path, Path, str]:
+    def detached(self, *args: str, timeout: float = 60, **kw: Any) -> tuple[int, Path, Path, str]:
         """Run a command whose container keeps stdio: (rc, stdout file, stderr file, our err)."""
         self.n += 1
         out = self.logs / f"out{self.n}"
         err = self.logs / f"err{self.n}"
         with open(out, "w") as fo, open(err, "w") as fe:
             proc = subprocess.run(
-                [*runtime_command(), "--root", str(self.root), *args], stdout=fo, stderr=fe,
-                stdin=subprocess.DEVNULL, timeout=timeout, cwd=REPO, **kw,
+                [*runtime_command(), "--root", str(self.root), *args],
+                stdout=fo,
+                stderr=fe,
+                stdin=subprocess.DEVNULL,
+                timeout=timeout,
+                cwd=REPO,
+                **kw,
             )
         return proc.returncode, out, err, err.read_text()
 
@@ -123,8 +140,9 @@ LOOP = ["sh", "-c", "echo started; trap 'echo got-term; exit 0' TERM; while :; d
 
 
 # ------------------------------------------------------------------ status transitions
-def test_create_start_kill_delete(rt: Runtime, bundle_factory: Callable[..., Path],
-                                  tmp_path: Path) -> None:
+def test_create_start_kill_delete(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     bundle = bundle_factory(LOOP, annotations={"org.example/a": "b"})
     pid_file = tmp_path / "init.pid"
     out, _ = rt.create(bundle, f"life{S}", "--pid-file", str(pid_file))
@@ -152,8 +170,9 @@ def test_create_start_kill_delete(rt: Runtime, bundle_factory: Callable[..., Pat
     assert gone.returncode == 1 and "container does not exist" in gone.stderr
 
 
-def test_stopped_after_process_exits_on_its_own(rt: Runtime,
-                                                bundle_factory: Callable[..., Path]) -> None:
+def test_stopped_after_process_exits_on_its_own(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     bundle = bundle_factory(["true"])
     rt.create(bundle, f"short{S}")
     assert rt("start", f"short{S}").returncode == 0
@@ -165,8 +184,9 @@ def test_stopped_after_process_exits_on_its_own(rt: Runtime,
     assert rt("delete", f"short{S}").returncode == 0
 
 
-def test_pid_reuse_is_detected_by_start_time(rt: Runtime,
-                                             bundle_factory: Callable[..., Path]) -> None:
+def test_pid_reuse_is_detected_by_start_time(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     bundle = bundle_factory(["sleep", "100"])
     rt.create(bundle, f"reuse{S}")
     path = rt.root / f"reuse{S}" / "state.json"
@@ -266,8 +286,9 @@ def test_global_flags(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:
 
 # ------------------------------------------------------------------ kill
 @pytest.mark.parametrize("sig", ["TERM", "SIGTERM", "15"])
-def test_kill_signal_names_and_numbers(rt: Runtime, bundle_factory: Callable[..., Path],
-                                       sig: str) -> None:
+def test_kill_signal_names_and_numbers(
+    rt: Runtime, bundle_factory: Callable[..., Path], sig: str
+) -> None:
     bundle = bundle_factory(LOOP)
     out, _ = rt.create(bundle, f"k{S}")
     assert rt("start", f"k{S}").returncode == 0
@@ -300,15 +321,18 @@ def test_kill_created_container(rt: Runtime, bundle_factory: Callable[..., Path]
 
 
 # ------------------------------------------------------------------ run
-def test_run_exit_codes_and_flags(rt: Runtime, bundle_factory: Callable[..., Path],
-                                  tmp_path: Path) -> None:
+def test_run_exit_codes_and_flags(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     b3 = bundle_factory(["sh", "-c", "echo out; echo err >&2; exit 3"])
     proc = rt("run", "--bundle", str(b3), f"r3{S}")
     assert proc.returncode == 3 and proc.stdout == "out\n" and "err" in proc.stderr
     assert not (rt.root / f"r3{S}").exists() and not cgroup_dir(f"r3{S}").exists()
     # no pid namespace: pid 1 of one would be immune to its own SIGKILL
-    b137 = bundle_factory(["sh", "-c", "kill -9 $$"], linux={"namespaces": [
-        {"type": t} for t in ("network", "ipc", "uts", "mount")]})
+    b137 = bundle_factory(
+        ["sh", "-c", "kill -9 $$"],
+        linux={"namespaces": [{"type": t} for t in ("network", "ipc", "uts", "mount")]},
+    )
     assert rt("run", "--bundle", str(b137), f"r137{S}").returncode == 137
     missing = bundle_factory(["/no/such/binary"])
     bad = rt("run", "--bundle", str(missing), f"rmiss{S}")
@@ -322,8 +346,9 @@ def test_run_exit_codes_and_flags(rt: Runtime, bundle_factory: Callable[..., Pat
 
     pid_file = tmp_path / "run.pid"
     sleeper = bundle_factory(["sleep", "100"])
-    rc, _, _, err = rt.detached("run", "-d", "--pid-file", str(pid_file), "--bundle",
-                                str(sleeper), f"rdet{S}")
+    rc, _, _, err = rt.detached(
+        "run", "-d", "--pid-file", str(pid_file), "--bundle", str(sleeper), f"rdet{S}"
+    )
     assert rc == 0, err
     st = rt.state(f"rdet{S}")
     assert st["status"] == "running" and st["pid"] == int(pid_file.read_text())
@@ -333,12 +358,18 @@ def test_run_exit_codes_and_flags(rt: Runtime, bundle_factory: Callable[..., Pat
     assert nopivot.returncode == 3 and nopivot.stdout == "out\n"
 
 
-def test_run_foreground_state_and_signal_forwarding(rt: Runtime,
-                                                    bundle_factory: Callable[..., Path]) -> None:
+def test_run_foreground_state_and_signal_forwarding(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     bundle = bundle_factory(LOOP)
-    proc = subprocess.Popen([*runtime_command(), "--root", str(rt.root), "run", "--bundle",
-                             str(bundle), f"fg{S}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle), f"fg{S}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        cwd=REPO,
+    )
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "started\n"
@@ -357,12 +388,28 @@ def test_preserve_fds(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:
     r, w = os.pipe()
     os.write(w, b"through-fd-3\n")
     os.close(w)
-    cmd = [*runtime_command(), "--root", str(rt.root), "run", "--preserve-fds", "1",
-           "--bundle", str(bundle), f"pfd{S}"]
+    cmd = [
+        *runtime_command(),
+        "--root",
+        str(rt.root),
+        "run",
+        "--preserve-fds",
+        "1",
+        "--bundle",
+        str(bundle),
+        f"pfd{S}",
+    ]
     try:  # the engine's fd 3 is our pipe
-        proc = subprocess.run(cmd, preexec_fn=lambda: os.dup2(r, 3), pass_fds=(3,),
-                              capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL, cwd=REPO)
+        proc = subprocess.run(
+            cmd,
+            preexec_fn=lambda: os.dup2(r, 3),
+            pass_fds=(3,),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            cwd=REPO,
+        )
     finally:
         os.close(r)
     assert proc.returncode == 0, proc.stderr
@@ -377,28 +424,35 @@ def _status_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if ln.startswith(("Cap", "NoNewPrivs", "Seccomp"))]
 
 
-def test_exec_joins_namespaces_cgroup_and_security(rt: Runtime,
-                                                   bundle_factory: Callable[..., Path],
-                                                   tmp_path: Path) -> None:
-    seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
-               "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO",
-                             "errnoRet": 1}]}
-    bundle = bundle_factory(["sleep", "100"], linux={"seccomp": seccomp},
-                            hostname="inside")
+def test_exec_joins_namespaces_cgroup_and_security(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
+    seccomp = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64"],
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}],
+    }
+    bundle = bundle_factory(["sleep", "100"], linux={"seccomp": seccomp}, hostname="inside")
     rt.create(bundle, f"ex{S}")
     assert rt("start", f"ex{S}").returncode == 0
     init = rt.state(f"ex{S}")["pid"]
     init_status = Path(f"/proc/{init}/status").read_text()
-    proc = rt("exec", f"ex{S}", "sh", "-c",
-              "cat /proc/self/status; hostname; echo $$; mkdir /tmp/x || echo blocked; exit 7")
+    proc = rt(
+        "exec",
+        f"ex{S}",
+        "sh",
+        "-c",
+        "cat /proc/self/status; hostname; echo $$; mkdir /tmp/x || echo blocked; exit 7",
+    )
     assert proc.returncode == 7, proc.stderr
     assert _status_lines(proc.stdout) == _status_lines(init_status)
     assert "inside" in proc.stdout and "blocked" in proc.stdout
     assert "Seccomp:\t2" in proc.stdout
 
     pid_file = tmp_path / "exec.pid"
-    rc, _, _, err = rt.detached("exec", "--detach", "--pid-file", str(pid_file), f"ex{S}",
-                                "sleep", "50")
+    rc, _, _, err = rt.detached(
+        "exec", "--detach", "--pid-file", str(pid_file), f"ex{S}", "sleep", "50"
+    )
     assert rc == 0, err
     pid = int(pid_file.read_text())
     for ns in ("pid", "mnt", "net", "uts", "ipc"):
@@ -410,17 +464,36 @@ def test_exec_joins_namespaces_cgroup_and_security(rt: Runtime,
     assert init in ps and pid in ps
 
 
-def test_exec_flags_and_process_file(rt: Runtime, bundle_factory: Callable[..., Path],
-                                     tmp_path: Path) -> None:
+def test_exec_flags_and_process_file(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     bundle = bundle_factory(["sleep", "100"])
     rt.create(bundle, f"exf{S}")
     assert rt("start", f"exf{S}").returncode == 0
-    proc = rt("exec", "--cwd", "/tmp", "--env", "FOO=bar", "-e", "TERM=dumb", "--user", "0:0",
-              f"exf{S}", "sh", "-c", "pwd; echo $FOO $TERM; id -u; id -g")
+    proc = rt(
+        "exec",
+        "--cwd",
+        "/tmp",
+        "--env",
+        "FOO=bar",
+        "-e",
+        "TERM=dumb",
+        "--user",
+        "0:0",
+        f"exf{S}",
+        "sh",
+        "-c",
+        "pwd; echo $FOO $TERM; id -u; id -g",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["/tmp", "bar", "dumb", "0", "0"]
-    process = {"args": ["sh", "-c", "echo from-file; pwd; exit 9"], "cwd": "/etc",
-               "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}, "terminal": False}
+    process = {
+        "args": ["sh", "-c", "echo from-file; pwd; exit 9"],
+        "cwd": "/etc",
+        "env": ["PATH=/bin"],
+        "user": {"uid": 0, "gid": 0},
+        "terminal": False,
+    }
     pfile = tmp_path / "process.json"
     pfile.write_text(json.dumps(process))
     proc = rt("exec", "--process", str(pfile), f"exf{S}")
@@ -463,8 +536,9 @@ def _read_pty(master: int, want: str, timeout: float = 10) -> str:
     return buf.decode(errors="replace")
 
 
-def test_exec_tty_over_console_socket(rt: Runtime, bundle_factory: Callable[..., Path],
-                                      tmp_path: Path) -> None:
+def test_exec_tty_over_console_socket(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     from ocitool.exec.console import receive_fd
 
     bundle = bundle_factory(["sleep", "100"])
@@ -473,8 +547,17 @@ def test_exec_tty_over_console_socket(rt: Runtime, bundle_factory: Callable[...,
     sock_path = tmp_path / "console.sock"
     srv = _console_listener(sock_path)
     try:
-        rc, _, _, err = rt.detached("exec", "--tty", "--detach", "--console-socket",
-                                    str(sock_path), f"tty{S}", "sh", "-c", "tty; echo tty-ok; sleep 1")
+        rc, _, _, err = rt.detached(
+            "exec",
+            "--tty",
+            "--detach",
+            "--console-socket",
+            str(sock_path),
+            f"tty{S}",
+            "sh",
+            "-c",
+            "tty; echo tty-ok; sleep 1",
+        )
         assert rc == 0, err
         conn, _ = srv.accept()
         name, master = receive_fd(conn)
@@ -491,16 +574,17 @@ def test_exec_tty_over_console_socket(rt: Runtime, bundle_factory: Callable[...,
     assert no_sock.returncode == 1 and "console" in no_sock.stderr
 
 
-def test_create_with_terminal_sends_pty_master(rt: Runtime, bundle_factory: Callable[..., Path],
-                                               tmp_path: Path) -> None:
+def test_create_with_terminal_sends_pty_master(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     from ocitool.exec.console import receive_fd
 
-    bundle = bundle_factory(["sh", "-c", "tty; echo term-ok; sleep 1"],
-                            process={"terminal": True})
+    bundle = bundle_factory(["sh", "-c", "tty; echo term-ok; sleep 1"], process={"terminal": True})
     refused = rt("create", "--bundle", str(bundle), f"t0{S}")
     assert refused.returncode == 1
     assert "cannot allocate tty if runc will detach without setting console socket" in (
-        refused.stderr)
+        refused.stderr
+    )
     assert not (rt.root / f"t0{S}").exists()
     sock_path = tmp_path / "c.sock"
     srv = _console_listener(sock_path)
@@ -561,8 +645,7 @@ def test_pause_resume(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:
     assert not cgroup_dir(f"pz{S}", "freezer").exists()
 
 
-def test_update_resources(rt: Runtime, bundle_factory: Callable[..., Path],
-                          tmp_path: Path) -> None:
+def test_update_resources(rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path) -> None:
     bundle = bundle_factory(["sleep", "100"], linux={"resources": {"pids": {"limit": 100}}})
     rt.create(bundle, f"up{S}")
     assert rt("start", f"up{S}").returncode == 0
@@ -588,8 +671,11 @@ def test_features_and_spec(rt: Runtime, tmp_path: Path) -> None:
 
     proc = rt("features")
     assert proc.returncode == 0
-    assert [d for d in validate_features(parse_text(proc.stdout, "features.json"))
-            if d.severity == "error"] == []
+    assert [
+        d
+        for d in validate_features(parse_text(proc.stdout, "features.json"))
+        if d.severity == "error"
+    ] == []
     data = json.loads(proc.stdout)
     assert data["linux"]["cgroup"]["systemd"] is False
     assert "CAP_SYS_ADMIN" in data["linux"]["capabilities"]
@@ -599,8 +685,9 @@ def test_features_and_spec(rt: Runtime, tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ hooks
-def test_hooks_failures_and_order(rt: Runtime, bundle_factory: Callable[..., Path],
-                                  tmp_path: Path) -> None:
+def test_hooks_failures_and_order(
+    rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
+) -> None:
     log = tmp_path / "hooks.log"
     log.touch()
 
@@ -615,11 +702,14 @@ def test_hooks_failures_and_order(rt: Runtime, bundle_factory: Callable[..., Pat
         assert not (rt.root / f"hb{S}").exists() and not cgroup_dir(f"hb{S}").exists()
     log.write_text("")
 
-    good = bundle_factory(["true"], hooks={
-        "createRuntime": [hook("createRuntime")],
-        "poststart": [hook("poststart", 5)],
-        "poststop": [hook("poststop")],
-    })
+    good = bundle_factory(
+        ["true"],
+        hooks={
+            "createRuntime": [hook("createRuntime")],
+            "poststart": [hook("poststart", 5)],
+            "poststop": [hook("poststop")],
+        },
+    )
     rt.create(good, f"hg{S}")
     started = rt("start", f"hg{S}")
     assert started.returncode == 0, started.stderr  # a failing poststart is only logged
@@ -635,17 +725,23 @@ def test_hooks_failures_and_order(rt: Runtime, bundle_factory: Callable[..., Pat
 
 
 # ------------------------------------------------------------------ concurrency
-def test_concurrent_runtimes_do_not_corrupt_state(rt: Runtime,
-                                                  bundle_factory: Callable[..., Path]) -> None:
+def test_concurrent_runtimes_do_not_corrupt_state(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     bundle = bundle_factory(["sleep", "100"])
 
     def spawn(*args: str) -> tuple[subprocess.Popen[str], Path]:
         # stderr to a file: a created container keeps the runtime's stdio open
         err = rt.logs / f"c{len(list(rt.logs.iterdir()))}.err"
         with open(err, "w") as fe:
-            proc = subprocess.Popen([*runtime_command(), "--root", str(rt.root), *args],
-                                    stdout=subprocess.DEVNULL, stderr=fe,
-                                    stdin=subprocess.DEVNULL, text=True, cwd=REPO)
+            proc = subprocess.Popen(
+                [*runtime_command(), "--root", str(rt.root), *args],
+                stdout=subprocess.DEVNULL,
+                stderr=fe,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                cwd=REPO,
+            )
         return proc, err
 
     same = [spawn("create", "--bundle", str(bundle), f"same{S}") for _ in range(6)]
@@ -667,18 +763,24 @@ def test_concurrent_runtimes_do_not_corrupt_state(rt: Runtime,
     assert rt("list", "-q").stdout == ""
 
 
-def test_run_foreground_terminal_relays_a_pty(rt: Runtime,
-                                              bundle_factory: Callable[..., Path]) -> None:
+def test_run_foreground_terminal_relays_a_pty(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     """runc run with process.terminal and a terminal on stdin: the runtime relays a pty."""
     import pty
 
-    bundle = bundle_factory(["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; exit 4"],
-                            process={"terminal": True})
+    bundle = bundle_factory(
+        ["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; exit 4"],
+        process={"terminal": True},
+    )
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle),
-             f"fgt{S}"], stdin=slave, stdout=slave, stderr=slave, cwd=REPO,
+            [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle), f"fgt{S}"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=REPO,
             start_new_session=True,
         )
         os.close(slave)
@@ -695,19 +797,39 @@ def test_hot_path_imports(rt: Runtime, bundle_factory: Callable[..., Path]) -> N
     bundle = bundle_factory(["true"])
     code = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
     for cid in (f"imp1{S}", f"imp2{S}"):  # the second run reads the plan cache
-        proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code, "--root",
-                               str(rt.root), "run", "--bundle", str(bundle), cid],
-                              capture_output=True, text=True, timeout=60, cwd=REPO,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-c",
+                code,
+                "--root",
+                str(rt.root),
+                "run",
+                "--bundle",
+                str(bundle),
+                cid,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
-        modules = {line.split("|")[-1].strip().split(".")[0]
-                   for line in proc.stderr.splitlines() if line.startswith("import time:")}
+        modules = {
+            line.split("|")[-1].strip().split(".")[0]
+            for line in proc.stderr.splitlines()
+            if line.startswith("import time:")
+        }
         assert modules, "no -X importtime output"
         assert modules & {"jsonschema", "rich", "lark", "argparse"} == set()
 
 
-def test_exec_tty_in_the_foreground_relays_a_pty(rt: Runtime,
-                                                 bundle_factory: Callable[..., Path]) -> None:
+def test_exec_tty_in_the_foreground_relays_a_pty(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
     import pty
 
     bundle = bundle_factory(["sleep", "100"])
@@ -716,9 +838,22 @@ def test_exec_tty_in_the_foreground_relays_a_pty(rt: Runtime,
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [*runtime_command(), "--root", str(rt.root), "exec", "-t", f"xt{S}", "sh", "-c",
-             "test -t 0 && test -t 1 && echo exec-tty; tty; exit 3"],
-            stdin=slave, stdout=slave, stderr=slave, cwd=REPO, start_new_session=True,
+            [
+                *runtime_command(),
+                "--root",
+                str(rt.root),
+                "exec",
+                "-t",
+                f"xt{S}",
+                "sh",
+                "-c",
+                "test -t 0 && test -t 1 && echo exec-tty; tty; exit 3",
+            ],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            cwd=REPO,
+            start_new_session=True,
         )
         os.close(slave)
         text = _read_pty(master, "/dev/pts/")
@@ -740,16 +875,17 @@ def test_create_start_with_a_user_namespace(rt: Runtime, tmp_path: Path) -> None
     try:
         top.chmod(0o755)  # every directory above the rootfs: o+x for the mapped root
         bundle = make_bundle(
-            top / "b", ["sh", "-c", "cat /proc/self/uid_map; id -u; echo userns-done"],
+            top / "b",
+            ["sh", "-c", "cat /proc/self/uid_map; id -u; echo userns-done"],
             linux={
-                "namespaces": [{"type": t}
-                               for t in ("pid", "network", "ipc", "uts", "mount", "user")],
+                "namespaces": [
+                    {"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")
+                ],
                 "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
                 "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
             },
         )
-        subprocess.run(["chown", "-R", "-h", "100000:100000", str(bundle / "rootfs")],
-                       check=True)
+        subprocess.run(["chown", "-R", "-h", "100000:100000", str(bundle / "rootfs")], check=True)
         out, _ = rt.create(bundle, f"uns{S}")
         assert rt.state(f"uns{S}")["status"] == "created"
         assert rt("start", f"uns{S}").returncode == 0

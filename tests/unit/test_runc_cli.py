@@ -45,8 +45,15 @@ def test_parse_errors() -> None:
 
 @pytest.mark.parametrize(
     ("text", "number"),
-    [("KILL", 9), ("SIGKILL", 9), ("sigterm", 15), ("9", 9), ("15", 15), ("USR1", 10),
-     ("RTMIN+3", 37)],
+    [
+        ("KILL", 9),
+        ("SIGKILL", 9),
+        ("sigterm", 15),
+        ("9", 9),
+        ("15", 15),
+        ("USR1", 10),
+        ("RTMIN+3", 37),
+    ],
 )
 def test_signals(text: str, number: int) -> None:
     assert parse_signal(text) == number
@@ -62,15 +69,27 @@ def test_bad_signals(text: str) -> None:
     ("code", "message", "wording"),
     [
         ("OCI603", "container 'x' does not exist", "container does not exist"),
-        ("OCI602", "container with id 'x' already exists",
-         "container with given ID already exists"),
-        ("OCI605", "cannot start a container that is running",
-         "cannot start an already running container"),
-        ("OCI605", "cannot start a container that is stopped",
-         "cannot start a container that has stopped"),
+        (
+            "OCI602",
+            "container with id 'x' already exists",
+            "container with given ID already exists",
+        ),
+        (
+            "OCI605",
+            "cannot start a container that is running",
+            "cannot start an already running container",
+        ),
+        (
+            "OCI605",
+            "cannot start a container that is stopped",
+            "cannot start a container that has stopped",
+        ),
         ("OCI606", "whatever", "container not running"),
-        ("OCI607", "cannot delete container c that is not stopped: running",
-         "cannot delete container c that is not stopped: running"),
+        (
+            "OCI607",
+            "cannot delete container c that is not stopped: running",
+            "cannot delete container c that is not stopped: running",
+        ),
     ],
 )
 def test_runc_wording(code: str, message: str, wording: str) -> None:
@@ -124,11 +143,9 @@ def test_features_validate_against_schema() -> None:
 def test_update_resources_from_flags_and_merge() -> None:
     from ocitool.runc.cmd_cgroup import UPDATE_FLAGS, merge, requested_resources
 
-    p = parse(["--memory", "64m", "--pids-limit", "42", "--cpuset-cpus", "0-1", "id"],
-              UPDATE_FLAGS)
+    p = parse(["--memory", "64m", "--pids-limit", "42", "--cpuset-cpus", "0-1", "id"], UPDATE_FLAGS)
     res = requested_resources(p)
-    assert res == {"memory": {"limit": 64 << 20}, "pids": {"limit": 42},
-                   "cpu": {"cpus": "0-1"}}
+    assert res == {"memory": {"limit": 64 << 20}, "pids": {"limit": 42}, "cpu": {"cpus": "0-1"}}
     base = {"memory": {"limit": 1, "swap": 2}, "devices": [{"allow": False}]}
     assert merge(base, res)["memory"] == {"limit": 64 << 20, "swap": 2}
     assert merge(base, res)["devices"] == [{"allow": False}]
@@ -139,12 +156,34 @@ def test_update_resources_from_flags_and_merge() -> None:
 def test_exec_process_from_flags() -> None:
     from ocitool.runc.cmd_exec import EXEC_FLAGS, _process_from_flags
 
-    base = {"args": ["sleep"], "env": ["PATH=/bin", "A=1"], "cwd": "/",
-            "user": {"uid": 0, "gid": 0},
-            "capabilities": {"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"],
-                             "permitted": ["CAP_KILL"]}}
-    p = parse(["-e", "A=2", "--cwd", "/tmp", "-u", "5:6", "--cap", "CAP_CHOWN", "-t",
-               "--no-new-privs", "id", "sh"], EXEC_FLAGS)
+    base = {
+        "args": ["sleep"],
+        "env": ["PATH=/bin", "A=1"],
+        "cwd": "/",
+        "user": {"uid": 0, "gid": 0},
+        "capabilities": {
+            "bounding": ["CAP_KILL"],
+            "effective": ["CAP_KILL"],
+            "permitted": ["CAP_KILL"],
+        },
+    }
+    p = parse(
+        [
+            "-e",
+            "A=2",
+            "--cwd",
+            "/tmp",
+            "-u",
+            "5:6",
+            "--cap",
+            "CAP_CHOWN",
+            "-t",
+            "--no-new-privs",
+            "id",
+            "sh",
+        ],
+        EXEC_FLAGS,
+    )
     proc = _process_from_flags(base, p, ["sh"])
     assert proc["args"] == ["sh"] and proc["env"] == ["PATH=/bin", "A=2"]
     assert proc["cwd"] == "/tmp" and proc["user"] == {"uid": 5, "gid": 6}
@@ -160,9 +199,13 @@ def test_no_pivot_rewrites_the_plan() -> None:
     from ocitool.plan.ops.process import Chdir
 
     P = Phase.CREATE_PIVOT
-    ops = [Chdir(phase=P, path="/r"), PivotRoot(phase=P),
-           MakePropagation(phase=P, src=None, target=".", flags=("MS_REC", "MS_SLAVE")),
-           Umount(phase=P, target=".", flags=("MNT_DETACH",)), Chdir(phase=P, path="/")]
+    ops = [
+        Chdir(phase=P, path="/r"),
+        PivotRoot(phase=P),
+        MakePropagation(phase=P, src=None, target=".", flags=("MS_REC", "MS_SLAVE")),
+        Umount(phase=P, target=".", flags=("MNT_DETACH",)),
+        Chdir(phase=P, path="/"),
+    ]
     out = replace_pivot(ops)
     assert [op.name for op in out] == ["chdir", "mount", "chroot", "chdir"]
     assert out[1].flags == ("MS_MOVE",) and out[1].target == "/" and out[2].path == "."
@@ -185,8 +228,9 @@ plan = C.lower_spec(spec, "x", {str(bundle)!r})
 ops = ocitool.runc.cmd_exec.exec_ops(plan)
 print(sorted({{m.split('.')[0] for m in sys.modules}} & {{"jsonschema", "rich", "lark", "argparse"}}))
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=tmp_path).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    ).stdout
     assert out.strip() == "[]"
 
 
@@ -199,4 +243,8 @@ def test_light_cgroup_remove_ops_match_the_plan_ops() -> None:
     real = CgroupRemove(phase=Phase.DELETE, path="/sys/fs/cgroup/pids/ocitool/x")
     assert light.name == real.name and light.path == real.path and light.text() == real.text()
     assert (light.phase.value, light.phase.order, light.phase.process, light.phase.command) == (
-        real.phase.value, real.phase.order, real.phase.process, real.phase.command)
+        real.phase.value,
+        real.phase.order,
+        real.phase.process,
+        real.phase.command,
+    )
