@@ -14,7 +14,8 @@ from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.hooks import RunHook
-from ocitool.spec.model import HOOK_KINDS, Spec
+from ocitool.spec.facts import HOOK_KINDS
+from ocitool.spec.model import Spec
 
 HOOK_PHASES: dict[str, Phase] = {
     "prestart": Phase.HOOKS_PRESTART,

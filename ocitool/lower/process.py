@@ -25,6 +25,7 @@ from ocitool.plan.ops.process import (
     Setrlimit,
 )
 from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
+from ocitool.spec.facts import sysctl_namespace
 from ocitool.spec.model import Spec
 
 RLIMITS = (
@@ -47,20 +48,6 @@ RLIMITS = (
 )
 RLIM_INFINITY = 2**64 - 1
 
-# sysctls the kernel namespaces (runc's validator, libcontainer/configs/validate).
-IPC_SYSCTLS = frozenset(
-    {
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    }
-)
-UTS_SYSCTLS = frozenset({"kernel.hostname", "kernel.domainname"})
 
 SCHED_POLICIES = {
     "SCHED_OTHER": 0,
@@ -188,18 +175,6 @@ def lower_process_setup(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[O
             )
     ops.extend(_sysctl(spec, ctx))
     return ops
-
-
-def sysctl_namespace(key: str) -> str | None:
-    """The namespace that makes ``key`` per-container, or None when it is host-wide."""
-    dotted = key.replace("/", ".")
-    if dotted in IPC_SYSCTLS or dotted.startswith("fs.mqueue."):
-        return "ipc"
-    if dotted in UTS_SYSCTLS:
-        return "uts"
-    if dotted.startswith("net."):
-        return "network"
-    return None
 
 
 def _sysctl(spec: Spec, ctx: LowerContext) -> list[Op]:

@@ -154,16 +154,6 @@ class Hook(Node):
     timeout: int | None = None
 
 
-HOOK_KINDS: tuple[str, ...] = (
-    "prestart",
-    "createRuntime",
-    "createContainer",
-    "startContainer",
-    "poststart",
-    "poststop",
-)
-
-
 @dataclass(frozen=True, kw_only=True)
 class Hooks(Node):
     prestart: tuple[Hook, ...] = ()  # deprecated by the spec, still run (runc does)

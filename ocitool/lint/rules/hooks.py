@@ -6,15 +6,7 @@ from collections.abc import Iterator
 
 from ocitool.lint.context import LintContext, as_dict, as_list
 from ocitool.lint.registry import Hit, rule
-
-HOOK_KINDS = (
-    "prestart",
-    "createRuntime",
-    "createContainer",
-    "startContainer",
-    "poststart",
-    "poststop",
-)
+from ocitool.spec.facts import HOOK_KINDS
 
 
 def _hooks(ctx: LintContext) -> Iterator[tuple[str, dict]]:

@@ -6,33 +6,8 @@ from collections.abc import Iterator
 
 from ocitool.lint.context import LintContext, as_dict
 from ocitool.lint.registry import Hit, rule
+from ocitool.spec.facts import sysctl_namespace
 from ocitool.spec.load import join_pointer
-
-_IPC = frozenset(
-    {
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    }
-)
-_UTS = frozenset({"kernel.hostname", "kernel.domainname"})
-
-
-def namespace_of(key: str) -> str | None:
-    """The namespace type that scopes sysctl ``key``, or None when it is global."""
-    name = key.replace("/", ".")
-    if name in _IPC or name.startswith("fs.mqueue."):
-        return "ipc"
-    if name.startswith("net."):
-        return "network"
-    if name in _UTS:
-        return "uts"
-    return None
 
 
 def _sysctls(ctx: LintContext) -> Iterator[tuple[str, str]]:
@@ -53,7 +28,7 @@ def sysctl_not_namespaced(ctx: LintContext) -> Iterator[Hit]:
     would change the whole host; runtimes refuse them.
     """
     for pointer, key in _sysctls(ctx):
-        if namespace_of(key) is None:
+        if sysctl_namespace(key) is None:
             yield Hit(pointer, f"{key} is not namespaced: it would change the host")
 
 
@@ -70,6 +45,6 @@ def sysctl_on_host_ns(ctx: LintContext) -> Iterator[Hit]:
     namespace, would be written into the host's namespace.
     """
     for pointer, key in _sysctls(ctx):
-        kind = namespace_of(key)
+        kind = sysctl_namespace(key)
         if kind is not None and ctx.shares_host_ns(kind):
             yield Hit(pointer, f"{key} needs a {kind} namespace; this one is the host's")

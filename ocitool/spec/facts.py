@@ -1,0 +1,44 @@
+"""Facts of the runtime-spec and the kernel that lint and lowering both need.
+
+Kept free of imports so that lint can use them without loading the model or
+the lowering (which would cost tens of milliseconds at start-up).
+"""
+
+from __future__ import annotations
+
+# The hook kinds, in the order the runtime-spec lifecycle runs them.
+HOOK_KINDS: tuple[str, ...] = (
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+)
+
+# sysctls the kernel scopes to a namespace (runc's validator, libcontainer/configs/validate).
+IPC_SYSCTLS = frozenset(
+    {
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    }
+)
+UTS_SYSCTLS = frozenset({"kernel.hostname", "kernel.domainname"})
+
+
+def sysctl_namespace(key: str) -> str | None:
+    """The namespace type that makes ``key`` per-container, or None when it is host-wide."""
+    dotted = key.replace("/", ".")
+    if dotted in IPC_SYSCTLS or dotted.startswith("fs.mqueue."):
+        return "ipc"
+    if dotted in UTS_SYSCTLS:
+        return "uts"
+    if dotted.startswith("net."):
+        return "network"
+    return None
