@@ -10,3 +10,7 @@ if command -v apt-get >/dev/null 2>&1; then
     iproute2 procps util-linux libcap2-bin strace ca-certificates >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+# pyenv (as on these machines) only puts newly installed scripts on PATH after a rehash.
+if command -v pyenv >/dev/null 2>&1; then
+  pyenv rehash || true
+fi
