@@ -34,6 +34,7 @@ from ocitool.exec.syscalls import (
     is_exec_error,
     sys_error,
 )
+from ocitool.spec.facts import SCHED_POLICIES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -168,7 +169,7 @@ def personality(op: Any, ctx: ExecContext) -> None:
 def sched_setattr(op: Any, ctx: ExecContext) -> None:
     ctx.sys.sched_setattr(
         0,
-        F.SCHED_POLICIES[op.policy],
+        SCHED_POLICIES[op.policy],
         F.sched_flags(op.flags),
         op.nice,
         op.priority,

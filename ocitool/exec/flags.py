@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
+from ocitool.spec.facts import RLIM_INFINITY
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -84,17 +85,7 @@ RLIMITS = {
     "RLIMIT_RTPRIO": 14,
     "RLIMIT_RTTIME": 15,
 }
-RLIM_INFINITY = 2**64 - 1
 
-SCHED_POLICIES = {
-    "SCHED_OTHER": 0,
-    "SCHED_FIFO": 1,
-    "SCHED_RR": 2,
-    "SCHED_BATCH": 3,
-    "SCHED_ISO": 4,
-    "SCHED_IDLE": 5,
-    "SCHED_DEADLINE": 6,
-}
 SCHED_FLAGS = {
     "SCHED_FLAG_RESET_ON_FORK": 0x01,
     "SCHED_FLAG_RECLAIM": 0x02,

@@ -25,7 +25,7 @@ from ocitool.plan.ops.process import (
     Setrlimit,
 )
 from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
-from ocitool.spec.facts import sysctl_namespace
+from ocitool.spec.facts import RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
 RLIMITS = (
@@ -46,18 +46,8 @@ RLIMITS = (
     "RLIMIT_SIGPENDING",
     "RLIMIT_STACK",
 )
-RLIM_INFINITY = 2**64 - 1
 
 
-SCHED_POLICIES = {
-    "SCHED_OTHER": 0,
-    "SCHED_FIFO": 1,
-    "SCHED_RR": 2,
-    "SCHED_BATCH": 3,
-    "SCHED_ISO": 4,
-    "SCHED_IDLE": 5,
-    "SCHED_DEADLINE": 6,
-}
 SCHED_FLAGS = (
     "SCHED_FLAG_RESET_ON_FORK",
     "SCHED_FLAG_RECLAIM",

@@ -42,3 +42,18 @@ def sysctl_namespace(key: str) -> str | None:
     if dotted.startswith("net."):
         return "network"
     return None
+
+
+# setrlimit(2): an infinite limit, and what a negative or too large OCI value means.
+RLIM_INFINITY = 2**64 - 1
+
+# sched_setattr(2) policy numbers (include/uapi/linux/sched.h).
+SCHED_POLICIES = {
+    "SCHED_OTHER": 0,
+    "SCHED_FIFO": 1,
+    "SCHED_RR": 2,
+    "SCHED_BATCH": 3,
+    "SCHED_ISO": 4,
+    "SCHED_IDLE": 5,
+    "SCHED_DEADLINE": 6,
+}

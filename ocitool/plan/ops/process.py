@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ocitool.plan.ops.base import Op, flags_text, quote
+from ocitool.spec.facts import RLIM_INFINITY
 
 
 def _limit(value: int) -> str:
-    return "RLIM_INFINITY" if value < 0 or value >= 2**64 - 1 else str(value)
+    return "RLIM_INFINITY" if value < 0 or value >= RLIM_INFINITY else str(value)
 
 
 @dataclass(frozen=True, kw_only=True)
