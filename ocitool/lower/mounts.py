@@ -306,18 +306,7 @@ def _mount_entry(
                     phase=INIT, source=ptr, src=src, target=dest, root=rootfs, flags=bind_flags
                 )
             )
-        remount = bind_remount_flags(opts)
-        if remount is not None:
-            ops.append(
-                Remount(
-                    phase=INIT,
-                    source=mount.at("options"),
-                    src=None,
-                    target=dest,
-                    root=rootfs,
-                    flags=tuple(remount),
-                )
-            )
+        ops.extend(_bind_remount(mount, dest, rootfs, opts))
     else:
         if wants_idmap:
             raise ctx.error(
@@ -515,18 +504,7 @@ def _cgroup_mount(
                 flags=("MS_BIND", "MS_REC"),
             )
         )
-        remount = bind_remount_flags(replace(opts, flags=(*flags, "MS_BIND")))
-        if remount is not None:
-            ops.append(
-                Remount(
-                    phase=INIT,
-                    source=mount.at("options"),
-                    src=None,
-                    target=dest,
-                    root=rootfs,
-                    flags=tuple(remount),
-                )
-            )
+        ops.extend(_bind_remount(mount, dest, rootfs, replace(opts, flags=(*flags, "MS_BIND"))))
         return ops + _after_mount(mount, dest, opts, rootfs)
     if cgpaths.driver(host) == "v2":
         ops.append(
@@ -676,3 +654,21 @@ def hardening_ops(spec: Spec, ctx: LowerContext) -> list[Op]:
             )
         )
     return ops
+
+
+def _bind_remount(mount: SpecMount, dest: str, rootfs: str, opts: MountOptions) -> list[Op]:
+    """The second mount call a bind needs when its options (ro, nosuid, ...) are not
+    applied by MS_BIND itself; none when they are all already in effect."""
+    remount = bind_remount_flags(opts)
+    if remount is None:
+        return []
+    return [
+        Remount(
+            phase=INIT,
+            source=mount.at("options"),
+            src=None,
+            target=dest,
+            root=rootfs,
+            flags=tuple(remount),
+        )
+    ]
