@@ -175,20 +175,14 @@ def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
 
 def _rows(ops: Any, tokens: list[str]) -> list[Any]:
     """Plan ops as plain data (the fastplan row form) with ``tokens`` as placeholders."""
-    import dataclasses
 
     def norm(s: str) -> str:
         return subst(s, tokens, None)
 
     rows = []
     for op in ops:
-        fields = {
-            f.name: getattr(op, f.name)
-            for f in dataclasses.fields(op)
-            if f.name not in ("phase", "source")
-        }
         ph = op.phase
-        fields = _walk(fields, norm)
+        fields = _walk(fastplan.op_fields(op), norm)
         text = norm(op.text())
         source = op.source
         marked = "\x00ocitool-t" in text or fastplan._contains(fields, "\x00ocitool-t")

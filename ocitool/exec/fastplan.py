@@ -136,19 +136,24 @@ def _contains(value: Any, needle: str) -> bool:
     return False
 
 
+def op_fields(op: Any) -> dict[str, Any]:
+    """An op's own fields (not its phase and source), as stored in a cache row."""
+    import dataclasses
+
+    return {
+        f.name: getattr(op, f.name)
+        for f in dataclasses.fields(op)
+        if f.name not in ("phase", "source")
+    }
+
+
 def store(
     root: str, key: tuple[str, bytes], ops: Any, container_id: str, meta: dict[str, Any]
 ) -> None:
     """Save ``ops`` (real op objects) and ``meta`` with ``container_id`` as the placeholder."""
-    import dataclasses
-
     rows = []
     for op in ops:
-        fields = {
-            f.name: getattr(op, f.name)
-            for f in dataclasses.fields(op)
-            if f.name not in ("phase", "source")
-        }
+        fields = op_fields(op)
         ph = op.phase
         text = op.text()
         has_id = container_id in text or _contains(fields, container_id)
