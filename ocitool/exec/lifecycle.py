@@ -37,6 +37,23 @@ def state_json(state: State) -> str:
     return dumps(state.to_json())
 
 
+def new_state(
+    ctx: ExecContext,
+    annotations: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> State:
+    """The state of a container being created now, by this user, from ``ctx``."""
+    return State(
+        id=ctx.container_id,
+        bundle=ctx.bundle,
+        rootfs=ctx.rootfs,
+        created=_now(),
+        owner="root" if os.geteuid() == 0 else str(os.geteuid()),
+        annotations=dict(annotations or {}),
+        extra=dict(extra or {}),
+    )
+
+
 def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
     return Engine(ops, ctx, APPLIERS)
 
@@ -56,13 +73,7 @@ def run(
     st: State | None = None
     if store is not None:
         store.reserve(ctx.container_id)
-        st = State(
-            id=ctx.container_id,
-            bundle=ctx.bundle,
-            rootfs=ctx.rootfs,
-            created=_now(),
-            owner="root" if os.geteuid() == 0 else str(os.geteuid()),
-        )
+        st = new_state(ctx)
         ctx.state_json = state_json(st)
     eng = _engine(ops, ctx)
     # SIGTERM/SIGHUP while the container is being set up: unwind through the
@@ -114,13 +125,7 @@ def create(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
     """Detached create: the init waits on ``<state dir>/exec.fifo`` for :func:`start`."""
     cdir = store.reserve(ctx.container_id)
     fifo = os.path.join(cdir, FIFO_NAME)
-    st = State(
-        id=ctx.container_id,
-        bundle=ctx.bundle,
-        rootfs=ctx.rootfs,
-        created=_now(),
-        owner="root" if os.geteuid() == 0 else str(os.geteuid()),
-    )
+    st = new_state(ctx)
     eng: Engine | None = None
     try:
         make_exec_fifo(fifo, ops)

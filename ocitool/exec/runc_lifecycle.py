@@ -10,11 +10,9 @@ the init is released. ``--keep`` leaves the stopped container for a later
 
 from __future__ import annotations
 
-import os
-
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
-from ocitool.exec.lifecycle import _now, state_json
+from ocitool.exec.lifecycle import new_state, state_json
 from ocitool.exec.process import Engine
 from ocitool.exec.state import State, StateStore, proc_start_time
 
@@ -41,15 +39,7 @@ def run(
     ``ctx.fds["pty_slave"]``) pumps the terminal until the container closes it.
     """
     store.reserve(ctx.container_id)
-    st = State(
-        id=ctx.container_id,
-        bundle=ctx.bundle,
-        rootfs=ctx.rootfs,
-        created=_now(),
-        owner="root" if os.geteuid() == 0 else str(os.geteuid()),
-        annotations=dict(annotations or {}),
-        extra=dict(extra or {}),
-    )
+    st = new_state(ctx, annotations, extra)
     ctx.state_json = state_json(st)
     eng = Engine(ops, ctx, APPLIERS)
     try:
