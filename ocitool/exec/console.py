@@ -13,14 +13,10 @@ fd is used inside.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
-import struct
-import termios
 
-TIOCGPTN = 0x80045430
-TIOCSPTLCK = 0x40045431
+from ocitool.exec.tty import become_controlling, open_pty
 
 
 def connect(path: str) -> socket.socket:
@@ -33,28 +29,12 @@ def connect(path: str) -> socket.socket:
     return sock
 
 
-def open_pty() -> tuple[int, int]:
-    """(master, slave) from the devpts instance behind /dev/ptmx (the container's)."""
-    master = os.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-    fcntl.ioctl(master, TIOCSPTLCK, struct.pack("i", 0))
-    n = struct.unpack("I", fcntl.ioctl(master, TIOCGPTN, struct.pack("I", 0)))[0]
-    slave = os.open(f"/dev/pts/{n}", os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
-    return master, slave
-
-
 def attach_console(
     sock: socket.socket, width: int | None = None, height: int | None = None
 ) -> None:
     """Become a session leader with a new pty as controlling tty; hand the master over."""
     master, slave = open_pty()
-    if width and height:
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-    os.setsid()
-    fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
-    for fd in (0, 1, 2):
-        os.dup2(slave, fd)
-    if slave > 2:
-        os.close(slave)
+    become_controlling(slave, width, height)
     socket.send_fds(sock, [b"/dev/ptmx"], [master])
     os.close(master)
     sock.close()

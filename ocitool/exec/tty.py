@@ -42,7 +42,8 @@ def open_pty() -> tuple[int, int]:
     return master, slave
 
 
-def _become_controlling(slave: int, width: int | None, height: int | None) -> None:
+def become_controlling(slave: int, width: int | None, height: int | None) -> None:
+    """Make the pty ``slave`` our controlling terminal and stdio (sized when known)."""
     if width and height:
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
     os.setsid()
@@ -56,7 +57,7 @@ def _become_controlling(slave: int, width: int | None, height: int | None) -> No
 def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> None:
     if ctx.console_socket:
         master, slave = open_pty()
-        _become_controlling(slave, width, height)
+        become_controlling(slave, width, height)
         # connected by the runtime before the clone: the socket's path is a host
         # path, out of reach after pivot_root
         sock = ctx.scratch.get("listeners", {}).get("console")
@@ -78,13 +79,13 @@ def take_terminal(fd: int, width: int | None = None, height: int | None = None) 
     socket -- make a pty here, keep the slave, send the master back -- or (older
     callers) a pty slave to use as it is."""
     if not stat.S_ISSOCK(os.fstat(fd).st_mode):
-        _become_controlling(fd, width, height)
+        become_controlling(fd, width, height)
         return
     import socket
 
     master, slave = open_pty()
     try:
-        _become_controlling(slave, width, height)
+        become_controlling(slave, width, height)
         with socket.socket(fileno=fd) as sock:
             socket.send_fds(sock, [b"/dev/ptmx"], [master])
     finally:
