@@ -9,8 +9,9 @@ or argparse imports.
 
 from __future__ import annotations
 
-import os
 import sys
+
+from ocitool import lightos as os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:

@@ -7,9 +7,9 @@ traceback. Hot path: no argparse, jsonschema, rich or lark imports.
 
 from __future__ import annotations
 
-import os
 import sys
 
+from ocitool import lightos as os
 from ocitool.runc.args import BOOL, VALUE, Flag, help_text, parse
 from ocitool.runc.common import DEFAULT_ROOT, Globals, runc_message
 from ocitool.runc.errs import is_ocitool_error, usage_error
@@ -122,7 +122,7 @@ def _main(args: list[str]) -> int:
         if is_ocitool_error(exc):
             log.error(runc_message(exc))  # type: ignore[arg-type]
             return 1
-        if os.environ.get("OCITOOL_DEBUG"):
+        if os.getenv("OCITOOL_DEBUG"):
             raise
         log.error(f"internal error: {type(exc).__name__}: {exc}")
         return 1

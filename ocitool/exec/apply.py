@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
-import os
 import stat
 
+from ocitool import lightos as os
 from ocitool.exec import flags as F
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import resolve_executable
@@ -419,9 +419,22 @@ def cgroup_remove(op: Any, ctx: ExecContext) -> None:
 
     if not os.path.isdir(op.path):
         return  # already gone (the undo log removes what create made)
-    # child cgroups the container made go first (os.walk bottom-up)
-    for dirpath, _, _ in os.walk(op.path, topdown=False):
+    # child cgroups the container made go first (bottom-up)
+    for dirpath in _dirs_bottom_up(op.path):
         _rmdir_cgroup(ctx.sys, dirpath)
+
+
+def _dirs_bottom_up(top: str) -> list[str]:
+    """``top`` and the directories below it, deepest first (os.walk's bottom-up order)."""
+    out: list[str] = []
+    try:
+        subdirs = [e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        subdirs = []
+    for sub in subdirs:
+        out += _dirs_bottom_up(sub)
+    out.append(top)
+    return out
 
 
 @applies("kill")

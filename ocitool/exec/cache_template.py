@@ -26,8 +26,8 @@ that check and is simply not templated.
 from __future__ import annotations
 
 import marshal
-import os
 
+from ocitool import lightos as os
 from ocitool.exec import fastplan
 from ocitool.exec.syscalls import TYPE_CHECKING
 

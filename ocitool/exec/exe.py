@@ -24,8 +24,8 @@ files cannot be swapped between the check and the exec.
 from __future__ import annotations
 
 import errno as _errno
-import os
 
+from ocitool import lightos as os
 from ocitool.exec.syscalls import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, sys_error
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

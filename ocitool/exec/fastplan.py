@@ -17,9 +17,9 @@ not tell them apart).
 from __future__ import annotations
 
 import marshal
-import os
 
 import ocitool
+from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
-import os
 import time
 
+from ocitool import lightos as os
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.process import Engine

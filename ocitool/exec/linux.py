@@ -9,8 +9,7 @@ openat2, ...) use ``syscall(2)`` with per-architecture numbers.
 
 from __future__ import annotations
 
-import os
-
+from ocitool import lightos as os
 from ocitool.exec._ffi import ffi
 from ocitool.exec.syscalls import Raw, Syscalls, sys_error
 

@@ -8,9 +8,9 @@ in cgroup.events; we wait for the final state as runc does.
 
 from __future__ import annotations
 
-import os
 import time
 
+from ocitool import lightos as os
 from ocitool.exec.syscalls import exec_error
 
 

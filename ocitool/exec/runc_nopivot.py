@@ -11,8 +11,7 @@ the error messages show the ops that really ran.
 
 from __future__ import annotations
 
-import os
-
+from ocitool import lightos as os
 from ocitool.exec.apply import APPLIERS, drop_resolvers
 from ocitool.exec.context import ExecContext
 

@@ -11,8 +11,8 @@ two runtimes working on one root cannot corrupt each other's state.
 from __future__ import annotations
 
 import errno as _errno
-import os
 
+from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -9,8 +9,9 @@ arguments and the errno, so a rollback message can say exactly what broke.
 from __future__ import annotations
 
 import errno as _errno
-import os
 import sys
+
+from ocitool import lightos as os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:

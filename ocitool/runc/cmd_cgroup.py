@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import sys
 from typing import Any
 
+from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state

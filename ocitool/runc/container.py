@@ -10,8 +10,7 @@ are poststart/poststop hooks -- goes in ``State.extra``.
 
 from __future__ import annotations
 
-import os
-
+from ocitool import lightos as os
 from ocitool.exec.state import State, StateStore
 from ocitool.runc.errs import state_error
 

@@ -206,7 +206,7 @@ def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
 def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
     from ocitool.cli import exec as cli_exec
 
-    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(cli_exec.os, "geteuid", lambda: 1000)  # ocitool.lightos
     with pytest.raises(ExecError, match="needs root") as info:
         cli_exec.main(["/nonexistent-bundle"])
     assert "--dry-run" in (info.value.hint or "")
