@@ -415,26 +415,9 @@ def cgroup_device_program(op: Any, ctx: ExecContext) -> None:
 
 @applies("cgroup_remove")
 def cgroup_remove(op: Any, ctx: ExecContext) -> None:
-    from ocitool.exec.rollback import _rmdir_cgroup
+    from ocitool.exec.rollback import remove_cgroup_tree
 
-    if not os.path.isdir(op.path):
-        return  # already gone (the undo log removes what create made)
-    # child cgroups the container made go first (bottom-up)
-    for dirpath in _dirs_bottom_up(op.path):
-        _rmdir_cgroup(ctx.sys, dirpath)
-
-
-def _dirs_bottom_up(top: str) -> list[str]:
-    """``top`` and the directories below it, deepest first (os.walk's bottom-up order)."""
-    out: list[str] = []
-    try:
-        subdirs = [e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False)]
-    except OSError:
-        subdirs = []
-    for sub in subdirs:
-        out += _dirs_bottom_up(sub)
-    out.append(top)
-    return out
+    remove_cgroup_tree(ctx.sys, op.path)
 
 
 @applies("kill")

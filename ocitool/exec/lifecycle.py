@@ -14,16 +14,16 @@ import errno as _errno
 import time
 
 from ocitool import lightos as os
-from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
-from ocitool.exec.process import Engine
-from ocitool.exec.rollback import Rollback
+from ocitool.exec.rollback import Rollback, remove_cgroup_tree
 from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
-from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, exec_error, is_exec_error
+from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, exec_error, is_exec_error, op_error
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
+
+    from ocitool.exec.process import Engine
 
 FIFO_NAME = "exec.fifo"
 
@@ -55,6 +55,11 @@ def new_state(
 
 
 def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
+    """The op engine, imported here: start and delete without hooks never need it (nor
+    the appliers, the cffi bindings...), which keeps those commands' start-up short."""
+    from ocitool.exec.apply import APPLIERS
+    from ocitool.exec.process import Engine
+
     return Engine(ops, ctx, APPLIERS)
 
 
@@ -199,9 +204,10 @@ def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
             )
         ctx.pid = st.pid
         ctx.state_json = state_json(st)
-        eng = _engine(ops, ctx)
+        eng = _engine(ops, ctx) if ops else None
         after = False
         for k, op in enumerate(ops):
+            assert eng is not None
             if op.phase.command != "start" or eng.runs_in_init(k):
                 continue
             if op.name == "start":
@@ -223,6 +229,21 @@ def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
         return st
     finally:
         store.unlock(lock)
+
+
+def _delete_without_engine(ops: Sequence[Any], ctx: ExecContext) -> list[str]:
+    """What :meth:`Engine.delete` does for a plan of cgroup removals only (no poststop
+    hooks, no kill op): the undo log, then the cgroups -- with the same messages."""
+    problems = ctx.rollback.run()
+    for k, op in enumerate(ops):
+        try:
+            ctx.sys.begin_op(k, op)
+            remove_cgroup_tree(ctx.sys, op.path)
+            ctx.sys.end_op(k, op)
+        except Exception as exc:
+            cause = getattr(exc, "message", None) or str(exc)
+            problems.append(op_error(k, op, cause).message)  # type: ignore[attr-defined]
+    return problems
 
 
 def _release(fifo: str) -> None:
@@ -279,8 +300,10 @@ def delete(
         ctx.rollback = Rollback.from_json(ctx.sys, st.rollback)
         st.status = "stopped"
         ctx.state_json = state_json(st)
-        eng = _engine(ops, ctx)
-        problems = eng.delete()
+        if all(op.name == "cgroup_remove" for op in ops):
+            problems = _delete_without_engine(ops, ctx)
+        else:
+            problems = _engine(ops, ctx).delete()
         store.remove(ctx.container_id)
         return problems
     finally:

@@ -64,14 +64,13 @@ from ocitool.exec.syscalls import (
     errno_name,
     exec_error,
     is_exec_error,
+    op_error,
     sys_error,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
-
-    from ocitool.errors import ExecError
 
     Applier = Callable[[Any, ExecContext], None]
 
@@ -88,21 +87,6 @@ FORWARDED_SIGNALS = (
 )
 _NOT_FOLDED = CLONE["CLONE_NEWCGROUP"] | CLONE["CLONE_NEWTIME"]
 _CONTROL_OPS = ("clone", "fork", "wait_start", "start")
-
-
-def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecError:
-    """The error a failed op becomes: which op, its text line, its config pointer."""
-    where = f" (from {op.source})" if op.source else ""
-    err: ExecError = exec_error(  # type: ignore[assignment]
-        f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
-        "OCI502",
-        pointer=op.source,
-        hint="everything applied before it was undone",
-    )
-    err.op_index = index  # type: ignore[attr-defined]
-    err.errno = code  # type: ignore[attr-defined]
-    err.cause = cause  # type: ignore[attr-defined]
-    return err
 
 
 def _host_pid() -> int:

@@ -39,6 +39,28 @@ def _rmdir_cgroup(sys: Syscalls, path: str) -> None:
             time.sleep(0.002)
 
 
+def remove_cgroup_tree(sys: Syscalls, path: str) -> None:
+    """Remove a cgroup directory and the child cgroups the container made in it (deepest
+    first); a directory that is already gone is fine (the undo log removes what create made)."""
+    if not os.path.isdir(path):
+        return
+    for dirpath in _dirs_bottom_up(path):
+        _rmdir_cgroup(sys, dirpath)
+
+
+def _dirs_bottom_up(top: str) -> list[str]:
+    """``top`` and the directories below it, deepest first (os.walk's bottom-up order)."""
+    out: list[str] = []
+    try:
+        subdirs = [e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        subdirs = []
+    for sub in subdirs:
+        out += _dirs_bottom_up(sub)
+    out.append(top)
+    return out
+
+
 def _kill_cgroup_tasks(path: str) -> None:
     for name in ("cgroup.procs", "tasks"):
         try:

@@ -80,6 +80,24 @@ def dumps(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} to a state file")
 
 
+def dumps_indented(value: Any, indent: int = 2, level: int = 0) -> str:
+    """:func:`dumps` laid out like ``json.dumps(value, indent=indent)`` (runc's ``state``
+    prints indented JSON; importing json for it would cost milliseconds)."""
+    if not isinstance(value, dict | list | tuple) or not value:
+        return dumps(value)
+    pad = " " * (indent * (level + 1))
+    if isinstance(value, dict):
+        items = [
+            f"{pad}{dumps(str(k))}: {dumps_indented(v, indent, level + 1)}"
+            for k, v in value.items()
+        ]
+        opening, closing = "{", "}"
+    else:
+        items = [pad + dumps_indented(v, indent, level + 1) for v in value]
+        opening, closing = "[", "]"
+    return opening + "\n" + ",\n".join(items) + "\n" + " " * (indent * level) + closing
+
+
 class State:
     """One container's state (runtime-spec state.json + runc's and our fields)."""
 

@@ -15,6 +15,8 @@ from ocitool import lightos as os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ocitool.errors import ExecError
 
 # ocitool.errors (dataclasses, typing) is imported only when an error is made:
@@ -112,6 +114,21 @@ def sys_error(name: str, args: tuple[object, ...], code: int) -> ExecError:
     err.errno = code  # type: ignore[attr-defined]
     err.syscall = name  # type: ignore[attr-defined]
     return err  # type: ignore[return-value]
+
+
+def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecError:
+    """The error a failed op becomes: which op, its text line, its config pointer."""
+    where = f" (from {op.source})" if op.source else ""
+    err: ExecError = exec_error(  # type: ignore[assignment]
+        f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
+        "OCI502",
+        pointer=op.source,
+        hint="everything applied before it was undone",
+    )
+    err.op_index = index  # type: ignore[attr-defined]
+    err.errno = code  # type: ignore[attr-defined]
+    err.cause = cause  # type: ignore[attr-defined]
+    return err
 
 
 def is_exec_error(exc: BaseException) -> bool:

@@ -171,7 +171,7 @@ def cmd_start(g: Globals, argv: list[str]) -> int:
 def _start(g: Globals, cid: str) -> None:
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
-    from ocitool.exec.linux import LinuxSyscalls
+    from ocitool.exec.syscalls import Syscalls
 
     store = g.store()
     st = load_state(store, cid)
@@ -185,9 +185,13 @@ def _start(g: Globals, cid: str) -> None:
     if status != "created":
         raise state_error(message=f"cannot start a container in the {status} state", code="OCI605")
     ops: list[Any] = []
+    sys_: Syscalls = Syscalls()  # without poststart hooks start makes no call through it
     if C.has_hooks(st, "poststart"):
+        from ocitool.exec.linux import LinuxSyscalls
+
         ops = _relowered_ops(store, st)
-    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
+        sys_ = LinuxSyscalls()
+    ctx = ExecContext(sys=sys_, container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     lifecycle.start(ops, ctx, store)
 
 
@@ -216,13 +220,13 @@ def state_dict(st: Any, status: str) -> dict[str, Any]:
 
 
 def cmd_state(g: Globals, argv: list[str]) -> int:
-    import json
+    from ocitool.exec.state import dumps_indented
 
     p = parse(argv, ())
     cid = exactly_one("state", p.args)
     st = load_state(g.store(), cid)
     status = live_status(st)
-    sys.stdout.write(json.dumps(state_dict(st, status), indent=2) + "\n")
+    sys.stdout.write(dumps_indented(state_dict(st, status)) + "\n")
     return 0
 
 

@@ -67,7 +67,7 @@ def at_least_one(cmd: str, args: list[str]) -> None:
 
 def parse_signal(text: str) -> int:
     """``KILL``, ``SIGKILL``, ``sigkill`` or ``9``; runc's error for anything else."""
-    import signal  # only kill needs names (signal imports enum)
+    import _signal as signal  # the C module: "signal" imports enum
 
     if text.isdigit():
         n = int(text)
@@ -81,10 +81,9 @@ def parse_signal(text: str) -> int:
             return int(signal.SIGRTMIN) + int(name[9:])
         if name.startswith("SIGRTMAX-") and name[9:].isdigit():
             return int(signal.SIGRTMAX) - int(name[9:])
-        try:
-            return int(signal.Signals[name])
-        except KeyError:
-            pass
+        number = getattr(signal, name, None) if name[3:].isalnum() else None
+        if isinstance(number, int):  # SIGTERM, SIGRTMIN, aliases such as SIGCLD (not SIG_DFL)
+            return number
     raise usage_error(f"unknown signal {text!r}", hint="a name (KILL, SIGTERM) or a number (9)")
 
 
