@@ -79,7 +79,12 @@ class RootResolver:
         A component that is a symlink to a missing directory (``/escape ->
         /host/dir``) makes us create ``<root>/host/dir``, never the host's.
         """
-        parts = [p for p in os.path.normpath("/" + path).split("/") if p]
+        norm = os.path.normpath("/" + path)
+        fd = self.try_open(norm, O_PATH_DIR)  # usually it is there: one lookup, not one per part
+        if fd >= 0:
+            self.sys.close(fd)
+            return
+        parts = [p for p in norm.split("/") if p]
         cur = "/"
         hops = 0
         while parts:
