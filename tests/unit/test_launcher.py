@@ -8,7 +8,9 @@ network: the layouts are written by hand, as pip/setuptools write them.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -56,6 +58,57 @@ def launch(bindir: Path, name: str, *args: str, **env: str) -> subprocess.Comple
 def debug_fields(stderr: str) -> dict[str, str]:
     line = next(ln for ln in stderr.splitlines() if ln.startswith("ocitool-launch:"))
     return dict(part.split("=", 1) for part in line.split()[1:])
+
+
+def project_version() -> str:
+    return str(tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"])
+
+
+def fake_ocitool(root: Path, tag: str) -> Path:
+    """A stand-in ``ocitool`` package in ``root``: both entry points print, as JSON, what the
+    launcher set up (sys.prefix, sys.path, the modules imported before ocitool's own)."""
+    pkg = root / "ocitool"
+    (pkg / "cli").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("import sys\nBEFORE = sorted(sys.modules)\n")
+    (pkg / "cli" / "__init__.py").write_text("")
+    main = (
+        "import sys\n"
+        "import ocitool\n"
+        "def main():\n"
+        "    import json\n"
+        f"    report = {{'tag': {tag!r}, 'prefix': sys.prefix, 'path': sys.path,\n"
+        "              'before': ocitool.BEFORE, 'argv': sys.argv}\n"
+        "    json.dump(report, sys.stdout)\n"
+        "    return 0\n"
+    )
+    (pkg / "cli" / "main.py").write_text(main)
+    (pkg / "cli" / "runc.py").write_text(main)
+    return pkg
+
+
+def setuptools_editable(site_dir: Path, package: Path, version: str = "9") -> None:
+    """What ``pip install -e`` writes with setuptools' strict/finder mode: a .pth that imports a
+    finder module whose MAPPING names the package directory. Importing it would be an error."""
+    mod = f"__editable___ocitool_{version.replace('.', '_')}_finder"
+    (site_dir / f"{mod}.py").write_text(
+        "from __future__ import annotations\nimport sys\n"
+        f"MAPPING: dict[str, str] = {{'ocitool': {str(package)!r}}}\n"
+        "raise SystemExit('the editable finder module was imported')\n"
+    )
+    (site_dir / f"__editable__.ocitool-{version}.pth").write_text(
+        f"import {mod}; {mod}.install()\n"
+    )
+
+
+def fast_only(bindir: Path) -> None:
+    """Make the launchers in ``bindir`` fail if they ever reach their slow path."""
+    for name in LAUNCHERS:
+        text = (bindir / name).read_text()
+        marker = ': <<"SLOW_PATH"\n'
+        assert text.count(marker) == 1
+        (bindir / name).write_text(
+            text.replace(marker, marker + "raise SystemExit('the slow path ran')\n")
+        )
 
 
 def test_launchers_differ_only_in_entry() -> None:
@@ -186,25 +239,12 @@ def test_arguments_pass_through_unchanged(tmp_path: Path) -> None:
 def test_system_site_packages_venv_sees_base_packages(tmp_path: Path) -> None:
     """include-system-site-packages = true: the base interpreter's dirs come after the venv's."""
     bindir, site_dir = make_env(tmp_path, system_site=True)
-    (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
-    code = (
-        "import sys, os; sys.stdout.write(repr([sys.prefix, [p for p in sys.path "
-        "if p.endswith(('site-packages', 'dist-packages'))]]))"
-    )
-    # the bootstrap itself, run with -c the same way (copied out of the launcher)
-    text = (REPO / "bin" / "ocitool").read_text()
-    boot = text.split("-S -c '", 1)[1].rsplit('\' "$0"', 1)[0].replace("'\"'\"'", "'")
-    boot = boot.split("try:\n    import ocitool", 1)[0] + code
-    proc = subprocess.run(
-        [str(bindir / "python3"), "-S", "-c", boot, "x", "ocitool.cli.main"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
+    fake_ocitool(site_dir, "venv copy")
+    proc = launch(bindir, "ocitool", "--version")
     assert proc.returncode == 0, proc.stderr
-    prefix, dirs = eval(proc.stdout)  # noqa: S307 - our own repr
-    assert prefix == str(tmp_path)
+    report = json.loads(proc.stdout)
+    assert report["tag"] == "venv copy" and report["prefix"] == str(tmp_path)
+    dirs = [p for p in report["path"] if p.endswith(("site-packages", "dist-packages"))]
     assert dirs[0] == str(site_dir)
     assert any(d.startswith(sys.base_prefix) for d in dirs[1:])
 
@@ -220,3 +260,86 @@ def test_symlinked_launcher_finds_the_real_install(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     info = debug_fields(proc.stderr)
     assert info["python"] == str(bindir / "python3") and info["mode"] == "path"
+
+
+def test_editable_pth_hint_is_this_version() -> None:
+    """The launcher probes for this name before listing site-packages (bench/README.md)."""
+    for name in LAUNCHERS:
+        text = (REPO / "bin" / name).read_text()
+        hint = re.search(r"^EDITABLE_PTH=(\S+)$", text, re.M)
+        assert hint, name
+        assert hint.group(1) == f"__editable__.ocitool-{project_version()}.pth"
+
+
+@pytest.mark.parametrize(
+    "layout", ["venv-wheel", "editable-hint", "editable-other-version", "system-site-wheel"]
+)
+def test_usual_layouts_need_no_slow_path(tmp_path: Path, layout: str) -> None:
+    """The bootstrap alone handles these layouts: no `site`, no `os`, and the slow path (the
+    Python code read back from the launcher file) never runs."""
+    bindir, site_dir = make_env(tmp_path, system_site=layout == "system-site-wheel")
+    fast_only(bindir)
+    if layout.endswith("wheel"):
+        fake_ocitool(site_dir, layout)
+        parent = site_dir
+    else:
+        parent = tmp_path / "src"
+        fake_ocitool(parent, layout)
+        (parent / "stray.py").write_text("raise SystemExit('a sibling of the package')\n")
+        version = project_version() if layout == "editable-hint" else "9"
+        setuptools_editable(site_dir, parent / "ocitool", version)
+    for name in LAUNCHERS:
+        proc = launch(bindir, name, "--version", "a b", OCITOOL_LAUNCH_DEBUG="")
+        assert proc.returncode == 0, proc.stderr
+        report = json.loads(proc.stdout)
+        assert report["tag"] == layout
+        assert report["argv"] == [str(bindir / name), "--version", "a b"]
+        assert not {"site", "os", "posixpath", "_collections_abc"} & set(report["before"])
+        assert "" not in report["path"] and str(REPO) not in report["path"]
+        assert str(site_dir) in report["path"]
+        # the editable package's parent is not left on sys.path (only `ocitool` maps there)
+        assert (str(parent) in report["path"]) == layout.endswith("wheel")
+
+
+def test_a_copy_on_sys_path_wins_over_an_editable_finder(tmp_path: Path) -> None:
+    """As with site: setuptools' finder comes after PathFinder, so an ocitool found on sys.path
+    (a later site directory, PYTHONPATH) is imported, not the editable one."""
+    bindir, site_dir = make_env(tmp_path / "venv", system_site=True)
+    home = tmp_path / "home"
+    user_site = home / ".local" / "lib" / VER / "site-packages"
+    user_site.mkdir(parents=True)
+    fake_ocitool(tmp_path / "src", "editable")
+    setuptools_editable(user_site, tmp_path / "src" / "ocitool", project_version())
+    # no other copy: the editable one (user site comes first, as with site)
+    proc = launch(bindir, "ocitool", "--version", HOME=str(home))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tag"] == "editable"
+    assert debug_fields(proc.stderr)["mode"] == "fast-editable"
+    report = json.loads(proc.stdout)
+    assert report["path"].index(str(user_site)) < report["path"].index(str(site_dir))
+    # a wheel in the venv's site-packages, after the user site on sys.path: still it wins
+    fake_ocitool(site_dir, "venv copy")
+    proc = launch(bindir, "ocitool", "--version", HOME=str(home))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tag"] == "venv copy"
+    # PYTHONPATH comes before every site directory
+    fake_ocitool(tmp_path / "pp", "pythonpath copy")
+    proc = launch(bindir, "ocitool", "--version", HOME=str(home), PYTHONPATH=str(tmp_path / "pp"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["tag"] == "pythonpath copy"
+    assert debug_fields(proc.stderr)["site_imported"] == "0"
+
+
+def test_relative_pth_entry_is_relative_to_its_directory(tmp_path: Path) -> None:
+    bindir, site_dir = make_env(tmp_path)
+    fake_ocitool(tmp_path / "src", "relative")
+    (site_dir / f"__editable__.ocitool-{project_version()}.pth").write_text(
+        "# a path entry, as setuptools writes for a src layout\n../../../src\n"
+    )
+    proc = launch(bindir, "ocitool-runc", "--version")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["tag"] == "relative"
+    entry = report["path"].index(str(site_dir)) + 1
+    assert os.path.realpath(report["path"][entry]) == str(tmp_path / "src")
+    assert debug_fields(proc.stderr)["mode"] == "path"
