@@ -10,10 +10,34 @@ openat2, ...) use ``syscall(2)`` with per-architecture numbers.
 from __future__ import annotations
 
 from ocitool import lightos as os
-from ocitool.exec._ffi import ffi
-from ocitool.exec.syscalls import Raw, Syscalls, sys_error
+from ocitool.exec.syscalls import TYPE_CHECKING, Raw, Syscalls, sys_error
 
-lib = ffi.dlopen(None)
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class _Bindings:
+    """Stands in for ``ffi``/``lib`` until one is used, then loads both and steps aside.
+
+    WHY: delete, kill's checks and start use this backend mostly for plain file calls
+    (rmdir, unlink, open), and loading cffi's backend costs ~0.5 ms of each command's
+    start-up. The first attribute access rebinds the module globals to the real
+    objects, so later calls pay nothing.
+    """
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    def __getattr__(self, name: str) -> Any:
+        global ffi, lib
+        from ocitool.exec._ffi import ffi as real_ffi
+
+        ffi, lib = real_ffi, real_ffi.dlopen(None)
+        return getattr(ffi if self.which == "ffi" else lib, name)
+
+
+ffi: Any = _Bindings("ffi")
+lib: Any = _Bindings("lib")
 
 # Syscall numbers (arch/*/unistd); numbers >= 424 are shared by every architecture.
 _NR_TABLE: dict[str, dict[str, int]] = {
