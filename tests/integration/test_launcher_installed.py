@@ -68,6 +68,27 @@ def test_installed_versions_skip_site(root_required: None) -> None:
         assert info["mode"] != "site"
 
 
+def imported(stderr: str) -> list[str]:
+    """Module names from -X importtime output, in import order."""
+    return [
+        ln.split("|")[-1].strip() for ln in stderr.splitlines() if ln.startswith("import time:")
+    ][1:]
+
+
+def test_installed_bootstrap_imports_nothing_of_its_own() -> None:
+    """-X importtime: before ocitool's first module, only what `python3 -S -c pass` imports
+    itself (no os, no site, no editable finder): the bootstrap works with `posix` alone."""
+    floor = imported(run([sys.executable, "-S", "-c", "pass"], PYTHONPROFILEIMPORTTIME="1").stderr)
+    assert "encodings" in floor
+    for name in ("ocitool", "ocitool-runc"):
+        argv = [str(installed(name)), "--version"]
+        proc = run(argv, PYTHONPROFILEIMPORTTIME="1", OCITOOL_LAUNCH_DEBUG="")
+        assert proc.returncode == 0, proc.stderr
+        mods = imported(proc.stderr)
+        assert "ocitool" in mods, mods
+        assert set(mods[: mods.index("ocitool")]) <= set(floor), mods
+
+
 def test_installed_exec_runs_a_container_without_site(
     bundle_factory: Callable[..., Path], tmp_path: Path
 ) -> None:
