@@ -190,6 +190,9 @@ class State:
         return self.status
 
 
+LOCK_NAME = "lock"
+
+
 class StateStore:
     """The containers under one root directory."""
 
@@ -217,15 +220,34 @@ class StateStore:
                 code="OCI602",
                 hint="choose another --id or delete the old container",
             ) from None
+        os.close(
+            os.open(os.path.join(path, LOCK_NAME), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        )
         return path
 
     def lock(self, cid: str) -> int:
-        """Take the container's exclusive lock; returns the fd to pass to :meth:`unlock`."""
+        """Take the container's exclusive lock; returns the fd to pass to :meth:`unlock`.
+
+        A POSIX record lock on the ``lock`` file that :meth:`reserve` made
+        (``lockf``, in the builtin posix module): ``flock`` would need the fcntl
+        extension, ~0.5 ms of every start, kill and delete. The file is never
+        created here, so a lock cannot race with :meth:`remove` (a waiter that
+        gets the lock of a removed container then finds no state). Directories
+        made before the lock file existed are locked with flock, as they were.
+        """
+        try:
+            fd = os.open(os.path.join(self.dir(cid), LOCK_NAME), os.O_RDWR | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return self._lock_dir(cid)
+        os.lockf(fd, os.F_LOCK, 0)
+        return fd
+
+    def _lock_dir(self, cid: str) -> int:
         try:
             fd = os.open(self.dir(cid), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise self.missing(cid) from None
-        import fcntl  # only lifecycle commands lock; ocitool exec does not
+        import fcntl
 
         fcntl.flock(fd, fcntl.LOCK_EX)
         return fd

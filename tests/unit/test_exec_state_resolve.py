@@ -35,7 +35,7 @@ def test_state_roundtrip_is_atomic_and_locked(tmp_path: Path) -> None:
         store.save(st)
     finally:
         store.unlock(fd)
-    assert sorted(os.listdir(store.dir("c1"))) == ["state.json"]  # no temp file left
+    assert sorted(os.listdir(store.dir("c1"))) == ["lock", "state.json"]  # no temp file left
     back = store.load("c1")
     assert back.to_disk() == st.to_disk()
     assert back.to_json()["pid"] == os.getpid()
@@ -44,6 +44,38 @@ def test_state_roundtrip_is_atomic_and_locked(tmp_path: Path) -> None:
     assert store.ids() == []
     with pytest.raises(RuntimeStateError, match="does not exist"):
         store.load("c1")
+
+
+def _try_lock_elsewhere(path: str, how: str) -> bool:
+    """Whether another process can take the lock on ``path`` right now (never blocks)."""
+    code = (
+        "import fcntl, os, sys\n"
+        f"fd = os.open({path!r}, os.O_RDONLY if {how!r} == 'flock' else os.O_RDWR)\n"
+        "try:\n"
+        f"    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB) if {how!r} == 'flock' "
+        "else os.lockf(fd, os.F_TLOCK, 0)\n"
+        "except OSError:\n    sys.exit(1)\n"
+    )
+    return subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_lock_excludes_other_processes_and_old_dirs_keep_flock(tmp_path: Path) -> None:
+    store = StateStore(str(tmp_path / "root"))
+    store.reserve("c1")
+    lock_file = os.path.join(store.dir("c1"), "lock")
+    fd = store.lock("c1")
+    assert not _try_lock_elsewhere(lock_file, "lockf")
+    store.unlock(fd)
+    assert _try_lock_elsewhere(lock_file, "lockf")
+    # a directory from before the lock file: flock on the directory, as before
+    os.unlink(lock_file)
+    fd = store.lock("c1")
+    assert not _try_lock_elsewhere(store.dir("c1"), "flock")
+    store.unlock(fd)
+    assert not os.path.exists(lock_file)  # lock() never creates it (no race with remove)
+    store.remove("c1")
+    with pytest.raises(RuntimeStateError, match="does not exist"):
+        store.lock("c1")
 
 
 @pytest.mark.parametrize("bad", ["", ".", "..", "a/b"])
