@@ -108,9 +108,9 @@ def _main(args: list[str]) -> int:
         if rest[:1] in (["--help"], ["-h"]):
             sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
             return 0
-        from importlib import import_module
-
-        fn = getattr(import_module(COMMANDS[name][0]), COMMANDS[name][1])
+        module = COMMANDS[name][0]
+        __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
+        fn = getattr(sys.modules[module], COMMANDS[name][1])
         if name == "spec":
             return int(fn(rest))
         root = os.path.abspath(g.value("root") or DEFAULT_ROOT)

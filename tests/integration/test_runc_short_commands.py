@@ -1,0 +1,82 @@
+"""ocitool-runc's short commands stay light: engines run start, state, kill and delete
+once per container, each as its own process, so their imports are their start-up.
+
+Checked with ``python -S -X importtime`` (what the launcher runs) on a real container.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import REPO
+
+pytestmark = pytest.mark.integration
+
+CODE = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
+# what none of them may import (each costs 0.3-6 ms with -S)
+NEVER = {"os", "importlib", "json", "re", "enum", "typing", "dataclasses", "fcntl", "argparse"}
+# the op engine and its appliers: only create/run/exec (and hooks) need them
+ENGINE = {"ocitool.exec.apply", "ocitool.exec.process", "ocitool.lower", "ocitool.spec.model"}
+
+
+def _runc(
+    root: Path, *args: str, importtime: bool = False, detached_io: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """One command; ``detached_io`` for create, whose container keeps its stdio open."""
+    import cffi
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": f"{REPO}:{Path(cffi.__file__).resolve().parents[1]}",
+    }
+    flags = ["-S", "-X", "importtime"] if importtime else ["-S"]
+    return subprocess.run(
+        [sys.executable, *flags, "-c", CODE, "--root", str(root), *args],
+        stdout=subprocess.DEVNULL if detached_io else subprocess.PIPE,
+        stderr=subprocess.DEVNULL if detached_io else subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _imported(stderr: str) -> set[str]:
+    return {
+        line.rsplit("|", 1)[-1].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def test_start_state_kill_delete_import_nothing_heavy(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    bundle = bundle_factory(["sleep", "30"])
+    cid = f"light{os.getpid()}"
+    made = _runc(state_root, "create", "--bundle", str(bundle), cid, detached_io=True)
+    assert made.returncode == 0
+    try:
+        for args, also_never in (
+            (("state", cid), {"_cffi_backend"}),
+            (("start", cid), {"_cffi_backend"}),
+            (("state", cid), {"_cffi_backend"}),
+            (("kill", cid, "KILL"), set()),
+            (("delete", "--force", cid), set()),
+        ):
+            proc = _runc(state_root, *args, importtime=True)
+            assert proc.returncode == 0, (args, proc.stderr[-2000:])
+            imported = _imported(proc.stderr)
+            assert "ocitool.cli.runc" in imported, "no -X importtime output"
+            bad = imported & (NEVER | ENGINE | also_never)
+            assert not bad, (args, sorted(bad))
+    finally:
+        _runc(state_root, "delete", "--force", cid)
+    gone = _runc(state_root, "state", cid)
+    assert gone.returncode == 1 and "does not exist" in gone.stderr
