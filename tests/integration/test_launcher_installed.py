@@ -23,6 +23,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 VER = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+EDITABLE = "__editable__.ocitool-*.pth"
 
 
 def debug_fields(stderr: str) -> dict[str, str]:
@@ -66,6 +67,10 @@ def test_installed_versions_skip_site(root_required: None) -> None:
         info = debug_fields(proc.stderr)
         assert info["no_site"] == "1" and info["site_imported"] == "0", info
         assert info["mode"] != "site"
+        # setuptools' own editable finder (pip install -e): read, not imported
+        purelib = Path(sysconfig.get_path("purelib"))
+        if any(p.read_text().startswith("import ") for p in purelib.glob(EDITABLE)):
+            assert info["mode"] == "fast-editable", info
 
 
 def imported(stderr: str) -> list[str]:
