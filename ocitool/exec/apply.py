@@ -774,7 +774,10 @@ def console(op: Any, ctx: ExecContext) -> None:
 def execve(op: Any, ctx: ExecContext) -> None:
     """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""
     sys = ctx.sys
-    path = resolve_executable(op.path, op.env, ctx.scratch.get("self_exe"))
+    # looked up (and checked) before the seccomp filter, which may deny openat2
+    path = ctx.scratch.pop("exec_path", None) or resolve_executable(
+        op.path, op.env, ctx.scratch.get("self_exe")
+    )
     # No host fd may survive into the container (CVE-2024-21626 class): everything
     # from fd 3 on, except the preserved fds, is close-on-exec.
     sys.close_range(3 + ctx.preserve_fds, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)

@@ -32,6 +32,7 @@ class ExecContext:
         detached: bool = False,
         fds: dict[str, int] | None = None,
         scratch: dict[str, Any] | None = None,
+        state: Any = None,
     ) -> None:
         self.sys = sys
         self.container_id = container_id
@@ -49,3 +50,5 @@ class ExecContext:
         self.fds = fds if fds is not None else {}
         # filled by ops for later ops (resolvers, the interpreter's identity, ...)
         self.scratch = scratch if scratch is not None else {}
+        # the State being created (hooks that run before it has a pid get the init's)
+        self.state = state

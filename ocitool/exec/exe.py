@@ -96,9 +96,16 @@ def _check_chain(path: str, self_id: tuple[int, int] | None) -> None:
 
 
 def resolve_executable(
-    name: str, env: tuple[str, ...] | list[str], self_id: tuple[int, int] | None
+    name: str,
+    env: tuple[str, ...] | list[str],
+    self_id: tuple[int, int] | None,
+    cwd: str | None = None,
 ) -> str:
-    """argv[0] -> the path to execve (PATH lookup as runc does), checked as above."""
+    """argv[0] -> the path to execve (PATH lookup as runc does), checked as above.
+
+    ``cwd``: the directory relative names are looked up from, when it is not the
+    current one yet (the check at create time, before the process's chdir).
+    """
     if "/" in name:
         candidates = [name]
     else:
@@ -107,6 +114,8 @@ def resolve_executable(
             if item.startswith("PATH="):
                 path_var = item[5:]
         candidates = [os.path.join(d or ".", name) for d in path_var.split(":")]
+    if cwd is not None:
+        candidates = [os.path.join(cwd, c) for c in candidates]  # absolute ones stay
     last_err = _errno.ENOENT
     for cand in candidates:
         try:

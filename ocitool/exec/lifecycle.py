@@ -78,7 +78,7 @@ def run(
     st: State | None = None
     if store is not None:
         store.reserve(ctx.container_id)
-        st = new_state(ctx)
+        st = ctx.state = new_state(ctx)
         ctx.state_json = state_json(st)
     eng = _engine(ops, ctx)
     # SIGTERM/SIGHUP while the container is being set up: unwind through the
@@ -126,11 +126,16 @@ def run(
     return code
 
 
-def create(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
+def create(
+    ops: Sequence[Any],
+    ctx: ExecContext,
+    store: StateStore,
+    annotations: dict[str, str] | None = None,
+) -> State:
     """Detached create: the init waits on ``<state dir>/exec.fifo`` for :func:`start`."""
     cdir = store.reserve(ctx.container_id)
     fifo = os.path.join(cdir, FIFO_NAME)
-    st = new_state(ctx)
+    st = ctx.state = new_state(ctx, annotations)
     eng: Engine | None = None
     try:
         make_exec_fifo(fifo, ops)

@@ -53,9 +53,10 @@ import errno as _errno
 from ocitool import lightos as os
 from ocitool.exec.apply import prepare_init
 from ocitool.exec.context import ExecContext
-from ocitool.exec.exe import self_exe_id
+from ocitool.exec.exe import resolve_executable, self_exe_id
 from ocitool.exec.flags import CLONE, clone_flags
 from ocitool.exec.linux import clone3_into_cgroup, clone_process
+from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
@@ -145,6 +146,9 @@ class Engine:
         self.join_ops: set[int] = set()
         self.userns = False
         self._runtime_pid = os.getpid()
+        self.exec_index = max(
+            (i for i, op in enumerate(self.ops) if op.name == "execve"), default=len(self.ops)
+        )
         self._plan_peepholes()
 
     # ------------------------------------------------------------------ analysis
@@ -359,8 +363,20 @@ class Engine:
             sock.close()  # the init holds its own copy
         self._ctl_w, self._rep_r = ctl_w, rep_r
         self.pid = self.ctx.pid = pid
+        self._hook_state_pid(pid)
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
         sys.end_op(index, op)
+
+    def _hook_state_pid(self, pid: int) -> None:
+        """From the clone on, hooks (prestart, createRuntime, createContainer) get the
+        state with the init's pid, as runc gives them (the saved state has it only once
+        the container is created)."""
+        st = self.ctx.state
+        if st is None or not pid:
+            return
+        data = st.to_json()
+        data["pid"] = pid
+        self.ctx.state_json = dumps(data)
 
     def _clone(self) -> int:
         """clone, or clone3 straight into the container's cgroup2 directory.
@@ -527,6 +543,7 @@ class Engine:
             os.umask(0)
             ctx.scratch["self_exe"] = self_exe_id()
             ctx.scratch["host_pid"] = _host_pid()
+            self._hook_state_pid(ctx.scratch["host_pid"])
             self._ctl = _Lines(ctl_r)
             i = self._recv_go()
             started = False
@@ -545,9 +562,13 @@ class Engine:
                     continue
                 if op.name == "wait_start":
                     ctx.sys.begin_op(i, op)
+                    self._check_exec()
                     ctx.sys.end_op(i, op)
                     self._wait_start(rep_w, i + 1, fifo_fd)
                     started = True
+                elif op.name == "seccomp_load" and i < self.exec_index:
+                    self._resolve_exec(None)  # the filter may deny the lookup's openat2
+                    self.apply(i, op)
                 elif op.name == "fork" and i not in self.folded:
                     ctx.sys.begin_op(i, op)
                     self._fork(rep_w)
@@ -568,6 +589,39 @@ class Engine:
             except OSError:
                 pass
             return 127 if 0 <= i < n and ops[i].name == "execve" else 1
+
+    def _resolve_exec(self, cwd: str | None) -> str:
+        """Look up and check the process's executable (exe.py), as an error of the execve
+        op; the result is what the execve op runs."""
+        op = self.ops[self.exec_index]
+        try:
+            path = resolve_executable(op.path, op.env, self.ctx.scratch.get("self_exe"), cwd)
+        except Exception as exc:
+            if not is_exec_error(exc):
+                raise
+            cause = exc.message  # type: ignore[attr-defined]
+            raise op_error(self.exec_index, op, cause, getattr(exc, "errno", None)) from None
+        self.ctx.scratch["exec_path"] = path
+        return path
+
+    def _check_exec(self) -> None:
+        """At create, before reporting "created": does the executable exist? As runc's
+        create, fail now with a message rather than after start with none. Skipped when
+        startContainer hooks (which run after start) might still provide it. The lookup
+        at exec time is still the one that counts."""
+        if self.exec_index >= len(self.ops):
+            return
+        if any(
+            op.name == "hook" and getattr(op, "kind", "") == "startContainer" for op in self.ops
+        ):
+            return
+        cwd = "/"
+        for k in range(self.exec_index):
+            op = self.ops[k]
+            if op.name == "chdir" and op.phase.command == "start":
+                cwd = op.path
+        self._resolve_exec(cwd)
+        del self.ctx.scratch["exec_path"]
 
     def _fork(self, rep_w: int) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.

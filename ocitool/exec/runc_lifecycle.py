@@ -39,7 +39,7 @@ def run(
     ``ctx.fds["pty_slave"]``) pumps the terminal until the container closes it.
     """
     store.reserve(ctx.container_id)
-    st = new_state(ctx, annotations, extra)
+    st = ctx.state = new_state(ctx, annotations, extra)
     ctx.state_json = state_json(st)
     eng = Engine(ops, ctx, APPLIERS)
     try:

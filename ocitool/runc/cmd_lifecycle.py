@@ -82,7 +82,7 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
     ops, info, ctx = _prepare(g, cid, p, detached=True)
     from ocitool.exec import lifecycle
 
-    st = lifecycle.create(ops, ctx, g.store())
+    st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
     try:
         _after_create(g, st, info, p.value("pid_file"))
     except BaseException:
@@ -119,7 +119,7 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     if detach:
         from ocitool.exec import lifecycle
 
-        st = lifecycle.create(ops, ctx, g.store())
+        st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
         try:
             _after_create(g, st, info, p.value("pid_file"))
             _start(g, cid)

@@ -8,9 +8,10 @@ docs/conformance.md); this module keeps what that run found, as scenarios of
 our own that need only busybox, runc and ocitool-runc.
 
 Every scenario runs against ocitool-runc and against runc, the reference: a
-check that runc fails on these machines is left out (with the reason), and a
-check that only ocitool-runc fails is a strict xfail that quotes the failure
-the suite reported, so it turns into an error (XPASS) the day it is fixed.
+check that runc fails on these machines is left out (with the reason). The
+three checks that only ocitool-runc failed (openat2 denied by the seccomp
+profile, a missing executable accepted by create, pid and annotations missing
+from a prestart hook's state) were fixed and now pass for both.
 """
 
 from __future__ import annotations
@@ -34,29 +35,6 @@ from tests.helpers_rtools.tap import parse
 REPO = Path(__file__).resolve().parents[2]
 
 # --- ocitool-runc failures the suite found (runc passes the same checks here) -----------------
-
-# runtime-tools' default config carries an allow-list seccomp profile without openat2; ocitool
-# resolves process.args[0] with openat2 *after* loading the filter, so nothing ever runs.
-OPENAT2_AFTER_SECCOMP = (
-    "ocitool-runc only: the executable is looked up with openat2(RESOLVE_IN_ROOT) after the "
-    "seccomp filter is loaded; a profile that denies openat2 fails every container: "
-    "'op #74 execve [exec] (from /process/args) failed: ... execve(\"/bin/sh\") failed: EPERM' "
-    "(suite: start, kill, killsig, hostname, process, mounts, ... all fail)"
-)
-# suite: misc_props ("MUST generate an error when invalid or unsupported values are
-# encountered" passes for runc only because runc's create checks the executable).
-SILENT_EXEC_FAILURE = (
-    "ocitool-runc only: a failure in the init's exec phase (executable lookup, capset, "
-    "seccomp, execve) after a detached create/start is silent: create and start exit 0, the "
-    "container is 'stopped', no message anywhere; runc's create fails with "
-    "'exec: \"/nonexistent\": stat /nonexistent: no such file or directory'"
-)
-# suite: hooks_stdin, 'wrong container process ID 0 in the stdin of prestart hook' and
-# 'wrong annotations "map[]" in the stdin of prestart hook'.
-PRESTART_STATE = (
-    "ocitool-runc only: the state on a prestart hook's stdin has pid 0 and no annotations "
-    "(runc passes the init's pid and config.json's annotations)"
-)
 
 S = f"-{os.getpid()}"
 
@@ -135,12 +113,6 @@ def rt(request: pytest.FixtureRequest, tmp_path: Path, root_required: None) -> I
     runtime.cleanup()
 
 
-def apply_xfail(request: pytest.FixtureRequest, rt: Runtime, reason: str) -> None:
-    """Strict xfail for ocitool-runc only: runc must keep passing the same check."""
-    if rt.name == "ocitool-runc":
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=True))
-
-
 def cid() -> str:
     return f"rtools-{uuid.uuid4().hex[:12]}{S}"
 
@@ -166,10 +138,9 @@ def wait_for(path: Path, timeout: float = 10) -> bool:
     ("nnp", "errno_ret"), [(False, 1), (True, 38)], ids=["nnp-off-EPERM", "nnp-on-ENOSYS"]
 )
 def test_process_runs_when_seccomp_denies_openat2(
-    request: pytest.FixtureRequest, rt: Runtime, tmp_path: Path, nnp: bool, errno_ret: int
+    rt: Runtime, tmp_path: Path, nnp: bool, errno_ret: int
 ) -> None:
     """Suite: start/kill/killsig under runtime-tools' default seccomp profile (no openat2)."""
-    apply_xfail(request, rt, OPENAT2_AFTER_SECCOMP)
     seccomp = {
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64"],
@@ -190,11 +161,8 @@ def test_process_runs_when_seccomp_denies_openat2(
 
 
 @pytest.mark.integration
-def test_create_fails_for_a_missing_executable(
-    request: pytest.FixtureRequest, rt: Runtime, tmp_path: Path
-) -> None:
+def test_create_fails_for_a_missing_executable(rt: Runtime, tmp_path: Path) -> None:
     """Suite: misc_props / process_user, where runc's create reports the bad executable."""
-    apply_xfail(request, rt, SILENT_EXEC_FAILURE)
     b = bundle(tmp_path, ["/nonexistent"])
     c = cid()
     created = rt.create(b, c)
@@ -203,12 +171,9 @@ def test_create_fails_for_a_missing_executable(
 
 
 @pytest.mark.integration
-def test_prestart_hook_gets_pid_and_annotations(
-    request: pytest.FixtureRequest, rt: Runtime, tmp_path: Path
-) -> None:
+def test_prestart_hook_gets_pid_and_annotations(rt: Runtime, tmp_path: Path) -> None:
     """Suite: hooks_stdin. Its status check is left out: runc passes 'creating' (the suite
     wants 'created'), and ocitool-runc does the same."""
-    apply_xfail(request, rt, PRESTART_STATE)
     out = tmp_path / "prestart.json"
     b = bundle(
         tmp_path,
