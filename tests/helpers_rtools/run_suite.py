@@ -14,7 +14,14 @@ import json
 import sys
 from pathlib import Path
 
-from tests.helpers_rtools.suite import build, find_tree, make_rootfs_tarball, run_test
+from tests.helpers_rtools.suite import (
+    build,
+    delete_leftovers,
+    find_tree,
+    isolated_runtime,
+    make_rootfs_tarball,
+    run_test,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         first = err.splitlines()[-1] if err else "?"
         rows[name] = {rt: f"does not build: {first}" for rt in args.runtime}
     for name, binary in sorted(made.binaries.items()):
-        for runtime in args.runtime:
-            run = run_test(binary, runtime, extra_env=extra)
+        for i, runtime in enumerate(args.runtime):
+            state_root = args.work / f"state{i}"
+            run = run_test(binary, str(isolated_runtime(runtime, state_root)), extra_env=extra)
+            delete_leftovers(runtime, state_root)
             rows.setdefault(name, {})[runtime] = run.summary()
             dump.append(
                 {

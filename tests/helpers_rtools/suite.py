@@ -166,6 +166,35 @@ class TestRun:
         return "FAIL: " + "; ".join(bits)
 
 
+def isolated_runtime(runtime: str, state_root: Path) -> Path:
+    """A wrapper that runs ``runtime --root state_root``: the programs call the runtime
+    without --root, and their leftovers (they do not always delete) stay out of /run."""
+    state_root.mkdir(parents=True, exist_ok=True)
+    wrapper = state_root.with_name(state_root.name + ".sh")
+    real = shutil.which(runtime) or runtime
+    wrapper.write_text(f'#!/bin/sh\nexec "{real}" --root "{state_root}" "$@"\n')
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def delete_leftovers(runtime: str, state_root: Path) -> None:
+    """Force-delete whatever a program left under its state root."""
+    listed = subprocess.run(
+        [runtime, "--root", str(state_root), "list", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    for cid in listed.stdout.split():
+        subprocess.run(
+            [runtime, "--root", str(state_root), "delete", "--force", cid],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+
+
 def run_test(
     binary: Path,
     runtime: str,
