@@ -2,8 +2,9 @@
 
 Each case builds a throwaway virtual environment (a symlink to this
 interpreter plus ``pyvenv.cfg``) whose site-packages holds one install layout,
-copies the launcher next to its ``python3`` and runs it. No root, no pip, no
-network: the layouts are written by hand, as pip/setuptools write them.
+copies the launchers and their bootstrap module ``_ocitool_boot.py`` next to
+its ``python3`` (as pip does) and runs them. No root, no pip, no network: the
+layouts are written by hand, as pip/setuptools write them.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCHERS = ("ocitool", "ocitool-runc")
+BOOT = "_ocitool_boot.py"
+BOOT_MARKER = '\n: <<"BOOT"\n'
+PYC = f"__pycache__/_ocitool_boot.{sys.implementation.cache_tag}.pyc"
 VER = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 
 
-def make_env(tmp: Path, *, system_site: bool = False) -> tuple[Path, Path]:
-    """A minimal venv: (bin dir, site-packages dir). Both launchers are copied into bin."""
+def make_env(tmp: Path, *, system_site: bool = False, boot: bool = True) -> tuple[Path, Path]:
+    """A minimal venv: (bin dir, site-packages dir). Both launchers (and, with ``boot``, their
+    bootstrap module) are copied into bin."""
     real = Path(os.path.realpath(sys.executable))
     bindir = tmp / "bin"
     bindir.mkdir(parents=True)
@@ -39,6 +44,8 @@ def make_env(tmp: Path, *, system_site: bool = False) -> tuple[Path, Path]:
         dst = bindir / name
         dst.write_bytes((REPO / "bin" / name).read_bytes())
         dst.chmod(0o755)
+    if boot:
+        (bindir / BOOT).write_bytes((REPO / "bin" / BOOT).read_bytes())
     return bindir, site_dir
 
 
@@ -77,7 +84,8 @@ def fake_ocitool(root: Path, tag: str) -> Path:
         "def main():\n"
         "    import json\n"
         f"    report = {{'tag': {tag!r}, 'prefix': sys.prefix, 'path': sys.path,\n"
-        "              'before': ocitool.BEFORE, 'argv': sys.argv}\n"
+        "              'before': ocitool.BEFORE, 'argv': sys.argv, 'modules': sorted(sys.modules),\n"
+        "              'main_globals': sorted(vars(sys.modules['__main__']))}\n"
         "    json.dump(report, sys.stdout)\n"
         "    return 0\n"
     )
@@ -101,13 +109,14 @@ def setuptools_editable(site_dir: Path, package: Path, version: str = "9") -> No
 
 
 def fast_only(bindir: Path) -> None:
-    """Make the launchers in ``bindir`` fail if they ever reach their slow path."""
-    for name in LAUNCHERS:
+    """Make the bootstrap in ``bindir`` (module and the launchers' copies) fail if it ever
+    reaches its slow path."""
+    marker = '    """The rare cases: '
+    for name in (*LAUNCHERS, BOOT):
         text = (bindir / name).read_text()
-        marker = ': <<"SLOW_PATH"\n'
         assert text.count(marker) == 1
         (bindir / name).write_text(
-            text.replace(marker, marker + "raise SystemExit('the slow path ran')\n")
+            text.replace(marker, "    raise SystemExit('the slow path ran')\n" + marker)
         )
 
 
@@ -123,7 +132,12 @@ def test_launchers_differ_only_in_entry() -> None:
 
 def test_pyproject_ships_launchers_not_console_scripts() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
-    assert project["tool"]["setuptools"]["script-files"] == ["bin/ocitool", "bin/ocitool-runc"]
+    # the bootstrap module goes to the same scripts directory as the launchers
+    assert project["tool"]["setuptools"]["script-files"] == [
+        "bin/ocitool",
+        "bin/ocitool-runc",
+        f"bin/{BOOT}",
+    ]
     scripts = project["project"].get("scripts", {})
     # a console script of the same name would overwrite the launcher at install time
     assert not set(scripts) & set(LAUNCHERS)
@@ -144,6 +158,7 @@ def test_editable_install_uses_own_finder_without_importing_it(tmp_path: Path) -
     # a stray 'ocitool' package in the working directory must not shadow ours
     (tmp_path / "ocitool").mkdir()
     (tmp_path / "ocitool" / "__init__.py").write_text("raise SystemExit('cwd shadowing')\n")
+    (tmp_path / BOOT).write_text("raise SystemExit('cwd shadowing the bootstrap')\n")
     for name, banner in (("ocitool", "ocitool 0.1"), ("ocitool-runc", "ocitool-runc version")):
         proc = launch(bindir, name, "--version")
         assert proc.returncode == 0, proc.stderr
@@ -153,6 +168,7 @@ def test_editable_install_uses_own_finder_without_importing_it(tmp_path: Path) -
         assert info["mode"] == "fast-editable"
         assert info["python"] == str(bindir / "python3")
         assert info["ocitool"] == str(REPO / "ocitool" / "__init__.py")
+        assert info["boot"] == "module"
 
 
 def test_editable_with_remapped_package_runs_the_real_finder(tmp_path: Path) -> None:
@@ -218,6 +234,8 @@ def test_interpreter_override_and_path_fallback(tmp_path: Path) -> None:
     proc = launch(other, "ocitool", "--version", PATH=f"{bindir}:/usr/bin:/bin")
     assert proc.returncode == 0, proc.stderr
     assert debug_fields(proc.stderr)["python"] == str(bindir / "python3")
+    # copied without _ocitool_boot.py: the launcher's own copy of it runs
+    assert debug_fields(proc.stderr)["boot"] == "inline"
     # OCITOOL_PYTHON wins over both
     proc = launch(other, "ocitool", "--version", OCITOOL_PYTHON=str(bindir / "python3"))
     assert proc.returncode == 0, proc.stderr
@@ -260,6 +278,18 @@ def test_symlinked_launcher_finds_the_real_install(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     info = debug_fields(proc.stderr)
     assert info["python"] == str(bindir / "python3") and info["mode"] == "path"
+    # the bootstrap module next to the real script, not the inline copy
+    assert info["boot"] == "module"
+    assert (bindir / PYC).is_file() and not (links / "__pycache__").exists()
+    # a python3 next to the link is still preferred (as before); the module is the real one's
+    other = tmp_path / "other-python"
+    other.mkdir()
+    (other / "python3").symlink_to(os.path.realpath(sys.executable))
+    (links / "python3").symlink_to(other / "python3")
+    proc = launch(links, "ocitool-runc", "--version")
+    assert proc.returncode == 0, proc.stderr
+    info = debug_fields(proc.stderr)
+    assert info["python"] == str(links / "python3") and info["boot"] == "module"
 
 
 def test_editable_pth_hint_is_this_version() -> None:
@@ -297,6 +327,9 @@ def test_usual_layouts_need_no_slow_path(tmp_path: Path, layout: str) -> None:
         assert not {"site", "os", "posixpath", "_collections_abc"} & set(report["before"])
         assert "" not in report["path"] and str(REPO) not in report["path"]
         assert str(site_dir) in report["path"]
+        # the bootstrap module and its directory are gone before main() runs
+        assert str(bindir) not in report["path"] and "_ocitool_boot" not in report["modules"]
+        assert {g for g in report["main_globals"] if g[:2] != "__"} == {"sys"}
         # the editable package's parent is not left on sys.path (only `ocitool` maps there)
         assert (str(parent) in report["path"]) == layout.endswith("wheel")
 
@@ -343,3 +376,91 @@ def test_relative_pth_entry_is_relative_to_its_directory(tmp_path: Path) -> None
     entry = report["path"].index(str(site_dir)) + 1
     assert os.path.realpath(report["path"][entry]) == str(tmp_path / "src")
     assert debug_fields(proc.stderr)["mode"] == "path"
+
+
+def test_launchers_end_with_an_exact_copy_of_the_boot_module() -> None:
+    """The fallback for a launcher copied alone is the module's own text (kept in sync by hand:
+    copy bin/_ocitool_boot.py after the `: <<"BOOT"` line of both launchers)."""
+    module = (REPO / "bin" / BOOT).read_text()
+    module.encode("ascii")  # the inline copy is read with the locale's encoding
+    for name in LAUNCHERS:
+        text = (REPO / "bin" / name).read_text()
+        assert text.count(BOOT_MARKER) == 1
+        head, _, tail = text.partition(BOOT_MARKER)
+        assert tail == module + "BOOT\n", f"bin/{name}: its copy of bin/{BOOT} is stale"
+        assert "exec " in head and BOOT_MARKER.strip() not in module
+
+
+@pytest.mark.parametrize("layout", ["editable-hint", "venv-wheel"])
+def test_launcher_copied_alone_runs_its_inline_copy(tmp_path: Path, layout: str) -> None:
+    """No _ocitool_boot.py next to the launcher: the same bootstrap, from the launcher's end."""
+    reports = {}
+    for boot in (True, False):
+        bindir, site_dir = make_env(tmp_path / str(boot), boot=boot)
+        parent = site_dir if layout == "venv-wheel" else tmp_path / "src"
+        if not (parent / "ocitool").exists():
+            fake_ocitool(parent, layout)
+        if layout == "editable-hint":
+            setuptools_editable(site_dir, parent / "ocitool", project_version())
+        proc = launch(bindir, "ocitool-runc", "--version", "x y")
+        assert proc.returncode == 0, proc.stderr
+        assert debug_fields(proc.stderr)["boot"] == ("module" if boot else "inline")
+        report = json.loads(proc.stdout)
+        assert str(bindir) not in report["path"] and "_ocitool_boot" not in report["modules"]
+        assert report["argv"] == [str(bindir / "ocitool-runc"), "--version", "x y"]
+        assert (bindir / PYC).exists() == boot
+        report["path"] = [p.replace(str(tmp_path / str(boot)), "VENV") for p in report["path"]]
+        reports[boot] = {k: report[k] for k in ("tag", "path", "before", "modules")}
+    assert reports[True] == reports[False]
+
+
+def test_bootstrap_bytecode_is_cached_and_used(tmp_path: Path) -> None:
+    """The point of the module: its bytecode is written once, then loaded, never recompiled."""
+    bindir, site_dir = make_env(tmp_path)
+    (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
+    assert launch(bindir, "ocitool", "--version").returncode == 0
+    assert (bindir / PYC).is_file()
+    proc = launch(bindir, "ocitool-runc", "--version", PYTHONVERBOSE="1")
+    assert proc.returncode == 0, proc.stderr
+    assert f"code object from '{bindir / PYC}'" in proc.stderr
+    assert f"code object from {bindir / BOOT}" not in proc.stderr  # i.e. not compiled
+
+
+def test_no_bytecode_cache_still_works(tmp_path: Path) -> None:
+    """PYTHONDONTWRITEBYTECODE (or a read-only scripts directory): compiled on every run."""
+    bindir, site_dir = make_env(tmp_path)
+    (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
+    for name in LAUNCHERS:
+        proc = launch(bindir, name, "--version", PYTHONDONTWRITEBYTECODE="1")
+        assert proc.returncode == 0, proc.stderr
+        info = debug_fields(proc.stderr)
+        assert info["boot"] == "module" and info["mode"] == "path"
+    assert not (bindir / "__pycache__").exists()
+
+
+def test_a_stale_bytecode_cache_is_not_used(tmp_path: Path) -> None:
+    """An upgraded _ocitool_boot.py is recompiled (Python checks the source's mtime and size)."""
+    bindir, site_dir = make_env(tmp_path)
+    (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
+    assert launch(bindir, "ocitool", "--version").returncode == 0
+    boot = bindir / BOOT
+    boot.write_text(boot.read_text().replace("boot={boot}", "boot={boot}-upgraded"))
+    proc = launch(bindir, "ocitool", "--version")
+    assert proc.returncode == 0, proc.stderr
+    assert debug_fields(proc.stderr)["boot"] == "module-upgraded"
+
+
+def test_boot_module_is_not_a_command(tmp_path: Path) -> None:
+    """setuptools installs script-files executable: running the module must not run Python
+    source as shell commands."""
+    boot = tmp_path / BOOT
+    boot.write_bytes((REPO / "bin" / BOOT).read_bytes())
+    boot.chmod(0o755)
+    # run by name from a shell (execve fails with ENOEXEC: no #!, so the shell runs it), or by sh
+    for argv in (["sh", "-c", '"$1"', "sh", str(boot)], ["sh", str(boot)]):
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 2
+        assert (
+            proc.stderr
+            == f"{boot}: not a command; the ocitool and ocitool-runc launchers import it\n"
+        )
