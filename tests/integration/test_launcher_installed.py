@@ -3,7 +3,9 @@
 Covers the three install layouts the launcher must handle: this interpreter's
 install (``pip install -e`` in CI), a normal ``pip install`` of the wheel into
 a venv, and Debian's system Python (``/usr/local/lib/python3.X/dist-packages``,
-inside a private mount namespace so the host's /usr/local is untouched).
+inside a private mount namespace so the host's /usr/local is untouched). In
+each, pip must put the bootstrap module ``_ocitool_boot.py`` next to the
+launchers and byte-compile it, so no run compiles it again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(sysconfig.get_path("scripts"))
 VER = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 EDITABLE = "__editable__.ocitool-*.pth"
+BOOT = "_ocitool_boot.py"
+PYC = f"__pycache__/_ocitool_boot.{sys.implementation.cache_tag}.pyc"
 
 
 def debug_fields(stderr: str) -> dict[str, str]:
@@ -42,6 +46,9 @@ def installed(name: str) -> Path:
     path = SCRIPTS / name
     assert path.exists(), f"{path} is not installed (bash tools/install-test-deps.sh)"
     assert path.read_text().startswith("#!/bin/sh"), f"{path} is not ocitool's launcher"
+    assert (SCRIPTS / BOOT).read_bytes() == (REPO / "bin" / BOOT).read_bytes(), (
+        f"{SCRIPTS / BOOT} is missing or stale (pip install -e .)"
+    )
     return path
 
 
@@ -67,6 +74,7 @@ def test_installed_versions_skip_site(root_required: None) -> None:
         info = debug_fields(proc.stderr)
         assert info["no_site"] == "1" and info["site_imported"] == "0", info
         assert info["mode"] != "site"
+        assert info["boot"] == "module"
         # setuptools' own editable finder (pip install -e): read, not imported
         purelib = Path(sysconfig.get_path("purelib"))
         if any(p.read_text().startswith("import ") for p in purelib.glob(EDITABLE)):
@@ -82,7 +90,8 @@ def imported(stderr: str) -> list[str]:
 
 def test_installed_bootstrap_imports_nothing_of_its_own() -> None:
     """-X importtime: before ocitool's first module, only what `python3 -S -c pass` imports
-    itself (no os, no site, no editable finder): the bootstrap works with `posix` alone."""
+    itself (no os, no site, no editable finder) and the bootstrap module, from its cached
+    bytecode: the bootstrap works with `posix` alone."""
     floor = imported(run([sys.executable, "-S", "-c", "pass"], PYTHONPROFILEIMPORTTIME="1").stderr)
     assert "encodings" in floor
     for name in ("ocitool", "ocitool-runc"):
@@ -91,7 +100,10 @@ def test_installed_bootstrap_imports_nothing_of_its_own() -> None:
         assert proc.returncode == 0, proc.stderr
         mods = imported(proc.stderr)
         assert "ocitool" in mods, mods
-        assert set(mods[: mods.index("ocitool")]) <= set(floor), mods
+        assert mods.index("_ocitool_boot") < mods.index("ocitool"), mods
+        assert set(mods[: mods.index("ocitool")]) <= {*floor, "_ocitool_boot"}, mods
+        verbose = run(argv, PYTHONVERBOSE="1", OCITOOL_LAUNCH_DEBUG="").stderr
+        assert f"code object from '{SCRIPTS / PYC}'" in verbose
 
 
 def test_installed_exec_runs_a_container_without_site(
@@ -146,17 +158,30 @@ def test_pip_install_into_venv(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     site_dir = venv / "lib" / VER / "site-packages"
+    # the bootstrap module lands next to the launchers, byte-compiled by pip, in RECORD
+    assert (venv / "bin" / BOOT).read_bytes() == (REPO / "bin" / BOOT).read_bytes()
+    assert (venv / "bin" / PYC).is_file()
+    record = (site_dir / "ocitool-0.1.0.dist-info" / "RECORD").read_text()
+    assert f"../../../bin/{BOOT}," in record and f"../../../bin/{PYC}," in record
     proc = run([str(venv / "bin" / "ocitool-runc"), "--version"])
     assert proc.returncode == 0, proc.stderr
     info = debug_fields(proc.stderr)
     assert info["python"] == str(venv / "bin" / "python3")
     assert info["ocitool"] == str(site_dir / "ocitool" / "__init__.py")
-    assert info["site_imported"] == "0"
+    assert info["site_imported"] == "0" and info["boot"] == "module"
     bundle = bundle_factory(["/bin/true"])
     argv = [str(venv / "bin" / "ocitool"), "exec", "--root", str(tmp_path / "st"), str(bundle)]
     proc = run(argv)
     assert proc.returncode == 0, proc.stderr
     assert debug_fields(proc.stderr)["ocitool"].startswith(str(site_dir))
+    # pip uninstall takes the module and its bytecode away too
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python3"), "uninstall",
+         "-y", "-q", "ocitool"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not (venv / "bin" / BOOT).exists() and not (venv / "bin" / PYC).exists()
 
 
 def test_debian_system_python_dist_packages(wheel: Path, root_required: None) -> None:
@@ -184,6 +209,7 @@ mount -t tmpfs tmpfs {dist}
     --break-system-packages {wheel} >/dev/null 2>&1 || \
   {deb} -m pip install -q --disable-pip-version-check --no-deps --no-index {wheel} >/dev/null
 head -1 /usr/local/bin/ocitool-runc
+ls /usr/local/bin/__pycache__/_ocitool_boot.*.pyc >/dev/null  # compiled by pip
 /usr/local/bin/ocitool-runc --version
 /usr/local/bin/ocitool --version
 """
@@ -202,3 +228,4 @@ head -1 /usr/local/bin/ocitool-runc
         assert info["python"] == "/usr/bin/python3"  # python3 on PATH, none next to the script
         assert info["ocitool"] == f"{dist}/ocitool/__init__.py"
         assert info["no_site"] == "1" and info["site_imported"] == "0"
+        assert info["boot"] == "module"
