@@ -464,3 +464,34 @@ def test_boot_module_is_not_a_command(tmp_path: Path) -> None:
             proc.stderr
             == f"{boot}: not a command; the ocitool and ocitool-runc launchers import it\n"
         )
+
+
+def test_relative_bare_and_safe_path_invocations(tmp_path: Path) -> None:
+    """`bin/ocitool` (a relative directory), `sh ocitool` (no directory: the inline copy, and
+    python3 from PATH unless OCITOOL_PYTHON, as before) and PYTHONSAFEPATH (no '' on sys.path)
+    all leave the same sys.path, without the launcher's directory."""
+    bindir, site_dir = make_env(tmp_path)
+    fake_ocitool(site_dir, "wheel")
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OCITOOL_LAUNCH_DEBUG": "1"}
+    paths = []
+    for argv, cwd, extra, boot in (
+        (["bin/ocitool"], tmp_path, {}, "module"),
+        (["sh", "ocitool"], bindir, {"OCITOOL_PYTHON": str(bindir / "python3")}, "inline"),
+        ([str(bindir / "ocitool")], tmp_path, {"PYTHONSAFEPATH": "1"}, "module"),
+    ):
+        proc = subprocess.run(
+            [*argv, "--version"],
+            capture_output=True,
+            text=True,
+            env=environ | extra,
+            cwd=cwd,
+            timeout=60,
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert debug_fields(proc.stderr)["boot"] == boot
+        report = json.loads(proc.stdout)
+        assert report["argv"] == [argv[-1], "--version"]
+        assert "_ocitool_boot" not in report["modules"]
+        paths.append(report["path"])
+    assert paths[0] == paths[1] == paths[2]
+    assert "" not in paths[0] and not {"bin", ".", str(bindir)} & set(paths[0])
