@@ -780,7 +780,14 @@ def execve(op: Any, ctx: ExecContext) -> None:
     )
     # No host fd may survive into the container (CVE-2024-21626 class): everything
     # from fd 3 on, except the preserved fds, is close-on-exec.
-    sys.close_range(3 + ctx.preserve_fds, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+    try:
+        sys.close_range(3 + ctx.preserve_fds, 0xFFFFFFFF, CLOSE_RANGE_CLOEXEC)
+    except Exception as exc:
+        # A seccomp profile older than close_range (5.9) refuses it (EPERM, ENOSYS):
+        # mark each open fd instead, as runc does when close_range is unavailable.
+        if error_errno(exc) not in (_errno.EPERM, _errno.ENOSYS, _errno.EINVAL):
+            raise
+        _cloexec_from(3 + ctx.preserve_fds)
     # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve.
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
@@ -789,6 +796,20 @@ def execve(op: Any, ctx: ExecContext) -> None:
     if not any(e.startswith("HOME=") for e in env):
         env.append("HOME=" + _home_of(os.getuid()))
     sys.execve(path, list(op.argv), env)
+
+
+def _cloexec_from(first: int) -> None:
+    """Set close-on-exec on every open fd >= ``first`` (the listing's own fd included)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd >= first:
+            try:
+                os.set_inheritable(fd, False)
+            except OSError as exc:
+                if exc.errno != _errno.EBADF:  # the listing's fd, closed by now
+                    raise sys_error(
+                        "fcntl", (fd, "F_SETFD", "FD_CLOEXEC"), exc.errno or 0
+                    ) from None
 
 
 def _home_of(uid: int) -> str:

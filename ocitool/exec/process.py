@@ -528,6 +528,7 @@ class Engine:
         ops = self.ops
         n = len(ops)
         i = -1
+        started = False
         try:
             # Die with the runtime while we are set up; nobody else may look at
             # our memory, fds or /proc/<pid>/exe (the host interpreter).
@@ -546,7 +547,6 @@ class Engine:
             self._hook_state_pid(ctx.scratch["host_pid"])
             self._ctl = _Lines(ctl_r)
             i = self._recv_go()
-            started = False
             while i < n:
                 op = ops[i]
                 if not self.runs_in_init(i) or (not started and op.phase.command != "create"):
@@ -588,6 +588,14 @@ class Engine:
                 _send(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
             except OSError:
                 pass
+            if started and fifo_fd >= 0:
+                # Detached and started: no runtime reads the report pipe any more, so
+                # the failure goes where the engine collects the container's output.
+                what = op_error(i, ops[i], text).message if 0 <= i < n else text  # type: ignore[attr-defined]
+                try:  # noqa: SIM105
+                    os.write(2, f"ocitool: container {ctx.container_id}: {what}\n".encode())
+                except OSError:
+                    pass
             return 127 if 0 <= i < n and ops[i].name == "execve" else 1
 
     def _resolve_exec(self, cwd: str | None) -> str:

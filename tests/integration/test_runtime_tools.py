@@ -9,9 +9,10 @@ our own that need only busybox, runc and ocitool-runc.
 
 Every scenario runs against ocitool-runc and against runc, the reference: a
 check that runc fails on these machines is left out (with the reason). The
-three checks that only ocitool-runc failed (openat2 denied by the seccomp
-profile, a missing executable accepted by create, pid and annotations missing
-from a prestart hook's state) were fixed and now pass for both.
+four checks that only ocitool-runc failed (openat2 and close_range denied by
+the seccomp profile, a missing executable accepted by create, pid and
+annotations missing from a prestart hook's state) were fixed and now pass for
+both.
 """
 
 from __future__ import annotations
@@ -337,6 +338,7 @@ def test_tap_reader_no_results_is_not_a_pass() -> None:
 
 # --- added after the first fixes: a whole profile written before newer syscalls existed ------
 
+
 # Syscalls added to Linux since 2019 (5.3+). Profiles older than them (runtime-tools' generator
 # default, Docker's before 20.10, many hand-written ones) refuse them with EPERM; glibc, Go and
 # runc fall back. The init must not depend on them after its filter is loaded.
@@ -357,22 +359,15 @@ NEWER_SYSCALLS = [
     "cachestat",
     "fchmodat2",
 ]
-OLD_PROFILE_GAP = (
-    "ocitool-runc only: after the seccomp filter is loaded the init still calls a syscall that "
-    "older profiles refuse, without a fallback: 'close_range(3, 0xffffffff, 0x4) failed: EPERM' "
-    "(before the executable lookup moved ahead of the filter: 'openat2 ... EPERM'); the "
-    "container never runs and create/start both exit 0. runc runs it."
-)
 
 
 @pytest.mark.integration
 @pytest.mark.parametrize("nnp", [False, True], ids=["nnp-off", "nnp-on"])
 def test_process_runs_under_a_profile_older_than_newer_syscalls(
-    request: pytest.FixtureRequest, rt: Runtime, tmp_path: Path, nnp: bool
+    rt: Runtime, tmp_path: Path, nnp: bool
 ) -> None:
-    """Suite: every program under runtime-tools' default profile (an allow-list from 2017)."""
-    if rt.name == "ocitool-runc":
-        request.applymarker(pytest.mark.xfail(reason=OLD_PROFILE_GAP, strict=True))
+    """Suite: every program under runtime-tools' default profile (an allow-list from 2017).
+    close_range is one of the syscalls it refuses: the init then marks fds one by one."""
     seccomp = {
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64"],
