@@ -84,6 +84,8 @@ class RootResolver:
         if fd >= 0:
             self.sys.close(fd)
             return
+        if self._mkdir_in_parent(norm, mode):  # else: only the last part is missing
+            return
         parts = [p for p in norm.split("/") if p]
         cur = "/"
         hops = 0
@@ -119,6 +121,26 @@ class RootResolver:
             new = os.path.normpath(os.path.join(base, target))  # ".." stops at "/"
             parts = [p for p in new.split("/") if p] + parts
             cur = "/"
+
+    def _mkdir_in_parent(self, norm: str, mode: int) -> bool:
+        """mkdir the last part of ``norm`` when its parent resolves to a directory; False
+        (nothing done) when the parent is missing too or the name is taken (a dangling
+        symlink, say): the component walk then decides."""
+        parent, name = os.path.split(norm)
+        if not name:
+            return False
+        pfd = self.try_open(parent, O_PATH_DIR)
+        if pfd < 0:
+            return False
+        try:
+            self.sys.mkdir(name, mode, dir_fd=pfd)
+        except Exception as exc:
+            if error_errno(exc) != _errno.EEXIST:
+                raise
+            return False
+        finally:
+            self.sys.close(pfd)
+        return True
 
     def touch(self, path: str, mode: int = 0o644) -> None:
         """Create an empty regular file (parents made first) unless something is there."""

@@ -121,9 +121,15 @@ def test_resolution_never_leaves_root(tmp_path: Path) -> None:
         res.mkdir_all("/abs/new/deeper")
         res.mkdir_all("/up/made")
         res.touch("/abs/file")
+        # the last part a dangling symlink out of root: its target is made inside root
+        os.symlink(str(outside / "dangling"), root / "dangle")
+        res.mkdir_all("/dangle")
+        res.mkdir_all("/made/one")  # parent there, last part missing
     finally:
         res.close()
     assert list(outside.iterdir()) == []
+    assert (root / str(outside).lstrip("/") / "dangling").is_dir()
+    assert (root / "made" / "one").is_dir()
     assert (root / str(outside).lstrip("/") / "new" / "deeper").is_dir()
     assert (root / "made").is_dir()
     assert (root / str(outside).lstrip("/") / "file").is_file()
