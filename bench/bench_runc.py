@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -121,26 +122,38 @@ def timed(
 
 def lifecycle_once(
     prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str, work: Path
-) -> tuple[float, int]:
-    """create + start + wait + delete; (wall s, exit status of the container or -1)."""
+) -> tuple[float, int, dict[str, float]]:
+    """create + start + wait + delete; (wall s, exit status of the container or -1, wall s
+    of each command). ``state`` of the stopped container is timed too, outside the total."""
     pid_file = work / f"{cid}.pid"
-    quiet = {
+    quiet: dict[str, Any] = {
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,
         "env": env,
         "cwd": bundle,
     }
+    steps: dict[str, float] = {}
+
+    def step(name: str, argv: list[str]) -> bool:
+        t = time.perf_counter()
+        ok = subprocess.run([*prefix, *argv], **quiet).returncode == 0
+        steps[name] = time.perf_counter() - t
+        return ok
+
     t0 = time.perf_counter()
-    if subprocess.run([*prefix, "create", "--pid-file", str(pid_file), cid], **quiet).returncode:
-        return 0.0, -1
+    if not step("create", ["create", "--pid-file", str(pid_file), cid]):
+        return 0.0, -1, steps
     pid = int(pid_file.read_text())
-    if subprocess.run([*prefix, "start", cid], **quiet).returncode:
-        return 0.0, -1
+    if not step("start", ["start", cid]):
+        return 0.0, -1, steps
     _, status = os.waitpid(pid, 0)  # the init was re-parented to us (we are a subreaper)
-    if subprocess.run([*prefix, "delete", cid], **quiet).returncode:
-        return 0.0, -1
-    return time.perf_counter() - t0, os.waitstatus_to_exitcode(status)
+    t1 = time.perf_counter()
+    ok = step("state", ["state", cid])
+    t2 = time.perf_counter()
+    if not ok or not step("delete", ["delete", cid]):
+        return 0.0, -1, steps
+    return time.perf_counter() - t0 - (t2 - t1), os.waitstatus_to_exitcode(status), steps
 
 
 def isolated(names: list[str], runs: int, idle: float, once) -> dict[str, list]:  # type: ignore
@@ -170,6 +183,24 @@ def table(title: str, rows: dict[str, dict[str, float]], cols: list[str]) -> str
         lines.append(
             f"| {name} | " + " | ".join(f"{r[c]:.1f}" for c in cols) + " | " + " | ".join(vs) + " |"
         )
+    return "\n".join(lines) + "\n"
+
+
+def per_command_table(rows: dict[str, dict[str, float]], cmds: tuple[str, ...]) -> str:
+    """Median wall ms of each command of the cycle (state: of the stopped container)."""
+    lines = [
+        "each command of that cycle, median wall ms (ratio to runc's)",
+        "",
+        "| runtime | " + " | ".join(cmds) + " |",
+        "|---|" + "---:|" * len(cmds),
+    ]
+    ref = rows.get("runc")
+    for name, r in rows.items():
+        cells = [
+            f"{r[c]:.1f}" + (f" ({r[c] / ref[c]:.2f}x)" if ref and name != "runc" else "")
+            for c in cmds
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -248,11 +279,15 @@ def main() -> int:
 
         # 2. create + start + wait + delete
         if "cycle" not in skip:
+            per_step: dict[str, list[dict[str, float]]] = {n: [] for n in rts}
 
             def cycle_once(name: str, i: int) -> float | None:
                 prefix, env = rts[name]
-                wall, code = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
-                return wall if code == 0 else None
+                wall, code, steps = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
+                if code != 0:
+                    return None
+                per_step[name].append(steps)
+                return wall
 
             res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
             rows2 = {
@@ -264,6 +299,14 @@ def main() -> int:
             out.append(
                 table(f"create + start + wait + delete: median of {args.runs}", rows2, ["wall_ms"])
             )
+            cmds = ("create", "start", "state", "delete")
+            rows_c = {
+                n: {c: statistics.median(s[c] for s in v) * 1e3 for c in cmds}
+                for n, v in per_step.items()
+                if v
+            }
+            report["per_command"] = rows_c
+            out.append(per_command_table(rows_c, cmds))
 
         # 3. podman run --rm true
         if shutil.which("podman") and args.podman_runs and "podman" not in skip:
