@@ -13,11 +13,11 @@ exit 2
 # `__pycache__/` next to it (pip compiles it at install time). The launcher
 # runs `python3 -S -c 'import sys;sys.path[:0]=[DIR];sys.exit(__import__(
 # "_ocitool_boot").run())'`; run() first takes DIR back off sys.path and this
-# module out of sys.modules. Without a writable cache (read-only scripts
-# directory and no pip compile, PYTHONDONTWRITEBYTECODE with no pyc yet) it is
-# compiled on every run: it works, ~1 ms slower. If this file is missing (a
-# launcher copied alone), the launcher execs the copy of this source kept at
-# its own end instead: same behaviour, a few ms slower.
+# module out of sys.modules. With no usable cache (a read-only scripts
+# directory pip did not compile into, or PYTHONDONTWRITEBYTECODE and no .pyc
+# yet) it is compiled on every run: it works, ~3 ms slower. If this file is
+# missing (a launcher copied alone, or run as `sh ocitool`), the launcher execs
+# the copy of this source kept at its own end: same behaviour, ~2 ms slower.
 #
 # What run() does, without `site` (it runs `site` only as a last resort):
 # - drops '' (the working directory) from sys.path;
