@@ -80,13 +80,14 @@ def commands(bundle: Path, work: Path) -> dict[str, tuple[list[str], dict[str, s
             ],
             None,
         ),
-        # the same command without site: the interpreter's own start-up floor
+        # the same command without site and without the launcher: the floor. Not
+        # "-S -m ocitool.cli.exec": -m imports runpy, and runpy imports os & co.
         "ocitool -S": (
             [
                 py,
                 "-S",
-                "-m",
-                "ocitool.cli.exec",
+                "-c",
+                "from ocitool.cli.exec import fast_main; fast_main()",
                 "--root",
                 str(work / "oci"),
                 "--id",
