@@ -563,6 +563,7 @@ class Engine:
                 if op.name == "wait_start":
                     ctx.sys.begin_op(i, op)
                     self._check_exec()
+                    self._check_capabilities()
                     ctx.sys.end_op(i, op)
                     self._wait_start(rep_w, i + 1, fifo_fd)
                     started = True
@@ -630,6 +631,24 @@ class Engine:
                 cwd = op.path
         self._resolve_exec(cwd)
         del self.ctx.scratch["exec_path"]
+
+    def _check_capabilities(self) -> None:
+        """At create, as runc's create would fail: the capabilities op after start can
+        only keep what the init holds now (capset(2) refuses a permitted set that grows),
+        so a config asking for more (e.g. a cap the runtime's own bounding set lacks)
+        fails create, naming the capabilities op, instead of the container after start."""
+        for k in range(self.exec_index):
+            op = self.ops[k]
+            if op.name != "capabilities" or op.phase.command != "start":
+                continue
+            _, permitted, _ = self.ctx.sys.capget()
+            missing = op.permitted & ~permitted
+            if missing:
+                from ocitool.capabilities import mask_to_names
+
+                names = ", ".join(mask_to_names(missing))
+                cause = f"unable to apply caps: the runtime does not hold {names} (EPERM)"
+                raise op_error(k, op, cause, _errno.EPERM)
 
     def _fork(self, rep_w: int) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.

@@ -1,8 +1,10 @@
-"""A detached container whose init fails after ``start`` says why on its stderr.
+"""Failures of the ops that run after ``start`` are not silent.
 
-After ``create`` returns nobody reads the init's report pipe: engines collect the
-container's output instead (conmon's log, the shim's fifos), so that is where the
-failure of an exec-phase op must appear, naming the op, rather than nowhere.
+What can be checked at create is checked there, as runc's create does (the
+executable, and capabilities the runtime cannot grant). What still fails after
+``start`` is written to the container's stderr: nobody reads the init's report
+pipe any more, and engines collect the container's output (conmon's log, the
+shim's fifos), so the failing op is named there rather than nowhere.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from tests.integration.conftest import REPO
 pytestmark = pytest.mark.integration
 
 
-def _runc(root: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def _runc(
+    root: Path, *args: str, prefix: tuple[str, ...] = (), **kw: object
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ocitool.cli.runc", "--root", str(root), *args],
+        [*prefix, sys.executable, "-m", "ocitool.cli.runc", "--root", str(root), *args],
         text=True,
         timeout=60,
         cwd=REPO,
@@ -53,5 +57,33 @@ def test_exec_phase_failure_after_start_reaches_the_container_stderr(
         text = err.read_text()
         assert f"ocitool: container {cid}: op #" in text, text
         assert "execve" in text and "/bin/vanishing" in text and "ENOENT" in text, text
+    finally:
+        _runc(state_root, "delete", "--force", cid, capture_output=True)
+
+
+def test_create_refuses_capabilities_the_runtime_does_not_hold(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    caps = ["CAP_CHOWN", "CAP_SYS_NICE"]
+    sets = {k: caps for k in ("bounding", "effective", "permitted")}
+    bundle = bundle_factory(["true"], process={"capabilities": sets})
+    cid = f"capsfail{os.getpid()}"
+    # the runtime runs without CAP_SYS_NICE (as root here lacks CAP_SYS_RESOURCE)
+    without = ("setpriv", "--bounding-set", "-sys_nice", "--")
+    made = _runc(
+        state_root, "create", "--bundle", str(bundle), cid, prefix=without, capture_output=True
+    )
+    try:
+        assert made.returncode == 1, made.stderr
+        assert "unable to apply caps" in made.stderr and "CAP_SYS_NICE" in made.stderr
+        assert "capabilities" in made.stderr, made.stderr  # the op is named
+        gone = _runc(state_root, "state", cid, capture_output=True)
+        assert gone.returncode == 1 and "does not exist" in gone.stderr  # nothing left
+    finally:
+        _runc(state_root, "delete", "--force", cid, capture_output=True)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the init keeps them
+    ok = _runc(state_root, "create", "--bundle", str(bundle), cid, **quiet)
+    try:  # the same config with a runtime that holds the cap is fine
+        assert ok.returncode == 0
     finally:
         _runc(state_root, "delete", "--force", cid, capture_output=True)
