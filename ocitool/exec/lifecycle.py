@@ -209,11 +209,10 @@ def start(ops: Sequence[Any], ctx: ExecContext, store: StateStore) -> State:
             )
         ctx.pid = st.pid
         ctx.state_json = state_json(st)
-        eng = _engine(ops, ctx) if ops else None
         after = False
+        eng = _engine(ops, ctx) if ops else None  # no hooks: no engine to import
         for k, op in enumerate(ops):
-            assert eng is not None
-            if op.phase.command != "start" or eng.runs_in_init(k):
+            if eng is None or op.phase.command != "start" or eng.runs_in_init(k):
                 continue
             if op.name == "start":
                 ctx.sys.begin_op(k, op)
