@@ -770,6 +770,18 @@ def console(op: Any, ctx: ExecContext) -> None:
 
 
 # ---------------------------------------------------------------- execve
+def resolve_exec_early(op: Any, ctx: ExecContext, cwd: str | None = None) -> str:
+    """Look up and check the execve op's executable now, for the execve op to run.
+
+    Called just before ``seccomp_load``: a profile may deny the lookup's syscalls
+    (openat2 is newer than many profiles), and nothing else runs in between.
+    ``cwd``: where relative names are looked up from, if it is not the current one.
+    """
+    path = resolve_executable(op.path, op.env, ctx.scratch.get("self_exe"), cwd)
+    ctx.scratch["exec_path"] = path
+    return path
+
+
 @applies("execve")
 def execve(op: Any, ctx: ExecContext) -> None:
     """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""

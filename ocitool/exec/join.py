@@ -36,7 +36,7 @@ from ocitool import lightos as os
 # setns into the container's mount namespace no host module can be imported.
 from ocitool.exec import console as _console
 from ocitool.exec import tty as _tty
-from ocitool.exec.apply import APPLIERS
+from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.process import FORWARDED_SIGNALS, op_error
 from ocitool.exec.state import proc_start_time, state_error
@@ -57,7 +57,7 @@ from ocitool.exec.syscalls import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
 # join order: user first (it grants the rights for the rest), mount last
@@ -248,18 +248,30 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):
             os.setpgid(0, 0)
-    for index, op in enumerate(req.ops):
+    ops = req.ops
+    exec_at = max((i for i, op in enumerate(ops) if op.name == "execve"), default=-1)
+    for index, op in enumerate(ops):
+        if op.name == "seccomp_load" and index < exec_at:
+            # the profile may deny the executable lookup's syscalls (openat2)
+            _apply_one(exec_at, ops[exec_at], resolve_exec_early, ctx)
         fn = APPLIERS.get(op.name)
         if fn is None:
             raise op_error(index, op, "the executor has no applier for this op")
-        try:
-            fn(op, ctx)
-        except OSError as exc:
-            raise op_error(index, op, f"{exc.strerror}", exc.errno) from None
-        except Exception as exc:
-            if not is_exec_error(exc):
-                raise
-            raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
+        _apply_one(index, op, fn, ctx)
+
+
+def _apply_one(
+    index: int, op: Any, fn: Callable[[Any, ExecContext], object], ctx: ExecContext
+) -> None:
+    """Run ``fn`` for op ``index``; every failure becomes that op's error."""
+    try:
+        fn(op, ctx)
+    except OSError as exc:
+        raise op_error(index, op, f"{exc.strerror}", exc.errno) from None
+    except Exception as exc:
+        if not is_exec_error(exc):
+            raise
+        raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
 
 
 def wait(pid: int, forward: bool = True) -> int:

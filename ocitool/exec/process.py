@@ -51,9 +51,9 @@ import _signal as signal  # the C module: "signal" imports enum, a cost on every
 import errno as _errno
 
 from ocitool import lightos as os
-from ocitool.exec.apply import prepare_init
+from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
-from ocitool.exec.exe import resolve_executable, self_exe_id
+from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import CLONE, clone_flags
 from ocitool.exec.linux import clone3_into_cgroup, clone_process
 from ocitool.exec.state import dumps
@@ -604,14 +604,12 @@ class Engine:
         op; the result is what the execve op runs."""
         op = self.ops[self.exec_index]
         try:
-            path = resolve_executable(op.path, op.env, self.ctx.scratch.get("self_exe"), cwd)
+            return resolve_exec_early(op, self.ctx, cwd)
         except Exception as exc:
             if not is_exec_error(exc):
                 raise
             cause = exc.message  # type: ignore[attr-defined]
             raise op_error(self.exec_index, op, cause, getattr(exc, "errno", None)) from None
-        self.ctx.scratch["exec_path"] = path
-        return path
 
     def _check_exec(self) -> None:
         """At create, before reporting "created": does the executable exist? As runc's

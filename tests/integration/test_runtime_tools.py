@@ -145,22 +145,24 @@ def test_process_runs_when_seccomp_denies_openat2(
     _runs_despite_denied(rt, tmp_path, ["openat2"], errno_ret, nnp, "echo ran > /out")
 
 
-def _runs_despite_denied(
-    rt: Runtime, tmp_path: Path, denied: list[str], errno_ret: int, nnp: bool, script: str
-) -> None:
-    """Create and start ``sh -c script`` under a profile that denies ``denied``; the
-    script must have written /out (the init needs none of them after loading it)."""
+def _denying_bundle(
+    tmp_path: Path, args: list[str], denied: list[str], errno_ret: int, nnp: bool
+) -> Path:
+    """A bundle whose seccomp profile allows everything but ``denied`` (errno_ret)."""
     seccomp = {
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": ["SCMP_ARCH_X86_64"],
         "syscalls": [{"names": denied, "action": "SCMP_ACT_ERRNO", "errnoRet": errno_ret}],
     }
-    b = bundle(
-        tmp_path,
-        ["sh", "-c", script],
-        process={"noNewPrivileges": nnp},
-        linux={"seccomp": seccomp},
-    )
+    return bundle(tmp_path, args, process={"noNewPrivileges": nnp}, linux={"seccomp": seccomp})
+
+
+def _runs_despite_denied(
+    rt: Runtime, tmp_path: Path, denied: list[str], errno_ret: int, nnp: bool, script: str
+) -> None:
+    """Create and start ``sh -c script`` under a profile that denies ``denied``; the
+    script must have written /out (the init needs none of them after loading it)."""
+    b = _denying_bundle(tmp_path, ["sh", "-c", script], denied, errno_ret, nnp)
     c = cid()
     created = rt.create(b, c)
     assert created.returncode == 0, created.stderr
@@ -379,3 +381,21 @@ def test_process_runs_under_a_profile_older_than_newer_syscalls(
     _runs_despite_denied(
         rt, tmp_path, NEWER_SYSCALLS, 1, nnp, "ls / > /dev/null && echo ran > /out"
     )
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("nnp", [False, True], ids=["nnp-off", "nnp-on"])
+def test_exec_runs_under_a_profile_older_than_newer_syscalls(
+    rt: Runtime, tmp_path: Path, nnp: bool
+) -> None:
+    """``exec`` (podman exec, ctr task exec) gets the container's filter too: the joining
+    process must not need the newer syscalls after loading it either."""
+    b = _denying_bundle(tmp_path, ["sleep", "30"], NEWER_SYSCALLS, 1, nnp)
+    c = cid()
+    created = rt.create(b, c)
+    assert created.returncode == 0, created.stderr
+    assert rt("start", c).returncode == 0
+    ran = rt("exec", c, "sh", "-c", "echo joined > /out")
+    assert ran.returncode == 0, ran.stderr
+    assert (b / "rootfs" / "out").read_text() == "joined\n"
+    rt("kill", c, "KILL")
