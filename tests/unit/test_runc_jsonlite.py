@@ -83,3 +83,16 @@ def test_refuses_what_json_refuses(text: str) -> None:
 def test_refuses_non_finite(load: object, text: str) -> None:
     with pytest.raises(ValueError):
         load(text)  # type: ignore[operator]
+
+
+@settings(max_examples=50, deadline=None)
+@given(JSON)
+def test_large_documents_go_through_the_c_scanner_alike(value: object) -> None:
+    from ocitool.runc import jsonlite
+
+    text = json.dumps({"pad": "x" * jsonlite.SMALL, "v": value})
+    assert len(text) >= jsonlite.SMALL
+    assert loads(text) == json.loads(text)
+    for bad in (text[:-1] + ",}", text + "x", text.replace('"pad"', "pad", 1)):
+        with pytest.raises(ValueError):
+            loads(bad)
