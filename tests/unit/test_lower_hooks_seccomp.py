@@ -112,3 +112,40 @@ def test_seccomp_early_without_nnp_and_sys_admin() -> None:
     )
     names = [op.name for op in plan_of(with_admin).ops]
     assert names[names.index("seccomp_load") + 1] == "execve"
+
+
+def test_seccomp_program_is_compiled_once_per_policy_and_arch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocitool.lower import seccomp as lower_seccomp
+    from ocitool.seccomp import compiler
+
+    calls: list[str] = []
+    real = compiler.compile_seccomp
+
+    def counting(raw: dict[str, object], arch: str | None = None) -> object:
+        calls.append(str(arch))
+        return real(raw, arch)
+
+    monkeypatch.setattr(compiler, "compile_seccomp", counting)
+    monkeypatch.setattr(lower_seccomp, "_COMPILED", {})
+    program = [
+        op.program
+        for op in plan_of(config(linux={"seccomp": SECCOMP})).ops
+        if op.name == "seccomp_load"
+    ]
+    again = [
+        op.program
+        for op in plan_of(config(linux={"seccomp": SECCOMP})).ops
+        if op.name == "seccomp_load"
+    ]
+    assert program == again and len(calls) == 1  # the second lowering reused it
+    other = {**SECCOMP, "defaultAction": "SCMP_ACT_KILL"}
+    changed = [
+        op.program
+        for op in plan_of(config(linux={"seccomp": other})).ops
+        if op.name == "seccomp_load"
+    ]
+    assert changed != program and len(calls) == 2
+    plan_of(config(linux={"seccomp": SECCOMP}), host=HostInfo.preset("v2", arch="aarch64"))
+    assert calls == ["x86_64", "x86_64", "aarch64"]
