@@ -363,7 +363,36 @@ def _copy_from_parent(ctx: ExecContext, path: str, name: str) -> None:
 
 @applies("cgroup_write")
 def cgroup_write(op: Any, ctx: ExecContext) -> None:
-    ctx.sys.write_file(op.path, op.value.encode())
+    try:
+        ctx.sys.write_file(op.path, op.value.encode())
+    except Exception as exc:
+        if os.path.basename(op.path) != "cgroup.subtree_control":
+            raise
+        if error_errno(exc) not in _CONTROLLER_ERRNOS:
+            raise
+        _enable_one_by_one(op, ctx, exc)
+
+
+# what cgroup.subtree_control answers for a controller it cannot enable here:
+# unknown (EINVAL), not offered by the parent (ENOENT), or not supported
+_CONTROLLER_ERRNOS = (_errno.EINVAL, _errno.ENOENT, _errno.EOPNOTSUPP)
+
+
+def _enable_one_by_one(op: Any, ctx: ExecContext, first: Exception) -> None:
+    """The kernel refuses a whole ``+a +b +c`` write when one controller cannot be
+    enabled; enable the others one at a time, as runc and crun do. A limit that needs
+    a missing controller then fails on its own file, which names it. Nothing enabled
+    at all is the first error."""
+    enabled = 0
+    for token in op.value.split():
+        try:
+            ctx.sys.write_file(op.path, token.encode())
+            enabled += 1
+        except Exception as exc:
+            if error_errno(exc) not in _CONTROLLER_ERRNOS:
+                raise
+    if not enabled:
+        raise first
 
 
 @applies("cgroup_join")

@@ -235,3 +235,53 @@ def test_a_time_namespace_keeps_the_pid_namespace_out_of_the_clone() -> None:
     eng = Engine(ops, _ctx(), APPLIERS)
     assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS",))
     assert eng.folded == {1: F.clone_flags(("CLONE_NEWNS",))}  # the fork really forks
+
+
+def _subtree_write(value: str) -> CgroupWrite:
+    return CgroupWrite(
+        phase=Phase.CREATE_RUNTIME,
+        source=None,
+        path="/sys/fs/cgroup/a/cgroup.subtree_control",
+        value=value,
+    )
+
+
+def _refusing(*refused: str, code: int = errno.ENOENT) -> RecordingSyscalls:
+    """write_file refuses the combined write and the listed single controllers."""
+
+    def write_file(path: str, data: bytes) -> None:
+        if b" " in data or data.decode() in refused:
+            raise sys_error("write", (path, data), code)
+
+    return RecordingSyscalls(results={"write_file": write_file})
+
+
+def test_subtree_control_enables_controllers_one_by_one_when_one_is_refused() -> None:
+    rec = _refusing("+io")
+    APPLIERS["cgroup_write"](_subtree_write("+cpu +io +memory"), ExecContext(sys=rec))
+    assert [c.args[1] for c in rec.calls] == [b"+cpu +io +memory", b"+cpu", b"+io", b"+memory"]
+
+
+def test_subtree_control_with_nothing_enabled_is_the_first_error() -> None:
+    rec = _refusing("+cpu", "+io")
+    with pytest.raises(ExecError) as info:
+        APPLIERS["cgroup_write"](_subtree_write("+cpu +io"), ExecContext(sys=rec))
+    assert "+cpu +io" in info.value.message and "ENOENT" in info.value.message
+
+
+@pytest.mark.parametrize("code", [errno.EBUSY, errno.EIO])
+def test_other_subtree_control_errors_are_not_retried(code: int) -> None:
+    rec = _refusing(code=code)
+    with pytest.raises(ExecError):
+        APPLIERS["cgroup_write"](_subtree_write("+cpu +io"), ExecContext(sys=rec))
+    assert len(rec.calls) == 1
+
+
+def test_other_cgroup_files_are_not_retried() -> None:
+    rec = _refusing()
+    op = CgroupWrite(
+        phase=Phase.CREATE_RUNTIME, source=None, path="/sys/fs/cgroup/a/x.max", value="1 2"
+    )
+    with pytest.raises(ExecError):
+        APPLIERS["cgroup_write"](op, ExecContext(sys=rec))
+    assert len(rec.calls) == 1
