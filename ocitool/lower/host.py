@@ -92,7 +92,8 @@ def _v1_mounts() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class HostInfo:
-    """Facts about one machine. ``cgroup_mounts`` maps each v1 controller to its mountpoint;
+    """Facts about one machine. ``cgroup_mounts`` maps each v1 controller (and named
+    hierarchy, ``name=systemd``) to its mountpoint;
     ``unified_mount`` is where cgroup2 is mounted (v2: the root; hybrid: ``/unified``, with no
     controllers); ``unified_controllers`` are the controllers cgroup2 offers."""
 
@@ -338,6 +339,7 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         return os.path.join(root, rel.lstrip("/"))
 
     v1: dict[str, str] = {}
+    named: dict[str, str] = {}
     unified: str | None = None
     resctrl: str | None = None
     for line in (_read(p("/proc/self/mounts")) or "").splitlines():
@@ -353,6 +355,14 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
             for opt in options:
                 if opt in V1_CONTROLLERS:
                     v1.setdefault(opt, mountpoint)
+                elif opt.startswith("name="):  # a named hierarchy (name=systemd)
+                    named.setdefault(opt, mountpoint)
+    if v1:
+        # Named hierarchies have no controllers: the container gets a directory in
+        # each and joins it, as with runc (systemd reads its own, name=systemd). They
+        # do not make a cgroup2 host hybrid.
+        for name, mountpoint in named.items():
+            v1.setdefault(name, mountpoint)
     controllers: tuple[str, ...] = ()
     if unified is not None:
         text = _read(p(os.path.join(unified, "cgroup.controllers")))

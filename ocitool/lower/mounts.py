@@ -536,8 +536,10 @@ def _cgroup_mount(
     )
     cgroupns = spec.has_namespace("cgroup")
     hierarchies = sorted({m for m in host.cgroup_mounts.values()})
+    named = {m: k for k, m in host.cgroup_mounts.items() if k.startswith("name=")}
     for mountpoint in hierarchies:
         name = posixpath.basename(mountpoint)
+        options = f"none,{named[mountpoint]}" if mountpoint in named else name
         target = posixpath.join(dest, name)
         ops.append(Mkdir(phase=INIT, source=ptr, path=target, root=rootfs))
         if cgroupns:
@@ -549,7 +551,7 @@ def _cgroup_mount(
                     target=target,
                     fstype="cgroup",
                     flags=flags,
-                    data=name,
+                    data=options,
                     root=rootfs,
                 )
             )

@@ -203,3 +203,21 @@ def test_missing_executable_error_names_op_and_pointer(
     assert "execve" in proc.stderr and "ENOENT" in proc.stderr
     assert "at /process/args" in proc.stderr and "config.json:" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_v1_hierarchy_shows_the_container_cgroup(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    """Each v1 hierarchy of the host, named ones too (name=systemd), and the unified
+    one are the container's own in /proc/self/cgroup, as runc makes them."""
+    from ocitool.lower.host import HostInfo
+
+    host = HostInfo.detect()  # on a v2 host: only the unified line, and no names
+    bundle = bundle_factory(["cat", "/proc/self/cgroup"])
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 0, proc.stderr
+    lines = [line.split(":", 2) for line in proc.stdout.splitlines()]
+    paths = {names: path for _, names, path in lines}
+    assert all(path.startswith("/ocitool/") for path in paths.values()), paths
+    for name in host.cgroup_mounts:
+        assert any(name in names.split(",") for names in paths), (name, paths)

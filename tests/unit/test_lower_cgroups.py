@@ -484,3 +484,20 @@ def test_join_and_remove_helpers_match_lower_cgroups() -> None:
         assert [op.to_json() for op in helper] == [op.to_json() for op in joins]
         again = remove_ops(host, ctx.cgroup_path)
         assert [op.path for op in again] == [op.path for op in removes]  # type: ignore[attr-defined]
+
+
+def test_named_systemd_hierarchy_is_made_joined_and_removed_without_limits() -> None:
+    import dataclasses
+
+    host = dataclasses.replace(
+        HYBRID_CI,
+        cgroup_mounts=MappingProxyType(
+            {**HYBRID_CI.cgroup_mounts, "name=systemd": "/sys/fs/cgroup/systemd"}
+        ),
+    )
+    ops, _ = lower(config(res(memory={"limit": 1 << 30}, pids={"limit": 9})), host)
+    leaf = "/sys/fs/cgroup/systemd/ocitool/web"
+    assert leaf in [op.path for op in ops if op.name == "cgroup_mkdir"]  # type: ignore[attr-defined]
+    assert f"{leaf}/cgroup.procs" in [op.path for op in ops if op.name == "cgroup_join"]  # type: ignore[attr-defined]
+    assert leaf in [op.path for op in ops if op.name == "cgroup_remove"]  # type: ignore[attr-defined]
+    assert not any(p.startswith(leaf) for p, _ in writes(ops)), "no limit files there"

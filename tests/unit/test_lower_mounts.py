@@ -484,3 +484,23 @@ def test_remount_option_changes_an_earlier_mount() -> None:
     assert [op.name for op in run] == ["mount", "remount"]
     assert run[1].flags == ("MS_RDONLY", "MS_REMOUNT")  # type: ignore[attr-defined]
     assert len(find(ops, "mkdir", path="/run")) == 1
+
+
+def test_named_systemd_hierarchy_is_mounted_by_name() -> None:
+    import dataclasses
+    from types import MappingProxyType
+
+    host = dataclasses.replace(
+        V1,
+        cgroup_mounts=MappingProxyType(
+            {**V1.cgroup_mounts, "name=systemd": "/sys/fs/cgroup/systemd"}
+        ),
+    )
+    mounts = [{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}]
+    ops, _ = lower(config(mounts=mounts, namespaces=("mount", "cgroup")), host)
+    sd = find(ops, "mount", target="/sys/fs/cgroup/systemd")[0]
+    assert (sd.fstype, sd.data) == ("cgroup", "none,name=systemd")  # type: ignore[attr-defined]
+    assert not find(ops, "symlink", path="/sys/fs/cgroup/name=systemd")
+    ops, _ = lower(config(mounts=mounts), host)  # no cgroupns: the container's own directory
+    bind = find(ops, "bind_mount", target="/sys/fs/cgroup/systemd")[0]
+    assert bind.src == "/sys/fs/cgroup/systemd/ocitool/web"  # type: ignore[attr-defined]
