@@ -7,7 +7,7 @@ those imports cost far more than starting the container itself.
 
 The key covers everything lowering reads: the config bytes, the bundle path,
 the host facts HostInfo.detect() looks at (kernel, arch, euid, cgroup
-mounts, namespaces, LSMs, last capability) and the ocitool code (file
+mounts, namespaces, LSMs, last capability, /proc/kcore) and the ocitool code (file
 mtimes of the spec, lower and plan packages). The container id is stored as
 a placeholder and substituted on load, so one entry serves every id; an id
 that also occurs in the config text is not cached (the substitution could
@@ -84,6 +84,7 @@ def host_fingerprint() -> bytes:
     parts += [line for line in mounts.split(b"\n") if b"cgroup" in line or b"resctrl" in line]
     parts.append(_read("/sys/module/apparmor/parameters/enabled"))
     parts.append(b"selinux" if os.path.exists("/sys/fs/selinux/enforce") else b"")
+    parts.append(b"kcore" if os.path.exists("/proc/kcore") else b"")
     parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
     parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
     return b"\n".join(parts)

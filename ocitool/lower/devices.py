@@ -4,7 +4,8 @@ runtime-spec config-linux.md "Default Devices": every container gets
 /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom, /dev/tty,
 /dev/console (with a terminal) and /dev/ptmx (a symlink to pts/ptmx), plus
 the /dev/fd, /dev/stdin, /dev/stdout and /dev/stderr symlinks that runc and
-crun add. A ``linux.devices`` entry with the same path replaces a default.
+crun add (and /dev/core -> /proc/kcore where the host has /proc/kcore, as
+runc does). A ``linux.devices`` entry with the same path replaces a default.
 
 How a node is made depends on the user namespace: a process in a user
 namespace cannot ``mknod`` a device (the kernel refuses even with
@@ -163,11 +164,13 @@ def device_ops(
     return ops
 
 
-def symlink_ops(rootfs: str) -> list[Op]:
-    """/dev/fd, stdin, stdout, stderr, and /dev/ptmx -> pts/ptmx (replacing any node there)."""
+def symlink_ops(rootfs: str, kcore: bool = False) -> list[Op]:
+    """/dev/fd, stdin, stdout, stderr, /dev/core -> /proc/kcore when the host has
+    /proc/kcore (as runc), and /dev/ptmx -> pts/ptmx (replacing any node there)."""
+    links = DEV_SYMLINKS + ((("/proc/kcore", "/dev/core"),) if kcore else ())
     ops: list[Op] = [
         Symlink(phase=Phase.CREATE_INIT, source=None, target=target, path=path, root=rootfs)
-        for target, path in DEV_SYMLINKS
+        for target, path in links
     ]
     ops.append(
         Symlink(

@@ -108,6 +108,7 @@ class HostInfo:
     lsms: tuple[str, ...] = ("capability",)
     euid: int = 0  # the runtime's effective uid: non-zero means rootless
     resctrl: str | None = None  # where the resctrl fs (Intel RDT / ARM MPAM) is mounted
+    kcore: bool = True  # /proc/kcore exists (CONFIG_PROC_KCORE): runc then adds /dev/core
     detected: bool = False
 
     # ------------------------------------------------------------------ presets
@@ -155,7 +156,8 @@ class HostInfo:
         Keys: cgroup (v1|v2|hybrid), arch, kernel (6.1 or 6.1.0), last_cap (int),
         namespaces (``+``-separated names, or ``all``), lsms (``+``-separated, or ``none``),
         controllers (``+``-separated v2 controllers), euid (int), rootless (1/0: euid 1000/0),
-        resctrl (a mountpoint, 1 for /sys/fs/resctrl, or none).
+        resctrl (a mountpoint, 1 for /sys/fs/resctrl, or none), kcore (1/0: /proc/kcore
+        exists).
         """
         pairs: list[tuple[str, str]] = []
         for item in filter(None, (p.strip() for p in text.split(","))):
@@ -218,6 +220,7 @@ class HostInfo:
             "lsms": list(self.lsms),
             "euid": self.euid,
             "resctrl": self.resctrl,
+            "kcore": self.kcore,
         }
 
     def summary(self) -> str:
@@ -299,15 +302,18 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, lsms=lsms)
     if key == "euid":
         return replace(host, euid=number(2**32 - 2))  # (uid_t)-1 means "no change"
-    if key == "rootless":
+    if key in ("rootless", "kcore"):
         flag = value.lower()
         if flag not in ("1", "true", "yes", "0", "false", "no"):
             raise UsageError(
-                message=f"--host: bad value {value!r} for 'rootless'",
+                message=f"--host: bad value {value!r} for {key!r}",
                 code="OCI011",
                 expected="1/true/yes or 0/false/no",
             )
-        return replace(host, euid=1000 if flag in ("1", "true", "yes") else 0)
+        on = flag in ("1", "true", "yes")
+        if key == "kcore":
+            return replace(host, kcore=on)
+        return replace(host, euid=1000 if on else 0)
     if key == "resctrl":
         if value.lower() in ("0", "no", "none", "false"):
             return replace(host, resctrl=None)
@@ -403,5 +409,6 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         lsms=lsms,
         euid=os.geteuid(),
         resctrl=resctrl,
+        kcore=os.path.exists(p("/proc/kcore")),
         detected=True,
     )

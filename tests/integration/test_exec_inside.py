@@ -221,3 +221,15 @@ def test_every_v1_hierarchy_shows_the_container_cgroup(
     assert all(path.startswith("/ocitool/") for path in paths.values()), paths
     for name in host.cgroup_mounts:
         assert any(name in names.split(",") for names in paths), (name, paths)
+
+
+def test_dev_core_links_to_proc_kcore_as_with_runc(
+    bundle_factory: Callable[..., Path], state_root: Path
+) -> None:
+    import os
+
+    bundle = bundle_factory(["sh", "-c", "readlink /dev/core || echo none"])
+    proc = ocitool_exec(bundle, state_root)
+    assert proc.returncode == 0, proc.stderr
+    expected = "/proc/kcore" if os.path.exists("/proc/kcore") else "none"
+    assert proc.stdout.strip() == expected

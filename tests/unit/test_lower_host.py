@@ -128,3 +128,13 @@ def test_a_named_hierarchy_alone_does_not_make_a_v2_host_hybrid(tmp_path: Path) 
     )
     host = HostInfo.detect(str(_fake_root(tmp_path, mounts, "cpu memory")))
     assert host.cgroup == "v2" and host.cgroup_mounts == {}
+
+
+def test_kcore_is_detected_and_can_be_overridden(tmp_path: Path) -> None:
+    root = _fake_root(tmp_path, "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\n", "cpu")
+    assert HostInfo.detect(str(root)).kcore is False
+    (root / "proc/kcore").write_text("")
+    assert HostInfo.detect(str(root)).kcore is True
+    assert HostInfo.parse_overrides("kcore=0").kcore is False
+    with pytest.raises(UsageError, match="kcore"):
+        HostInfo.parse_overrides("kcore=maybe")

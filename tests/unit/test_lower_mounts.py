@@ -150,6 +150,7 @@ def test_runc_default_dev_tmpfs_still_gets_devices_and_symlinks() -> None:
         "/dev/stdin": "/proc/self/fd/0",
         "/dev/stdout": "/proc/self/fd/1",
         "/dev/stderr": "/proc/self/fd/2",
+        "/dev/core": "/proc/kcore",  # the preset host has /proc/kcore
         "/dev/ptmx": "pts/ptmx",
     }
     last_mount = max(i for i, op in enumerate(ops) if op.name == "mount")
@@ -504,3 +505,13 @@ def test_named_systemd_hierarchy_is_mounted_by_name() -> None:
     ops, _ = lower(config(mounts=mounts), host)  # no cgroupns: the container's own directory
     bind = find(ops, "bind_mount", target="/sys/fs/cgroup/systemd")[0]
     assert bind.src == "/sys/fs/cgroup/systemd/ocitool/web"  # type: ignore[attr-defined]
+
+
+def test_dev_core_only_where_the_host_has_proc_kcore() -> None:
+    import dataclasses
+
+    ops, _ = lower(config(), V1)
+    core = find(ops, "symlink", path="/dev/core")
+    assert [op.target for op in core] == ["/proc/kcore"]  # type: ignore[attr-defined]
+    ops, _ = lower(config(), dataclasses.replace(V1, kcore=False))
+    assert not find(ops, "symlink", path="/dev/core")
