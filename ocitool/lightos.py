@@ -27,10 +27,11 @@ def getenv(name: str, default: str | None = None) -> str | None:
 
 
 def makedirs(name: str, mode: int = 0o777, exist_ok: bool = False) -> None:
-    """``os.makedirs``: create ``name`` and its missing parents."""
+    """``os.makedirs``: create ``name`` and its missing parents (those with the default
+    mode, as ``os.makedirs`` does; ``mode`` is for ``name`` itself)."""
     head = path.dirname(name.rstrip("/"))
     if head and head != name and not path.exists(head):
-        makedirs(head, mode, exist_ok=True)  # a parent made meanwhile is fine
+        makedirs(head, exist_ok=True)  # a parent made meanwhile is fine
     try:
         mkdir(name, mode)  # noqa: F405
     except OSError:

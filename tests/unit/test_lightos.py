@@ -59,6 +59,9 @@ def test_makedirs_creates_parents_and_honours_exist_ok(tmp_path: Path) -> None:
     target = tmp_path / "a" / "b" / "c"
     lightos.makedirs(str(target), 0o700)
     assert target.is_dir() and (target.stat().st_mode & 0o777) == 0o700
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (target.parent.stat().st_mode & 0o777) == 0o777 & ~umask  # parents: as os does
     lightos.makedirs(str(target) + "/", exist_ok=True)
     try:
         lightos.makedirs(str(target))
