@@ -77,12 +77,14 @@ def test_detect_v2(tmp_path: Path) -> None:
 def test_detect_hybrid(tmp_path: Path) -> None:
     mounts = (
         "cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n"
+        "cgroup /sys/fs/cgroup/systemd cgroup rw,nosuid,xattr,name=systemd 0 0\n"
         "cgroup /sys/fs/cgroup/memory cgroup rw,nosuid,memory 0 0\n"
         "cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,cpu,cpuacct 0 0\n"
     )
     host = HostInfo.detect(str(_fake_root(tmp_path, mounts, None)))
     assert host.cgroup == "hybrid"
     assert host.v1_mountpoint("cpuacct") == "/sys/fs/cgroup/cpu,cpuacct"
+    assert host.v1_mountpoint("name=systemd") == "/sys/fs/cgroup/systemd"  # named, too
     assert host.unified_mount == "/sys/fs/cgroup/unified"
 
 
@@ -108,17 +110,6 @@ def test_good_override_values_are_taken() -> None:
     assert host.kernel[:2] == (5, 15)
     assert host.euid == 4294967294
     assert host.last_cap == 40
-
-
-def test_detect_named_systemd_hierarchy(tmp_path: Path) -> None:
-    mounts = (
-        "cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0\n"
-        "cgroup /sys/fs/cgroup/systemd cgroup rw,nosuid,xattr,name=systemd 0 0\n"
-        "cgroup /sys/fs/cgroup/memory cgroup rw,nosuid,memory 0 0\n"
-    )
-    host = HostInfo.detect(str(_fake_root(tmp_path, mounts, None)))
-    assert host.cgroup == "hybrid"
-    assert host.v1_mountpoint("name=systemd") == "/sys/fs/cgroup/systemd"
 
 
 def test_a_named_hierarchy_alone_does_not_make_a_v2_host_hybrid(tmp_path: Path) -> None:
