@@ -567,18 +567,7 @@ def _cgroup_mount(
                     flags=("MS_BIND", "MS_REC"),
                 )
             )
-            remount = bind_remount_flags(opts)
-            if remount is not None:
-                ops.append(
-                    Remount(
-                        phase=INIT,
-                        source=ptr,
-                        src=None,
-                        target=target,
-                        root=rootfs,
-                        flags=tuple(remount),
-                    )
-                )
+            ops.extend(_bind_remount(mount, target, rootfs, opts, source=ptr))
         if "," in name:
             for controller in name.split(","):
                 ops.append(
@@ -658,16 +647,19 @@ def hardening_ops(spec: Spec, ctx: LowerContext) -> list[Op]:
     return ops
 
 
-def _bind_remount(mount: SpecMount, dest: str, rootfs: str, opts: MountOptions) -> list[Op]:
+def _bind_remount(
+    mount: SpecMount, dest: str, rootfs: str, opts: MountOptions, source: str | None = None
+) -> list[Op]:
     """The second mount call a bind needs when its options (ro, nosuid, ...) are not
-    applied by MS_BIND itself; none when they are all already in effect."""
+    applied by MS_BIND itself; none when they are all already in effect. ``source``:
+    the op's config pointer (default: the mount's ``options``)."""
     remount = bind_remount_flags(opts)
     if remount is None:
         return []
     return [
         Remount(
             phase=INIT,
-            source=mount.at("options"),
+            source=source if source is not None else mount.at("options"),
             src=None,
             target=dest,
             root=rootfs,
