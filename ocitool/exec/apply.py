@@ -281,15 +281,7 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
         import ocitool.exec.tty  # noqa: F401
 
         if ctx.console_socket:
-            import socket
-
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(ctx.console_socket)
-            except OSError as exc:
-                sock.close()
-                raise sys_error("connect", (ctx.console_socket,), exc.errno or _errno.EIO) from None
-            ctx.scratch.setdefault("listeners", {})["console"] = sock
+            ctx.scratch.setdefault("listeners", {})["console"] = _connect(ctx.console_socket)
     if "hook" in names:
         import ocitool.exec.hooks  # noqa: F401
     for op in ops:
@@ -298,15 +290,21 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
         if op.program is None:
             import ocitool.seccomp.compiler  # noqa: F401
         if op.listener_path:
-            import socket
+            listeners = ctx.scratch.setdefault("listeners", {})
+            listeners[op.listener_path] = _connect(op.listener_path)
 
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(op.listener_path)
-            except OSError as exc:
-                sock.close()
-                raise sys_error("connect", (op.listener_path,), exc.errno or _errno.EIO) from None
-            ctx.scratch.setdefault("listeners", {})[op.listener_path] = sock
+
+def _connect(path: str) -> Any:
+    """A connected unix stream socket (made before the clone: see prepare_init)."""
+    import socket
+
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(path)
+    except OSError as exc:
+        sock.close()
+        raise sys_error("connect", (path,), exc.errno or _errno.EIO) from None
+    return sock
 
 
 # ---------------------------------------------------------------- hooks
