@@ -152,6 +152,11 @@ def _cpu(w: Writer, cpu: CPU) -> None:
     if cpu.idle is not None:
         w.needs_kernel(5, 15, cpu.at("idle"), "cpu.idle")
         w.write("cpu", "cpu.idle", str(cpu.idle), cpu.at("idle"))
+    cpuset_writes(w, cpu)
+
+
+def cpuset_writes(w: Writer, cpu: CPU) -> None:
+    """cpuset.cpus and cpuset.mems: the same files on v1 and v2."""
     if cpu.cpus:
         w.write("cpuset", "cpuset.cpus", cpu.cpus, cpu.at("cpus"))
     if cpu.mems:

@@ -25,7 +25,7 @@ from ocitool.lower.cgroups.convert import (
 )
 from ocitool.lower.cgroups.device_rules import device_state
 from ocitool.lower.cgroups.ebpf import compile_state
-from ocitool.lower.cgroups.v1 import check_burst, rdma_line
+from ocitool.lower.cgroups.v1 import check_burst, cpuset_writes, rdma_line
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import CgroupDeviceProgram, CgroupWrite
 from ocitool.spec.model import CPU, BlockIO, Memory, Resources
@@ -136,10 +136,7 @@ def _cpu(w: Writer, cpu: CPU) -> None:
         check_burst(w, cpu)
         w.needs_kernel(5, 14, cpu.at("burst"), "cpu.max.burst")
         w.write("cpu", "cpu.max.burst", str(cpu.burst), cpu.at("burst"))
-    if cpu.cpus:
-        w.write("cpuset", "cpuset.cpus", cpu.cpus, cpu.at("cpus"))
-    if cpu.mems:
-        w.write("cpuset", "cpuset.mems", cpu.mems, cpu.at("mems"))
+    cpuset_writes(w, cpu)
 
 
 def _io(w: Writer, bio: BlockIO) -> None:
