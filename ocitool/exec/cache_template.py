@@ -25,9 +25,6 @@ that check and is simply not templated.
 
 from __future__ import annotations
 
-import marshal
-
-from ocitool import lightos as os
 from ocitool.exec import fastplan
 from ocitool.exec.syscalls import TYPE_CHECKING
 
@@ -232,31 +229,15 @@ def store(
     )
     if rows_v != rows or meta_vt != meta_t:
         return False
-    try:
-        data = marshal.dumps((FORMAT, t.blob, meta_t, rows))
-    except ValueError:
-        return False
-    path = fastplan.cache_path(root, t.name)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    fastplan._prune(os.path.dirname(path))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.rename(tmp, path)
-    return True
+    return fastplan.write_entry(root, t.name, FORMAT, t.blob, meta_t, rows)
 
 
 def load(root: str, t: Template) -> tuple[list[Any], dict[str, Any]] | None:
     """(ops in fastplan's light form, meta) with this request's ids, or None."""
-    data = fastplan._read(fastplan.cache_path(root, t.name))
-    if not data:
+    entry = fastplan.read_entry(root, t.name, FORMAT, t.blob)
+    if entry is None:
         return None
-    try:
-        fmt, blob, meta, rows = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
-        return None
-    if fmt != FORMAT or blob != t.blob:
-        return None
+    meta, rows = entry
 
     def fill(s: str) -> str:
         return subst(s, [], t.tokens) if "\x00" in s else s

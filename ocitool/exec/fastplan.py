@@ -163,18 +163,39 @@ def store(
             fields = _swap(fields, container_id, PLACEHOLDER)
         phase = (ph.value, ph.order, ph.process, ph.command)
         rows.append((op.name, phase, op.source, text, fields, has_id))
-    meta = _swap(meta, container_id, PLACEHOLDER)
+    write_entry(root, key[0], FORMAT, key[1], _swap(meta, container_id, PLACEHOLDER), rows)
+
+
+def write_entry(root: str, name: str, fmt: int, blob: bytes, meta: Any, rows: list[Any]) -> bool:
+    """Store one cache entry (this plan cache's, or a plan template) atomically; False
+    when a field is of a type marshal cannot store (then there is just no entry)."""
     try:
-        data = marshal.dumps((FORMAT, key[1], meta, rows))
+        data = marshal.dumps((fmt, blob, meta, rows))
     except ValueError:
-        return  # a field type marshal cannot store: just do not cache
-    path = cache_path(root, key[0])
+        return False
+    path = cache_path(root, name)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     _prune(os.path.dirname(path))
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)
     os.rename(tmp, path)
+    return True
+
+
+def read_entry(root: str, name: str, fmt: int, blob: bytes) -> tuple[Any, list[Any]] | None:
+    """(meta, rows) of the entry ``name`` when it is in format ``fmt`` and was stored for
+    exactly ``blob`` (the whole key is compared, so a name collision is only a miss)."""
+    data = _read(cache_path(root, name))
+    if not data:
+        return None
+    try:
+        got_fmt, got_blob, meta, rows = marshal.loads(data)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if got_fmt != fmt or got_blob != blob:
+        return None
+    return meta, rows
 
 
 MAX_ENTRIES = 64
@@ -197,15 +218,10 @@ def load(
     root: str, key: tuple[str, bytes], container_id: str
 ) -> tuple[list[FastOp], dict[str, Any]] | None:
     """(ops, meta) for ``key`` with ``container_id`` filled in, or None."""
-    data = _read(cache_path(root, key[0]))
-    if not data:
+    entry = read_entry(root, key[0], FORMAT, key[1])
+    if entry is None:
         return None
-    try:
-        fmt, blob, meta, rows = marshal.loads(data)
-    except (ValueError, EOFError, TypeError):
-        return None
-    if fmt != FORMAT or blob != key[1]:
-        return None
+    meta, rows = entry
     phases: dict[str, FastPhase] = {}
     ops = []
     for name, (value, order, process, command), source, text, fields, has_id in rows:
