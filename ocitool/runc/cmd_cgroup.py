@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from typing import Any
 
 from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
-from ocitool.runc.common import Globals, exactly_one, live_status, load_state
+from ocitool.runc.common import (
+    Globals,
+    exactly_one,
+    live_status,
+    load_state,
+    read_json_object,
+)
 from ocitool.runc.errs import state_error, usage_error
 
 # runc update's single-value flags -> (path in linux.resources, type)
@@ -80,16 +85,7 @@ def requested_resources(p: Any) -> dict[str, Any]:
     res: dict[str, Any] = {}
     src = p.value("resources")
     if src:
-        try:
-            text = sys.stdin.read() if src == "-" else open(src).read()  # noqa: SIM115
-            loaded = json.loads(text)
-        except OSError as exc:
-            raise usage_error(message=f"open {src}: {exc.strerror}", code="OCI011") from None
-        except ValueError as exc:
-            raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
-        if not isinstance(loaded, dict):
-            raise usage_error(message=f"{src}: resources must be a JSON object", code="OCI011")
-        res = loaded
+        res = read_json_object(src, "resources", dash_is_stdin=True)
     for name, (path, kind) in UPDATE_VALUES.items():
         raw = p.value(name.replace("-", "_"))
         if raw is None:

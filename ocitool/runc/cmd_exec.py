@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import json
 import sys
 
 from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
-from ocitool.runc.common import Globals, at_least_one, live_status, load_state
+from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object
 from ocitool.runc.errs import state_error, usage_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
@@ -74,19 +73,6 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
     return proc
 
 
-def _read_process(path: str) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            data = json.loads(f.read())
-    except OSError as exc:
-        raise usage_error(message=f"open {path}: {exc.strerror}", code="OCI011") from None
-    except ValueError as exc:
-        raise usage_error(message=f"{path}: invalid JSON: {exc}", code="OCI011") from None
-    if not isinstance(data, dict):
-        raise usage_error(message=f"{path}: a process must be a JSON object", code="OCI011")
-    return data
-
-
 def exec_ops(plan: Any) -> list[Any]:
     """The ops a joining process applies: rlimits, then the exec phase (execve last)."""
     rlimits = [op for op in plan.ops if op.name == "setrlimit"]
@@ -110,7 +96,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         raise state_error(message="cannot exec in a stopped container", code="OCI611")
     config = C.saved_config(store, st)
     if p.value("process"):
-        process = _read_process(str(p.value("process")))
+        process = read_json_object(str(p.value("process")), "a process")
     else:
         if not rest:
             raise usage_error(message="exec: no command given (ARGS or --process)", code="OCI010")

@@ -7,6 +7,8 @@ from ocitool.runc.log import Logger
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ocitool.errors import OciToolError
     from ocitool.exec.state import State, StateStore
 
@@ -113,3 +115,25 @@ def load_state(store: StateStore, cid: str) -> State:
         ):
             return State(id=cid, bundle="", status="creating")
         raise
+
+
+def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dict[str, Any]:
+    """The JSON object in file ``src`` (``-``: standard input, where the command allows
+    it), or a usage error naming the file: ``--resources``, ``--process``."""
+    import json
+    import sys
+
+    try:
+        if dash_is_stdin and src == "-":
+            text: str | bytes = sys.stdin.read()
+        else:
+            with open(src, "rb") as f:
+                text = f.read()
+        data = json.loads(text)
+    except OSError as exc:
+        raise usage_error(message=f"open {src}: {exc.strerror}", code="OCI011") from None
+    except ValueError as exc:
+        raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
+    if not isinstance(data, dict):
+        raise usage_error(message=f"{src}: {what} must be a JSON object", code="OCI011")
+    return data
