@@ -117,14 +117,15 @@ TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 
 
 def run_once(
-    argv: list[str], env: dict[str, str] | None, cwd: Path
+    argv: list[str], env: dict[str, str] | None, cwd: Path, rss_file: Path | None = None
 ) -> tuple[float, float, int, int]:
-    """(wall s, CPU s, peak RSS KiB, exit status) of one run.
+    """(wall s, CPU s, peak RSS KiB, exit status) of one run (bench_runc.py uses it too).
 
     Peak RSS comes from GNU time (a small process) when it is installed: ru_maxrss
-    of a child forked from this Python starts at this Python's own size.
+    of a child forked from this Python starts at this Python's own size. ``rss_file``
+    is where time writes it (default: ``rss.txt`` beside ``cwd``).
     """
-    rss_file = cwd.parent / "rss.txt"
+    rss_file = rss_file or cwd.parent / "rss.txt"
     full = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else argv
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -137,11 +138,12 @@ def run_once(
     )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    code = os.waitstatus_to_exitcode(status)
     assert proc.stderr is not None
-    if code != 0:
-        sys.stderr.write(proc.stderr.read().decode(errors="replace"))
+    err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(f"{argv[:3]}... exited {code}: {err[-500:]}\n")
     rss = int(rss_file.read_text().split()[-1]) if TIME else usage.ru_maxrss
     return wall, usage.ru_utime + usage.ru_stime, rss, code
 

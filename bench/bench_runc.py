@@ -38,9 +38,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_exec import run_once as timed  # noqa: E402 - the same timer, one directory
+
 from tests.helpers_exec.bundle import make_bundle, make_rootfs  # noqa: E402
 
-TIME = "/usr/bin/time" if os.path.exists("/usr/bin/time") else None
 ULIMITS = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"]
 PR_SET_CHILD_SUBREAPER = 36
 FAST = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
@@ -92,32 +93,6 @@ def crun_run(work: Path, cid: str) -> list[str]:
         "-c",
         f"umount /sys/fs/cgroup/unified && exec crun --root {work / 'crun'} run {cid}",
     ]
-
-
-def timed(
-    argv: list[str], env: dict[str, str] | None, cwd: Path, rss_file: Path
-) -> tuple[float, float, int, int]:
-    """(wall s, CPU s, peak RSS KiB, exit status); RSS from GNU time when installed."""
-    full = [TIME, "-f", "%M", "-o", str(rss_file), *argv] if TIME else argv
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        full,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(f"{argv[:3]}... exited {code}: {err[-500:]}\n")
-    rss = int(rss_file.read_text().split()[-1]) if TIME else usage.ru_maxrss
-    return wall, usage.ru_utime + usage.ru_stime, rss, code
 
 
 def lifecycle_once(
