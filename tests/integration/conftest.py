@@ -59,11 +59,9 @@ def state_root(tmp_path: Path) -> Path:
     return path
 
 
-def ocitool_exec(
-    bundle: Path, state: Path, *extra: str, timeout: float = 60, **kwargs: Any
-) -> subprocess.CompletedProcess[str]:
-    """Run ``ocitool exec`` in a fresh interpreter (as a user would)."""
-    cmd = [
+def ocitool_exec_cmd(bundle: Path, state: Path, *extra: str) -> list[str]:
+    """The argv of ``ocitool exec`` in a fresh interpreter (as a user would run it)."""
+    return [
         sys.executable,
         "-m",
         "ocitool.cli.main",
@@ -73,8 +71,19 @@ def ocitool_exec(
         *extra,
         str(bundle),
     ]
+
+
+def ocitool_exec(
+    bundle: Path, state: Path, *extra: str, timeout: float = 60, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``ocitool exec`` to the end; output captured as text."""
     return subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, **kwargs
+        ocitool_exec_cmd(bundle, state, *extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        **kwargs,
     )
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_exec.bundle import rich_changes
-from tests.integration.conftest import REPO
+from tests.integration.conftest import REPO, ocitool_exec_cmd
 
 TERM1 = f"term1-{os.getpid()}"  # cgroup paths are host-wide: unique per run
 
@@ -85,17 +85,7 @@ def test_sigterm_during_create_unwinds(
             ]
         },
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "ocitool.cli.main",
-        "exec",
-        "--root",
-        str(state_root),
-        "--id",
-        TERM1,
-        str(bundle),
-    ]
+    cmd = ocitool_exec_cmd(bundle, state_root, "--id", TERM1)
     proc = subprocess.Popen(
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

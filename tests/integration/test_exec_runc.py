@@ -10,14 +10,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ocitool_exec, runc_run
+from tests.integration.conftest import ocitool_exec, ocitool_exec_cmd, runc_run
 
 pytestmark = pytest.mark.integration
 
@@ -101,17 +100,7 @@ K1 = f"k1-{os.getpid()}"
 
 def test_sigkill_is_137_like_runc(bundle_factory: Callable[..., Path], state_root: Path) -> None:
     bundle = bundle_factory(["sh", "-c", "echo ready; exec sleep 30"])
-    cmd = [
-        sys.executable,
-        "-m",
-        "ocitool.cli.main",
-        "exec",
-        "--root",
-        str(state_root),
-        "--id",
-        K1,
-        str(bundle),
-    ]
+    cmd = ocitool_exec_cmd(bundle, state_root, "--id", K1)
     ours = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     _wait_ready(ours)
     pid = json.loads((state_root / K1 / "state.json").read_text())["pid"]
@@ -136,7 +125,7 @@ def test_signal_forwarding(bundle_factory: Callable[..., Path], state_root: Path
     bundle = bundle_factory(
         ["sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done"]
     )
-    cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--root", str(state_root), str(bundle)]
+    cmd = ocitool_exec_cmd(bundle, state_root)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     _wait_ready(proc)
     time.sleep(0.05)

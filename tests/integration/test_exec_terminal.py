@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import select
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.integration.conftest import ocitool_exec_cmd
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +22,7 @@ def test_foreground_pty(bundle_factory: Callable[..., Path], state_root: Path) -
         process={"terminal": True, "consoleSize": {"height": 30, "width": 100}},
     )
     master, slave = os.openpty()
-    cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--root", str(state_root), str(bundle)]
+    cmd = ocitool_exec_cmd(bundle, state_root)
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
     os.close(slave)
     out = b""
@@ -85,7 +86,7 @@ def test_foreground_pty_comes_from_the_containers_devpts(
         ["sh", "-c", "tty; ls /dev/pts; stty size; echo done"],
         process={"terminal": True, "consoleSize": {"height": 30, "width": 100}},
     )
-    cmd = [sys.executable, "-m", "ocitool.cli.main", "exec", "--root", str(state_root), str(bundle)]
+    cmd = ocitool_exec_cmd(bundle, state_root)
     code, text = _run_on_pty(cmd)
     assert code == 0, text
     lines = text.replace("\r", "").split("\n")
