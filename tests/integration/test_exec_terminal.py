@@ -21,27 +21,8 @@ def test_foreground_pty(bundle_factory: Callable[..., Path], state_root: Path) -
         ["sh", "-c", "test -t 0 && test -t 1 && echo TTY-OK; stty size; echo done"],
         process={"terminal": True, "consoleSize": {"height": 30, "width": 100}},
     )
-    master, slave = os.openpty()
-    cmd = ocitool_exec_cmd(bundle, state_root)
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-    os.close(slave)
-    out = b""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            out += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    assert proc.wait(timeout=30) == 0, out
-    text = out.decode(errors="replace")
+    status, text = _run_on_pty(ocitool_exec_cmd(bundle, state_root))
+    assert status == 0, text
     assert "TTY-OK" in text and "done" in text, text
 
 
