@@ -536,6 +536,23 @@ def _read_pty(master: int, want: str, timeout: float = 10) -> str:
     return buf.decode(errors="replace")
 
 
+def _on_pty(argv: list[str]) -> tuple[int, str]:
+    """Run ``argv`` in a new session with a fresh pty as its stdio, reading until a
+    /dev/pts/ name shows up: (exit status, what it wrote)."""
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, cwd=REPO, start_new_session=True
+        )
+        os.close(slave)
+        text = _read_pty(master, "/dev/pts/")
+        return proc.wait(30), text
+    finally:
+        os.close(master)
+
+
 def test_exec_tty_over_console_socket(
     rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path
 ) -> None:
@@ -767,27 +784,15 @@ def test_run_foreground_terminal_relays_a_pty(
     rt: Runtime, bundle_factory: Callable[..., Path]
 ) -> None:
     """runc run with process.terminal and a terminal on stdin: the runtime relays a pty."""
-    import pty
 
     bundle = bundle_factory(
         ["sh", "-c", "test -t 0 && test -t 1 && echo is-a-tty; tty; exit 4"],
         process={"terminal": True},
     )
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle), f"fgt{S}"],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=REPO,
-            start_new_session=True,
-        )
-        os.close(slave)
-        text = _read_pty(master, "/dev/pts/")
-        assert proc.wait(30) == 4
-    finally:
-        os.close(master)
+    status, text = _on_pty(
+        [*runtime_command(), "--root", str(rt.root), "run", "--bundle", str(bundle), f"fgt{S}"]
+    )
+    assert status == 4
     # the pty comes from the container's devpts (as runc's): ttyname() finds it
     assert "is-a-tty\r\n/dev/pts/0" in text, text
 
@@ -830,36 +835,24 @@ def test_hot_path_imports(rt: Runtime, bundle_factory: Callable[..., Path]) -> N
 def test_exec_tty_in_the_foreground_relays_a_pty(
     rt: Runtime, bundle_factory: Callable[..., Path]
 ) -> None:
-    import pty
 
     bundle = bundle_factory(["sleep", "100"])
     rt.create(bundle, f"xt{S}")
     assert rt("start", f"xt{S}").returncode == 0
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.Popen(
-            [
-                *runtime_command(),
-                "--root",
-                str(rt.root),
-                "exec",
-                "-t",
-                f"xt{S}",
-                "sh",
-                "-c",
-                "test -t 0 && test -t 1 && echo exec-tty; tty; exit 3",
-            ],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            cwd=REPO,
-            start_new_session=True,
-        )
-        os.close(slave)
-        text = _read_pty(master, "/dev/pts/")
-        assert proc.wait(30) == 3
-    finally:
-        os.close(master)
+    status, text = _on_pty(
+        [
+            *runtime_command(),
+            "--root",
+            str(rt.root),
+            "exec",
+            "-t",
+            f"xt{S}",
+            "sh",
+            "-c",
+            "test -t 0 && test -t 1 && echo exec-tty; tty; exit 3",
+        ]
+    )
+    assert status == 3
     assert "exec-tty\r\n/dev/pts/0" in text, text
 
 
