@@ -12,6 +12,9 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +194,26 @@ def rich_changes() -> dict[str, Any]:
             "poststop": [{"path": "/bin/true"}],
         },
     }
+
+
+@contextmanager
+def userns_bundle(args: list[str], host_id: int, prefix: str) -> Iterator[Path]:
+    """A busybox bundle whose user namespace maps container root to ``host_id`` (65536
+    ids), in a fresh directory under /tmp that the mapped root can reach (0755 all the
+    way down, the rootfs owned by ``host_id``); removed afterwards."""
+    changes = {
+        "linux": {
+            "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")],
+            "uidMappings": [{"containerID": 0, "hostID": host_id, "size": 65536}],
+            "gidMappings": [{"containerID": 0, "hostID": host_id, "size": 65536}],
+        }
+    }
+    top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    try:
+        top.chmod(0o755)  # every directory above the rootfs: o+x for the mapped root
+        bundle = make_bundle(top / "b", args, **changes)
+        owner = f"{host_id}:{host_id}"
+        subprocess.run(["chown", "-R", "-h", owner, str(bundle / "rootfs")], check=True)
+        yield bundle
+    finally:
+        shutil.rmtree(top, ignore_errors=True)

@@ -147,40 +147,16 @@ def test_masked_paths_read_empty(bundle_factory: Callable[..., Path], state_root
 
 
 def test_user_namespace_uid_map(root_required: None, state_root: Path) -> None:
-    import shutil
-    import tempfile
+    from tests.helpers_exec.bundle import userns_bundle
 
-    from tests.helpers_exec.bundle import make_bundle
-
-    changes = {
-        "linux": {
-            "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")],
-            "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-            "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-        }
-    }
-    # the mapped root (host uid 100000) must be able to reach the bundle
-    top = Path(tempfile.mkdtemp(prefix="ocitool-userns-", dir="/tmp"))
-    try:
-        top.chmod(0o755)
-        bundle = make_bundle(
-            top / "b", ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"], **changes
-        )
-        subprocess_chown(bundle / "rootfs", 100000)
+    args = ["sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u"]
+    with userns_bundle(args, 100000, "ocitool-userns-") as bundle:
         proc = ocitool_exec(bundle, state_root)
-    finally:
-        shutil.rmtree(top)
     assert proc.returncode == 0, proc.stderr
     rows = [line.split() for line in proc.stdout.splitlines()]
     assert rows[0] == ["0", "100000", "65536"]
     assert rows[1] == ["0", "100000", "65536"]
     assert rows[2] == ["0"]
-
-
-def subprocess_chown(path: Path, uid: int) -> None:
-    import subprocess
-
-    subprocess.run(["chown", "-R", "-h", f"{uid}:{uid}", str(path)], check=True)
 
 
 def test_dry_run_prints_plan_and_runs_nothing(

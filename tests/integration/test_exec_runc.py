@@ -241,27 +241,10 @@ def test_same_process_attributes_for_a_rich_config(
 
 
 def test_same_view_in_a_user_namespace(root_required: None, state_root: Path) -> None:
-    import shutil
-    import tempfile
+    from tests.helpers_exec.bundle import userns_bundle
 
-    from tests.helpers_exec.bundle import make_bundle
-
-    changes = {
-        "linux": {
-            "namespaces": [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")],
-            "uidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}],
-            "gidMappings": [{"containerID": 0, "hostID": 200000, "size": 65536}],
-        }
-    }
-    top = Path(tempfile.mkdtemp(prefix="ocitool-userns-cmp-", dir="/tmp"))
-    try:
-        top.chmod(0o755)
-        bundle = make_bundle(
-            top / "b", ["sh", "-c", STATUS + "; cat /proc/self/uid_map; id"], **changes
-        )
-        subprocess.run(["chown", "-R", "-h", "200000:200000", str(bundle / "rootfs")], check=True)
+    args = ["sh", "-c", STATUS + "; cat /proc/self/uid_map; id"]
+    with userns_bundle(args, 200000, "ocitool-userns-cmp-") as bundle:
         ours, theirs = _both(bundle, state_root, "cmp-userns")
-    finally:
-        shutil.rmtree(top)
     assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
     assert ours.stdout == theirs.stdout

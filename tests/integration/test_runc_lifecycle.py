@@ -859,32 +859,14 @@ def test_exec_tty_in_the_foreground_relays_a_pty(
 def test_create_start_with_a_user_namespace(rt: Runtime, tmp_path: Path) -> None:
     """Detached create of a user-namespaced container: the init (host uid 100000) opens its
     exec fifo, create returns with the container created, start runs it."""
-    import shutil
-    import tempfile
+    from tests.helpers_exec.bundle import userns_bundle
 
-    from tests.helpers_exec.bundle import make_bundle
-
-    top = Path(tempfile.mkdtemp(prefix="ocitool-runc-userns-", dir="/tmp"))
-    try:
-        top.chmod(0o755)  # every directory above the rootfs: o+x for the mapped root
-        bundle = make_bundle(
-            top / "b",
-            ["sh", "-c", "cat /proc/self/uid_map; id -u; echo userns-done"],
-            linux={
-                "namespaces": [
-                    {"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")
-                ],
-                "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-                "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-            },
-        )
-        subprocess.run(["chown", "-R", "-h", "100000:100000", str(bundle / "rootfs")], check=True)
+    args = ["sh", "-c", "cat /proc/self/uid_map; id -u; echo userns-done"]
+    with userns_bundle(args, 100000, "ocitool-runc-userns-") as bundle:
         out, _ = rt.create(bundle, f"uns{S}")
         assert rt.state(f"uns{S}")["status"] == "created"
         assert rt("start", f"uns{S}").returncode == 0
         text = wait_file(out, "userns-done")
         assert rt.wait_status(f"uns{S}", "stopped")["status"] == "stopped"
         assert rt("delete", f"uns{S}").returncode == 0
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
     assert text.split("\n")[:2] == ["         0     100000      65536", "0"], text
