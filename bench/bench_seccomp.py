@@ -32,7 +32,7 @@ from ocitool.seccomp.emulator import emulate  # noqa: E402
 from ocitool.seccomp.libseccomp import build  # noqa: E402
 from ocitool.seccomp.tables import syscall_number  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "seccomp" / "moby-default.json"
+DATA = ROOT / "tests" / "data" / "seccomp" / "moby-default.json"
 ARCH = "x86_64"
 PERSONALITY_QUERY = 0xFFFFFFFF
 

@@ -22,7 +22,7 @@ from ocitool.seccomp.tables import syscall_number
 
 pytestmark = pytest.mark.integration
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 ARCH = host_arch()
 PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_SET_MODE_FILTER = 1

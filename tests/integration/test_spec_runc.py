@@ -25,7 +25,7 @@ from ocitool.spec.schema import validate_config
 
 pytestmark = pytest.mark.integration
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "tests" / "data"
 APPLETS = ["sh", "true", "id", "cat", "grep", "hostname", "ls", "echo", "touch", "head", "test"]
 # what a rootfs needs for runc to mount onto when container root is not host root
 ROOTFS_DIRS = ["proc", "dev", "sys", "tmp", "etc", "run", "data"]

@@ -27,7 +27,7 @@ from ocitool.cli.common import EXIT_INTERNAL
 from ocitool.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / ".." / "shared" / "data" / "seccomp"
+DATA = ROOT / "tests" / "data" / "seccomp"
 CONFIG = json.loads((ROOT / "examples" / "full" / "config.json").read_text())
 MOBY = json.loads((DATA / "moby-default.json").read_text())
 POLICY = (ROOT / "profiles" / "seccomp" / "default.policy").read_text()

@@ -25,7 +25,7 @@ from ocitool.seccomp.tables import syscalls
 
 pytest.importorskip("pyseccomp")
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 M32 = 0xFFFFFFFF
 M64 = 0xFFFFFFFFFFFFFFFF
 

@@ -18,12 +18,7 @@ from ocitool.lint.report.sarif import to_sarif
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SARIF_SCHEMA = (
-    Path(__file__).resolve().parents[2]
-    / ".."
-    / "shared"
-    / "data"
-    / "sarif"
-    / "sarif-schema-2.1.0.json"
+    Path(__file__).resolve().parents[2] / "tests" / "data" / "sarif" / "sarif-schema-2.1.0.json"
 )
 
 

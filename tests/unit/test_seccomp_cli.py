@@ -11,7 +11,7 @@ from ocitool.cli.main import main
 from ocitool.resources import resource_path
 from ocitool.seccomp.docker import docker_to_oci
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 MOBY = str(DATA / "moby-default.json")
 DEFAULT_POLICY = str(resource_path("profiles", "seccomp/default.policy"))
 

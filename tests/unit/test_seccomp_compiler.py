@@ -29,7 +29,7 @@ from ocitool.seccomp.disasm import accumulator_conflicts
 from ocitool.seccomp.emulator import emulate
 from ocitool.seccomp.tables import syscall_number, syscalls
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 EPERM, ENOSYS = 1, 38
 
 

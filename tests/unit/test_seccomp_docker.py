@@ -16,7 +16,7 @@ from ocitool.seccomp.docker import (
     is_docker_profile,
 )
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 
 
 def load(name: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from ocitool.seccomp.docker import convert
 from ocitool.seccomp.explain import describe_test, evaluate, explain, rule_matches
 from ocitool.seccomp.policy import parse_policy_with_sources
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 
 
 def config(seccomp: dict[str, Any]) -> dict[str, Any]:

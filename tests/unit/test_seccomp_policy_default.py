@@ -21,7 +21,7 @@ from ocitool.seccomp.explain import evaluate
 from ocitool.seccomp.policy import load_policy
 from ocitool.seccomp.tables import syscalls
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "seccomp"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "seccomp"
 ARCHES = ("x86_64", "x86", "x32")
 
 CLONE_VALUES = sorted(

@@ -14,7 +14,7 @@ from ocitool.spec.load import parse_text
 from ocitool.spec.profiles import default_spec
 from ocitool.spec.schema import validate_config
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[2] / "tests" / "data"
 
 
 def spec(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
