@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -246,14 +247,21 @@ def _rule_order(a: Rule, b: Rule) -> int:
 def order_rules(rules: Sequence[Rule]) -> tuple[Rule, ...]:
     """The decision list: libseccomp's order, without rules that can never decide.
 
-    A rule with the same tests as an earlier one never matches first (libseccomp merges
-    the two into one tree path), so only the first of them is kept.
+    A rule whose tests include all the tests of an earlier rule never matches first
+    (libseccomp merges the first into the second's tree path, or drops the longer), so it
+    is left out. A rule has at most one test per argument, so its subsets are few.
     """
-    seen: set[tuple[Cmp, ...]] = set()
+    seen: set[frozenset[Cmp]] = set()
     out = []
     for rule in sorted(rules, key=functools.cmp_to_key(_rule_order)):
-        if rule.conds not in seen:
-            seen.add(rule.conds)
+        tests = frozenset(rule.conds)
+        shadowed = any(
+            frozenset(sub) in seen
+            for size in range(1, len(rule.conds) + 1)
+            for sub in itertools.combinations(rule.conds, size)
+        )
+        if not shadowed:
+            seen.add(tests)
             out.append(rule)
     return tuple(out)
 
