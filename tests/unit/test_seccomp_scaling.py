@@ -86,9 +86,7 @@ def test_step_counter_tells_linear_from_quadratic() -> None:
 def test_compile_work_is_linear_in_the_rules(shape: str, arches: tuple[str, ...]) -> None:
     small = argument_rules(500, shape, seed=3, arches=arches)
     large = argument_rules(1000, shape, seed=3, arches=arches)
-    ratio = steps(lambda: compile_or_too_large(large)) / steps(
-        lambda: compile_or_too_large(small)
-    )
+    ratio = steps(lambda: compile_or_too_large(large)) / steps(lambda: compile_or_too_large(small))
     assert ratio < LINEAR, f"doubling the rules multiplied the work by {ratio:.2f}"
 
 
