@@ -114,6 +114,9 @@ def main(argv: list[str]) -> int:
     try:
         return lifecycle.run(ops, ctx, StateStore(root), relay=relay)
     except Exception as err:
+        from ocitool.check.explain import annotate
+
+        annotate(err, ops, bundle, cid)
         if getattr(err, "pointer", None) is not None:
             _locate(err, bundle)  # type: ignore[arg-type]
         raise

@@ -1,0 +1,287 @@
+"""Paths the runtime and the init must reach on the host and in the rootfs.
+
+The init makes the rootfs mounts as the container's root, which in a user
+namespace is an unprivileged host uid: a directory above the bundle that
+only the host's root may enter (``mktemp -d`` makes them 0700) stops the
+very first mount with EACCES. These checks walk each path the plan names as
+that process would and name the component that stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+
+from ocitool.check.context import CheckContext
+from ocitool.check.creds import W_OK, X_OK
+from ocitool.check.elf import interpreter
+from ocitool.check.registry import Finding, check
+from ocitool.check.walk import ancestors_walk, walk
+from ocitool.plan.ops.fs import BindMount, IdmappedBindMount, Mkdir, Mknod, Mount
+from ocitool.plan.ops.hooks import RunHook
+from ocitool.plan.ops.namespaces import Setns
+
+_NS_TYPES = {
+    "CLONE_NEWNS": 0x00020000,
+    "CLONE_NEWCGROUP": 0x02000000,
+    "CLONE_NEWUTS": 0x04000000,
+    "CLONE_NEWIPC": 0x08000000,
+    "CLONE_NEWUSER": 0x10000000,
+    "CLONE_NEWPID": 0x20000000,
+    "CLONE_NEWNET": 0x40000000,
+    "CLONE_NEWTIME": 0x00000080,
+}
+_NS_GET_NSTYPE = 0xB703  # _IO(0xb7, 0x3)
+
+
+def _rootfs_bind(ctx: CheckContext) -> int | None:
+    """The op that first touches the rootfs as the init: its bind onto itself."""
+    for i, op in ctx.each(BindMount):
+        if op.root is None and op.src == ctx.rootfs:
+            return i
+    return ctx.index_of("pivot_root")
+
+
+@check(
+    "OCH101",
+    "rootfs-unreachable",
+    "error",
+    fix="make every directory above the rootfs searchable (chmod o+x, e.g. chmod 755 on the "
+    "mktemp -d bundle dir), or chown the bundle to the mapped root",
+)
+def rootfs_unreachable(ctx: CheckContext) -> Iterator[Finding]:
+    """The rootfs does not exist, or the container's root cannot reach it.
+
+    With a user namespace the init runs as the host uid that container root
+    maps to; it needs search permission on every directory from / down to
+    the rootfs, and capabilities do not help on directories owned by ids
+    outside the namespace. The first mount of the rootfs then fails with
+    EACCES, and the error names only the mount.
+    """
+    creds = ctx.init_creds
+    done = ancestors_walk(ctx.rootfs, creds) if creds is not None else walk(ctx.rootfs, None)
+    index = _rootfs_bind(ctx)
+    if done.blocked is not None and creds is not None:
+        yield Finding("/root/path", done.blocked.describe(creds), index)
+    elif done.blocked is not None:
+        yield Finding(
+            "/root/path", f"the rootfs {ctx.rootfs}: {done.blocked.shown} is missing", index
+        )
+    elif done.st is not None and not stat.S_ISDIR(done.st.st_mode):
+        yield Finding("/root/path", f"the rootfs {ctx.rootfs} is not a directory", index)
+
+
+@check(
+    "OCH102",
+    "mount-source-missing",
+    "error",
+    fix="create the source on the host, fix its path, or make it reachable for the "
+    "container's root",
+)
+def mount_source(ctx: CheckContext) -> Iterator[Finding]:
+    """A bind mount's source does not exist on the host, or the init cannot reach it.
+
+    The mount fails with ENOENT or EACCES when the init makes it; runc says
+    only "no such file or directory" about the destination.
+    """
+    creds = ctx.init_creds
+    for kind in (BindMount, IdmappedBindMount):
+        for i, op in ctx.each(kind):
+            if op.root is None or op.src is None or not op.src.startswith("/"):
+                continue
+            if ctx.made_before(i, op.src):
+                continue
+            done = walk(op.src, creds)
+            if done.blocked is None:
+                continue
+            what = "device" if (op.source or "").startswith("/linux/devices") else "bind source"
+            who = creds if creds is not None else None
+            reason = done.blocked.describe(who) if who else done.blocked.shown + " is missing"
+            yield Finding(op.source or "/mounts", f"{what} {op.src}: {reason}", i)
+
+
+def _first_missing(path: str, root: str) -> tuple[str, os.stat_result | None, str]:
+    """(host path of the deepest existing ancestor, its stat, the container path asked)."""
+    parts = [p for p in path.split("/") if p]
+    cur = root
+    st = os.lstat(root) if os.path.lexists(root) else None
+    for name in parts:
+        nxt = os.path.join(cur, name)
+        try:
+            nst = os.stat(nxt)  # symlinks followed on the host: good enough for a parent check
+        except OSError:
+            return cur, st, path
+        cur, st = nxt, nst
+    return cur, st, path
+
+
+@check(
+    "OCH103",
+    "mountpoint-uncreatable",
+    "error",
+    fix="create the mountpoint in the image, or make its parent writable for the container's "
+    "root (chown it to the mapped root)",
+)
+def mountpoint_uncreatable(ctx: CheckContext) -> Iterator[Finding]:
+    """A mountpoint missing from the rootfs cannot be created by the init.
+
+    The init creates missing mountpoints as the container's root; in a user
+    namespace that needs write permission on the parent (a rootfs owned by
+    the host's root refuses it), on a read-only filesystem it fails with
+    EROFS, and a file where a directory is needed gives ENOTDIR.
+    """
+    creds = ctx.init_creds
+    seen: set[str] = set()
+    mounted: list[str] = []  # targets mounted so far: a mkdir below one happens on that mount
+    for i, op in enumerate(ctx.ops):
+        if isinstance(op, Mount) and op.root == ctx.rootfs and op.name != "remount":
+            mounted.append(op.target.rstrip("/") or "/")
+        if type(op) is not Mkdir or op.root != ctx.rootfs or op.path in seen:
+            continue
+        seen.add(op.path)
+        if any(op.path.startswith(m + "/") for m in mounted):
+            continue
+        host_parent, st, _ = _first_missing(op.path, ctx.rootfs)
+        if host_parent == os.path.join(ctx.rootfs, op.path.strip("/")) or st is None:
+            continue  # exists already (or the rootfs itself is missing: OCH101)
+        shown = "/" + os.path.relpath(host_parent, ctx.rootfs).lstrip(".")
+        shown = shown if shown != "/" else "/ (the rootfs)"
+        if not stat.S_ISDIR(st.st_mode):
+            yield Finding(
+                op.source or "/mounts", f"cannot create {op.path}: {shown} is not a directory", i
+            )
+            continue
+        try:
+            readonly = bool(os.statvfs(host_parent).f_flag & os.ST_RDONLY)
+        except OSError:
+            readonly = False
+        if readonly:
+            yield Finding(
+                op.source or "/mounts",
+                f"cannot create {op.path}: {shown} is on a read-only filesystem",
+                i,
+            )
+        elif creds is not None and not creds.may(
+            st.st_mode, st.st_uid, st.st_gid, W_OK | X_OK, is_dir=True
+        ):
+            yield Finding(
+                op.source or "/mounts",
+                f"cannot create {op.path}: {creds.describe()} may not write to {shown} "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}, owner {st.st_uid}:{st.st_gid})",
+                i,
+            )
+
+
+@check(
+    "OCH104",
+    "hook-not-executable",
+    "error",
+    fix="fix the hook's path, make it executable (chmod +x), or install its interpreter",
+)
+def hook_not_executable(ctx: CheckContext) -> Iterator[Finding]:
+    """A hook's program is missing, not a regular file, not executable, or its interpreter
+    is missing.
+
+    The runtime starts hooks with execve on the host; createRuntime and
+    createContainer failures abort the container, and the error is a bare
+    ENOENT or EACCES for the hook path.
+    """
+    for i, op in ctx.each(RunHook):
+        where = f"/hooks/{op.kind}/{op.index}/path"
+        done = walk(op.path, None)
+        if done.blocked is not None or done.st is None:
+            yield Finding(where, f"hook {op.path} does not exist", i)
+            continue
+        if not stat.S_ISREG(done.st.st_mode):
+            yield Finding(where, f"hook {op.path} is not a regular file", i)
+        elif not done.st.st_mode & 0o111:
+            yield Finding(
+                where,
+                f"hook {op.path} is not executable (mode {stat.S_IMODE(done.st.st_mode):04o})",
+                i,
+            )
+        else:
+            interp = interpreter(done.path)
+            if interp is not None and not os.path.exists(interp[1]):
+                yield Finding(
+                    where,
+                    f"hook {op.path}: its interpreter {interp[1]} ({interp[0]}) does not exist",
+                    i,
+                )
+
+
+@check(
+    "OCH105",
+    "device-node-conflict",
+    "error",
+    fix="remove the file in the image, or give the device another path",
+)
+def device_node_conflict(ctx: CheckContext) -> Iterator[Finding]:
+    """A device's path in the rootfs holds something other than that device.
+
+    The runtime keeps an existing node of the same type and numbers and
+    refuses anything else (runtime-spec, Devices); the mknod fails with
+    EEXIST.
+    """
+    kinds = {"c": stat.S_ISCHR, "u": stat.S_ISCHR, "b": stat.S_ISBLK, "p": stat.S_ISFIFO}
+    for i, op in ctx.each(Mknod):
+        if op.root is None:
+            continue
+        host = os.path.join(op.root, op.path.lstrip("/"))
+        try:
+            st = os.lstat(host)
+        except OSError:
+            continue
+        same = kinds[op.type](st.st_mode) and (
+            op.type == "p" or (os.major(st.st_rdev), os.minor(st.st_rdev)) == (op.major, op.minor)
+        )
+        if not same:
+            yield Finding(
+                op.source or "/linux/devices",
+                f"{op.path} already exists in the rootfs and is not device {op.type} "
+                f"{op.major}:{op.minor}",
+                i,
+            )
+
+
+def _nstype(path: str) -> int | None:
+    import fcntl
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        return fcntl.ioctl(fd, _NS_GET_NSTYPE)
+    except OSError:
+        return -1
+    finally:
+        os.close(fd)
+
+
+@check(
+    "OCH106",
+    "namespace-path-invalid",
+    "error",
+    fix="point the namespace path at a live namespace of that type (/proc/PID/ns/TYPE or a "
+    "bind-mounted nsfs file)",
+)
+def namespace_path(ctx: CheckContext) -> Iterator[Finding]:
+    """A namespace to join does not exist, or is not a namespace of that type.
+
+    setns(2) fails with ENOENT for a missing path and EINVAL for a file that
+    is not a namespace or one of another type.
+    """
+    for i, op in ctx.each(Setns):
+        where = op.source or "/linux/namespaces"
+        if not os.path.exists(op.path):
+            yield Finding(where, f"namespace path {op.path} does not exist", i)
+            continue
+        got = _nstype(op.path)
+        want = _NS_TYPES.get(op.nstype)
+        if got == -1:
+            yield Finding(where, f"{op.path} is not a namespace file", i)
+        elif want is not None and got is not None and got != want:
+            have = next((k for k, v in _NS_TYPES.items() if v == got), hex(got))
+            yield Finding(where, f"{op.path} is a {have} namespace, not {op.nstype}", i)

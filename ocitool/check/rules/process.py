@@ -1,0 +1,268 @@
+"""The user process: its executable, interpreter, working directory and ids.
+
+``execve`` in a fresh container fails with a bare ENOENT when the binary is
+missing, and with the same ENOENT when only its ``#!`` interpreter or ELF
+loader is (a dynamically linked binary copied into a static image): the
+error names the binary, which exists. These checks resolve ``args[0]`` with
+the container's PATH, inside the rootfs, as the container user.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ocitool.check.context import CheckContext
+from ocitool.check.creds import R_OK, X_OK, Creds
+from ocitool.check.elf import interpreter
+from ocitool.check.registry import Finding, check
+from ocitool.check.walk import Blocked, Walked, walk
+from ocitool.plan.ops.process import Chdir, Execve
+
+_MAX_INTERPRETERS = 5
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """args[0] looked up in the rootfs: the file found, or why nothing was."""
+
+    name: str
+    found: Walked | None  # the executable (a regular, executable file)
+    shown: str  # its container path, or the last candidate tried
+    problem: str | None = None  # why the lookup failed
+
+
+def _candidates(ctx: CheckContext, name: str, cwd: str) -> list[str]:
+    if "/" in name:
+        return [name if name.startswith("/") else os.path.join(cwd, name)]
+    return [os.path.join(cwd, d or ".", name) for d in ctx.path_var.split(":")]
+
+
+def _why(walked: Walked, shown: str, creds: Creds | None) -> str:
+    if walked.blocked is not None:
+        b = walked.blocked
+        if b.errno == errno.ENOENT and b.shown == shown:
+            return f"{shown} does not exist"
+        return b.describe(creds) if creds else f"{b.shown}: {os.strerror(b.errno)}"
+    st = walked.st
+    assert st is not None
+    if not stat.S_ISREG(st.st_mode):
+        return f"{shown} is not a regular file"
+    mode = stat.S_IMODE(st.st_mode)
+    who = creds.describe() if creds else "the container user"
+    return f"{who} may not execute {shown} (mode {mode:04o}, owner {st.st_uid}:{st.st_gid})"
+
+
+def resolve(ctx: CheckContext, name: str, cwd: str) -> Resolved:
+    """Find ``name`` as the executor's lookup would (exe.resolve_executable), in the rootfs."""
+    creds = ctx.process_creds
+    first: tuple[Walked, str] | None = None
+    for cand in _candidates(ctx, name, cwd):
+        shown = os.path.normpath(cand)
+        done = walk(shown, creds, ctx.rootfs)
+        ok = (
+            done.blocked is None
+            and done.st is not None
+            and stat.S_ISREG(done.st.st_mode)
+            and (
+                creds is None
+                or creds.may(done.st.st_mode, done.st.st_uid, done.st.st_gid, X_OK, is_dir=False)
+            )
+            and done.st.st_mode & 0o111
+        )
+        if ok:
+            return Resolved(name, done, shown)
+        missing = done.blocked is not None and done.blocked.errno == errno.ENOENT
+        if first is None or (not missing and first[0].blocked is not None):
+            first = (done, shown)  # report a found-but-unusable file before a missing one
+    if first is None:
+        return Resolved(name, None, name, f"{name} is empty")
+    done, shown = first
+    if "/" not in name and done.blocked is not None and done.blocked.errno == errno.ENOENT:
+        return Resolved(name, None, shown, f"{name} is not in the rootfs on PATH {ctx.path_var}")
+    return Resolved(name, None, shown, _why(done, shown, creds))
+
+
+def _cwd(ctx: CheckContext) -> str:
+    return ctx.spec.process.cwd if ctx.spec.process else "/"
+
+
+def _execve(ctx: CheckContext) -> tuple[int, Execve] | None:
+    return next(iter(ctx.each(Execve)), None)
+
+
+def _has_start_hooks(ctx: CheckContext) -> bool:
+    hooks = ctx.spec.hooks
+    return hooks is not None and bool(hooks.start_container or hooks.create_container)
+
+
+@check(
+    "OCH201",
+    "executable-not-found",
+    "error",
+    fix="fix process.args[0] (an absolute path, or a name on the container's PATH), add the "
+    "program to the image, or make it executable for the container user",
+)
+def executable_not_found(ctx: CheckContext) -> Iterator[Finding]:
+    """process.args[0] does not resolve to an executable file in the rootfs.
+
+    The lookup uses the container's PATH (from process.env) inside the
+    rootfs, and execute permission is the container user's, through the user
+    namespace's id maps. A hook that creates the program (createContainer,
+    startContainer) makes this a warning-free miss, so the check stays quiet
+    then.
+    """
+    found = _execve(ctx)
+    if found is None or _has_start_hooks(ctx):
+        return
+    index, op = found
+    res = resolve(ctx, op.path, _cwd(ctx))
+    if res.found is None:
+        yield Finding("/process/args/0", res.problem or f"{op.path} not found", index)
+
+
+@check(
+    "OCH202",
+    "interpreter-missing",
+    "error",
+    fix="add the interpreter (or the dynamic loader and its libraries) to the image, or use a "
+    "statically linked program",
+)
+def interpreter_missing(ctx: CheckContext) -> Iterator[Finding]:
+    """The executable's ``#!`` interpreter or ELF loader (PT_INTERP) is not in the rootfs.
+
+    execve fails with ENOENT, which reads as if the program itself were
+    missing: the classic case is a dynamically linked binary in a static
+    (busybox, scratch) image.
+    """
+    found = _execve(ctx)
+    if found is None or _has_start_hooks(ctx):
+        return
+    index, op = found
+    res = resolve(ctx, op.path, _cwd(ctx))
+    if res.found is None:
+        return
+    creds = ctx.process_creds
+    host_path, shown = res.found.path, res.shown
+    for _ in range(_MAX_INTERPRETERS):
+        interp = interpreter(host_path)
+        if interp is None:
+            return
+        kind, path = interp
+        done = walk(path, creds, ctx.rootfs)
+        what = "#! interpreter" if kind == "#!" else "ELF loader (PT_INTERP)"
+        if done.blocked is not None or done.st is None:
+            reason = _why(done, path, creds)
+            yield Finding(
+                "/process/args/0", f"{shown}: its {what} {path} is missing: {reason}", index
+            )
+            return
+        if creds is not None and not creds.may(
+            done.st.st_mode,
+            done.st.st_uid,
+            done.st.st_gid,
+            R_OK if kind != "#!" else X_OK,
+            is_dir=False,
+        ):
+            yield Finding(
+                "/process/args/0", f"{shown}: its {what} {path}: {_why(done, path, creds)}", index
+            )
+            return
+        host_path, shown = done.path, path
+
+
+@check(
+    "OCH203",
+    "cwd-unreachable",
+    "error",
+    fix="create process.cwd in the image, or make it and its parents searchable by the "
+    "container user",
+)
+def cwd_unreachable(ctx: CheckContext) -> Iterator[Finding]:
+    """process.cwd does not exist in the rootfs, is not a directory, or the container user
+    cannot enter it.
+
+    The chdir happens after the credentials change and fails with ENOENT,
+    ENOTDIR or EACCES, which runc reports without saying which component.
+    """
+    if ctx.spec.process is None or _has_start_hooks(ctx):
+        return
+    creds = ctx.process_creds
+    for index, op in ctx.each(Chdir):
+        if op.phase.value != "exec":
+            continue
+        done = walk(op.path, creds, ctx.rootfs)
+        blocked: Blocked | None = done.blocked
+        if blocked is None and done.st is not None:
+            if not stat.S_ISDIR(done.st.st_mode):
+                yield Finding("/process/cwd", f"{op.path} is not a directory", index)
+            elif creds is not None and not creds.may(
+                done.st.st_mode, done.st.st_uid, done.st.st_gid, X_OK, is_dir=True
+            ):
+                yield Finding(
+                    "/process/cwd",
+                    f"{creds.describe()} cannot enter {op.path} (mode "
+                    f"{stat.S_IMODE(done.st.st_mode):04o}, owner {done.st.st_uid}:{done.st.st_gid})",
+                    index,
+                )
+            continue
+        if blocked is not None:
+            yield Finding(
+                "/process/cwd", blocked.describe(creds) if creds else blocked.shown, index
+            )
+
+
+def _unmapped(
+    ids: list[tuple[str, int]], mapping: tuple[tuple[int, int, int], ...]
+) -> list[tuple[str, int]]:
+    from ocitool.check.creds import to_host
+
+    return [(p, i) for p, i in ids if to_host(i, mapping) is None]
+
+
+@check(
+    "OCH204",
+    "user-unmapped",
+    "error",
+    fix="extend linux.uidMappings / gidMappings to cover the id, or run as a mapped user",
+)
+def user_unmapped(ctx: CheckContext) -> Iterator[Finding]:
+    """process.user (uid, gid or an additional gid) is not mapped in the user namespace.
+
+    setresuid/setresgid/setgroups fail with EINVAL for an id the namespace
+    does not map; the init also needs container root (0) mapped to make the
+    rootfs mounts.
+    """
+    if not ctx.userns or ctx.userns_joined or ctx.spec.process is None:
+        return
+    user = ctx.spec.process.user
+    uid_map, gid_map = ctx.uid_map or (), ctx.gid_map or ()
+    targets = {
+        "setresuid": _unmapped([("/process/user/uid", user.uid)], uid_map),
+        "setresgid": _unmapped([("/process/user/gid", user.gid)], gid_map),
+        "setgroups": _unmapped(
+            [(f"/process/user/additionalGids/{k}", g) for k, g in enumerate(user.additional_gids)],
+            gid_map,
+        ),
+    }
+    for name, missing in targets.items():
+        index = next(
+            (i for i, op in enumerate(ctx.ops) if op.name == name and op.phase.value == "exec"),
+            None,
+        )
+        for pointer, ident in missing:
+            kind = "uid" if name == "setresuid" else "gid"
+            yield Finding(pointer, f"{kind} {ident} is not mapped in the user namespace", index)
+    for kind, mapping, pointer in (
+        ("uid", uid_map, "/linux/uidMappings"),
+        ("gid", gid_map, "/linux/gidMappings"),
+    ):
+        if not _unmapped([(pointer, 0)], mapping):
+            continue
+        index = next((i for i, op in enumerate(ctx.ops) if op.name == f"setres{kind}"), None)
+        yield Finding(
+            pointer, f"container root ({kind} 0) is not mapped in the user namespace", index
+        )
