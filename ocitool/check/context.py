@@ -21,6 +21,7 @@ from ocitool.check.facts import HostFacts
 from ocitool.exec.exe import DEFAULT_PATH
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op
+from ocitool.plan.ops.fs import Mount
 from ocitool.spec.load import Document
 from ocitool.spec.model import IDMapping, Spec
 
@@ -65,6 +66,16 @@ class CheckContext:
             made = getattr(op, "path", None) if op.name == "cgroup_mkdir" else None
             if isinstance(made, str) and (path == made or path.startswith(made.rstrip("/") + "/")):
                 return True
+        return False
+
+    def mounted_over(self, index: int, path: str) -> bool:
+        """True when an op before ``index`` mounts something on a directory above the
+        container path ``path`` (the op then works on that mount, not in the image)."""
+        for op in self.ops[:index]:
+            if isinstance(op, Mount) and op.root is not None and op.name != "remount":
+                top = op.target.rstrip("/")
+                if path.startswith(top + "/"):
+                    return True
         return False
 
     def index_of(self, name: str, *, last: bool = False) -> int | None:

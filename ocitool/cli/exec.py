@@ -101,7 +101,12 @@ def main(argv: list[str]) -> int:
         )
     if opts["check"]:
         _preflight(bundle, cid)
-    ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+    try:
+        ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+    except Exception as err:  # a lowering error: name its place in config.json too
+        if getattr(err, "pointer", None) is not None:
+            _locate(err, bundle)  # type: ignore[arg-type]
+        raise
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext

@@ -18,7 +18,7 @@ from ocitool.check.creds import W_OK, X_OK
 from ocitool.check.elf import interpreter
 from ocitool.check.registry import Finding, check
 from ocitool.check.walk import ancestors_walk, walk
-from ocitool.plan.ops.fs import BindMount, IdmappedBindMount, Mkdir, Mknod, Mount
+from ocitool.plan.ops.fs import BindMount, IdmappedBindMount, Mkdir, Mknod
 from ocitool.plan.ops.hooks import RunHook
 from ocitool.plan.ops.namespaces import Setns
 
@@ -133,15 +133,10 @@ def mountpoint_uncreatable(ctx: CheckContext) -> Iterator[Finding]:
     """
     creds = ctx.init_creds
     seen: set[str] = set()
-    mounted: list[str] = []  # targets mounted so far: a mkdir below one happens on that mount
-    for i, op in enumerate(ctx.ops):
-        if isinstance(op, Mount) and op.root == ctx.rootfs and op.name != "remount":
-            mounted.append(op.target.rstrip("/") or "/")
-        if type(op) is not Mkdir or op.root != ctx.rootfs or op.path in seen:
-            continue
+    for i, op in ctx.each(Mkdir):
+        if op.root != ctx.rootfs or op.path in seen or ctx.mounted_over(i, op.path):
+            continue  # below an earlier mount, the mkdir happens on that mount
         seen.add(op.path)
-        if any(op.path.startswith(m + "/") for m in mounted):
-            continue
         host_parent, st, _ = _first_missing(op.path, ctx.rootfs)
         if host_parent == os.path.join(ctx.rootfs, op.path.strip("/")) or st is None:
             continue  # exists already (or the rootfs itself is missing: OCH101)
@@ -213,34 +208,30 @@ def hook_not_executable(ctx: CheckContext) -> Iterator[Finding]:
 
 @check(
     "OCH105",
-    "device-node-conflict",
+    "device-path-is-directory",
     "error",
-    fix="remove the file in the image, or give the device another path",
+    fix="remove the directory from the image, or give the device another path",
 )
-def device_node_conflict(ctx: CheckContext) -> Iterator[Finding]:
-    """A device's path in the rootfs holds something other than that device.
+def device_path_is_directory(ctx: CheckContext) -> Iterator[Finding]:
+    """A device's path in the rootfs is a directory, which the runtime cannot replace.
 
-    The runtime keeps an existing node of the same type and numbers and
-    refuses anything else (runtime-spec, Devices); the mknod fails with
-    EEXIST.
+    The runtime replaces whatever file is at a device's path with the node
+    (unlink, then mknod); a directory there makes the unlink fail (EISDIR)
+    and the create with it.
     """
-    kinds = {"c": stat.S_ISCHR, "u": stat.S_ISCHR, "b": stat.S_ISBLK, "p": stat.S_ISFIFO}
     for i, op in ctx.each(Mknod):
-        if op.root is None:
+        if op.root is None or ctx.mounted_over(i, op.path):
             continue
         host = os.path.join(op.root, op.path.lstrip("/"))
         try:
             st = os.lstat(host)
         except OSError:
             continue
-        same = kinds[op.type](st.st_mode) and (
-            op.type == "p" or (os.major(st.st_rdev), os.minor(st.st_rdev)) == (op.major, op.minor)
-        )
-        if not same:
+        if stat.S_ISDIR(st.st_mode):
             yield Finding(
                 op.source or "/linux/devices",
-                f"{op.path} already exists in the rootfs and is not device {op.type} "
-                f"{op.major}:{op.minor}",
+                f"{op.path} is a directory in the rootfs; device {op.type} {op.major}:{op.minor} "
+                "cannot replace it",
                 i,
             )
 
@@ -275,8 +266,10 @@ def namespace_path(ctx: CheckContext) -> Iterator[Finding]:
     """
     for i, op in ctx.each(Setns):
         where = op.source or "/linux/namespaces"
-        if not os.path.exists(op.path):
-            yield Finding(where, f"namespace path {op.path} does not exist", i)
+        try:
+            os.stat(op.path)
+        except OSError as exc:
+            yield Finding(where, f"namespace path {op.path}: {exc.strerror}", i)
             continue
         got = _nstype(op.path)
         want = _NS_TYPES.get(op.nstype)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ocitool.check.context import CheckContext
-from ocitool.check.creds import R_OK, X_OK, Creds
+from ocitool.check.creds import R_OK, X_OK, Creds, to_host
 from ocitool.check.elf import interpreter
 from ocitool.check.registry import Finding, check
 from ocitool.check.walk import Blocked, Walked, walk
@@ -190,10 +190,12 @@ def cwd_unreachable(ctx: CheckContext) -> Iterator[Finding]:
     """
     if ctx.spec.process is None or _has_start_hooks(ctx):
         return
-    creds = ctx.process_creds
     for index, op in ctx.each(Chdir):
         if op.phase.value != "exec":
             continue
+        # whoever the plan has made the process by then: the user, or still the init
+        dropped = any(o.name == "setresuid" and o.phase.value == "exec" for o in ctx.ops[:index])
+        creds = ctx.process_creds if dropped else ctx.init_creds
         done = walk(op.path, creds, ctx.rootfs)
         blocked: Blocked | None = done.blocked
         if blocked is None and done.st is not None:
@@ -215,54 +217,27 @@ def cwd_unreachable(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _unmapped(
-    ids: list[tuple[str, int]], mapping: tuple[tuple[int, int, int], ...]
-) -> list[tuple[str, int]]:
-    from ocitool.check.creds import to_host
-
-    return [(p, i) for p, i in ids if to_host(i, mapping) is None]
-
-
 @check(
     "OCH204",
-    "user-unmapped",
+    "root-unmapped",
     "error",
-    fix="extend linux.uidMappings / gidMappings to cover the id, or run as a mapped user",
+    fix="map container id 0 in linux.uidMappings and linux.gidMappings",
 )
-def user_unmapped(ctx: CheckContext) -> Iterator[Finding]:
-    """process.user (uid, gid or an additional gid) is not mapped in the user namespace.
+def root_unmapped(ctx: CheckContext) -> Iterator[Finding]:
+    """The user namespace does not map the container's root (uid or gid 0).
 
-    setresuid/setresgid/setgroups fail with EINVAL for an id the namespace
-    does not map; the init also needs container root (0) mapped to make the
-    rootfs mounts.
+    The init becomes the container's root to make the mounts
+    (setresuid(0)/setresgid(0) in the new namespace), which fails with
+    EINVAL when 0 is not mapped. (An unmapped process.user is refused when
+    the plan is made, OCI338.)
     """
-    if not ctx.userns or ctx.userns_joined or ctx.spec.process is None:
+    if not ctx.userns or ctx.userns_joined:
         return
-    user = ctx.spec.process.user
-    uid_map, gid_map = ctx.uid_map or (), ctx.gid_map or ()
-    targets = {
-        "setresuid": _unmapped([("/process/user/uid", user.uid)], uid_map),
-        "setresgid": _unmapped([("/process/user/gid", user.gid)], gid_map),
-        "setgroups": _unmapped(
-            [(f"/process/user/additionalGids/{k}", g) for k, g in enumerate(user.additional_gids)],
-            gid_map,
-        ),
-    }
-    for name, missing in targets.items():
-        index = next(
-            (i for i, op in enumerate(ctx.ops) if op.name == name and op.phase.value == "exec"),
-            None,
-        )
-        for pointer, ident in missing:
-            kind = "uid" if name == "setresuid" else "gid"
-            yield Finding(pointer, f"{kind} {ident} is not mapped in the user namespace", index)
     for kind, mapping, pointer in (
-        ("uid", uid_map, "/linux/uidMappings"),
-        ("gid", gid_map, "/linux/gidMappings"),
+        ("uid", ctx.uid_map, "/linux/uidMappings"),
+        ("gid", ctx.gid_map, "/linux/gidMappings"),
     ):
-        if not _unmapped([(pointer, 0)], mapping):
+        if to_host(0, mapping or ()) is not None:
             continue
         index = next((i for i, op in enumerate(ctx.ops) if op.name == f"setres{kind}"), None)
-        yield Finding(
-            pointer, f"container root ({kind} 0) is not mapped in the user namespace", index
-        )
+        yield Finding(pointer, f"container root ({kind} 0) is not mapped in the user namespace", index)
