@@ -86,8 +86,9 @@ def test_check_finds_the_defect_and_the_run_explains_it(case: Case, top: Path) -
     assert runc.returncode != 0
     last = json.loads(log.read_text().splitlines()[-1])
     assert last["level"] == "error"
-    assert case.code in last["msg"] and all(w in last["msg"] for w in case.words), last
-    assert case.code in runc.stderr
+    assert all(w in last["msg"] for w in case.words), last
+    if case.code.startswith("OCH"):  # a failed op, explained (a refused plan keeps runc's words)
+        assert case.code in last["msg"] and case.code in runc.stderr, last
 
 
 def test_exec_check_refuses_to_start(top: Path) -> None:
