@@ -1,5 +1,6 @@
-"""Kernel features and privileges the plan needs: capabilities, namespaces, id-mapped
-mounts, memory policies, seccomp actions and flags, cgroup controllers and files.
+"""Kernel features and privileges the plan needs: capabilities, id-mapped mounts, memory
+policies, seccomp actions and flags, cgroup controllers and files. (Namespace types the
+kernel lacks are refused when the plan is made, from HostInfo: OCI330.)
 
 Each of these fails at run time with EPERM, EINVAL or ENOENT from a call
 deep in the create, where the message cannot say "this kernel does not
@@ -16,13 +17,10 @@ from ocitool.check.context import CheckContext
 from ocitool.check.registry import Finding, check
 from ocitool.plan.ops.cgroup import CgroupWrite
 from ocitool.plan.ops.fs import IdmappedBindMount
-from ocitool.plan.ops.namespaces import Unshare
 from ocitool.plan.ops.process import SetMempolicy
 from ocitool.plan.ops.security import SeccompLoad, SetCapabilities
 
 _CAP_SETS = ("bounding", "effective", "permitted", "inheritable", "ambient")
-
-_NAMESPACE_OF_FLAG = {"CLONE_NEWTIME": "time", "CLONE_NEWCGROUP": "cgroup", "CLONE_NEWUSER": "user"}
 
 _MPOL_SINCE = {"MPOL_PREFERRED_MANY": (5, 15), "MPOL_WEIGHTED_INTERLEAVE": (6, 9)}
 _MPOL_FLAG_SINCE = {"MPOL_F_NUMA_BALANCING": (5, 12)}
@@ -100,33 +98,6 @@ def capability_not_held(ctx: CheckContext) -> Iterator[Finding]:
                     f"{norm} is not in the runtime's bounding set (it cannot give what it lacks)",
                     index,
                 )
-
-
-@check(
-    "OCH302",
-    "namespace-unsupported",
-    "error",
-    fix="drop the namespace from linux.namespaces, or run on a kernel that has it",
-)
-def namespace_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    """The config creates a namespace type this kernel does not have (time: Linux 5.6).
-
-    unshare fails with EINVAL and the runtime cannot say which flag the
-    kernel did not know.
-    """
-    for i, op in ctx.each(Unshare):
-        for flag in op.flags:
-            ns = _NAMESPACE_OF_FLAG.get(flag)
-            if ns is not None and not ctx.host.has_namespace(ns):
-                pointer = _ns_pointer(ctx, ns)
-                yield Finding(pointer, f"this kernel ({_kernel(ctx)}) has no {ns} namespace", i)
-
-
-def _ns_pointer(ctx: CheckContext, ns_type: str) -> str:
-    for k, ns in enumerate(ctx.spec.linux.namespaces if ctx.spec.linux else ()):
-        if ns.type == ns_type:
-            return f"/linux/namespaces/{k}"
-    return "/linux/namespaces"
 
 
 def _fstype(path: str) -> str | None:
