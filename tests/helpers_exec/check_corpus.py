@@ -109,7 +109,10 @@ def _device_dir(bundle: Path) -> None:
 
 def _cap_case(top: Path) -> Path:
     cap = missing_cap() or "CAP_CHOWN"
-    caps = {k: [*BASE_CONFIG["process"]["capabilities"][k], cap] for k in ("bounding", "effective", "permitted")}
+    caps = {
+        k: [*BASE_CONFIG["process"]["capabilities"][k], cap]
+        for k in ("bounding", "effective", "permitted")
+    }
     return _plain(top, process={"capabilities": caps})
 
 

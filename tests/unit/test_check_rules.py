@@ -1,6 +1,6 @@
 """Every preflight check on a fixture that trips it and on one that does not.
 
-The bundle is a tiny rootfs in tmp_path; lowering runs for a preset host
+The bundle is a tiny rootfs in open_tmp; lowering runs for a preset host
 (with the overrides a case needs) and host facts are pinned, so what each
 check reads from the machine is the fixture's.
 """
@@ -10,10 +10,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
-import struct
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +22,7 @@ from ocitool.check.facts import HostFacts
 from ocitool.check.registry import CHECKS, all_checks
 from ocitool.lower.host import HostInfo
 from ocitool.spec.load import parse_text
+from tests.unit.check_helpers import elf_with_interp
 
 USERNS = {
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
@@ -51,32 +49,8 @@ FACTS = {
 }
 
 
-@pytest.fixture
-def tmp_path() -> Iterator[Path]:
-    """A fresh 0755 directory in /tmp: pytest's own tmp_path lies below a 0700 directory,
-    which a user namespace's root could not enter."""
-    path = Path(tempfile.mkdtemp(prefix="ocitool-check-unit-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def elf_with_interp(path: Path, interp: str) -> None:
-    """A minimal 64-bit little-endian ELF with one PT_INTERP program header."""
-    name = interp.encode() + b"\0"
-    phoff, phentsize = 64, 56
-    data_off = phoff + phentsize
-    header = b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
-    header += struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0, phoff, 0, 0, 64, phentsize, 1, 0, 0, 0)
-    ph = struct.pack("<IIQQQQQQ", 3, 4, data_off, 0, 0, len(name), len(name), 1)
-    path.write_bytes(header + ph + name)
-    path.chmod(0o755)
-
-
-def bundle(tmp_path: Path, mode: int = 0o755) -> Path:
-    top = tmp_path / "top"
+def bundle(open_tmp: Path, mode: int = 0o755) -> Path:
+    top = open_tmp / "top"
     rootfs = top / "b" / "rootfs"
     for d in ("bin", "proc", "dev", "etc", "tmp", "opt"):
         (rootfs / d).mkdir(parents=True)
@@ -85,7 +59,7 @@ def bundle(tmp_path: Path, mode: int = 0o755) -> Path:
     sh.chmod(0o755)
     (rootfs / "etc" / "passwd").write_text("root:x:0:0::/:/bin/sh\n")
     top.chmod(mode)
-    tmp_path.chmod(0o755)
+    open_tmp.chmod(0o755)
     return top / "b"
 
 
@@ -119,8 +93,8 @@ def codes(found: list[tuple[str, str, str]]) -> set[str]:
 
 
 # --------------------------------------------------------------------------- paths
-def test_och101_rootfs_behind_0700_for_the_mapped_root(tmp_path: Path) -> None:
-    b = bundle(tmp_path, mode=0o700)
+def test_och101_rootfs_behind_0700_for_the_mapped_root(open_tmp: Path) -> None:
+    b = bundle(open_tmp, mode=0o700)
     found = run(b, {"linux": USERNS})
     assert ("OCH101", "/root/path") in [(c, p) for c, p, _ in found]
     msg = next(m for c, _, m in found if c == "OCH101")
@@ -130,18 +104,18 @@ def test_och101_rootfs_behind_0700_for_the_mapped_root(tmp_path: Path) -> None:
     assert "OCH101" not in codes(run(b, {"linux": USERNS}))
 
 
-def test_och102_bind_source_missing(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
-    mount = {"destination": "/data", "type": "bind", "source": str(tmp_path / "gone"),
+def test_och102_bind_source_missing(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    mount = {"destination": "/data", "type": "bind", "source": str(open_tmp / "gone"),
              "options": ["rbind"]}  # fmt: skip
     found = run(b, {"mounts": [mount]})
     assert ("OCH102", "/mounts/0") in [(c, p) for c, p, _ in found]
-    (tmp_path / "gone").mkdir()
+    (open_tmp / "gone").mkdir()
     assert "OCH102" not in codes(run(b, {"mounts": [mount]}))
 
 
-def test_och103_mountpoint_the_mapped_root_cannot_create(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och103_mountpoint_the_mapped_root_cannot_create(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     mount = {"destination": "/newdir", "type": "tmpfs", "source": "tmpfs"}
     found = run(b, {"linux": USERNS, "mounts": [mount]})
     assert any(c == "OCH103" and p == "/mounts/0" and "/newdir" in m for c, p, m in found)
@@ -158,41 +132,41 @@ def test_och103_mountpoint_the_mapped_root_cannot_create(tmp_path: Path) -> None
         (lambda h: (h.write_text("#!/nonexistent/sh\n"), h.chmod(0o755)), "/nonexistent/sh"),
     ],
 )
-def test_och104_hook(tmp_path: Path, setup: Callable[[Path], object], words: str) -> None:
-    b = bundle(tmp_path)
-    hook = tmp_path / "hook"
+def test_och104_hook(open_tmp: Path, setup: Callable[[Path], object], words: str) -> None:
+    b = bundle(open_tmp)
+    hook = open_tmp / "hook"
     setup(hook)
     found = run(b, {"hooks": {"createRuntime": [{"path": str(hook)}]}})
     assert any(c == "OCH104" and p == "/hooks/createRuntime/0/path" and words in m
                for c, p, m in found), found  # fmt: skip
 
 
-def test_och104_quiet_for_a_good_hook(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
-    hook = tmp_path / "hook"
+def test_och104_quiet_for_a_good_hook(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    hook = open_tmp / "hook"
     hook.write_bytes(b"static\n")
     hook.chmod(0o755)
     assert "OCH104" not in codes(run(b, {"hooks": {"poststop": [{"path": str(hook)}]}}))
 
 
-def test_och105_device_path_is_a_directory(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och105_device_path_is_a_directory(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     dev = {"devices": [{"path": "/opt/fuse", "type": "c", "major": 10, "minor": 229}]}
     assert "OCH105" not in codes(run(b, {"linux": dev}))
     (b / "rootfs" / "opt" / "fuse").mkdir()
     assert ("OCH105", "/linux/devices/0") in [(c, p) for c, p, _ in run(b, {"linux": dev})]
 
 
-def test_och106_namespace_path(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och106_namespace_path(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
 
     def ns(path: str) -> dict[str, Any]:
         return {"namespaces": [{"type": "pid"}, {"type": "mount"},
                                {"type": "network", "path": path}]}  # fmt: skip
 
-    missing = run(b, {"linux": ns(str(tmp_path / "no-ns"))})
+    missing = run(b, {"linux": ns(str(open_tmp / "no-ns"))})
     assert ("OCH106", "/linux/namespaces/2/path") in [(c, p) for c, p, _ in missing]
-    not_ns = tmp_path / "plain"
+    not_ns = open_tmp / "plain"
     not_ns.write_text("")
     assert any("not a namespace" in m for _, _, m in run(b, {"linux": ns(str(not_ns))}))
     wrong = run(b, {"linux": ns(f"/proc/{os.getpid()}/ns/uts")})
@@ -201,8 +175,8 @@ def test_och106_namespace_path(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- process
-def test_och201_executable(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och201_executable(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     assert "OCH201" not in codes(run(b))
     found = run(b, {"process": {"args": ["nope"]}})
     assert any(c == "OCH201" and p == "/process/args/0" and "PATH /bin" in m for c, p, m in found)
@@ -210,16 +184,16 @@ def test_och201_executable(tmp_path: Path) -> None:
     assert any("may not execute" in m for c, _, m in run(b) if c == "OCH201")
 
 
-def test_och201_execute_bit_for_the_container_user(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och201_execute_bit_for_the_container_user(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     (b / "rootfs" / "bin" / "sh").chmod(0o700)  # owner (the host's root) only
     user = {"user": {"uid": 1000, "gid": 1000}, "capabilities": {"effective": []}}
     assert "OCH201" in codes(run(b, {"process": user}))
     assert "OCH201" not in codes(run(b))  # root with CAP_DAC_OVERRIDE-free x bit set
 
 
-def test_och202_interpreters(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och202_interpreters(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     sh = b / "rootfs" / "bin" / "sh"
     sh.write_text("#!/bin/python3\n")
     found = run(b)
@@ -231,16 +205,16 @@ def test_och202_interpreters(tmp_path: Path) -> None:
     assert "OCH202" not in codes(run(b))
 
 
-def test_och203_cwd(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och203_cwd(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     assert "OCH203" not in codes(run(b, {"process": {"cwd": "/tmp"}}))
     found = run(b, {"process": {"cwd": "/srv/app"}})
     assert ("OCH203", "/process/cwd", "/srv does not exist") in found
     assert any("not a directory" in m for _, _, m in run(b, {"process": {"cwd": "/etc/passwd"}}))
 
 
-def test_och204_root_unmapped(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och204_root_unmapped(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     maps = [{"containerID": 1, "hostID": 100000, "size": 65535}]
     linux = {**USERNS, "uidMappings": maps, "gidMappings": maps}
     found = run(b, {"linux": linux, "process": {"user": {"uid": 1, "gid": 1}}})
@@ -249,8 +223,8 @@ def test_och204_root_unmapped(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- kernel
-def test_och301_capability_the_runtime_lacks(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och301_capability_the_runtime_lacks(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     caps = {k: ["CAP_KILL", "CAP_NET_RAW"] for k in ("bounding", "effective", "permitted")}
     found = run(b, {"process": {"capabilities": caps}})
     pointers = {p for c, p, _ in found if c == "OCH301"}
@@ -259,8 +233,8 @@ def test_och301_capability_the_runtime_lacks(tmp_path: Path) -> None:
     assert "OCH301" not in codes(run(b, {"process": {"capabilities": caps}}, bounding_caps=held))
 
 
-def test_a_namespace_the_kernel_lacks_is_refused_by_lowering(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_a_namespace_the_kernel_lacks_is_refused_by_lowering(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     linux = {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "time"}]}
     no_time = replace(HostInfo.preset("v2"), namespaces=("mount", "pid", "user", "uts"))
     assert [(c, p) for c, p, _ in run(b, {"linux": linux}, host=no_time)] == [
@@ -268,18 +242,18 @@ def test_a_namespace_the_kernel_lacks_is_refused_by_lowering(tmp_path: Path) -> 
     ]
 
 
-def test_och303_idmapped_mount_on_an_old_kernel(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
-    (tmp_path / "src").mkdir()
-    mount = {"destination": "/data", "type": "bind", "source": str(tmp_path / "src"),
+def test_och303_idmapped_mount_on_an_old_kernel(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    (open_tmp / "src").mkdir()
+    mount = {"destination": "/data", "type": "bind", "source": str(open_tmp / "src"),
              "options": ["rbind", "idmap"]}  # fmt: skip
     old = replace(HostInfo.preset("v2"), kernel=(5, 10, 0))
     found = run(b, {"linux": USERNS, "mounts": [mount]}, host=old)
     assert any(c == "OCH303" and "5.12" in m for c, _, m in found), found
 
 
-def test_och304_memory_policy(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och304_memory_policy(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     pol = {"memoryPolicy": {"mode": "MPOL_WEIGHTED_INTERLEAVE", "nodes": "0-1"}}
     found = run(b, {"linux": pol})
     assert ("OCH304", "/linux/memoryPolicy/mode") in [(c, p) for c, p, _ in found]
@@ -289,8 +263,8 @@ def test_och304_memory_policy(tmp_path: Path) -> None:
     assert "OCH304" not in codes(run(b, {"linux": ok}, host=new))
 
 
-def test_och305_seccomp_action_the_kernel_lacks(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och305_seccomp_action_the_kernel_lacks(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     sc = {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW",
                       "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_TRAP"}]}}  # fmt: skip
     found = run(b, {"linux": sc})
@@ -299,9 +273,9 @@ def test_och305_seccomp_action_the_kernel_lacks(tmp_path: Path) -> None:
     assert "OCH305" not in codes(run(b, {"linux": sc}, seccomp_actions=avail))
 
 
-def test_och306_cgroup_controller_missing(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
-    cg = tmp_path / "cgroup"
+def test_och306_cgroup_controller_missing(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    cg = open_tmp / "cgroup"
     cg.mkdir()
     (cg / "cgroup.controllers").write_text("cpu memory\n")
     host = replace(HostInfo.preset("v2"), unified_mount=str(cg))
@@ -313,8 +287,8 @@ def test_och306_cgroup_controller_missing(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- seccomp
-def test_och401_profile_denies_execve(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och401_profile_denies_execve(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
 
     def profile(names: list[str]) -> dict[str, Any]:
         return {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
@@ -325,8 +299,8 @@ def test_och401_profile_denies_execve(tmp_path: Path) -> None:
     assert "OCH401" not in codes(run(b, {"linux": profile(["mkdir"])}))
 
 
-def test_och401_early_load_must_allow_the_credential_change(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och401_early_load_must_allow_the_credential_change(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     sc = {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
                       "syscalls": [{"names": ["setresuid"], "action": "SCMP_ACT_KILL"}]}}  # fmt: skip
     early = {"noNewPrivileges": False, "user": {"uid": 1000, "gid": 1000}}
@@ -336,8 +310,8 @@ def test_och401_early_load_must_allow_the_credential_change(tmp_path: Path) -> N
 
 
 # --------------------------------------------------------------------------- resources
-def test_och501_memory_limit_below_the_floor(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
+def test_och501_memory_limit_below_the_floor(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
     low = {"resources": {"memory": {"limit": 1 << 19}}}
     assert ("OCH501", "/linux/resources/memory/limit") in [
         (c, p) for c, p, _ in run(b, {"linux": low})
@@ -345,9 +319,9 @@ def test_och501_memory_limit_below_the_floor(tmp_path: Path) -> None:
     assert "OCH501" not in codes(run(b, {"linux": {"resources": {"memory": {"limit": 1 << 26}}}}))
 
 
-def test_och502_cpuset_outside_the_parent(tmp_path: Path) -> None:
-    b = bundle(tmp_path)
-    cg = tmp_path / "cgroup"
+def test_och502_cpuset_outside_the_parent(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    cg = open_tmp / "cgroup"
     cg.mkdir()
     (cg / "cgroup.controllers").write_text("cpuset cpu memory pids\n")
     (cg / "cpuset.cpus.effective").write_text("0-1\n")
@@ -373,5 +347,5 @@ def test_every_check_is_tested_and_documented() -> None:
         assert f"`{rule.code}`" in docs, rule.code
 
 
-def test_a_clean_bundle_has_no_findings(tmp_path: Path) -> None:
-    assert run(bundle(tmp_path)) == []
+def test_a_clean_bundle_has_no_findings(open_tmp: Path) -> None:
+    assert run(bundle(open_tmp)) == []

@@ -240,4 +240,6 @@ def root_unmapped(ctx: CheckContext) -> Iterator[Finding]:
         if to_host(0, mapping or ()) is not None:
             continue
         index = next((i for i, op in enumerate(ctx.ops) if op.name == f"setres{kind}"), None)
-        yield Finding(pointer, f"container root ({kind} 0) is not mapped in the user namespace", index)
+        yield Finding(
+            pointer, f"container root ({kind} 0) is not mapped in the user namespace", index
+        )
