@@ -51,6 +51,7 @@ class CheckContext:
         self.bundle = os.path.abspath(bundle)
         self.doc = doc
         self.facts = facts if facts is not None else HostFacts()
+        self.memo: dict[str, Any] = {}  # what several checks derive once (args[0] resolved)
 
     # ------------------------------------------------------------------ plan
     def each(self, kind: type[OpT]) -> Iterator[tuple[int, OpT]]:

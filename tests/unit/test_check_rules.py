@@ -7,7 +7,6 @@ check reads from the machine is the fixture's.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 from collections.abc import Callable
@@ -23,24 +22,12 @@ from ocitool.check.registry import CHECKS, all_checks
 from ocitool.lower.host import HostInfo
 from ocitool.spec.load import parse_text
 from tests.unit.check_helpers import elf_with_interp
+from tests.unit.plan_helpers import config
 
 USERNS = {
     "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
     "uidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
     "gidMappings": [{"containerID": 0, "hostID": 100000, "size": 65536}],
-}
-BASE: dict[str, Any] = {
-    "ociVersion": "1.2.0",
-    "process": {
-        "user": {"uid": 0, "gid": 0},
-        "cwd": "/",
-        "args": ["sh"],
-        "env": ["PATH=/bin"],
-        "capabilities": {k: ["CAP_KILL"] for k in ("bounding", "effective", "permitted")},
-        "noNewPrivileges": True,
-    },
-    "root": {"path": "rootfs"},
-    "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]},
 }
 FACTS = {
     "bounding_caps": frozenset({"CAP_KILL", "CAP_CHOWN"}),
@@ -63,16 +50,6 @@ def bundle(open_tmp: Path, mode: int = 0o755) -> Path:
     return top / "b"
 
 
-def merged(changes: dict[str, Any]) -> dict[str, Any]:
-    doc = copy.deepcopy(BASE)
-    for key, value in changes.items():
-        if key in ("process", "linux") and isinstance(value, dict):
-            doc[key].update(value)
-        else:
-            doc[key] = value
-    return doc
-
-
 def run(
     b: Path,
     changes: dict[str, Any] | None = None,
@@ -80,7 +57,7 @@ def run(
     host: HostInfo | None = None,
     **facts: Any,
 ) -> list[tuple[str, str, str]]:
-    text = json.dumps(merged(changes or {}), indent=1)
+    text = json.dumps(config(**(changes or {})), indent=1)
     (b / "config.json").write_text(text)
     doc = parse_text(text, str(b / "config.json"))
     pinned = HostFacts(**{**FACTS, **facts})

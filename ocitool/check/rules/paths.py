@@ -18,20 +18,11 @@ from ocitool.check.creds import W_OK, X_OK
 from ocitool.check.elf import interpreter
 from ocitool.check.registry import Finding, check
 from ocitool.check.walk import ancestors_walk, walk
+from ocitool.exec.flags import CLONE
 from ocitool.plan.ops.fs import BindMount, IdmappedBindMount, Mkdir, Mknod
 from ocitool.plan.ops.hooks import RunHook
 from ocitool.plan.ops.namespaces import Setns
 
-_NS_TYPES = {
-    "CLONE_NEWNS": 0x00020000,
-    "CLONE_NEWCGROUP": 0x02000000,
-    "CLONE_NEWUTS": 0x04000000,
-    "CLONE_NEWIPC": 0x08000000,
-    "CLONE_NEWUSER": 0x10000000,
-    "CLONE_NEWPID": 0x20000000,
-    "CLONE_NEWNET": 0x40000000,
-    "CLONE_NEWTIME": 0x00000080,
-}
 _NS_GET_NSTYPE = 0xB703  # _IO(0xb7, 0x3)
 
 
@@ -272,9 +263,9 @@ def namespace_path(ctx: CheckContext) -> Iterator[Finding]:
             yield Finding(where, f"namespace path {op.path}: {exc.strerror}", i)
             continue
         got = _nstype(op.path)
-        want = _NS_TYPES.get(op.nstype)
+        want = CLONE.get(op.nstype)
         if got == -1:
             yield Finding(where, f"{op.path} is not a namespace file", i)
         elif want is not None and got is not None and got != want:
-            have = next((k for k, v in _NS_TYPES.items() if v == got), hex(got))
+            have = next((k for k, v in CLONE.items() if v == got), hex(got))
             yield Finding(where, f"{op.path} is a {have} namespace, not {op.nstype}", i)

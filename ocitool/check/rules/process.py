@@ -90,8 +90,18 @@ def _cwd(ctx: CheckContext) -> str:
     return ctx.spec.process.cwd if ctx.spec.process else "/"
 
 
-def _execve(ctx: CheckContext) -> tuple[int, Execve] | None:
-    return next(iter(ctx.each(Execve)), None)
+def _program(ctx: CheckContext) -> tuple[int, Resolved] | None:
+    """(index of the execve op, args[0] resolved in the rootfs), looked up once per context;
+    None without an execve, or when a hook could still provide the program."""
+    if "program" not in ctx.memo:
+        found = next(iter(ctx.each(Execve)), None)
+        ctx.memo["program"] = (
+            None
+            if found is None or _has_start_hooks(ctx)
+            else (found[0], resolve(ctx, found[1].path, _cwd(ctx)))
+        )
+    value: tuple[int, Resolved] | None = ctx.memo["program"]
+    return value
 
 
 def _has_start_hooks(ctx: CheckContext) -> bool:
@@ -115,13 +125,10 @@ def executable_not_found(ctx: CheckContext) -> Iterator[Finding]:
     startContainer) makes this a warning-free miss, so the check stays quiet
     then.
     """
-    found = _execve(ctx)
-    if found is None or _has_start_hooks(ctx):
-        return
-    index, op = found
-    res = resolve(ctx, op.path, _cwd(ctx))
-    if res.found is None:
-        yield Finding("/process/args/0", res.problem or f"{op.path} not found", index)
+    found = _program(ctx)
+    if found is not None and found[1].found is None:
+        index, res = found
+        yield Finding("/process/args/0", res.problem or f"{res.name} not found", index)
 
 
 @check(
@@ -138,15 +145,12 @@ def interpreter_missing(ctx: CheckContext) -> Iterator[Finding]:
     missing: the classic case is a dynamically linked binary in a static
     (busybox, scratch) image.
     """
-    found = _execve(ctx)
-    if found is None or _has_start_hooks(ctx):
+    found = _program(ctx)
+    if found is None or found[1].found is None:
         return
-    index, op = found
-    res = resolve(ctx, op.path, _cwd(ctx))
-    if res.found is None:
-        return
+    index, res = found
     creds = ctx.process_creds
-    host_path, shown = res.found.path, res.shown
+    host_path, shown = found[1].found.path, res.shown
     for _ in range(_MAX_INTERPRETERS):
         interp = interpreter(host_path)
         if interp is None:
