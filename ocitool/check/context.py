@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
-from ocitool.capabilities import CAPABILITIES
+from ocitool.capabilities import CAPABILITIES, mask_to_names
 from ocitool.check.creds import Creds, IdMap, to_host
 from ocitool.check.facts import HostFacts
 from ocitool.exec.exe import DEFAULT_PATH
@@ -138,10 +138,7 @@ class CheckContext:
         gids = [to_host(g, self.gid_map) for g in (user.gid, *user.additional_gids)]
         if uid is None or any(g is None for g in gids):
             return None
-        caps = proc.capabilities.effective if proc.capabilities else None
-        effective = frozenset(
-            c.upper() if c.upper().startswith("CAP_") else "CAP_" + c.upper() for c in caps or ()
-        )
+        effective = frozenset(mask_to_names(self._effective_mask()))
         return Creds(
             uid,
             tuple(g for g in gids if g is not None),
@@ -150,6 +147,13 @@ class CheckContext:
             self.gid_map,
             f"the container user {user.uid}:{user.gid}",
         )
+
+    def _effective_mask(self) -> int:
+        """The effective set the plan's capabilities op gives the process (0 without one)."""
+        for op in self.ops:
+            if op.name == "capabilities":
+                return int(getattr(op, "effective", 0))
+        return 0
 
     @cached_property
     def path_var(self) -> str:

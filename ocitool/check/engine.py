@@ -40,6 +40,10 @@ def run(ctx: CheckContext, wants: Callable[[CheckRule], bool] | None = None) -> 
             found = list(rule.check(ctx))
         except OSError as exc:  # a host file vanished under us: say so, do not crash
             found = [Finding("", f"could not read the host: {exc.strerror}")]
+        except Exception as exc:  # noqa: BLE001 - a check's bug must not hide the others
+            if os.environ.get("OCITOOL_DEBUG"):
+                raise
+            found = [Finding("", f"internal error in check {rule.name}: {type(exc).__name__}")]
         out.extend(Result(rule, f) for f in found)
     return out
 

@@ -28,14 +28,14 @@ class Blocked:
     errno: int
     st: os.stat_result | None = None
 
-    def describe(self, creds: Creds) -> str:
+    def describe(self, creds: Creds | None) -> str:
         if self.errno == errno.ENOENT:
             return f"{self.shown} does not exist"
         if self.errno == errno.ENOTDIR:
             return f"{self.shown} is not a directory"
         if self.errno == errno.ELOOP:
             return f"{self.shown}: too many levels of symbolic links"
-        if self.errno == errno.EACCES and self.st is not None:
+        if self.errno == errno.EACCES and self.st is not None and creds is not None:
             return (
                 f"{creds.describe()} cannot search {self.shown} "
                 f"(mode {stat.S_IMODE(self.st.st_mode):04o}, owner {self.st.st_uid}:"
@@ -81,7 +81,8 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
             if cur != base:
                 cur = os.path.dirname(cur)
             st = _lstat(cur)
-            assert st is not None
+            if st is None:  # removed while we walked
+                return Walked(cur, None, Blocked(cur, _shown(cur, root), errno.ENOENT))
             continue
         nxt = os.path.join(cur, name)
         nst = _lstat(nxt)
@@ -96,7 +97,8 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
                 cur = base
             parts = [p for p in target.split("/") if p and p != "."] + parts
             st = _lstat(cur)
-            assert st is not None
+            if st is None:
+                return Walked(cur, None, Blocked(cur, _shown(cur, root), errno.ENOENT))
             continue
         cur, st = nxt, nst
     return Walked(cur, st)

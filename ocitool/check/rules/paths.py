@@ -53,12 +53,9 @@ def rootfs_unreachable(ctx: CheckContext) -> Iterator[Finding]:
     creds = ctx.init_creds
     done = ancestors_walk(ctx.rootfs, creds) if creds is not None else walk(ctx.rootfs, None)
     index = _rootfs_bind(ctx)
-    if done.blocked is not None and creds is not None:
-        yield Finding("/root/path", done.blocked.describe(creds), index)
-    elif done.blocked is not None:
-        yield Finding(
-            "/root/path", f"the rootfs {ctx.rootfs}: {done.blocked.shown} is missing", index
-        )
+    if done.blocked is not None:
+        what = done.blocked.describe(creds)
+        yield Finding("/root/path", what if creds else f"the rootfs {ctx.rootfs}: {what}", index)
     elif done.st is not None and not stat.S_ISDIR(done.st.st_mode):
         yield Finding("/root/path", f"the rootfs {ctx.rootfs} is not a directory", index)
 
@@ -87,8 +84,7 @@ def mount_source(ctx: CheckContext) -> Iterator[Finding]:
             if done.blocked is None:
                 continue
             what = "device" if (op.source or "").startswith("/linux/devices") else "bind source"
-            who = creds if creds is not None else None
-            reason = done.blocked.describe(who) if who else done.blocked.shown + " is missing"
+            reason = done.blocked.describe(creds)
             yield Finding(op.source or "/mounts", f"{what} {op.src}: {reason}", i)
 
 

@@ -46,7 +46,7 @@ def _why(walked: Walked, shown: str, creds: Creds | None) -> str:
         b = walked.blocked
         if b.errno == errno.ENOENT and b.shown == shown:
             return f"{shown} does not exist"
-        return b.describe(creds) if creds else f"{b.shown}: {os.strerror(b.errno)}"
+        return b.describe(creds)
     st = walked.st
     assert st is not None
     if not stat.S_ISREG(st.st_mode):
@@ -216,9 +216,7 @@ def cwd_unreachable(ctx: CheckContext) -> Iterator[Finding]:
                 )
             continue
         if blocked is not None:
-            yield Finding(
-                "/process/cwd", blocked.describe(creds) if creds else blocked.shown, index
-            )
+            yield Finding("/process/cwd", blocked.describe(creds), index)
 
 
 @check(
