@@ -320,7 +320,7 @@ def test_every_check_is_tested_and_documented() -> None:
     assert tested == set(CHECKS)
     docs = (Path(__file__).resolve().parents[2] / "docs" / "check.md").read_text()
     for rule in all_checks():
-        assert rule.summary and rule.rationale and rule.fix
+        assert rule.summary.endswith(".") and rule.rationale and rule.fix  # one-line summary
         assert f"`{rule.code}`" in docs, rule.code
 
 

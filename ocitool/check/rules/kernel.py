@@ -127,11 +127,10 @@ def _fstype(path: str) -> str | None:
     "to a filesystem that supports id-mapped mounts",
 )
 def idmapped_unsupported(ctx: CheckContext) -> Iterator[Finding]:
-    """An id-mapped mount is asked for where the kernel or the source's filesystem cannot
-    id-map (Linux 5.12+, and per filesystem: ext4/xfs 5.12, btrfs 5.15, overlayfs 5.19,
-    tmpfs 6.3, ...).
+    """An id-mapped mount where the kernel or the source's filesystem cannot id-map.
 
-    mount_setattr(MOUNT_ATTR_IDMAP) fails with EINVAL, which names neither
+    Id-mapped mounts need Linux 5.12, and each filesystem its own version
+    (ext4/xfs 5.12, btrfs 5.15, overlayfs 5.19, tmpfs 6.3, ...). mount_setattr(MOUNT_ATTR_IDMAP) fails with EINVAL, which names neither
     the filesystem nor the kernel.
     """
     for i, op in ctx.each(IdmappedBindMount):

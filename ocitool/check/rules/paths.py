@@ -162,8 +162,7 @@ def mountpoint_uncreatable(ctx: CheckContext) -> Iterator[Finding]:
     fix="fix the hook's path, make it executable (chmod +x), or install its interpreter",
 )
 def hook_not_executable(ctx: CheckContext) -> Iterator[Finding]:
-    """A hook's program is missing, not a regular file, not executable, or its interpreter
-    is missing.
+    """A hook's program is missing, not an executable regular file, or lacks its interpreter.
 
     The runtime starts hooks with execve on the host; createRuntime and
     createContainer failures abort the container, and the error is a bare

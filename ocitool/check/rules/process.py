@@ -186,8 +186,7 @@ def interpreter_missing(ctx: CheckContext) -> Iterator[Finding]:
     "container user",
 )
 def cwd_unreachable(ctx: CheckContext) -> Iterator[Finding]:
-    """process.cwd does not exist in the rootfs, is not a directory, or the container user
-    cannot enter it.
+    """process.cwd is missing from the rootfs, not a directory, or cannot be entered.
 
     The chdir happens after the credentials change and fails with ENOENT,
     ENOTDIR or EACCES, which runc reports without saying which component.

@@ -74,8 +74,7 @@ def _allowed(ctx: CheckContext, path: str, what: str) -> tuple[frozenset[int], s
     fix="use CPUs / memory nodes from the parent cgroup's cpuset (see the file named)",
 )
 def cpuset_not_allowed(ctx: CheckContext) -> Iterator[Finding]:
-    """linux.resources.cpu.cpus or .mems names CPUs or memory nodes the parent cgroup
-    does not allow.
+    """The cpuset names CPUs or memory nodes the parent cgroup does not allow.
 
     The kernel refuses the cpuset write with EINVAL (a cpuset must be a
     subset of its parent's), so the create fails on a cgroup file.
