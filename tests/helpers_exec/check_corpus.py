@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.helpers_exec.bundle import BASE_CONFIG, make_bundle
+from tests.helpers_exec.bundle import BASE_CONFIG, make_bundle, make_rootfs
 
 HOST_ID = 100000
 USERNS_NS = [{"type": t} for t in ("pid", "network", "ipc", "uts", "mount", "user")]
@@ -48,6 +48,19 @@ def _userns(top: Path, *, top_mode: int = 0o755, chown: bool = True, **changes: 
         owner = f"{HOST_ID}:{HOST_ID}"
         subprocess.run(["chown", "-R", "-h", owner, str(bundle / "rootfs")], check=True)
     top.chmod(top_mode)
+    return bundle
+
+
+def _hardened_in_mktemp(top: Path) -> Path:
+    """The issue's own case: ``ocitool spec --profile hardened`` in a ``mktemp -d`` (0700)
+    bundle with the host's root owning everything."""
+    from ocitool.cli.main import main
+
+    bundle = top / "b"
+    make_rootfs(bundle / "rootfs")
+    if main(["spec", "--profile", "hardened", "--args", "true", "--bundle", str(bundle)]) != 0:
+        raise RuntimeError("ocitool spec failed")
+    top.chmod(0o700)
     return bundle
 
 
@@ -128,6 +141,9 @@ def cases() -> list[Case]:
         Case("rootfs-parent-0700", "OCH101", "/root/path", ("100000", "cannot search", "0700"),
              lambda t: _userns(t, top_mode=0o700),
              "user namespace, bundle under a 0700 directory (mktemp -d)"),
+        Case("hardened-in-mktemp", "OCH101", "/root/path", ("100000", "cannot search", "0700"),
+             _hardened_in_mktemp,
+             "ocitool spec --profile hardened in a mktemp -d bundle (the issue's report)"),
         Case("mountpoint-uncreatable", "OCH103", "/mounts/7", ("/newdir", "may not write"),
              lambda t: _userns(t, chown=False, mounts=[*BASE_CONFIG["mounts"], tmpfs_new]),
              "user namespace, rootfs owned by the host's root, a mount on a missing directory"),
