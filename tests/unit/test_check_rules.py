@@ -99,6 +99,9 @@ def test_och103_mountpoint_the_mapped_root_cannot_create(open_tmp: Path) -> None
     assert "OCH103" not in codes(run(b, {"mounts": [mount]}))  # no user namespace
     (b / "rootfs" / "newdir").mkdir()
     assert "OCH103" not in codes(run(b, {"linux": USERNS, "mounts": [mount]}))
+    under_file = {**mount, "destination": "/etc/passwd/sub"}
+    found = run(b, {"mounts": [under_file]})
+    assert any(c == "OCH103" and "/etc/passwd is not a directory" in m for c, _, m in found)
 
 
 @pytest.mark.parametrize(

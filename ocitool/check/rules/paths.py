@@ -9,6 +9,7 @@ that process would and name the component that stops it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -88,21 +89,6 @@ def mount_source(ctx: CheckContext) -> Iterator[Finding]:
             yield Finding(op.source or "/mounts", f"{what} {op.src}: {reason}", i)
 
 
-def _first_missing(path: str, root: str) -> tuple[str, os.stat_result | None, str]:
-    """(host path of the deepest existing ancestor, its stat, the container path asked)."""
-    parts = [p for p in path.split("/") if p]
-    cur = root
-    st = os.lstat(root) if os.path.lexists(root) else None
-    for name in parts:
-        nxt = os.path.join(cur, name)
-        try:
-            nst = os.stat(nxt)  # symlinks followed on the host: good enough for a parent check
-        except OSError:
-            return cur, st, path
-        cur, st = nxt, nst
-    return cur, st, path
-
-
 @check(
     "OCH103",
     "mountpoint-uncreatable",
@@ -124,16 +110,26 @@ def mountpoint_uncreatable(ctx: CheckContext) -> Iterator[Finding]:
         if op.root != ctx.rootfs or op.path in seen or ctx.mounted_over(i, op.path):
             continue  # below an earlier mount, the mkdir happens on that mount
         seen.add(op.path)
-        host_parent, st, _ = _first_missing(op.path, ctx.rootfs)
-        if host_parent == os.path.join(ctx.rootfs, op.path.strip("/")) or st is None:
-            continue  # exists already (or the rootfs itself is missing: OCH101)
-        shown = "/" + os.path.relpath(host_parent, ctx.rootfs).lstrip(".")
-        shown = shown if shown != "/" else "/ (the rootfs)"
-        if not stat.S_ISDIR(st.st_mode):
+        done = walk(op.path, None, ctx.rootfs)  # symlinks resolved inside the rootfs
+        blocked = done.blocked
+        if blocked is None or blocked.errno not in (errno.ENOENT, errno.ENOTDIR):
+            continue  # exists already
+        if blocked.path == ctx.rootfs:
+            continue  # a missing rootfs is OCH101's
+        if blocked.errno == errno.ENOTDIR:
             yield Finding(
-                op.source or "/mounts", f"cannot create {op.path}: {shown} is not a directory", i
+                op.source or "/mounts",
+                f"cannot create {op.path}: {blocked.shown} is not a directory",
+                i,
             )
             continue
+        host_parent = os.path.dirname(blocked.path)
+        try:
+            st = os.stat(host_parent)
+        except OSError:
+            continue
+        rel = os.path.relpath(host_parent, ctx.rootfs)
+        shown = "/ (the rootfs)" if rel == "." else "/" + rel
         try:
             readonly = bool(os.statvfs(host_parent).f_flag & os.ST_RDONLY)
         except OSError:
