@@ -204,9 +204,11 @@ def device_path_is_directory(ctx: CheckContext) -> Iterator[Finding]:
     for i, op in ctx.each(Mknod):
         if op.root is None or ctx.mounted_over(i, op.path):
             continue
-        host = os.path.join(op.root, op.path.lstrip("/"))
+        parent = walk(os.path.dirname(op.path), None, op.root)  # confined to the rootfs
+        if parent.blocked is not None:
+            continue
         try:
-            st = os.lstat(host)
+            st = os.lstat(os.path.join(parent.path, os.path.basename(op.path)))
         except OSError:
             continue
         if stat.S_ISDIR(st.st_mode):
