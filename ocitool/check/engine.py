@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from ocitool.check.context import CheckContext
 from ocitool.check.facts import HostFacts
@@ -64,6 +65,12 @@ def to_diagnostic(result: Result, doc: Document | None) -> Diagnostic:
     )
 
 
+@cache
+def detected_host() -> tuple[HostInfo, HostFacts]:
+    """This machine, read once per process (``lint --host-specific`` checks many bundles)."""
+    return HostInfo.detect(), HostFacts()
+
+
 def bundle_of(doc: Document) -> str:
     """The bundle directory of a loaded config (stdin: the working directory)."""
     if doc.path in ("-", "<stdin>") or not doc.path:
@@ -84,7 +91,10 @@ def context_for(
     from ocitool.spec.build import build_spec
 
     spec = build_spec(doc)
-    host = host if host is not None else HostInfo.detect()
+    if host is None or facts is None:
+        here, here_facts = detected_host()
+        host = host if host is not None else here
+        facts = facts if facts is not None else here_facts
     bundle = bundle_of(doc)
     if ops is None:
         from ocitool.lower import lower
