@@ -13,7 +13,6 @@ features and capabilities, ``OCH4`` seccomp, ``OCH5`` resource values.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -80,8 +79,9 @@ def check(code: str, name: str, severity: Severity, *, fix: str) -> Callable[[Ch
         raise ValueError(f"bad check code/name {code!r} {name!r}")
 
     def register(fn: CheckFn) -> CheckFn:
-        doc = inspect.getdoc(fn) or ""
-        summary, _, rest = doc.partition("\n")
+        # the docstring as inspect.getdoc gives it, without importing inspect (the
+        # rationale is re-flowed onto one line anyway)
+        summary, _, rest = (fn.__doc__ or "").strip().partition("\n")
         if not summary or not rest.strip():
             raise ValueError(f"check {code} needs a docstring: summary line + rationale")
         if code in CHECKS or name in _NAMES:
