@@ -137,6 +137,21 @@ def test_och105_device_path_is_a_directory(open_tmp: Path) -> None:
     assert ("OCH105", "/linux/devices/0") in [(c, p) for c, p, _ in run(b, {"linux": dev})]
 
 
+def test_och107_device_the_host_has_otherwise(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+
+    def dev(path: str, major: int, minor: int) -> dict[str, Any]:
+        return {**USERNS, "devices": [{"path": path, "type": "c", "major": major, "minor": minor}]}
+
+    found = run(b, {"linux": dev("/dev/null", 10, 229)})  # the host's /dev/null is 1:3
+    assert any(c == "OCH107" and p == "/linux/devices/0" and "1:3, not 10:229" in m
+               for c, p, m in found), found  # fmt: skip
+    assert "OCH107" not in codes(run(b, {"linux": dev("/dev/null", 1, 3)}))
+    assert "OCH107" not in codes(
+        run(b, {"linux": {"devices": dev("/dev/null", 10, 229)["devices"]}})
+    )
+
+
 def test_och106_namespace_path(open_tmp: Path) -> None:
     b = bundle(open_tmp)
 

@@ -220,6 +220,47 @@ def device_path_is_directory(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+_DEVICE_KIND = {"c": (stat.S_ISCHR, "a character device"), "u": (stat.S_ISCHR, "a character device"),
+                "b": (stat.S_ISBLK, "a block device")}  # fmt: skip
+
+
+@check(
+    "OCH107",
+    "device-node-mismatch",
+    "warning",
+    fix="fix the device's type, major and minor, or its path (it names the host's node)",
+)
+def device_node_mismatch(ctx: CheckContext) -> Iterator[Finding]:
+    """A device given to a user-namespace container is not that device on the host.
+
+    In a user namespace mknod is not allowed, so the runtime bind-mounts the
+    host's node of the same path: the container then gets whatever the host
+    has there, whatever type and numbers the config says.
+    """
+    devices = ctx.spec.linux.devices if ctx.spec.linux else ()
+    for i, op in ctx.each(BindMount):
+        parts = (op.source or "").split("/")
+        if parts[1:3] != ["linux", "devices"] or not parts[3:] or not parts[3].isdigit():
+            continue
+        dev = devices[int(parts[3])] if int(parts[3]) < len(devices) else None
+        if dev is None or dev.type not in _DEVICE_KIND or op.src is None:
+            continue
+        try:
+            st = os.stat(op.src)
+        except OSError:
+            continue  # missing: OCH102
+        is_kind, kind = _DEVICE_KIND[dev.type]
+        numbers = (os.major(st.st_rdev), os.minor(st.st_rdev))
+        if not is_kind(st.st_mode):
+            yield Finding(op.source or "/linux/devices", f"the host's {op.src} is not {kind}", i)
+        elif dev.major is not None and dev.minor is not None and numbers != (dev.major, dev.minor):
+            yield Finding(
+                op.source or "/linux/devices",
+                f"the host's {op.src} is {numbers[0]}:{numbers[1]}, not {dev.major}:{dev.minor}",
+                i,
+            )
+
+
 def _nstype(path: str) -> int | None:
     import fcntl
 
