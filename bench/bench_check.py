@@ -24,14 +24,13 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.helpers_exec.bundle import make_bundle  # noqa: E402
+from tests.helpers_exec.bundle import make_bundle, open_dir  # noqa: E402
 
 
 def _bundles(top: Path) -> dict[str, Path]:
@@ -92,9 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", "--runs", type=int, default=10)
     args = parser.parse_args()
-    top = Path(tempfile.mkdtemp(prefix="ocitool-bench-check-", dir="/tmp"))
-    top.chmod(0o755)
-    try:
+    with open_dir("ocitool-bench-check-") as top:
         bundles = _bundles(top)
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         print("| run | best wall | median wall | median CPU |\n| --- | --- | --- | --- |")
@@ -113,8 +110,6 @@ def main() -> int:
                 argv = [*py, "exec", "--check", "--root", str(state), str(bundle)]
                 checked = _wall(argv, args.runs)
                 print(_row(f"`ocitool exec --check`, {name}", checked, list(CPU)))
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
     return 0
 
 

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.helpers_exec.bundle import open_dir  # noqa: E402
 from tests.helpers_exec.check_corpus import cases  # noqa: E402
 
 
@@ -38,9 +37,7 @@ def main() -> int:
     for case in cases():
         if case.code is None:
             continue
-        top = Path(tempfile.mkdtemp(prefix="ocitool-doc-", dir="/tmp"))
-        top.chmod(0o755)
-        try:
+        with open_dir("ocitool-doc-") as top:
             bundle = case.build(top / "t")
             check = _run(
                 [py, "-m", "ocitool.cli.main", "check", "--format", "json", str(bundle)], REPO
@@ -67,8 +64,6 @@ def main() -> int:
             )
             print(f"`runc run` (exit {runc.returncode}):\n")
             print(f"```\n{_clean(runc_text, top)}\n```\n")
-        finally:
-            shutil.rmtree(top, ignore_errors=True)
     return 0
 
 

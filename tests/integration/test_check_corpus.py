@@ -9,12 +9,9 @@ stderr and in the --log JSON. Controls check clean and run.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,17 +29,6 @@ def _expect(case: Case) -> Case:
     return case
 
 
-@pytest.fixture
-def top(root_required: None) -> Iterator[Path]:
-    """A fresh directory the mapped root of a user namespace can reach (0755)."""
-    path = Path(tempfile.mkdtemp(prefix="ocitool-check-", dir="/tmp"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def _check(bundle: Path) -> tuple[int, list[dict[str, object]]]:
     proc = subprocess.run(
         [sys.executable, "-m", "ocitool.cli.main", "check", "--format", "json", str(bundle)],
@@ -55,13 +41,13 @@ def _check(bundle: Path) -> tuple[int, list[dict[str, object]]]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_check_finds_the_defect_and_the_run_explains_it(case: Case, top: Path) -> None:
+def test_check_finds_the_defect_and_the_run_explains_it(case: Case, world_top: Path) -> None:
     case = _expect(case)
-    bundle = case.build(top / "t")
+    bundle = case.build(world_top / "t")
     rc, findings = _check(bundle)
     if case.code is None:
         assert (rc, findings) == (0, [])
-        run = ocitool_exec(bundle, top / "state")
+        run = ocitool_exec(bundle, world_top / "state")
         assert run.returncode == 0, run.stderr
         return
     assert rc == 1
@@ -71,14 +57,14 @@ def test_check_finds_the_defect_and_the_run_explains_it(case: Case, top: Path) -
     assert all(w in message for w in case.words), message
     assert mine[0]["line"] and mine[0]["column"]
 
-    run = ocitool_exec(bundle, top / "state")
+    run = ocitool_exec(bundle, world_top / "state")
     assert run.returncode != 0
     assert case.code in run.stderr and all(w in run.stderr for w in case.words), run.stderr
     assert f"{mine[0]['line']}:{mine[0]['column']}" in run.stderr
 
-    log = top / "runc.log"
+    log = world_top / "runc.log"
     runc = subprocess.run(
-        [sys.executable, "-m", "ocitool.cli.runc", "--root", str(top / "runc-state"), "--log",
+        [sys.executable, "-m", "ocitool.cli.runc", "--root", str(world_top / "runc-state"), "--log",
          str(log), "--log-format", "json", "run", "--bundle", str(bundle),
          f"chk-{uuid.uuid4().hex[:10]}"],
         cwd=REPO, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
@@ -91,12 +77,12 @@ def test_check_finds_the_defect_and_the_run_explains_it(case: Case, top: Path) -
         assert case.code in last["msg"] and case.code in runc.stderr, last
 
 
-def test_exec_check_refuses_to_start(top: Path) -> None:
+def test_exec_check_refuses_to_start(world_top: Path) -> None:
     """``ocitool exec --check`` stops at the preflight's error, before any op runs."""
     case = next(c for c in CASES if c.name == "args0-not-found")
-    bundle = case.build(top / "t")
-    run = ocitool_exec(bundle, top / "state", "--check")
+    bundle = case.build(world_top / "t")
+    run = ocitool_exec(bundle, world_top / "state", "--check")
     assert run.returncode == 1
     assert "OCH201" in run.stderr and "op #" not in run.stderr
-    clean = next(c for c in CASES if c.name == "control-default").build(top / "u")
-    assert ocitool_exec(clean, top / "state", "--check").returncode == 0
+    clean = next(c for c in CASES if c.name == "control-default").build(world_top / "u")
+    assert ocitool_exec(clean, world_top / "state", "--check").returncode == 0

@@ -12,17 +12,15 @@ starts a real container.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers_exec.bundle import make_rootfs
+from tests.helpers_exec.bundle import make_rootfs, open_dir
 from tests.integration.conftest import REPO, needs_root, ocitool_exec
 
 FLAGS = st.fixed_dictionaries(
@@ -59,10 +57,9 @@ def _spec_argv(flags: dict[str, object], bundle: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def rootfs_src() -> object:
     needs_root()
-    top = Path(tempfile.mkdtemp(prefix="ocitool-check-prop-src-"))
-    make_rootfs(top / "rootfs")
-    yield top / "rootfs"
-    shutil.rmtree(top, ignore_errors=True)
+    with open_dir("ocitool-check-prop-src-") as top:
+        make_rootfs(top / "rootfs")
+        yield top / "rootfs"
 
 
 @settings(
@@ -74,9 +71,7 @@ def rootfs_src() -> object:
 def test_healthy_spec_bundles_check_clean_and_run(
     rootfs_src: Path, flags: dict[str, object]
 ) -> None:
-    top = Path(tempfile.mkdtemp(prefix="ocitool-check-prop-", dir="/tmp"))
-    top.chmod(0o755)
-    try:
+    with open_dir("ocitool-check-prop-") as top:
         bundle = top / "b"
         bundle.mkdir()
         subprocess.run(["cp", "-a", str(rootfs_src), str(bundle / "rootfs")], check=True)
@@ -96,5 +91,3 @@ def test_healthy_spec_bundles_check_clean_and_run(
         assert errors == [], (flags, errors)
         run = ocitool_exec(bundle, top / "state", timeout=120)
         assert run.returncode == 0, (flags, run.stderr)
-    finally:
-        shutil.rmtree(top, ignore_errors=True)

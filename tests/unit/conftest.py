@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers_exec.bundle import open_dir
 
 
 @pytest.fixture
 def open_tmp() -> Iterator[Path]:
     """A fresh 0755 directory in /tmp: pytest's own tmp_path lies below a 0700 directory,
     which a user namespace's root could not enter."""
-    path = Path(tempfile.mkdtemp(prefix="ocitool-check-unit-"))
-    path.chmod(0o755)
-    try:
+    with open_dir("ocitool-check-unit-") as path:
         yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)

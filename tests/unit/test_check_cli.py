@@ -6,9 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,18 +32,13 @@ CONFIG: dict[str, Any] = {
 
 
 @pytest.fixture
-def bundle() -> Iterator[Path]:
-    top = Path(tempfile.mkdtemp(prefix="ocitool-check-cli-"))
-    top.chmod(0o755)
-    b = top / "b"
+def bundle(open_tmp: Path) -> Path:
+    b = open_tmp / "b"
     (b / "rootfs" / "bin").mkdir(parents=True)
     (b / "rootfs" / "bin" / "sh").write_bytes(b"static\n")
     (b / "rootfs" / "bin" / "sh").chmod(0o755)
     (b / "config.json").write_text(json.dumps(CONFIG, indent=2))
-    try:
-        yield b
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
+    return b
 
 
 def broken(b: Path) -> Path:
