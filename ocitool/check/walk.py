@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ocitool.check.creds import X_OK, Creds
 
 _MAX_LINKS = 40
+_UNREADABLE = -errno.EACCES  # ocitool itself may not look (a check run without root)
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Blocked:
     def describe(self, creds: Creds | None) -> str:
         if self.errno == errno.ENOENT:
             return f"{self.shown} does not exist"
+        if self.errno == _UNREADABLE:
+            return f"{self.shown} cannot be examined by ocitool itself (run the check as root)"
         if self.errno == errno.ENOTDIR:
             return f"{self.shown} is not a directory"
         if self.errno == errno.ELOOP:
@@ -69,8 +72,8 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
     cur = base
     links = 0
     st = _lstat(cur)
-    if st is None:
-        return Walked(cur, None, Blocked(cur, _shown(cur, root), errno.ENOENT))
+    if isinstance(st, int):
+        return _missing(cur, root, st)
     while parts:
         name = parts.pop(0)
         if not stat.S_ISDIR(st.st_mode):
@@ -81,13 +84,13 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
             if cur != base:
                 cur = os.path.dirname(cur)
             st = _lstat(cur)
-            if st is None:  # removed while we walked
-                return Walked(cur, None, Blocked(cur, _shown(cur, root), errno.ENOENT))
+            if isinstance(st, int):  # removed while we walked
+                return _missing(cur, root, st)
             continue
         nxt = os.path.join(cur, name)
         nst = _lstat(nxt)
-        if nst is None:
-            return Walked(nxt, None, Blocked(nxt, _shown(nxt, root), errno.ENOENT))
+        if isinstance(nst, int):
+            return _missing(nxt, root, nst)
         if stat.S_ISLNK(nst.st_mode):
             links += 1
             if links > _MAX_LINKS:
@@ -97,8 +100,8 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
                 cur = base
             parts = [p for p in target.split("/") if p and p != "."] + parts
             st = _lstat(cur)
-            if st is None:
-                return Walked(cur, None, Blocked(cur, _shown(cur, root), errno.ENOENT))
+            if isinstance(st, int):
+                return _missing(cur, root, st)
             continue
         cur, st = nxt, nst
     return Walked(cur, st)
@@ -117,8 +120,16 @@ def ancestors_walk(path: str, creds: Creds) -> Walked:
     return done
 
 
-def _lstat(path: str) -> os.stat_result | None:
+def _lstat(path: str) -> os.stat_result | int:
+    """The stat of ``path``, or the errno that stopped lstat."""
     try:
         return os.lstat(path)
-    except OSError:
-        return None
+    except OSError as exc:
+        return exc.errno or errno.ENOENT
+
+
+def _missing(path: str, root: str | None, code: int) -> Walked:
+    """The walk's end at a component lstat could not read: missing, or hidden from ocitool
+    itself (a check run without root cannot tell, and says so)."""
+    code = _UNREADABLE if code == errno.EACCES else code
+    return Walked(path, None, Blocked(path, _shown(path, root), code))

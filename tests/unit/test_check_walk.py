@@ -87,3 +87,20 @@ def test_interpreter(open_tmp: Path) -> None:
     (open_tmp / "static").write_bytes(b"\x7fELF" + bytes(60))
     assert interpreter(str(open_tmp / "static")) is None
     assert interpreter(str(open_tmp / "missing")) is None
+
+
+def test_a_path_ocitool_itself_may_not_see_is_not_called_missing(
+    open_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (open_tmp / "a").mkdir()
+    real = os.lstat
+
+    def lstat(path: str) -> os.stat_result:
+        if str(path).endswith("/a"):
+            raise PermissionError(errno.EACCES, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr("ocitool.check.walk.os.lstat", lstat)
+    done = walk(str(open_tmp / "a" / "b"), None)
+    assert done.blocked is not None
+    assert "cannot be examined by ocitool itself" in done.blocked.describe(None)
