@@ -95,11 +95,14 @@ def main(argv: list[str]) -> int:
             code="OCI500",
             hint="run it as root (rootless containers are not supported yet), or use --dry-run",
         )
+    from ocitool.exec import sealed
+    from ocitool.exec.linux import LinuxSyscalls
+
+    sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
     ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
-    from ocitool.exec.linux import LinuxSyscalls
     from ocitool.exec.state import StateStore
 
     ctx = ExecContext(

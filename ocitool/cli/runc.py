@@ -45,6 +45,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "spec": ("ocitool.cli.spec", "main", "generate a config.json (same as 'ocitool spec')"),
 }
 
+# The commands that start a process a container can see (the init, an exec joiner): they
+# run from a read-only copy of the runtime's files (ocitool/exec/sealed.py).
+SEALED_COMMANDS = frozenset(("create", "run", "exec"))
+
 
 def usage() -> str:
     text = help_text(
@@ -108,6 +112,11 @@ def _main(args: list[str]) -> int:
         if rest[:1] in (["--help"], ["-h"]):
             sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
             return 0
+        if name in SEALED_COMMANDS:
+            from ocitool.exec import sealed
+            from ocitool.exec.linux import LinuxSyscalls
+
+            sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])

@@ -35,6 +35,7 @@ from ocitool import lightos as os
 # Everything the joined process runs is imported here, in the runtime: after
 # setns into the container's mount namespace no host module can be imported.
 from ocitool.exec import console as _console
+from ocitool.exec import sealed
 from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
@@ -134,6 +135,7 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
 
 def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     """Start the process in the container; returns its host pid once it has exec'd."""
+    sealed.verify()  # the process is a fork of us: nothing it maps may be writable
     namespaces = open_namespaces(req.pid, req.pid_start)
     rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
     ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)

@@ -1,0 +1,190 @@
+"""Run the runtime from a read-only copy of its own files before a container can see it.
+
+CVE-2019-5736 class. The container's init (until its ``execve``) and every
+``exec`` joiner are clones of the runtime, a host Python process. A process
+in the container that holds CAP_SYS_PTRACE passes the kernel's
+ptrace_may_access() check even against a non-dumpable process, so once it
+can see one of ours (a joined pid namespace; ``exec`` into a created
+container; every ``exec`` joiner) it can open:
+
+- ``/proc/PID/exe``: the interpreter; reopened for writing once it is no
+  longer being executed (ETXTBSY), the next runtime run executes whatever
+  was written;
+- ``/proc/PID/map_files/*`` (with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE):
+  every mapped file: libpython, libc, ld.so, each extension module;
+- ``/proc/PID/fd/*``, ``cwd`` and ``root``.
+
+A Python process cannot swap the files behind its own mappings, so the
+runtime re-executes itself once, from files that cannot be written:
+
+stage 1 (:func:`ensure`, the command as started): ``open_tree(OPEN_TREE_CLONE
+| AT_RECURSIVE)`` of ``/`` makes a detached copy of the whole mount tree
+(same files, new mount objects, in no mount namespace: nothing can mount
+over it or remount it), and ``mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE)``
+makes every mount of the copy read-only. O_PATH fds of the real root and
+working directory are kept open across ``execve``; the process changes its
+root to the copy (``fchdir`` + ``chroot``) and executes the same command
+line again.
+
+stage 2 (:func:`ensure` again, in the new image): the kernel loaded the
+interpreter, ld.so and every library from the copy, so ``/proc/PID/exe`` and
+``map_files`` resolve to read-only mounts and open for writing fails with
+EROFS. The extension modules the container-start path needs are imported
+while the root is still the copy (:data:`PRELOAD`); then the process returns
+to the real root and working directory and closes the two fds. It stays in
+the host's mount namespace (hooks, mount propagation and file writes are
+unchanged); only what it has mapped comes from the copy.
+
+:func:`verify` runs before a process a container can see is cloned or forked:
+every file-backed mapping must be on a read-only mount (checked through
+``/proc/self/map_files``), else the command fails (OCI530) instead of
+exposing a writable host file. This is what keeps a later import of an
+extension module from silently reopening the hole.
+
+This is runc 1.1's idea (re-execute from a read-only bind mount of its own
+binary) applied to every file an interpreter maps; docs/security.md has the
+threat model, what runc and crun do, and what remains.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ocitool import lightos as os
+from ocitool.exec.syscalls import exec_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from ocitool.exec.syscalls import Syscalls
+
+# The variable that tells stage 2 which fds hold the real root and cwd ("ROOT,CWD").
+FDS_ENV = "_OCITOOL_SEALED_FDS"
+
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+AT_RECURSIVE = 0x8000
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = 0o2000000
+MOUNT_ATTR_RDONLY = 0x1
+ST_RDONLY = 1
+
+# Extension modules the container-start path (create, run, exec) imports after stage 2
+# has returned to the real root: imported while the root is still the read-only copy.
+# verify() fails closed on anything missing here.
+PRELOAD = ("_cffi_backend", "select", "_socket", "array", "fcntl", "termios", "math", "_struct", "_json", "_bisect", "_opcode", "_typing")
+
+
+def _error(message: str, hint: str) -> Exception:
+    return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
+
+
+def ensure(sys_: Syscalls) -> None:
+    """Make this process run from the read-only copy: re-execute (stage 1, does not
+    return) or finish the switch after that re-execution (stage 2)."""
+    fds = os.environ.get(FDS_ENV.encode())
+    if fds is None:
+        _reexec(sys_)
+    _return_to_root(sys_, fds)
+
+
+def _reexec(sys_: Syscalls) -> None:
+    exe = sys.executable
+    argv = list(getattr(sys, "orig_argv", []))
+    if not exe or not argv:
+        raise _error("the interpreter's path is unknown", "run ocitool with an absolute python3")
+    cwd = os.getcwd()
+    tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
+    try:
+        sys_.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0, 0)
+        root = sys_.open("/", os.O_PATH | os.O_DIRECTORY)
+        here = sys_.open(".", os.O_PATH | os.O_DIRECTORY)
+        os.set_inheritable(root, True)
+        os.set_inheritable(here, True)
+        sys_.fchdir(tree)
+        sys_.chroot(".")
+        sys_.chdir(cwd)  # the same directory in the copy: `python -m` puts it on sys.path
+    finally:
+        sys_.close(tree)
+    env = [
+        k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
+        for k, v in os.environ.items()
+    ]
+    env.append(f"{FDS_ENV}={root},{here}")
+    sys_.execve(exe, [exe, *argv[1:]], env)
+
+
+def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
+    del os.environ[FDS_ENV.encode()]
+    os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
+    real_os = sys.modules.get("os")
+    if real_os is not None:  # imported before us (python -m): its copy of the environment
+        real_os.environ.pop(FDS_ENV, None)
+    try:
+        root, here = (int(x) for x in fds.split(b","))
+    except ValueError:
+        raise _error(f"{FDS_ENV} is malformed", "do not set it by hand") from None
+    if not os.statvfs("/proc/self/exe").f_flag & ST_RDONLY:
+        raise _error("the interpreter is not on a read-only mount", "do not set it by hand")
+    for name in PRELOAD:
+        try:  # noqa: SIM105 - contextlib costs an import on the hot path
+            __import__(name)
+        except ImportError:
+            pass  # not installed here: then nothing can import it later either
+    sys_.fchdir(root)
+    sys_.chroot(".")
+    sys_.fchdir(here)
+    sys_.close(root)
+    sys_.close(here)
+
+
+def writable_mappings() -> list[str]:
+    """Paths of this process's file-backed mappings that are not on a read-only mount.
+
+    One check per run of consecutive mappings of the same path (the segments
+    ld.so maps from one open file); ``statvfs`` through ``map_files``
+    reaches the mapped file itself, whatever its path resolves to now.
+    """
+    bad: list[str] = []
+    last = ""
+    with open("/proc/self/maps", "rb") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or parts[5][:1] != b"/":
+            last = ""
+            continue
+        path = parts[5].decode("utf-8", "surrogateescape")
+        if path == last:
+            continue
+        last = path
+        start, _, end = parts[0].partition(b"-")
+        entry = f"/proc/self/map_files/{int(start, 16):x}-{int(end, 16):x}"
+        try:
+            readonly = os.statvfs(entry).f_flag & ST_RDONLY
+        except OSError:
+            readonly = 0
+        if not readonly:
+            bad.append(path)
+    exe_ro = 0
+    try:  # noqa: SIM105 - contextlib costs an import on the hot path
+        exe_ro = os.statvfs("/proc/self/exe").f_flag & ST_RDONLY
+    except OSError:
+        pass
+    if not exe_ro:
+        bad.insert(0, "/proc/self/exe")
+    return bad
+
+
+def verify() -> None:
+    """Fail (OCI530) unless every file this process maps is on a read-only mount: call it
+    before cloning or forking a process that a container can see."""
+    bad = writable_mappings()
+    if bad:
+        shown = ", ".join(sorted(set(bad))[:5])
+        raise exec_error(
+            f"the runtime maps writable host files a container could reach: {shown}",
+            "OCI530",
+            hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
+            "read-only copy); an extension module imported late belongs in "
+            "ocitool.exec.sealed.PRELOAD",
+        )
