@@ -68,23 +68,32 @@ OPEN_TREE_CLOEXEC = 0o2000000
 MOUNT_ATTR_RDONLY = 0x1
 ST_RDONLY = 1
 
-# Extension modules the container-start path (create, run, exec) imports after stage 2
-# has returned to the real root: imported while the root is still the read-only copy.
-# verify() fails closed on anything missing here.
-PRELOAD = ("_cffi_backend", "select", "_socket", "array", "fcntl", "termios", "math", "_struct", "_json", "_bisect", "_opcode", "_typing")
+# Extension modules the container-start path imports after stage 2 has returned to the
+# real root, so imported while the root is still the read-only copy: cffi's backend, and
+# what lowering needs on a plan-cache miss. verify() fails closed on anything missing.
+PRELOAD = ("_cffi_backend", "_json", "_bisect", "_opcode", "_typing")
+# ... and for a terminal (a console socket, or a pty the runtime relays).
+TERMINAL = ("_socket", "select", "math", "array", "fcntl", "_struct", "termios")
+# ... and for schema validation (jsonschema).
+VALIDATE = ("_heapq", "_struct", "math")
 
 
 def _error(message: str, hint: str) -> Exception:
     return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
 
 
-def ensure(sys_: Syscalls) -> None:
+def ensure(sys_: Syscalls, extra: tuple[str, ...] = ()) -> None:
     """Make this process run from the read-only copy: re-execute (stage 1, does not
-    return) or finish the switch after that re-execution (stage 2)."""
+    return) or finish the switch after that re-execution (stage 2), importing
+    :data:`PRELOAD` and ``extra`` first.
+
+    Call it before anything reads the host's mount table: in stage 2, until the
+    switch is finished, ``/proc/self/mountinfo`` shows no mount (the root is a
+    detached tree)."""
     fds = os.environ.get(FDS_ENV.encode())
     if fds is None:
         _reexec(sys_)
-    _return_to_root(sys_, fds)
+    _return_to_root(sys_, fds, PRELOAD + extra)
 
 
 def _reexec(sys_: Syscalls) -> None:
@@ -93,7 +102,13 @@ def _reexec(sys_: Syscalls) -> None:
     if not exe or not argv:
         raise _error("the interpreter's path is unknown", "run ocitool with an absolute python3")
     cwd = os.getcwd()
-    tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
+    try:
+        tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
+    except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+        raise _error(
+            getattr(exc, "message", str(exc)),
+            "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",
+        ) from None
     try:
         sys_.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0, 0)
         root = sys_.open("/", os.O_PATH | os.O_DIRECTORY)
@@ -113,7 +128,7 @@ def _reexec(sys_: Syscalls) -> None:
     sys_.execve(exe, [exe, *argv[1:]], env)
 
 
-def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
+def _return_to_root(sys_: Syscalls, fds: bytes, preload: tuple[str, ...]) -> None:
     del os.environ[FDS_ENV.encode()]
     os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
     real_os = sys.modules.get("os")
@@ -125,7 +140,7 @@ def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
         raise _error(f"{FDS_ENV} is malformed", "do not set it by hand") from None
     if not os.statvfs("/proc/self/exe").f_flag & ST_RDONLY:
         raise _error("the interpreter is not on a read-only mount", "do not set it by hand")
-    for name in PRELOAD:
+    for name in preload:
         try:  # noqa: SIM105 - contextlib costs an import on the hot path
             __import__(name)
         except ImportError:

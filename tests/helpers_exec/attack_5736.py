@@ -23,6 +23,7 @@ is rewritten after each process, so the host can read it at any time.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -52,10 +53,8 @@ def grab(pid: int) -> list[tuple[str, int]]:
     handles: list[tuple[str, int]] = []
 
     def take(what: str, path: str) -> None:
-        try:
+        with contextlib.suppress(OSError):
             handles.append((what, os.open(path, os.O_PATH | os.O_CLOEXEC)))
-        except OSError:
-            pass
 
     take("exe", f"/proc/{pid}/exe")
     take("cwd", f"/proc/{pid}/cwd")
@@ -151,10 +150,8 @@ def main() -> int:
                 continue
             done.add(pid)
             exe_path = ""
-            try:
+            with contextlib.suppress(OSError):
                 exe_path = os.readlink(f"/proc/self/fd/{handles[0][1]}")
-            except OSError:
-                pass
             report["seen"].append({"pid": pid, "exe": exe_path, "handles": len(handles)})
             report["map_files_taken"] += sum(w.startswith("map_files/") for w, _ in handles)
             report["fds_taken"] += sum(w.startswith("fd/") for w, _ in handles)
