@@ -9,9 +9,11 @@ Process model (runtime -> helper -> process):
 
 1. the runtime opens the init's namespace files (``/proc/PID/ns/*``) while
    the pid is verified by its start time, so a reused pid cannot be joined;
-2. it forks a helper, which makes itself non-dumpable (no process of the
-   container may open its memory or ``/proc/<pid>/exe``, the host's
-   interpreter: CVE-2019-5736 class), moves itself into the container's
+2. it checks that everything it maps comes from the read-only copy of its
+   files (ocitool/exec/sealed.py: a CAP_SYS_PTRACE holder in the container
+   can open ``/proc/<pid>/exe`` and ``map_files`` of the process), then
+   forks a helper, which makes itself non-dumpable (no other process of the
+   container may open its memory), moves itself into the container's
    cgroup (writes 0 to each ``cgroup.procs``), and ``setns``-es into each
    namespace that differs from ours, the user namespace first and the mount
    namespace last (it changes "/" and the cwd to the container's root);
