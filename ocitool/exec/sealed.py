@@ -92,8 +92,9 @@ def ensure(sys_: Syscalls, extra: tuple[str, ...] = ()) -> None:
     detached tree)."""
     fds = os.environ.get(FDS_ENV.encode())
     if fds is None:
-        _reexec(sys_)
-    _return_to_root(sys_, fds, PRELOAD + extra)
+        _reexec(sys_)  # does not return
+    else:
+        _return_to_root(sys_, fds, PRELOAD + extra)
 
 
 def _reexec(sys_: Syscalls) -> None:
