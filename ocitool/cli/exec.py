@@ -98,10 +98,7 @@ def main(argv: list[str]) -> int:
     from ocitool.exec import sealed
     from ocitool.exec.linux import LinuxSyscalls
 
-    extra = (sealed.TERMINAL if os.isatty(0) else ()) + (
-        sealed.VALIDATE if opts["validate"] else ()
-    )
-    sealed.ensure(LinuxSyscalls(), extra)  # re-executes from a read-only copy (no return)
+    sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
     ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
 
     from ocitool.exec import lifecycle

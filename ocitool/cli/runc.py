@@ -116,13 +116,7 @@ def _main(args: list[str]) -> int:
             from ocitool.exec import sealed
             from ocitool.exec.linux import LinuxSyscalls
 
-            terminal = (
-                name == "exec"  # the joiner imports the console module in any case
-                or os.isatty(0)
-                or any(a in ("-t", "--tty") or a.startswith("--console-socket") for a in rest)
-            )
-            # stage 1 re-executes: it does not return
-            sealed.ensure(LinuxSyscalls(), sealed.TERMINAL if terminal else ())
+            sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])

@@ -48,6 +48,7 @@ threat model, what runc and crun do, and what remains.
 
 from __future__ import annotations
 
+import _imp
 import sys
 
 from ocitool import lightos as os
@@ -68,24 +69,39 @@ OPEN_TREE_CLOEXEC = 0o2000000
 MOUNT_ATTR_RDONLY = 0x1
 ST_RDONLY = 1
 
-# Extension modules the container-start path imports after stage 2 has returned to the
-# real root, so imported while the root is still the read-only copy: cffi's backend, and
-# what lowering needs on a plan-cache miss. verify() fails closed on anything missing.
-PRELOAD = ("_cffi_backend", "_json", "_bisect", "_opcode", "_typing")
-# ... and for a terminal (a console socket, or a pty the runtime relays).
-TERMINAL = ("_socket", "select", "math", "array", "fcntl", "_struct", "termios")
-# ... and for schema validation (jsonschema).
-VALIDATE = ("_heapq", "_struct", "math")
+# The interpreter's own extension modules (lib-dynload) that the commands which seal may
+# import later: on a plan-cache miss (lowering), for a terminal or console socket, a
+# seccomp listener, schema validation. Stage 2 maps them (dlopen, without running their
+# init) while the root is still the read-only copy; a later import finds the object
+# already loaded under the same path and maps nothing new. verify() fails closed on
+# anything missing here.
+STDLIB_EXTENSIONS = (
+    "_json",
+    "_bisect",
+    "_heapq",
+    "_opcode",
+    "_typing",
+    "_struct",
+    "math",
+    "_socket",
+    "select",
+    "array",
+    "fcntl",
+    "termios",
+    "_posixsubprocess",
+)
+
+_pinned: list[object] = []  # the dlopen handles: the objects stay mapped from the copy
 
 
 def _error(message: str, hint: str) -> Exception:
     return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
 
 
-def ensure(sys_: Syscalls, extra: tuple[str, ...] = ()) -> None:
+def ensure(sys_: Syscalls) -> None:
     """Make this process run from the read-only copy: re-execute (stage 1, does not
-    return) or finish the switch after that re-execution (stage 2), importing
-    :data:`PRELOAD` and ``extra`` first.
+    return) or finish the switch after that re-execution (stage 2), mapping cffi's
+    backend and :data:`STDLIB_EXTENSIONS` first.
 
     Call it before anything reads the host's mount table: in stage 2, until the
     switch is finished, ``/proc/self/mountinfo`` shows no mount (the root is a
@@ -94,7 +110,7 @@ def ensure(sys_: Syscalls, extra: tuple[str, ...] = ()) -> None:
     if fds is None:
         _reexec(sys_)  # does not return
     else:
-        _return_to_root(sys_, fds, PRELOAD + extra)
+        _return_to_root(sys_, fds)
 
 
 def _reexec(sys_: Syscalls) -> None:
@@ -129,7 +145,7 @@ def _reexec(sys_: Syscalls) -> None:
     sys_.execve(exe, [exe, *argv[1:]], env)
 
 
-def _return_to_root(sys_: Syscalls, fds: bytes, preload: tuple[str, ...]) -> None:
+def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
     del os.environ[FDS_ENV.encode()]
     os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
     real_os = sys.modules.get("os")
@@ -141,16 +157,24 @@ def _return_to_root(sys_: Syscalls, fds: bytes, preload: tuple[str, ...]) -> Non
         raise _error(f"{FDS_ENV} is malformed", "do not set it by hand") from None
     if not os.statvfs("/proc/self/exe").f_flag & ST_RDONLY:
         raise _error("the interpreter is not on a read-only mount", "do not set it by hand")
-    for name in preload:
-        try:  # noqa: SIM105 - contextlib costs an import on the hot path
-            __import__(name)
-        except ImportError:
-            pass  # not installed here: then nothing can import it later either
+    _map_from_copy()
     sys_.fchdir(root)
     sys_.chroot(".")
     sys_.fchdir(here)
     sys_.close(root)
     sys_.close(here)
+
+
+def _map_from_copy() -> None:
+    from ocitool.exec._ffi import ffi  # imports cffi's backend, from the copy
+
+    dynload = next((p for p in sys.path if p.endswith("/lib-dynload")), "")
+    suffix = _imp.extension_suffixes()[0]
+    for name in STDLIB_EXTENSIONS if dynload else ():
+        try:  # noqa: SIM105 - contextlib costs an import on the hot path
+            _pinned.append(ffi.dlopen(f"{dynload}/{name}{suffix}"))
+        except OSError:
+            pass  # built into this interpreter, or not shipped: nothing to map
 
 
 def writable_mappings() -> list[str]:
