@@ -29,8 +29,9 @@ line again.
 stage 2 (:func:`ensure` again, in the new image): the kernel loaded the
 interpreter, ld.so and every library from the copy, so ``/proc/PID/exe`` and
 ``map_files`` resolve to read-only mounts and open for writing fails with
-EROFS. The extension modules the container-start path needs are imported
-while the root is still the copy (:data:`PRELOAD`); then the process returns
+EROFS. cffi's backend and the extension modules the container-start path may
+import later (:data:`STDLIB_EXTENSIONS`) are mapped while the root is still
+the copy; then the process returns
 to the real root and working directory and closes the two fds. It stays in
 the host's mount namespace (hooks, mount propagation and file writes are
 unchanged); only what it has mapped comes from the copy.
@@ -226,5 +227,5 @@ def verify() -> None:
             "OCI530",
             hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
             "read-only copy); an extension module imported late belongs in "
-            "ocitool.exec.sealed.PRELOAD",
+            "ocitool.exec.sealed.STDLIB_EXTENSIONS",
         )
