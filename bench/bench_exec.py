@@ -119,7 +119,9 @@ def commands(
         tree = checkout(before, work / "before")
         argv, env = out["ocitool -S"]
         out[f"ocitool -S @{before}"] = (
-            argv,
+            # its own --root: the plan cache entry (named after the bundle) records the
+            # code it was made by, so two trees sharing one would evict each other
+            [str(work / "oci-before") if a == str(work / "oci") else a for a in argv],
             {**(env or {}), "PYTHONPATH": f"{tree}:{site_packages()}"},
         )
     if shutil.which("runc"):
