@@ -119,14 +119,29 @@ def _reexec(sys_: Syscalls) -> None:
     argv = list(getattr(sys, "orig_argv", []))
     if not exe or not argv:
         raise _error("the interpreter's path is unknown", "run ocitool with an absolute python3")
-    cwd = os.getcwd()
     try:
-        tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
+        cwd = os.getcwd()
+    except OSError:
+        cwd = "/"  # deleted: the fd below still returns to it
+    try:
+        root, here = _enter_copy(sys_, cwd)
     except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
         raise _error(
             getattr(exc, "message", str(exc)),
             "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",
         ) from None
+    env = [
+        k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
+        for k, v in os.environ.items()
+    ]
+    env.append(f"{FDS_ENV}={root},{here}")
+    sys_.execve(exe, [exe, *argv[1:]], env)
+
+
+def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
+    """Root (and cwd) into a read-only clone of the mount tree; O_PATH fds of the real
+    root and cwd, inheritable, to come back with."""
+    tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
     try:
         sys_.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0, 0)
         root = sys_.open("/", os.O_PATH | os.O_DIRECTORY)
@@ -135,15 +150,13 @@ def _reexec(sys_: Syscalls) -> None:
         os.set_inheritable(here, True)
         sys_.fchdir(tree)
         sys_.chroot(".")
-        sys_.chdir(cwd)  # the same directory in the copy: `python -m` puts it on sys.path
+        try:  # the same directory in the copy: `python -m` puts it on sys.path
+            sys_.chdir(cwd)
+        except Exception:  # noqa: BLE001 - not in the copy (an unbindable mount)
+            sys_.chdir("/")
     finally:
         sys_.close(tree)
-    env = [
-        k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
-        for k, v in os.environ.items()
-    ]
-    env.append(f"{FDS_ENV}={root},{here}")
-    sys_.execve(exe, [exe, *argv[1:]], env)
+    return root, here
 
 
 def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
