@@ -98,8 +98,12 @@ def main(argv: list[str]) -> int:
     from ocitool.exec import sealed
     from ocitool.exec.linux import LinuxSyscalls
 
-    sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
+    sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal (below)
     ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+    if sealed.observable(ops):
+        sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
+    elif not sealed.is_sealed():
+        sealed.waive()  # the init is alone in its pid namespace until it execs
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext

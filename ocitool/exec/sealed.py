@@ -57,6 +57,8 @@ from ocitool.exec.syscalls import exec_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ocitool.exec.syscalls import Syscalls
 
 # The variable that tells stage 2 which fds hold the real root and cwd ("ROOT,CWD").
@@ -99,19 +101,69 @@ def _error(message: str, hint: str) -> Exception:
     return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
 
 
+_state = {"sealed": False, "waived": False}
+
+
 def ensure(sys_: Syscalls) -> None:
     """Make this process run from the read-only copy: re-execute (stage 1, does not
-    return) or finish the switch after that re-execution (stage 2), mapping cffi's
-    backend and :data:`STDLIB_EXTENSIONS` first.
-
-    Call it before anything reads the host's mount table: in stage 2, until the
-    switch is finished, ``/proc/self/mountinfo`` shows no mount (the root is a
-    detached tree)."""
-    fds = os.environ.get(FDS_ENV.encode())
-    if fds is None:
+    return) or finish the switch after that re-execution (stage 2)."""
+    if not resume(sys_):
         _reexec(sys_)  # does not return
-    else:
+
+
+def resume(sys_: Syscalls) -> bool:
+    """Stage 2: if this process is the re-executed one, map cffi's backend and
+    :data:`STDLIB_EXTENSIONS` from the copy and return to the real root. True when this
+    process runs from the copy.
+
+    Call it before anything reads the host's mount table: until the switch is
+    finished, ``/proc/self/mountinfo`` shows no mount (the root is a detached tree)."""
+    fds = os.environ.get(FDS_ENV.encode())
+    if fds is not None:
         _return_to_root(sys_, fds)
+        _state["sealed"] = True
+    return _state["sealed"]
+
+
+def is_sealed() -> bool:
+    return _state["sealed"]
+
+
+_IN_CONTAINER_HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer")
+
+
+def observable(ops: list[Any] | tuple[Any, ...]) -> bool:
+    """Could a process in a container see a runtime process of a *foreground* run of
+    this plan (create and start in one command) before the init's ``execve``?
+
+    No only when the init is alone in a new pid namespace: no joined pid namespace
+    (its other processes would see it from the fork on), a pid namespace at all
+    (the host's is out of scope, but keep it simple), and no hook that runs before
+    ``execve`` (a hook may start a process in the container's namespaces). ``exec``
+    joins such a container only once its init has exec'd (:data:`INIT_UNSEALED`).
+    """
+    from ocitool.exec.flags import CLONE, clone_flags
+
+    new_pid = False
+    for op in ops:
+        if op.name == "setns" and "CLONE_NEWPID" in str(getattr(op, "nstype", "")):
+            return True
+        if op.name in ("clone", "unshare"):
+            new_pid |= bool(clone_flags(getattr(op, "flags", ())) & CLONE["CLONE_NEWPID"])
+        if op.name == "hook" and getattr(op, "kind", "") in _IN_CONTAINER_HOOKS:
+            return True
+    return not new_pid
+
+
+def waive() -> None:
+    """The caller established (:func:`observable`) that no container can see this
+    process's clones before they exec: :func:`verify` lets them through unsealed."""
+    _state["waived"] = True
+
+
+# The state-file mark of a container whose init is an unsealed runtime until its execve
+# (a foreground run that waived sealing): ``exec`` waits for it to go before it joins.
+INIT_UNSEALED = "init_unsealed"
 
 
 def _reexec(sys_: Syscalls) -> None:
@@ -232,6 +284,8 @@ def writable_mappings() -> list[str]:
 def verify() -> None:
     """Fail (OCI530) unless every file this process maps is on a read-only mount: call it
     before cloning or forking a process that a container can see."""
+    if _state["waived"]:
+        return
     bad = writable_mappings()
     if bad:
         shown = ", ".join(sorted(set(bad))[:5])

@@ -109,3 +109,56 @@ def test_an_unsealed_process_is_refused_before_it_could_be_seen() -> None:
     with pytest.raises(Exception) as info:
         sealed.verify()
     assert getattr(info.value, "code", None) == "OCI530"
+
+
+def _plan(pidns: bool = True, extra: list[Any] | None = None) -> list[Any]:
+    from tests.helpers_exec.plans import busybox_plan
+
+    return busybox_plan("/r", "c", ["true"], cgroups=False, pidns=pidns) + (extra or [])
+
+
+def test_a_foreground_init_alone_in_a_new_pid_namespace_is_not_observable() -> None:
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.hooks import RunHook
+    from ocitool.plan.ops.namespaces import Setns
+
+    assert not sealed.observable(_plan())
+    assert sealed.observable(_plan(pidns=False))  # no pid namespace of its own
+    joined = Setns(phase=Phase.CREATE_INIT, path="/proc/7/ns/pid", nstype="CLONE_NEWPID")
+    assert sealed.observable([joined, *_plan(pidns=False)])
+    for kind in ("prestart", "createRuntime", "createContainer", "startContainer"):
+        hook = RunHook(phase=Phase.CREATE_INIT, kind=kind, index=0, path="/bin/true")
+        assert sealed.observable(_plan(extra=[hook])), kind
+    after = RunHook(phase=Phase.CREATE_INIT, kind="poststart", index=0, path="/bin/true")
+    assert not sealed.observable(_plan(extra=[after]))  # runs after the init's execve
+
+
+def test_exec_waits_until_an_unsealed_init_has_execd(tmp_path: Any) -> None:
+    """A foreground run that did not seal marks its state until the init's execve; exec
+    joins only once the mark is gone (here: a live pid, the mark cleared after 0.2 s)."""
+    import threading
+    import time
+
+    from ocitool.exec.state import State, StateStore, proc_start_time
+    from ocitool.runc.cmd_exec import _after_init_exec
+
+    store = StateStore(str(tmp_path))
+    store.reserve("c1")
+    st = State(id="c1", bundle="/b", status="running", pid=os.getpid())
+    st.pid_start = proc_start_time(os.getpid())
+    st.extra[sealed.INIT_UNSEALED] = True
+    store.save(st)
+
+    def clear() -> None:
+        time.sleep(0.2)
+        del st.extra[sealed.INIT_UNSEALED]
+        store.save(st)
+
+    t = threading.Thread(target=clear)
+    t0 = time.monotonic()
+    t.start()
+    got = _after_init_exec(store, store.load("c1"))
+    waited = time.monotonic() - t0
+    t.join()
+    assert sealed.INIT_UNSEALED not in got.extra
+    assert waited >= 0.2
