@@ -137,8 +137,8 @@ def observable(ops: list[Any] | tuple[Any, ...]) -> bool:
     this plan (create and start in one command) before the init's ``execve``?
 
     No only when the init is alone in a new pid namespace: no joined pid namespace
-    (its other processes would see it from the fork on), a pid namespace at all
-    (the host's is out of scope, but keep it simple), and no hook that runs before
+    (its other processes would see it from the fork on), a pid namespace of its own
+    (sharing the host's, it is in plain sight: seal), and no hook that runs before
     ``execve`` (a hook may start a process in the container's namespaces). ``exec``
     joins such a container only once its init has exec'd (:data:`INIT_UNSEALED`).
     """
