@@ -42,6 +42,13 @@ every file-backed mapping must be on a read-only mount (checked through
 exposing a writable host file. This is what keeps a later import of an
 extension module from silently reopening the hole.
 
+A foreground run (create and start in one command) whose init is alone in a
+new pid namespace skips the re-execution (:func:`observable`, :func:`waive`):
+nothing in a container can see its processes, provided ``exec`` waits for the
+init's ``execve`` (:data:`INIT_UNSEALED`). That keeps ``run`` and ``ocitool
+exec`` at their old cost; ``create`` and ``exec`` always pay one more
+interpreter start.
+
 This is runc 1.1's idea (re-execute from a read-only bind mount of its own
 binary) applied to every file an interpreter maps; docs/security.md has the
 threat model, what runc and crun do, and what remains.
