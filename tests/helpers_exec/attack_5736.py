@@ -10,7 +10,8 @@ an O_PATH handle on ``exe``, every ``map_files`` entry (needs CAP_SYS_ADMIN or
 CAP_CHECKPOINT_RESTORE), every ``fd``, ``cwd`` and ``root``. Once the process
 has exec'd or exited it tries to get write access through each handle:
 
-- a regular file: reopen ``/proc/self/fd/H`` for writing, waiting out ETXTBSY
+- a regular file that is not one of the container's own: reopen
+  ``/proc/self/fd/H`` for writing, waiting out ETXTBSY
   (the interpreter is busy while any runtime runs). A throwaway file
   (``throwaway``) is then really overwritten with a payload; any other host
   file is only opened (never written) and reported;
@@ -89,6 +90,17 @@ def inside_own_root(fd: int) -> bool:
         os.close(cur)
 
 
+def own_file(fd: int, ident: tuple[int, int]) -> bool:
+    """Is this file one of the container's own (its path, seen from here, is the same
+    file)? E.g. the executable a joiner reads before its execve: the container can
+    write it anyway when its root is writable; not a way out."""
+    try:
+        st = os.stat(os.readlink(f"/proc/self/fd/{fd}"))
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == ident
+
+
 def attack(what: str, fd: int, throwaway: set[tuple[int, int]], deadline: float) -> dict | None:
     """Try to write through one handle; a breach record, or None."""
     st = os.fstat(fd)
@@ -104,7 +116,7 @@ def attack(what: str, fd: int, throwaway: set[tuple[int, int]], deadline: float)
         os.close(mfd)
         os.unlink(marker, dir_fd=fd)
         return {"what": what, "kind": "host-directory", "created": True}
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode) or own_file(fd, ident):
         return None
     while True:
         try:
@@ -170,6 +182,8 @@ def main() -> int:
                 hit = attack(what, fd, throwaway, deadline)
                 if hit is not None:
                     hit["pid"] = pid
+                    with contextlib.suppress(OSError):
+                        hit["path"] = os.readlink(f"/proc/self/fd/{fd}")
                     report["breaches"].append(hit)
                 os.close(fd)
             report["attacked"] += 1
