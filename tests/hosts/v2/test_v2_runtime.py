@@ -163,7 +163,7 @@ def expected_weight(runtime: str, shares: int) -> set[int]:
 def test_lifecycle_limits_read_back(
     rt: Runtime, tmp_path: Path, loop_device: tuple[int, int]
 ) -> None:
-    """create/start/state/pause/resume/update/kill/delete with every v2 controller set, in a
+    """create/start/state/exec/pause/resume/update/kill/delete with every v2 controller set, in a
     nested cgroupsPath whose parents enable the controllers in cgroup.subtree_control."""
     major, minor = loop_device
     cid = f"lim-{rt.name}"
@@ -209,6 +209,9 @@ def test_lifecycle_limits_read_back(
     if rt.name == "ocitool-runc":  # reservations too (kernel >= 5.7; runc 1.1 does not)
         assert read(cg, "hugetlb.2MB.rsvd.max") == str(4 * MiB)
 
+    # exec joins the same v2 cgroup (no cgroup namespace here: the full path shows)
+    assert rt.ok("exec", cid, "cat", "/proc/self/cgroup").split() == [f"0::/{parent}/{cid}"]
+
     rt.ok("pause", cid)
     assert rt.status(cid) == "paused"
     assert read(cg, "cgroup.freeze") == "1"
@@ -243,14 +246,19 @@ def test_lifecycle_limits_read_back(
 
 
 # ------------------------------------------------------------------ freezer and SIGKILL
-def test_sigkill_of_a_paused_container_kills_and_thaws(rt: Runtime, tmp_path: Path) -> None:
-    cid = f"pk-{rt.name}"
-    b = bundle(tmp_path, "b", LOOP, linux={"cgroupsPath": f"/v2pk-{rt.name}"})
+def paused_container(rt: Runtime, tmp_path: Path, prefix: str) -> tuple[str, Path]:
+    """(id, cgroup directory) of a started, then paused, container."""
+    cid, cg = f"{prefix}-{rt.name}", CGROUP / f"v2{prefix}-{rt.name}"
+    b = bundle(tmp_path, "b", LOOP, linux={"cgroupsPath": f"/{cg.name}"})
     rt.create(b, cid)
     rt.ok("start", cid)
     rt.ok("pause", cid)
-    cg = CGROUP / f"v2pk-{rt.name}"
     assert read(cg, "cgroup.freeze") == "1"
+    return cid, cg
+
+
+def test_sigkill_of_a_paused_container_kills_and_thaws(rt: Runtime, tmp_path: Path) -> None:
+    cid, cg = paused_container(rt, tmp_path, "pk")
     rt.ok("kill", cid, "KILL")
     assert rt.wait_stopped(cid, cg) == "stopped"
     assert read(cg, "cgroup.freeze") == "0"  # thawed after the kill, as runc does
@@ -260,13 +268,9 @@ def test_sigkill_of_a_paused_container_kills_and_thaws(rt: Runtime, tmp_path: Pa
 
 
 def test_delete_force_of_a_paused_container(rt: Runtime, tmp_path: Path) -> None:
-    cid = f"pd-{rt.name}"
-    b = bundle(tmp_path, "b", LOOP, linux={"cgroupsPath": f"/v2pd-{rt.name}"})
-    rt.create(b, cid)
-    rt.ok("start", cid)
-    rt.ok("pause", cid)
+    cid, cg = paused_container(rt, tmp_path, "pd")
     rt.ok("delete", "--force", cid, timeout=60)
-    assert not (CGROUP / f"v2pd-{rt.name}").exists()
+    assert not cg.exists()
     assert cid not in rt("list", "-q").stdout.split()
 
 
