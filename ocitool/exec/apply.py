@@ -722,6 +722,12 @@ def symlink(op: Any, ctx: ExecContext) -> None:
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
     pfd, name = res.open_parent(op.path)
     try:
+        if op.replace:
+            try:
+                ctx.sys.unlink(name, dir_fd=pfd)
+            except Exception as exc:
+                if error_errno(exc) != _errno.ENOENT:
+                    raise
         try:
             ctx.sys.symlink(op.target, name, dir_fd=pfd)
         except Exception as exc:

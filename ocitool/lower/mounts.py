@@ -173,7 +173,7 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     )
     if not dev_is_bind:
         ops += device_ops(spec, ctx, rootfs)
-        ops += symlink_ops(rootfs, kcore=host.kcore)
+        ops += symlink_ops(spec, ctx, rootfs, kcore=host.kcore)
     else:
         ops += device_ops(spec, ctx, rootfs, dev_is_host=True)
     if dev_readonly and dev_mount is not None:

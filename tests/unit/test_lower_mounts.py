@@ -312,6 +312,24 @@ def test_linux_devices_mknod_chown_and_override() -> None:
     )
 
 
+def test_devices_naming_paths_ocitool_makes_itself_follow_runc() -> None:
+    """podman --privileged passes /dev/ptmx: no node (it would shadow the devpts
+    instance), the pts/ptmx symlink replaces whatever is there and names the entry;
+    a node at /dev/stdin stays and the /proc/self/fd/0 link is left out (runc)."""
+    devices = [
+        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2},
+        {"path": "/dev/stdin", "type": "c", "major": 1, "minor": 3},
+    ]
+    ops, _ = lower(config(devices=devices))
+    assert not find(ops, "mknod", path="/dev/ptmx")
+    ptmx = find(ops, "symlink", path="/dev/ptmx")
+    assert len(ptmx) == 1 and ptmx[0].source == "/linux/devices/0"
+    assert ptmx[0].text() == 'unlink("/dev/ptmx"); symlink("pts/ptmx", "/dev/ptmx")'
+    assert find(ops, "mknod", path="/dev/stdin")
+    assert not find(ops, "symlink", path="/dev/stdin")
+    assert find(ops, "symlink", path="/dev/stdout")
+
+
 def test_pivot_root_sequence() -> None:
     ops, _ = lower(config())
     pivot = [op for op in ops if op.phase is Phase.CREATE_PIVOT]
