@@ -485,13 +485,23 @@ def mount(op: Any, ctx: ExecContext) -> None:
 
 @applies("mount_copyup")
 def mount_copyup(op: Any, ctx: ExecContext) -> None:
-    """tmpfs over a directory, then copy what it hid into it (tmpcopyup)."""
+    """tmpfs over a directory, then copy what it hid into it (tmpcopyup).
+
+    The fd that named the target still names the directory under the new
+    mount, so the copy goes through a fresh lookup of the target: the tmpfs.
+    """
     target, fd = _target(ctx, op)
     try:
         old = ctx.sys.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
-            _copy_tree(old, target)
+            new, new_fd = _target(ctx, op)
+            try:
+                _copy_tree(old, new)
+            except OSError as exc:
+                raise sys_error("copyup", (op.target,), exc.errno or _errno.EIO) from None
+            finally:
+                _close(ctx, new_fd)
         finally:
             ctx.sys.close(old)
     finally:

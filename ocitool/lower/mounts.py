@@ -77,7 +77,35 @@ def lower_mounts(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     """Every filesystem op of the container, in order (create.init, then create.pivot)."""
     if not spec.has_namespace("mount"):
         return _no_mount_namespace(spec, ctx)
-    return rootfs_ops(spec, host, ctx) + pivot_ops(spec, ctx) + hardening_ops(spec, ctx)
+    ops = rootfs_ops(spec, host, ctx) + pivot_ops(spec, ctx) + hardening_ops(spec, ctx)
+    return _with_mount_label(spec, host, ctx, ops)
+
+
+def _with_mount_label(spec: Spec, host: HostInfo, ctx: LowerContext, ops: list[Op]) -> list[Op]:
+    """``linux.mountLabel``: the SELinux context of every tmpfs the container gets
+    (``context="LABEL"`` in the mount data, as runc's label.FormatMountLabel does).
+
+    runc and crun drop the label silently where SELinux is off; a label asked for
+    and not applied is an error here (fail closed).
+    """
+    label = spec.linux.mount_label if spec.linux is not None else None
+    if not label:
+        return ops
+    assert spec.linux is not None
+    if not host.has_lsm("selinux"):
+        raise ctx.error(
+            spec.linux.at("mountLabel"),
+            f"SELinux is not enabled on this host; mountLabel {label!r} cannot be applied",
+            code="OCI374",
+            hint="remove linux.mountLabel, or run on a host with SELinux",
+        )
+    context = f'context="{label}"'
+    return [
+        replace(op, data=f"{op.data},{context}" if op.data else context)
+        if isinstance(op, Mount) and op.fstype == "tmpfs"
+        else op
+        for op in ops
+    ]
 
 
 def _no_mount_namespace(spec: Spec, ctx: LowerContext) -> list[Op]:

@@ -209,10 +209,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
     ops: list[Op] = []
     if proc.apparmor_profile:
         if not host.has_lsm("apparmor"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("apparmorProfile"),
-                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} "
-                "cannot be applied and the exec step will fail",
+                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} cannot be applied",
                 code="OCI374",
                 hint="remove apparmorProfile, or run on a host with AppArmor",
             )
@@ -233,10 +232,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
         )
     if proc.selinux_label:
         if not host.has_lsm("selinux"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("selinuxLabel"),
-                f"SELinux is not enabled on this host; label {proc.selinux_label!r} "
-                "cannot be applied and the exec step will fail",
+                f"SELinux is not enabled on this host; label {proc.selinux_label!r} cannot be applied",
                 code="OCI374",
                 hint="remove selinuxLabel, or run on a host with SELinux",
             )
