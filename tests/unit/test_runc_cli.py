@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,6 +160,47 @@ def test_update_resources_from_flags_and_merge() -> None:
         requested_resources(parse(["--pids-limit", "lots", "id"], UPDATE_FLAGS))
 
 
+def test_update_takes_runcs_flag_names() -> None:
+    """runc update's spellings: --cpu-share (the old --cpu-shares still works), --cpu-burst,
+    --cpu-idle, --kernel-memory-tcp; --l3-cache-schema/--mem-bw-schema need intelRdt."""
+    from ocitool.runc.cmd_cgroup import UPDATE_FLAGS, requested_rdt, requested_resources
+
+    argv = ["--cpu-share", "512", "--cpu-burst", "1000", "--cpu-idle", "1"]
+    p = parse([*argv, "--kernel-memory-tcp", "1m", "id"], UPDATE_FLAGS)
+    assert requested_resources(p) == {
+        "cpu": {"shares": 512, "burst": 1000, "idle": 1},
+        "memory": {"kernelTCP": 1 << 20},
+    }
+    old = parse(["--cpu-shares", "256", "id"], UPDATE_FLAGS)
+    assert requested_resources(old) == {"cpu": {"shares": 256}}
+    rdt = parse(["--l3-cache-schema", "L3:0=f", "--mem-bw-schema", "MB:0=50", "id"], UPDATE_FLAGS)
+    config = {"linux": {"intelRdt": {"closID": "g"}}}
+    assert requested_rdt(rdt, config) == {
+        "closID": "g",
+        "l3CacheSchema": "L3:0=f",
+        "memBwSchema": "MB:0=50",
+    }
+    assert requested_rdt(old, config) is None
+    with pytest.raises(UsageError, match="non-existent Intel RDT"):
+        requested_rdt(rdt, {"linux": {}})
+
+
+def test_exec_cgroup_picks_existing_sub_cgroups(tmp_path: Path, monkeypatch: Any) -> None:
+    from ocitool.runc import cmd_exec
+
+    monkeypatch.setattr(cmd_exec, "_hierarchy_names", lambda d: d.rsplit("/", 2)[-2].split(","))
+    dirs = [str(tmp_path / "pids" / "c"), str(tmp_path / "cpu,cpuacct" / "c")]
+    for d in dirs:
+        (Path(d) / "sub").mkdir(parents=True)
+    procs = cmd_exec.exec_cgroup_procs
+    assert procs(dirs, []) == [f"{d}/cgroup.procs" for d in dirs]
+    assert procs(dirs, ["sub"]) == [f"{d}/sub/cgroup.procs" for d in dirs]
+    assert procs(dirs, ["cpu:sub"]) == [f"{dirs[0]}/cgroup.procs", f"{dirs[1]}/sub/cgroup.procs"]
+    for bad in (["../up"], ["missing"], ["memory:sub"]):
+        with pytest.raises(UsageError):
+            procs(dirs, bad)
+
+
 def test_exec_process_from_flags() -> None:
     from ocitool.runc.cmd_exec import EXEC_FLAGS, _process_from_flags
 
@@ -185,12 +227,18 @@ def test_exec_process_from_flags() -> None:
             "CAP_CHOWN",
             "-t",
             "--no-new-privs",
+            "--apparmor",
+            "prof",
+            "--process-label",
+            "system_u:system_r:t:s0",
             "id",
             "sh",
         ],
         EXEC_FLAGS,
     )
     proc = _process_from_flags(base, p, ["sh"])
+    # applied (the lowering writes them, or refuses where the LSM is missing), not ignored
+    assert proc["apparmorProfile"] == "prof" and proc["selinuxLabel"] == "system_u:system_r:t:s0"
     assert proc["args"] == ["sh"] and proc["env"] == ["PATH=/bin", "A=2"]
     assert proc["cwd"] == "/tmp" and proc["user"] == {"uid": 5, "gid": 6}
     assert proc["terminal"] is True and proc["noNewPrivileges"] is True
