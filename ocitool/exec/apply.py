@@ -223,6 +223,23 @@ def capabilities(op: Any, ctx: ExecContext) -> None:
             sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
 
 
+@applies("session_keyring")
+def session_keyring(op: Any, ctx: ExecContext) -> None:
+    """runc's: join the ring, then add search permission (keeping the others).
+
+    A kernel without keyrings (ENOSYS) is tolerated, as runc does: the ring only
+    narrows what the process can reach by key search.
+    """
+    sys = ctx.sys
+    try:
+        ring = sys.join_session_keyring(op.keyring)
+    except Exception as exc:
+        if error_errno(exc) == _errno.ENOSYS:
+            return
+        raise
+    sys.keyring_setperm(ring, sys.keyring_perm(ring) | op.search_perm)
+
+
 @applies("no_new_privs")
 def no_new_privs(op: Any, ctx: ExecContext) -> None:
     ctx.sys.prctl(PR_SET_NO_NEW_PRIVS, 1)

@@ -24,7 +24,7 @@ from ocitool.plan.ops.process import (
     SetMempolicy,
     Setrlimit,
 )
-from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
+from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SessionKeyring
 from ocitool.spec.facts import RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
@@ -414,6 +414,22 @@ def _memory_policy(spec: Spec, ctx: LowerContext) -> list[Op]:
     return [
         SetMempolicy(
             phase=Phase.EXEC, source=pol.pointer, mode=pol.mode, nodes=pol.nodes, flags=pol.flags
+        )
+    ]
+
+
+def lower_session_keyring(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """A session keyring of the container's own, ``_ses.<id>`` (runc's name and perms),
+    first in the exec phase: before any seccomp filter (profiles often deny keyctl)."""
+    if spec.process is None:
+        return []
+    perm = 0x8 if spec.has_namespace("user") else 0x80000  # other / uid: search
+    return [
+        SessionKeyring(
+            phase=Phase.EXEC,
+            source=None,
+            keyring=f"_ses.{ctx.container_id}",
+            search_perm=perm,
         )
     ]
 

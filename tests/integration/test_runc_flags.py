@@ -51,3 +51,33 @@ def test_update_exec_cgroup_and_lsm_flags(rt: Runtime, bundle_factory: Callable[
         rt.wait_status(cid, "stopped")
         sub.rmdir()
     assert rt("delete", "--force", cid).returncode == 0
+
+
+def _session_rings() -> list[str]:
+    """The _ses.* keyrings the host's root can see in /proc/keys (description field)."""
+    rows = Path("/proc/keys").read_text().splitlines()
+    return [row.split()[8].rstrip(":") for row in rows if "_ses." in row and " keyring " in row]
+
+
+@pytest.mark.parametrize("flag", [None, "--no-new-keyring"])
+def test_session_keyring_per_container(
+    rt: Runtime, bundle_factory: Callable[..., Path], flag: str | None
+) -> None:
+    """By default the container gets its own session keyring _ses.<id> (runc's name), which
+    an exec joins too; --no-new-keyring makes none (the process keeps the runtime's)."""
+    cid = f"keys{'-no' if flag else ''}{S}"
+    out, _ = rt.create(bundle_factory(LOOP), cid, *([flag] if flag else []))
+    assert rt("start", cid).returncode == 0
+    wait_file(out, "started")
+    try:
+        ring = f"_ses.{cid}"
+        assert (ring in _session_rings()) is (flag is None), _session_rings()
+        ex = rt("exec", cid, "cat", "/proc/self/status")
+        assert ex.returncode == 0, ex.stderr
+        if flag is None:
+            perm = next(
+                r.split()[4] for r in Path("/proc/keys").read_text().splitlines() if ring in r
+            )
+            assert int(perm, 16) & 0x80000, perm  # searchable by its uid, as runc sets it
+    finally:
+        rt("delete", "--force", cid)

@@ -302,3 +302,61 @@ def test_light_cgroup_remove_ops_match_the_plan_ops() -> None:
         real.phase.process,
         real.phase.command,
     )
+
+
+def test_go_durations() -> None:
+    from ocitool.runc.cmd_events import parse_duration
+
+    assert parse_duration("5s") == 5.0
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("250ms") == pytest.approx(0.25)
+    assert parse_duration("1.5h") == 5400.0
+    assert parse_duration("0") == 0.0
+    for bad in ("5", "", "1x", "s"):
+        with pytest.raises(UsageError):
+            parse_duration(bad)
+
+
+def test_stats_from_cgroup_v2_files(tmp_path: Path) -> None:
+    """The v2 readers on files written as cgroup-v2.rst documents them."""
+    from ocitool.runc.stats import stats
+
+    files = {
+        "cgroup.controllers": "cpu memory pids io\n",
+        "cpu.stat": "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n"
+        "nr_periods 4\nnr_throttled 1\nthrottled_usec 20\n",
+        "cpu.pressure": "some avg10=0.50 avg60=0.00 avg300=0.00 total=123\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=7\n",
+        "cpuset.cpus.effective": "0-2\n",
+        "cpuset.mems.effective": "0\n",
+        "memory.current": "4096\n",
+        "memory.max": "max\n",
+        "memory.peak": "8192\n",
+        "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        "memory.stat": "anon 100\nfile 200\n",
+        "memory.swap.current": "10\n",
+        "memory.swap.max": "1000\n",
+        "pids.current": "2\n",
+        "pids.max": "max\n",
+        "io.stat": "8:0 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    data = stats([str(tmp_path)])
+    assert data["cpu"]["usage"] == {"total": 1500000, "kernel": 500000, "user": 1000000}
+    assert data["cpu"]["throttling"] == {
+        "periods": 4,
+        "throttledPeriods": 1,
+        "throttledTime": 20000,
+    }
+    assert data["cpu"]["psi"]["some"]["avg10"] == 0.5 and data["cpu"]["psi"]["full"]["total"] == 7
+    assert data["cpuset"] == {"cpus": [0, 1, 2], "mems": [0]}
+    assert data["memory"]["cache"] == 200
+    assert data["memory"]["usage"] == {"limit": 2**64 - 1, "usage": 4096, "max": 8192, "failcnt": 3}
+    assert data["memory"]["swap"] == {"limit": 2**64 - 1, "usage": 4106, "failcnt": 0}
+    assert data["pids"] == {"current": 2}
+    assert data["blkio"]["ioServiceBytesRecursive"] == [
+        {"major": 8, "op": "Read", "value": 512},
+        {"major": 8, "op": "Write"},
+    ]
+    assert data["network_interfaces"] is None and data["intel_rdt"] == {}
