@@ -163,6 +163,10 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     ops: list[Op] = []
 
     prop_flags, prop_src = _rootfs_propagation(spec, ctx)
+    if "MS_UNBINDABLE" in prop_flags:
+        # An unbindable "/" would refuse the rootfs bind below (EINVAL); it stays
+        # private until pivot_ops makes the new root unbindable (as crun does).
+        prop_flags = ("MS_REC", "MS_PRIVATE")
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
     if "MS_SHARED" in prop_flags or "MS_REC" not in prop_flags:
         # The rootfs's parent mount may still be shared: pivot_root would fail and

@@ -162,8 +162,16 @@ class TestRun:
             last = self.stderr.strip().splitlines()[-1:] or [f"exit {self.returncode}"]
             bits.append(f"exit {self.returncode}: {last[0]}")
         if not self.report.results and self.returncode == 0:
-            bits.append("no TAP results")
+            bits += [_error_of(d) for d in self.report.orphans] or ["no TAP results"]
         return "FAIL: " + "; ".join(bits)
+
+
+def _error_of(diagnostic: str) -> str:
+    """The "error" text of a program's YAML diagnostic (its first line), else the block."""
+    for line in diagnostic.splitlines():
+        if '"error":' in line:
+            return line.split('"error":', 1)[1].strip().strip('",').split("\\n")[0]
+    return diagnostic.splitlines()[0] if diagnostic else "diagnostic"
 
 
 def isolated_runtime(runtime: str, state_root: Path) -> Path:

@@ -183,8 +183,8 @@ def test_create_fails_for_a_missing_executable(rt: Runtime, tmp_path: Path) -> N
 
 @pytest.mark.integration
 def test_prestart_hook_gets_pid_and_annotations(rt: Runtime, tmp_path: Path) -> None:
-    """Suite: hooks_stdin. Its status check is left out: runc passes 'creating' (the suite
-    wants 'created'), and ocitool-runc does the same."""
+    """Suite: hooks_stdin. The status is 'created' (runtime-spec: "after step 2"; prestart
+    is step 3), as the suite and crun have it; runc passes 'creating'."""
     out = tmp_path / "prestart.json"
     b = bundle(
         tmp_path,
@@ -201,6 +201,7 @@ def test_prestart_hook_gets_pid_and_annotations(rt: Runtime, tmp_path: Path) -> 
     assert Path(got["bundle"]).resolve() == b.resolve()
     assert got["annotations"] == {"org.opencontainers.runtime-tools": "hook stdin test"}
     assert got.get("pid") == pid
+    assert got["status"] == ("creating" if rt.name == "runc" else "created")
 
 
 @pytest.mark.integration
@@ -340,7 +341,12 @@ def test_tap_reader_counts_only_top_level_results() -> None:
 
 
 def test_tap_reader_no_results_is_not_a_pass() -> None:
-    assert not parse("TAP version 13\n1..0\n").passed
+    """Only an explicit empty plan with no diagnostic (upstream's hook and *_fail
+    programs) passes without results; no plan, or a diagnostic, is a failure."""
+    assert parse("TAP version 13\n1..0\n").passed
+    failed = parse('TAP version 13\n  ---\n  {"error": "Hooks MUST be called"}\n  ...\n1..0\n')
+    assert not failed.passed and "Hooks MUST" in failed.orphans[0]
+    assert not parse("TAP version 13\n").passed
     assert not parse("").passed
     assert not parse("ok 1 # SKIP everything\n1..1\n").passed
     assert parse("ok 1 - a\nok 2 - b\n1..2\n").passed
