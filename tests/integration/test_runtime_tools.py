@@ -405,3 +405,22 @@ def test_exec_runs_under_a_profile_older_than_newer_syscalls(
     assert ran.returncode == 0, ran.stderr
     assert (b / "rootfs" / "out").read_text() == "joined\n"
     rt("kill", c, "KILL")
+
+
+def test_programs_without_a_tap_writer_report_by_exit_status(tmp_path: Path) -> None:
+    """process_rlimits_fail & co. print nothing and exit 1 (util.Fatal) on a failure:
+    for them, and only them, silence with status 0 is the pass."""
+    from tests.helpers_rtools.suite import TestRun, reports_by_exit_status
+
+    for name, source in (("quiet", "util.Fatal(err)\n"), ("tapped", "t := tap.New()\n")):
+        (tmp_path / "validation" / name).mkdir(parents=True)
+        (tmp_path / "validation" / name / f"{name}.go").write_text(source)
+    assert reports_by_exit_status(tmp_path, "quiet")
+    assert not reports_by_exit_status(tmp_path, "tapped")
+
+    def run(code: int, out: str, by_exit: bool) -> TestRun:
+        return TestRun("p", "rt", code, parse(out), out, "", 0.0, by_exit)
+
+    assert run(0, "", True).passed and not run(1, "", True).passed
+    assert not run(0, "", False).passed
+    assert not run(0, "TAP version 13\nnot ok 1 - x\n1..1\n", True).passed
