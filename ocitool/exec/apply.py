@@ -609,8 +609,37 @@ def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
     """open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
 
     The kernel id-maps only a detached mount, through a user namespace fd: the one
-    at ``userns_path``, or a throwaway one holding the op's mappings.
+    at ``userns_path``, or a throwaway one holding the op's mappings. With
+    ``op.tree`` the runtime made the detached tree already (``idmap_tree``) and
+    this process inherited its fd: only the move is left.
     """
+    sys = ctx.sys
+    tree = ctx.scratch.pop(("idmap_tree", op.tree)) if op.tree else _idmap_tree(op, ctx)
+    try:
+        target = (
+            resolver(ctx, op.root).open(op.target)
+            if op.root
+            else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
+        )
+        try:
+            sys.move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        finally:
+            sys.close(target)
+    finally:
+        sys.close(tree)
+
+
+@applies("idmap_tree")
+def idmap_tree(op: Any, ctx: ExecContext) -> None:
+    """The runtime's half: the detached id-mapped tree, kept open (close-on-exec) for
+    the init that is cloned next, which inherits the fd. The runtime's own copy goes
+    when it exits or execs (a foreground ``ocitool exec`` keeps it until the end)."""
+    tree = ctx.scratch[("idmap_tree", op.tree)] = _idmap_tree(op, ctx)
+    ctx.scratch[("source_is_dir", op.src)] = stat.S_ISDIR(os.fstat(tree).st_mode)
+
+
+def _idmap_tree(op: Any, ctx: ExecContext) -> int:
+    """A detached copy of ``op.src``, id-mapped: its fd."""
     rec = F.AT_RECURSIVE if op.recursive else 0
     sys = ctx.sys
     userns = _idmap_userns(ctx, op)
@@ -620,19 +649,10 @@ def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
             sys.mount_setattr(
                 tree, "", AT_EMPTY_PATH | rec, F.MOUNT_ATTR["MOUNT_ATTR_IDMAP"], 0, 0, userns
             )
-            target = (
-                resolver(ctx, op.root).open(op.target)
-                if op.root
-                else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
-            )
-            try:
-                sys.move_mount(
-                    tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
-                )
-            finally:
-                sys.close(target)
-        finally:
+        except BaseException:
             sys.close(tree)
+            raise
+        return tree
     finally:
         sys.close(userns)
 
@@ -704,7 +724,11 @@ def mkdir(op: Any, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     kind = op.kind
     if kind == "like_source":
-        kind = "dir" if op.like is None or os.path.isdir(op.like) else "file"
+        # an id-mapped tree the runtime made says what its source is (the init, in
+        # its user namespace, may not be able to reach the source path itself)
+        known = ctx.scratch.get(("source_is_dir", op.like))
+        is_dir = known if known is not None else op.like is None or os.path.isdir(op.like)
+        kind = "dir" if is_dir else "file"
     if kind == "file":
         res.touch(op.path, op.mode)
     else:

@@ -50,6 +50,7 @@ from ocitool.plan.ops.fs import (
     Chroot,
     CopyUpMount,
     IdmappedBindMount,
+    IdmappedTree,
     MakePropagation,
     MaskPath,
     Mkdir,
@@ -331,7 +332,7 @@ def _mount_entry(
             Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs, kind="like_source", like=src)
         )
         if wants_idmap:
-            ops.append(_idmapped(spec, ctx, mount, src, dest, opts))
+            ops.extend(_idmapped(spec, ctx, mount, src, dest, opts))
         else:
             ops.append(
                 BindMount(
@@ -467,8 +468,13 @@ def _triples(maps: tuple[IDMapping, ...]) -> tuple[tuple[int, int, int], ...]:
 
 def _idmapped(
     spec: Spec, ctx: LowerContext, mount: SpecMount, src: str, dest: str, opts: MountOptions
-) -> Op:
-    """Mappings: the mount's own, else the container's user namespace (runc's rule)."""
+) -> list[Op]:
+    """Mappings: the mount's own, else the container's user namespace (runc's rule).
+
+    With a user namespace in the container, the runtime makes the id-mapped tree
+    before the init is cloned (``idmap_tree``, create.runtime) and the init only
+    moves it into place; see IdmappedTree for why.
+    """
     uid_maps, gid_maps = _triples(mount.uid_mappings), _triples(mount.gid_mappings)
     userns_path = None
     if not uid_maps and not gid_maps:
@@ -486,7 +492,7 @@ def _idmapped(
             assert linux is not None
             uid_maps, gid_maps = _triples(linux.uid_mappings), _triples(linux.gid_mappings)
     recursive = opts.idmap == "ridmap" or "MS_REC" in opts.flags
-    return IdmappedBindMount(
+    op = IdmappedBindMount(
         phase=INIT,
         source=mount.pointer,
         src=src,
@@ -498,6 +504,10 @@ def _idmapped(
         gid_mappings=gid_maps,
         userns_path=userns_path,
     )
+    if spec.linux is None or spec.linux.namespace("user") is None:
+        return [op]
+    tree = IdmappedTree(**{**vars(op), "phase": Phase.CREATE_RUNTIME, "tree": mount.pointer})
+    return [tree, replace(op, tree=mount.pointer)]
 
 
 def _cgroup_mount(

@@ -12,12 +12,11 @@ lowering emits their ops; a host without them gets a coded error at
 ``create``. Each field is cross-checked against a real container in
 tests/integration/test_runc_features.py.
 
-Left out on purpose: id-mapped mounts (``mountExtensions.idmap``, ``idmap``,
-``ridmap``) work only without a new container user namespace, which is where
-engines use them (the kernel refuses the throwaway namespace's uid_map from
-inside it), so an engine must not choose them from this document. No
-``config.json`` annotation changes ocitool's behaviour, hence the empty
-``potentiallyUnsafeConfigAnnotations``.
+Id-mapped mounts (``mountExtensions.idmap``, ``idmap``, ``ridmap``) are listed
+only with both halves of their appliers: inside a container user namespace the
+runtime makes the id-mapped tree (``idmap_tree``) and the init moves it
+(``bind_mount_idmapped``). No ``config.json`` annotation changes ocitool's
+behaviour, hence the empty ``potentiallyUnsafeConfigAnnotations``.
 """
 
 from __future__ import annotations
@@ -50,6 +49,8 @@ def mount_options(appliers: set[str]) -> list[str]:
     names = set(FLAG_OPTIONS) | set(PROPAGATION_OPTIONS) | set(RECURSIVE_OPTIONS)
     if "mount_copyup" in appliers:
         names.add("tmpcopyup")
+    if {"bind_mount_idmapped", "idmap_tree"} <= appliers:
+        names |= {"idmap", "ridmap"}
     return sorted(names)
 
 
@@ -92,7 +93,9 @@ def features(appliers: Iterable[str], version: str) -> dict[str, Any]:
                 "flags": list(MPOL_FLAGS) if "set_mempolicy" in have else [],
             },
             "intelRdt": {"enabled": rdt, "schemata": rdt, "monitoring": rdt},
-            "mountExtensions": {"idmap": {"enabled": False}},
+            "mountExtensions": {
+                "idmap": {"enabled": {"bind_mount_idmapped", "idmap_tree"} <= have}
+            },
             "netDevices": {"enabled": "netdev_move" in have},
         },
         "annotations": {"io.github.ocitool.version": version},

@@ -88,6 +88,10 @@ def _mount_for(option: str, src: Path) -> list[dict[str, Any]]:
     if option == "remount":
         first = {"destination": dest, "type": "tmpfs", "source": "tmpfs"}
         return [first, {**first, "options": ["remount", "ro"]}]
+    if option in ("idmap", "ridmap"):  # the mount's own mappings (no user namespace here)
+        maps = [{"containerID": 0, "hostID": 1000, "size": 1}]
+        bind = {"destination": dest, "type": "bind", "source": str(src)}
+        return [{**bind, "options": ["rbind", option], "uidMappings": maps, "gidMappings": maps}]
     recursive = option.startswith("r") and option not in ("ro", "rw", "relatime", "remount")
     if option in ("bind", "rbind") or recursive:
         return [
@@ -277,26 +281,28 @@ def test_net_devices(doc: dict[str, Any], rt: Runtime, bundle_factory: Callable[
         subprocess.run(["ip", "link", "del", name], capture_output=True)
 
 
-def test_idmapped_mounts_are_left_out_because_they_fail_in_a_user_namespace(
+def test_idmapped_mounts_in_a_user_namespace(
     doc: dict[str, Any], rt: Runtime, tmp_path: Path
 ) -> None:
-    """If this starts to pass, id-mapped mounts belong back in the document."""
-    assert doc["linux"]["mountExtensions"]["idmap"]["enabled"] is False
-    assert "idmap" not in doc["mountOptions"] and "ridmap" not in doc["mountOptions"]
+    """idmap with the container's mappings (runc's rule without mount mappings): a file
+    owned by host root shows as the container's root, one outside the map as nobody."""
+    assert doc["linux"]["mountExtensions"]["idmap"]["enabled"] is True
+    assert {"idmap", "ridmap"} <= set(doc["mountOptions"])
     src = tmp_path / "idsrc"
     src.mkdir()
-    with userns_bundle(["ls", "/data"], 100000, "ocitool-features-idmap-") as bundle:
+    (src / "root-owned").write_text("x")
+    (src / "unmapped").write_text("y")
+    os.chown(src / "unmapped", 100005, 100005)
+    args = ["stat", "-c", "%n %u", "/data/root-owned", "/data/unmapped"]
+    with userns_bundle(args, 100000, "ocitool-features-idmap-") as bundle:
         config = json.loads((bundle / "config.json").read_text())
-        mount = {
-            "destination": "/data",
-            "type": "bind",
-            "source": str(src),
-            "options": ["bind", "idmap"],
-        }
-        config["mounts"].append(mount)
+        mount = {"destination": "/data", "type": "bind", "source": str(src)}
+        config["mounts"].append({**mount, "options": ["rbind", "idmap"]})
         write_config(bundle, config)
         proc = run(rt, bundle, "idmap")
-    assert proc.returncode != 0 and "EPERM" in proc.stderr, proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["/data/root-owned", "0", "/data/unmapped", "65534"]
+    assert (src / "root-owned").stat().st_uid == 0  # the files themselves are unchanged
 
 
 def test_no_annotation_changes_the_plan(

@@ -118,13 +118,17 @@ def test_text_log_line_quotes() -> None:
 def test_features_follow_the_appliers() -> None:
     from ocitool.runc.features import features
 
-    full = features({"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped"}, "1")
+    full = features(
+        {"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped", "idmap_tree"}, "1"
+    )
     bare = features(set(), "1")
     assert full["hooks"] and bare["hooks"] == []
     assert "tmpcopyup" in full["mountOptions"] and "tmpcopyup" not in bare["mountOptions"]
-    # id-mapped mounts fail in a container user namespace: left out even with the applier
-    assert "idmap" not in full["mountOptions"]
-    assert full["linux"]["mountExtensions"]["idmap"]["enabled"] is False
+    # id-mapped mounts need both halves (the runtime's tree, the init's move)
+    assert "idmap" in full["mountOptions"] and "idmap" not in bare["mountOptions"]
+    assert full["linux"]["mountExtensions"]["idmap"]["enabled"] is True
+    half = features({"bind_mount_idmapped"}, "1")
+    assert half["linux"]["mountExtensions"]["idmap"]["enabled"] is False
     assert bare["linux"]["apparmor"]["enabled"] is False and bare["linux"]["netDevices"] == {
         "enabled": False
     }
