@@ -614,7 +614,7 @@ def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
     this process inherited its fd: only the move is left.
     """
     sys = ctx.sys
-    tree = ctx.scratch.pop(("idmap_tree", op.tree)) if op.tree else _idmap_tree(op, ctx)
+    tree = ctx.scratch.pop(f"idmap_tree:{op.tree}") if op.tree else _idmap_tree(op, ctx)
     try:
         target = (
             resolver(ctx, op.root).open(op.target)
@@ -634,8 +634,8 @@ def idmap_tree(op: Any, ctx: ExecContext) -> None:
     """The runtime's half: the detached id-mapped tree, kept open (close-on-exec) for
     the init that is cloned next, which inherits the fd. The runtime's own copy goes
     when it exits or execs (a foreground ``ocitool exec`` keeps it until the end)."""
-    tree = ctx.scratch[("idmap_tree", op.tree)] = _idmap_tree(op, ctx)
-    ctx.scratch[("source_is_dir", op.src)] = stat.S_ISDIR(os.fstat(tree).st_mode)
+    tree = ctx.scratch[f"idmap_tree:{op.tree}"] = _idmap_tree(op, ctx)
+    ctx.scratch[f"source_is_dir:{op.src}"] = stat.S_ISDIR(os.fstat(tree).st_mode)
 
 
 def _idmap_tree(op: Any, ctx: ExecContext) -> int:
@@ -726,7 +726,7 @@ def mkdir(op: Any, ctx: ExecContext) -> None:
     if kind == "like_source":
         # an id-mapped tree the runtime made says what its source is (the init, in
         # its user namespace, may not be able to reach the source path itself)
-        known = ctx.scratch.get(("source_is_dir", op.like))
+        known = ctx.scratch.get(f"source_is_dir:{op.like}")
         is_dir = known if known is not None else op.like is None or os.path.isdir(op.like)
         kind = "dir" if is_dir else "file"
     if kind == "file":
