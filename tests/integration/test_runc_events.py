@@ -7,26 +7,23 @@ import json
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.test_runc_lifecycle import LOOP, Runtime, S, runtime_command, wait_file
+from tests.integration.test_runc_lifecycle import (
+    LOOP,
+    Runtime,
+    S,
+    runtime_command,
+    wait_file,
+)
 
 pytestmark = pytest.mark.integration
 
 LIMITS = {"memory": {"limit": 16 << 20, "swap": 16 << 20}, "pids": {"limit": 50}}
-
-
-@pytest.fixture
-def rt(tmp_path: Path, root_required: None) -> Iterator[Runtime]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    runtime = Runtime(tmp_path / "root", logs)
-    yield runtime
-    runtime.cleanup()
 
 
 def shape(value: Any) -> Any:
@@ -55,7 +52,7 @@ def test_stats_has_runcs_shape(
     data = event["data"]
     assert data["memory"]["usage"]["limit"] == 16 << 20 and data["pids"]["limit"] == 50
     assert data["pids"]["current"] == 2  # sh and its sleep
-    root = tmp_path / "runc-root"
+    root = tmp_path / "real-runc-root"
     rid = f"evr{S}"
     with open(tmp_path / "runc.out", "w") as log:
         started = subprocess.run(

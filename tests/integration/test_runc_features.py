@@ -12,14 +12,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.helpers_exec.bundle import BASE_CONFIG, userns_bundle, write_config
-from tests.integration.test_runc_lifecycle import Runtime, S, runtime_command
+from tests.integration.test_runc_lifecycle import (
+    Runtime,
+    S,
+    runtime_command,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +35,6 @@ def doc() -> dict[str, Any]:
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def rt(tmp_path: Path, root_required: None) -> Iterator[Runtime]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    runtime = Runtime(tmp_path / "root", logs)
-    yield runtime
-    runtime.cleanup()
 
 
 def run(rt: Runtime, bundle: Path, name: str) -> subprocess.CompletedProcess[str]:

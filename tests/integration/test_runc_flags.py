@@ -3,23 +3,20 @@ friends, ``exec --cgroup`` into an existing sub-cgroup, ``exec --apparmor`` appl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.integration.test_runc_lifecycle import LOOP, Runtime, S, cgroup_dir, wait_file
+from tests.integration.test_runc_lifecycle import (
+    LOOP,
+    Runtime,
+    S,
+    cgroup_dir,
+    wait_file,
+)
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def rt(tmp_path: Path, root_required: None) -> Iterator[Runtime]:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    runtime = Runtime(tmp_path / "root", logs)
-    yield runtime
-    runtime.cleanup()
 
 
 def test_update_exec_cgroup_and_lsm_flags(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:

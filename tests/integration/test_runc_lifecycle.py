@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,16 +119,6 @@ class Runtime:
     def cleanup(self) -> None:
         for cid in self("list", "-q").stdout.split():
             self("delete", "--force", cid)
-
-
-@pytest.fixture
-def rt(tmp_path: Path, root_required: None) -> Iterator[Runtime]:
-    root = tmp_path / "runc-root"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    runtime = Runtime(root, logs)
-    yield runtime
-    runtime.cleanup()
 
 
 def wait_file(path: Path, text: str, timeout: float = 10) -> str:
