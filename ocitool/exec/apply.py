@@ -773,12 +773,10 @@ def symlink(op: Any, ctx: ExecContext) -> None:
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
     pfd, name = res.open_parent(op.path)
     try:
-        if op.replace:
-            try:
-                ctx.sys.unlink(name, dir_fd=pfd)
-            except Exception as exc:
-                if error_errno(exc) != _errno.ENOENT:
-                    raise
+        if op.replace and _exists(name, pfd):
+            # looked at first: an ENOENT from unlink would build an error value,
+            # and the usual fresh /dev has nothing there
+            ctx.sys.unlink(name, dir_fd=pfd)
         try:
             ctx.sys.symlink(op.target, name, dir_fd=pfd)
         except Exception as exc:
@@ -788,6 +786,14 @@ def symlink(op: Any, ctx: ExecContext) -> None:
                 raise
     finally:
         ctx.sys.close(pfd)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.lstat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 @applies("pivot_root")
