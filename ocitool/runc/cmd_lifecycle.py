@@ -127,6 +127,12 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("run", p.args)
     detach = p.on("detach")
     ops, info, ctx = _prepare(g, cid, p, detached=detach)
+    from ocitool.exec import sealed
+
+    if detach or sealed.observable(ops):
+        sealed.ensure(ctx.sys)  # re-executes from a read-only copy (does not return)
+    elif not sealed.is_sealed():
+        sealed.waive()  # the init is alone in its pid namespace until it execs
     if detach:
         from ocitool.exec import lifecycle
 
