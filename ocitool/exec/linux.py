@@ -52,6 +52,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "clone": 56,
         "set_mempolicy": 238,
         "bpf": 321,
+        "keyctl": 250,
     },
     "aarch64": {
         "pivot_root": 41,
@@ -64,6 +65,7 @@ _NR_TABLE: dict[str, dict[str, int]] = {
         "clone": 220,
         "set_mempolicy": 237,
         "bpf": 280,
+        "keyctl": 219,
     },
 }
 _COMMON = {
@@ -444,6 +446,21 @@ class LinuxSyscalls(Syscalls):
             ],
         )
         raw_syscall("capset", (hx(effective), hx(permitted), hx(inheritable)), hdr, data)
+
+    def join_session_keyring(self, name: str) -> int:
+        cname = ffi.new("char[]", name.encode())
+        return raw_syscall("keyctl", (Raw("KEYCTL_JOIN_SESSION_KEYRING"), name), 1, cname)
+
+    def keyring_perm(self, key: int) -> int:
+        buf = ffi.new("char[]", 512)
+        n = raw_syscall("keyctl", (Raw("KEYCTL_DESCRIBE"), key), 6, key, buf, 512)
+        fields = ffi.string(buf, max(n - 1, 0)).decode("utf-8", "replace").split(";")
+        if len(fields) < 5:
+            raise sys_error("keyctl", (Raw("KEYCTL_DESCRIBE"), key), 22)  # EINVAL
+        return int(fields[3], 16)
+
+    def keyring_setperm(self, key: int, perm: int) -> None:
+        raw_syscall("keyctl", (Raw("KEYCTL_SETPERM"), key, hx(perm)), 5, key, perm)
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
         return _check(

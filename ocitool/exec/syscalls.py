@@ -291,6 +291,17 @@ class Syscalls:
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
         raise NotImplementedError
 
+    def join_session_keyring(self, name: str) -> int:
+        """keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): the ring's serial."""
+        raise NotImplementedError
+
+    def keyring_perm(self, key: int) -> int:
+        """The permission mask of a key (field 4 of keyctl(KEYCTL_DESCRIBE))."""
+        raise NotImplementedError
+
+    def keyring_setperm(self, key: int, perm: int) -> None:
+        raise NotImplementedError
+
     def seccomp(self, operation: int, flags: int, program: bytes) -> int:
         """Load a classic BPF program (8-byte sock_filter records); returns the listener fd or 0."""
         raise NotImplementedError

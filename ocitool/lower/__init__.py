@@ -48,6 +48,7 @@ CONCERNS: tuple[tuple[str, str, bool], ...] = (
     ("ocitool.lower.mounts", "lower_mounts", True),
     ("ocitool.lower.hooks", "lower_hooks", False),
     ("ocitool.lower.lifecycle", "lower_handover", False),
+    ("ocitool.lower.process", "lower_session_keyring", False),
     ("ocitool.lower.process", "lower_process_exec", False),
     ("ocitool.lower.seccomp", "lower_seccomp_early", False),
     ("ocitool.lower.users", "lower_users", False),

@@ -249,10 +249,11 @@ def parse_mount_options(options: list[str] | tuple[str, ...] | None) -> MountOpt
             else:
                 b.attr_set.add(name)
                 b.attr_clr.discard(name)
-                if name in ATIME_ATTRS:
-                    # mount_setattr(2): an atime mode in attr_set needs
-                    # MOUNT_ATTR__ATIME in attr_clr.
-                    b.attr_clr.add("MOUNT_ATTR__ATIME")
+            if name in ATIME_ATTRS:
+                # mount_setattr(2): the atime modes are an enum; any change of it
+                # needs all of MOUNT_ATTR__ATIME in attr_clr (EINVAL otherwise), so
+                # ratime/rnostrictatime clear it and set relatime (0), as runc does.
+                b.attr_clr.add("MOUNT_ATTR__ATIME")
         elif word in ("idmap", "ridmap"):
             b.idmap = word
         elif word == "tmpcopyup":

@@ -24,7 +24,7 @@ from ocitool.plan.ops.process import (
     SetMempolicy,
     Setrlimit,
 )
-from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
+from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SessionKeyring
 from ocitool.spec.facts import RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
@@ -209,10 +209,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
     ops: list[Op] = []
     if proc.apparmor_profile:
         if not host.has_lsm("apparmor"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("apparmorProfile"),
-                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} "
-                "cannot be applied and the exec step will fail",
+                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} cannot be applied",
                 code="OCI374",
                 hint="remove apparmorProfile, or run on a host with AppArmor",
             )
@@ -233,10 +232,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
         )
     if proc.selinux_label:
         if not host.has_lsm("selinux"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("selinuxLabel"),
-                f"SELinux is not enabled on this host; label {proc.selinux_label!r} "
-                "cannot be applied and the exec step will fail",
+                f"SELinux is not enabled on this host; label {proc.selinux_label!r} cannot be applied",
                 code="OCI374",
                 hint="remove selinuxLabel, or run on a host with SELinux",
             )
@@ -416,6 +414,22 @@ def _memory_policy(spec: Spec, ctx: LowerContext) -> list[Op]:
     return [
         SetMempolicy(
             phase=Phase.EXEC, source=pol.pointer, mode=pol.mode, nodes=pol.nodes, flags=pol.flags
+        )
+    ]
+
+
+def lower_session_keyring(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """A session keyring of the container's own, ``_ses.<id>`` (runc's name and perms),
+    first in the exec phase: before any seccomp filter (profiles often deny keyctl)."""
+    if spec.process is None:
+        return []
+    perm = 0x8 if spec.has_namespace("user") else 0x80000  # other / uid: search
+    return [
+        SessionKeyring(
+            phase=Phase.EXEC,
+            source=None,
+            keyring=f"_ses.{ctx.container_id}",
+            search_perm=perm,
         )
     ]
 

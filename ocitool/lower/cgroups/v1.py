@@ -12,8 +12,9 @@ runc's ``libcontainer/cgroups/fs``. Orders that matter:
   ``cpu.rt_period_us`` before ``cpu.rt_runtime_us``; all before the init
   joins (a SCHED_RR process cannot join a group with no RT budget).
 * devices: first the policy reset (``devices.deny`` or ``devices.allow`` of
-  ``a *:* rwm``), then the exceptions, as runc's transition from a fresh
-  cgroup writes them.
+  ``a *:* rwm``), then the exceptions in the order the rules name them (the
+  config's, then runc's defaults), so devices.list shows the config's
+  entries in the listed order (runc sorts them by number).
 * cpuset: a new cpuset cgroup has empty ``cpus``/``mems`` and cannot take
   tasks; ``cgroup_mkdir`` copies them from the parent for every level it
   creates (runc does the same), then the config's values are written.
@@ -223,7 +224,7 @@ def write_devices(w: Writer, res: Resources | None) -> None:
     w.write("devices", reset_file, "a *:* rwm", state.reset_source)
     exc_file = "devices.deny" if state.default_allow else "devices.allow"
     exc: DeviceException
-    for exc in state.ordered():
+    for exc in state.in_rule_order():
         w.write("devices", exc_file, exc.cgroup_string(), exc.source)
 
 

@@ -47,6 +47,29 @@ class NoNewPrivs(Op):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionKeyring(Op):
+    """Join (or create) the container's own session keyring, as runc does by default.
+
+    ``keyctl(KEYCTL_JOIN_SESSION_KEYRING, name)`` leaves the runtime's session
+    keyring behind (no keys of the host's session leak in); the same name lets
+    an ``exec`` join the container's ring. The ring is then made searchable
+    (``search_perm``: by its uid, or by "other" in a user namespace).
+    ``ocitool-runc --no-new-keyring`` drops this op from the plan.
+    """
+
+    name: ClassVar[str] = "session_keyring"
+
+    keyring: str
+    search_perm: int
+
+    def text(self) -> str:
+        return (
+            f"ring = keyctl(KEYCTL_JOIN_SESSION_KEYRING, {quote(self.keyring)}); "
+            f"keyctl(KEYCTL_SETPERM, ring, perm|{self.search_perm:#x})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class LsmExecLabel(Op):
     """Label the next execve with an LSM context (AppArmor profile / SELinux label)."""
 
