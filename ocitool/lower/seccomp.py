@@ -13,7 +13,7 @@ must then allow the setup calls that follow (setresuid, capset, execve ...).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocitool.capabilities import CAP_NUMBER
 from ocitool.lower.context import LowerContext
@@ -21,6 +21,9 @@ from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.security import SeccompLoad
 from ocitool.spec.model import Spec
+
+if TYPE_CHECKING:
+    from ocitool.seccomp.compiler import CompiledFilter
 
 CAP_SYS_ADMIN_BIT = 1 << CAP_NUMBER["CAP_SYS_ADMIN"]
 
@@ -59,27 +62,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
             "filter is loaded before the uid/capability change (it must allow those calls)",
             code="OCI378",
         )
-    try:
-        from ocitool.seccomp.compiler import compile_seccomp
-    except ImportError:
-        ctx.warn(
-            sc.pointer,
-            "the seccomp compiler is not available: the plan carries the OCI policy, uncompiled",
-            code="OCI379",
-        )
-        return [
-            SeccompLoad(
-                phase=Phase.EXEC,
-                source=sc.pointer,
-                instructions=0,
-                flags=sc.flags,
-                program=None,
-                listener_path=sc.listener_path,
-                policy=raw,
-                early=early,
-            )
-        ]
-    compiled = _compile(compile_seccomp, raw, host.arch)
+    compiled = _compile(raw, host.arch)
     for diag in compiled.warnings:
         pointer = diag.pointer
         if not pointer.startswith(sc.pointer):
@@ -99,17 +82,21 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
     ]
 
 
-_COMPILED: dict[tuple[str, str], Any] = {}
+_COMPILED: dict[tuple[str, str], CompiledFilter] = {}
 _COMPILED_MAX = 8
 
 
-def _compile(compile_seccomp: Any, raw: dict[str, Any], arch: str) -> Any:
+def _compile(raw: dict[str, Any], arch: str) -> CompiledFilter:
     """``compile_seccomp(raw, arch)``, remembered for the rest of the process.
 
     The program depends on nothing else, and some callers lower one config twice
     (ocitool-runc checks a plan template by lowering the config again with other
     ids): the second lowering then skips the compiler (~12 ms for podman's profile).
     """
+    # Imported here, not at the top: most configs without seccomp should not pay for
+    # loading the compiler. No fallback: if it cannot be imported, lowering fails.
+    from ocitool.seccomp.compiler import compile_seccomp
+
     key = (repr(raw), arch)
     compiled = _COMPILED.get(key)
     if compiled is None:

@@ -16,6 +16,18 @@ HOOK_KINDS: tuple[str, ...] = (
     "poststop",
 )
 
+# The CLONE_NEW* flag that makes each runtime-spec namespace type (namespaces(7)).
+NAMESPACE_FLAGS: dict[str, str] = {
+    "user": "CLONE_NEWUSER",
+    "mount": "CLONE_NEWNS",
+    "uts": "CLONE_NEWUTS",
+    "ipc": "CLONE_NEWIPC",
+    "network": "CLONE_NEWNET",
+    "pid": "CLONE_NEWPID",
+    "cgroup": "CLONE_NEWCGROUP",
+    "time": "CLONE_NEWTIME",
+}
+
 # sysctls the kernel scopes to a namespace (runc's validator, libcontainer/configs/validate).
 IPC_SYSCTLS = frozenset(
     {
