@@ -10,6 +10,7 @@ scheduling, personality, cwd) come at ``exec``, just before credentials drop.
 
 from __future__ import annotations
 
+from ocitool.kernel.constants import RLIMIT
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
@@ -28,24 +29,8 @@ from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
 from ocitool.spec.facts import RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
-RLIMITS = (
-    "RLIMIT_AS",
-    "RLIMIT_CORE",
-    "RLIMIT_CPU",
-    "RLIMIT_DATA",
-    "RLIMIT_FSIZE",
-    "RLIMIT_LOCKS",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",
-    "RLIMIT_NOFILE",
-    "RLIMIT_NPROC",
-    "RLIMIT_RSS",
-    "RLIMIT_RTPRIO",
-    "RLIMIT_RTTIME",
-    "RLIMIT_SIGPENDING",
-    "RLIMIT_STACK",
-)
+# The resources setrlimit(2) knows, by name (the kernel's table, sorted for messages).
+RLIMITS: tuple[str, ...] = tuple(sorted(RLIMIT))
 
 
 SCHED_FLAGS = (
