@@ -14,11 +14,11 @@ import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
 
 from ocitool.capabilities import LAST_KNOWN_CAP
 from ocitool.errors import UsageError
 from ocitool.kernel import ARCH_ALIASES
+from ocitool.plan.ops.base import JSON
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 RESCTRL_ROOT = "/sys/fs/resctrl"
@@ -189,7 +189,7 @@ class HostInfo:
         """Mountpoint of a v1 controller, or None (v2 host, or not mounted)."""
         return self.cgroup_mounts.get(controller)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "cgroup": self.cgroup,
             "cgroup_mounts": dict(sorted(self.cgroup_mounts.items())),

@@ -12,13 +12,13 @@ must then allow the setup calls that follow (setresuid, capset, execve ...).
 
 from __future__ import annotations
 
-import copy
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ocitool.capabilities import CAP_NUMBER
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
-from ocitool.plan.ops.base import Op, Phase
+from ocitool.plan.ops.base import JSON, Op, Phase
 from ocitool.plan.ops.security import SeccompLoad
 from ocitool.spec.model import Spec
 
@@ -28,13 +28,19 @@ if TYPE_CHECKING:
 CAP_SYS_ADMIN_BIT = 1 << CAP_NUMBER["CAP_SYS_ADMIN"]
 
 
-def _plain(value: Any) -> Any:
-    """A deep, plain-dict/list copy of the (read-only) raw seccomp object."""
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
+def _plain(value: object) -> JSON:
+    """A deep, plain-dict/list copy of (part of) the read-only raw seccomp object."""
+    if isinstance(value, Mapping):
+        return _plain_object(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    return copy.copy(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{value!r} is not a JSON value")
+
+
+def _plain_object(value: Mapping[str, object]) -> dict[str, JSON]:
+    return {str(k): _plain(v) for k, v in value.items()}
 
 
 def needs_early_load(spec: Spec) -> bool:
@@ -54,7 +60,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
     if needs_early_load(spec) != early:
         return []
     sc = linux.seccomp
-    raw = _plain(sc.raw)
+    raw = _plain_object(sc.raw)
     if early:
         ctx.info(
             sc.pointer,
@@ -86,7 +92,7 @@ _COMPILED: dict[tuple[str, str], CompiledFilter] = {}
 _COMPILED_MAX = 8
 
 
-def _compile(raw: dict[str, Any], arch: str) -> CompiledFilter:
+def _compile(raw: dict[str, JSON], arch: str) -> CompiledFilter:
     """``compile_seccomp(raw, arch)``, remembered for the rest of the process.
 
     The program depends on nothing else, and some callers lower one config twice
