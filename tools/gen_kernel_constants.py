@@ -278,13 +278,30 @@ def render(
     lines.append(
         "EXEC_ARCHES: tuple[str, ...] = (" + ", ".join(f'"{a}"' for a in EXEC_ARCHES) + ")"
     )
+    # Calls numbered alike on every arch (the 424+ range) once, the others per arch.
+    common = {n: nr for n, nr in numbers[EXEC_ARCHES[0]].items() if _same(numbers, n)}
+    own = [n for n in EXEC_SYSCALLS if n not in common]
+    lines.append("_COMMON_NR: dict[str, int] = {")
+    lines += [f'    "{n}": {nr},' for n, nr in common.items()]
+    lines.append("}")
+    lines.append("_OWN_NAMES = (")
+    lines += [f'    "{n}",' for n in own]
+    lines.append(")")
+    lines.append("_OWN_NR: dict[str, tuple[int, ...]] = {")
+    for arch in EXEC_ARCHES:
+        lines.append(f'    "{arch}": (' + ", ".join(str(numbers[arch][n]) for n in own) + "),")
+    lines.append("}")
     lines.append("SYSCALLS: dict[str, dict[str, int]] = {")
-    for arch, table in numbers.items():
-        lines.append(f'    "{arch}": {{')
-        lines += [f'        "{n}": {nr},' for n, nr in table.items()]
-        lines.append("    },")
+    lines.append(
+        "    arch: {**dict(zip(_OWN_NAMES, nrs, strict=True)), **_COMMON_NR}"
+        " for arch, nrs in _OWN_NR.items()"
+    )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _same(numbers: dict[str, dict[str, int]], name: str) -> bool:
+    return len({table[name] for table in numbers.values()}) == 1
 
 
 def main(argv: list[str] | None = None) -> int:

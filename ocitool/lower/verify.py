@@ -382,22 +382,18 @@ def _mounts(spec: Spec, no_pivot: bool) -> Iterable[Need]:
         yield Need("mounts", "pivot_root", PivotRoot)
         yield Need("mounts", "umount2 of the old root", Umount, phase=Phase.CREATE_PIVOT)
     if linux is not None:
-        for i, path in enumerate(linux.readonly_paths):
-            yield Need(
-                "mounts",
-                f"readonly_path {path}",
-                ReadonlyPath,
-                fields=(("path", path),),
-                source=linux.at("readonlyPaths", i),
-            )
-        for i, path in enumerate(linux.masked_paths):
-            yield Need(
-                "mounts",
-                f"mask_path {path}",
-                MaskPath,
-                fields=(("path", path),),
-                source=linux.at("maskedPaths", i),
-            )
+        for key, paths, kind in (
+            ("readonlyPaths", linux.readonly_paths, ReadonlyPath),
+            ("maskedPaths", linux.masked_paths, MaskPath),
+        ):
+            for i, path in enumerate(paths):
+                yield Need(
+                    "mounts",
+                    f"{kind.name} {path}",
+                    kind,
+                    fields=(("path", path),),
+                    source=linux.at(key, i),
+                )
     if spec.root is not None and spec.root.readonly:
         yield Need(
             "mounts",
