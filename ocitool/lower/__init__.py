@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 
-from ocitool.errors import LoweringError
+from ocitool.errors import InternalError, LoweringError
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op
@@ -57,14 +57,14 @@ def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan
     ops = merge([fn(spec, host, ctx) for _, fn in CONCERNS])
     missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid)
     if missing:
-        raise LoweringError(
+        raise InternalError(
             message="internal error: the plan lacks ops the config asks for: " + "; ".join(missing),
             code="OCI398",
             hint="this is a bug in ocitool's lowering; please report it with the config",
         )
     problems = check_order(ops)
     if problems:
-        raise LoweringError(
+        raise InternalError(
             message="internal error: the plan breaks ordering rules: " + "; ".join(problems),
             code="OCI399",
             hint="this is a bug in ocitool's lowering; please report it with the config",

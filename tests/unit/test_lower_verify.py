@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import ocitool.lower
-from ocitool.errors import LoweringError
+from ocitool.errors import InternalError
 from ocitool.lower import concerns as concerns_module
 from ocitool.lower import lower
 from ocitool.lower import seccomp as lower_seccomp
@@ -98,10 +98,26 @@ def test_a_concern_that_returns_nothing_makes_lower_fail(
     assert fn(spec, HOST, ctx), f"{concern} emits nothing for the test config: the test is void"
     silent = tuple((n, (lambda s, h, c: []) if n == concern else f) for n, f in CONCERNS)
     monkeypatch.setattr(concerns_module, "CONCERNS", silent)
-    with pytest.raises(LoweringError) as err:
+    with pytest.raises(InternalError) as err:
         _lower(data)
     assert err.value.code == "OCI398"
     assert concern.split(".")[0] in err.value.message
+
+
+def test_a_short_plan_exits_70_from_the_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug caught by the verifier is an internal error (exit 70) with its code, no traceback."""
+    from ocitool.cli.main import main
+
+    silent = tuple(
+        (n, (lambda s, h, c: []) if n == "mounts.lower_mounts" else f) for n, f in CONCERNS
+    )
+    monkeypatch.setattr(concerns_module, "CONCERNS", silent)
+    status = main(["plan", "--host", "cgroup=v2,arch=x86_64", str(REPO / "examples" / "busybox")])
+    err = capsys.readouterr().err
+    assert status == 70
+    assert "OCI398" in err and "pivot_root" in err and "Traceback" not in err
 
 
 def test_the_full_config_lowers_and_verifies() -> None:
