@@ -98,8 +98,9 @@ class Need:
     under: str | None = None
     test: Callable[[Op], bool] | None = None
 
-    def met_by(self, ops: Sequence[Op]) -> bool:
-        return any(self._matches(op) for op in ops)
+    def met_by(self, ops: OpIndex) -> bool:
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        return any(self._matches(op) for kind in kinds for op in ops.get(kind, ()))
 
     def _matches(self, op: Op) -> bool:
         if not isinstance(op, self.kind):
@@ -113,6 +114,25 @@ class Need:
         if any(getattr(op, name, None) != value for name, value in self.fields):
             return False
         return self.test is None or self.test(op)
+
+
+OpIndex = dict[type[Op], list[Op]]
+
+
+def index_ops(ops: Sequence[Op]) -> OpIndex:
+    """The plan's ops by class, each under its own class and every op class above it."""
+    index: OpIndex = {}
+    for op in ops:
+        cls = type(op)
+        above = _OP_CLASSES.get(cls)
+        if above is None:
+            above = _OP_CLASSES[cls] = tuple(c for c in cls.__mro__ if issubclass(c, Op))
+        for c in above:
+            index.setdefault(c, []).append(op)
+    return index
+
+
+_OP_CLASSES: dict[type[Op], tuple[type[Op], ...]] = {}
 
 
 def _inside(pointer: str | None, outer: str) -> bool:
@@ -539,10 +559,11 @@ def verify_plan(
     no_pivot: bool = False,
 ) -> list[str]:
     """What the plan lacks for ``spec`` (empty: every required op is there)."""
+    index = index_ops(ops)
     problems = [
         f"{need.concern}: missing {need.what}"
         for need in needs(spec, euid=euid, no_pivot=no_pivot)
-        if not need.met_by(ops)
+        if not need.met_by(index)
     ]
     problems += directory_problems(spec, ops)
     problems += resource_problems(spec, ops, diagnostics)
