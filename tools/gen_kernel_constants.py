@@ -130,6 +130,45 @@ TABLES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         "clone(2) / unshare(2) / setns(2) flags, in bit order",
     ),
     (
+        "SCHED_FLAG",
+        "linux/sched.h",
+        (
+            "SCHED_FLAG_RESET_ON_FORK",
+            "SCHED_FLAG_RECLAIM",
+            "SCHED_FLAG_DL_OVERRUN",
+            "SCHED_FLAG_KEEP_POLICY",
+            "SCHED_FLAG_KEEP_PARAMS",
+            "SCHED_FLAG_UTIL_CLAMP_MIN",
+            "SCHED_FLAG_UTIL_CLAMP_MAX",
+        ),
+        "sched_setattr(2) flags",
+    ),
+    (
+        "MPOL_F",
+        "linux/mempolicy.h",
+        ("MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES"),
+        "set_mempolicy(2) mode flags",
+    ),
+    (
+        "SECCOMP_FILTER_FLAG",
+        "linux/seccomp.h",
+        (
+            "SECCOMP_FILTER_FLAG_TSYNC",
+            "SECCOMP_FILTER_FLAG_LOG",
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+            "SECCOMP_FILTER_FLAG_NEW_LISTENER",
+            "SECCOMP_FILTER_FLAG_TSYNC_ESRCH",
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        ),
+        "seccomp(2) SECCOMP_SET_MODE_FILTER flags",
+    ),
+    (
+        "PER",
+        "linux/personality.h",
+        ("PER_LINUX", "PER_LINUX32"),
+        "personality(2) domains runtime-spec names",
+    ),
+    (
         "RLIMIT",
         "asm-generic/resource.h",
         (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
 from ocitool.kernel import constants as K
-from ocitool.spec.facts import RLIM_INFINITY
+from ocitool.spec.facts import MPOL_MODES, RLIM_INFINITY
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -20,37 +20,10 @@ AT_RECURSIVE = K.AT_RECURSIVE
 # statvfs f_flag bits (ST_*) -> the MS_* flag a bind remount must keep
 _LOCKED = ((2, 2), (4, 4), (8, 8), (1024, 1024), (2048, 2048), (4096, 1 << 21))
 
-SCHED_FLAGS = {
-    "SCHED_FLAG_RESET_ON_FORK": 0x01,
-    "SCHED_FLAG_RECLAIM": 0x02,
-    "SCHED_FLAG_DL_OVERRUN": 0x04,
-    "SCHED_FLAG_KEEP_POLICY": 0x08,
-    "SCHED_FLAG_KEEP_PARAMS": 0x10,
-    "SCHED_FLAG_UTIL_CLAMP_MIN": 0x20,
-    "SCHED_FLAG_UTIL_CLAMP_MAX": 0x40,
-}
-MEMPOLICY_MODES = {
-    "MPOL_DEFAULT": 0,
-    "MPOL_PREFERRED": 1,
-    "MPOL_BIND": 2,
-    "MPOL_INTERLEAVE": 3,
-    "MPOL_LOCAL": 4,
-    "MPOL_PREFERRED_MANY": 5,
-    "MPOL_WEIGHTED_INTERLEAVE": 6,
-}
-MEMPOLICY_FLAGS = {
-    "MPOL_F_STATIC_NODES": 1 << 15,
-    "MPOL_F_RELATIVE_NODES": 1 << 14,
-    "MPOL_F_NUMA_BALANCING": 1 << 13,
-}
-SECCOMP_FLAGS = {
-    "SECCOMP_FILTER_FLAG_TSYNC": 1,
-    "SECCOMP_FILTER_FLAG_LOG": 2,
-    "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
-    "SECCOMP_FILTER_FLAG_NEW_LISTENER": 8,
-    "SECCOMP_FILTER_FLAG_TSYNC_ESRCH": 16,
-    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32,
-}
+SCHED_FLAGS = K.SCHED_FLAG
+MEMPOLICY_MODES = MPOL_MODES
+MEMPOLICY_FLAGS = K.MPOL_F
+SECCOMP_FLAGS = K.SECCOMP_FILTER_FLAG
 
 
 def _combine(table: dict[str, int], names: Iterable[str], what: str) -> int:

@@ -69,3 +69,15 @@ SCHED_POLICIES = {
     "SCHED_IDLE": 5,
     "SCHED_DEADLINE": 6,
 }
+
+# set_mempolicy(2) modes (enum in include/uapi/linux/mempolicy.h; kept here because
+# MPOL_WEIGHTED_INTERLEAVE, Linux 6.9, is newer than the headers CI builds with).
+MPOL_MODES = {
+    "MPOL_DEFAULT": 0,
+    "MPOL_PREFERRED": 1,
+    "MPOL_BIND": 2,
+    "MPOL_INTERLEAVE": 3,
+    "MPOL_LOCAL": 4,
+    "MPOL_PREFERRED_MANY": 5,
+    "MPOL_WEIGHTED_INTERLEAVE": 6,
+}

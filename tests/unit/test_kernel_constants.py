@@ -114,6 +114,12 @@ def test_lowering_and_executor_share_the_generated_tables() -> None:
     assert flags.MOUNT is K.MS and flags.CLONE is K.CLONE and flags.RLIMITS is K.RLIMIT
     assert flags.UMOUNT is K.UMOUNT and flags.MOUNT_ATTR is K.MOUNT_ATTR
     assert seccomp_constants.CLONE is K.CLONE
+    assert flags.SCHED_FLAGS is K.SCHED_FLAG and flags.MEMPOLICY_FLAGS is K.MPOL_F
+    assert flags.SECCOMP_FLAGS is K.SECCOMP_FILTER_FLAG
+    assert set(process.SCHED_FLAGS) == set(K.SCHED_FLAG) and set(process.MPOL_FLAGS) == set(
+        K.MPOL_F
+    )
+    assert process.PERSONALITY_DOMAINS == {"LINUX": K.PER_LINUX, "LINUX32": K.PER_LINUX32}
     assert set(process.RLIMITS) == set(K.RLIMIT)
     assert linux.NR is syscall_numbers(platform.machine())
 
