@@ -166,13 +166,20 @@ def _namespaces(spec: Spec) -> Iterable[Need]:
                 Setns,
                 fields=(("path", ns.path), ("nstype", flag)),
             )
+        elif ns.type == "cgroup":  # after the cgroup join, so never folded into the clone
+            yield Need(
+                "namespaces",
+                f"unshare({flag}) for the new cgroup namespace",
+                Unshare,
+                phase=Phase.CREATE_INIT,
+                test=_has_flag(flag),
+            )
         else:
             yield Need(
                 "namespaces",
-                f"unshare({flag}) for the new {ns.type} namespace",
-                Unshare,
-                phase=Phase.CREATE_INIT if ns.type == "cgroup" else Phase.CREATE_NAMESPACES,
-                test=_has_flag(flag),
+                f"unshare({flag}) (or the clone's flag) for the new {ns.type} namespace",
+                (Unshare, Clone),
+                test=_creates(flag),
             )
     user = linux.namespace("user")
     if user is not None and user.path is None:
@@ -186,7 +193,16 @@ def _namespaces(spec: Spec) -> Iterable[Need]:
             )
     pid, time = linux.namespace("pid"), linux.namespace("time")
     if pid is not None or (time is not None and time.path is None):
-        yield Need("namespaces", "fork for the pid/time namespace", Fork)
+        # A pid/time namespace applies to children only: the init forks, unless
+        # it was cloned straight into a new pid namespace (and there is no new time one).
+        pid_new = pid is not None and pid.path is None
+        time_new = time is not None and time.path is None
+        yield Need(
+            "namespaces",
+            "fork (or a clone into the new namespace) for the pid/time namespace",
+            (Fork, Clone),
+            test=_forks_or_clones_into(pid_new and not time_new),
+        )
     for dev in linux.net_devices:
         yield Need(
             "namespaces", f"netdev_move of {dev.host_name}", NetDeviceMove, source=dev.pointer
@@ -202,6 +218,21 @@ def _namespaces(spec: Spec) -> Iterable[Need]:
 
 def _has_flag(flag: str) -> Callable[[Op], bool]:
     return lambda op: isinstance(op, Unshare) and flag in op.flags
+
+
+def _creates(flag: str) -> Callable[[Op], bool]:
+    """An unshare of ``flag`` in create.namespaces, or a clone that already has it."""
+    return lambda op: (
+        (isinstance(op, Clone) and flag in op.flags)
+        or (isinstance(op, Unshare) and op.phase is Phase.CREATE_NAMESPACES and flag in op.flags)
+    )
+
+
+def _forks_or_clones_into(clone_may_do: bool) -> Callable[[Op], bool]:
+    return lambda op: (
+        isinstance(op, Fork)
+        or (clone_may_do and isinstance(op, Clone) and "CLONE_NEWPID" in op.flags)
+    )
 
 
 def _is_device_policy(op: Op) -> bool:

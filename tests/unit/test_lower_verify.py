@@ -246,3 +246,56 @@ def test_the_verifier_refuses_an_empty_seccomp_program() -> None:
     ]
     problems = verify_plan(_spec(data), ops, diagnostics=plan.diagnostics)
     assert "seccomp: missing seccomp_load with a compiled program" in problems
+
+
+# --------------------------------------------------------------------------- clone folding
+
+
+def _busybox() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((REPO / "examples" / "busybox" / "config.json").read_text())
+    return data
+
+
+def test_namespaces_folded_into_the_clone_are_accepted() -> None:
+    """A pass that moves the new namespaces into the clone (and so needs no fork for
+    the pid namespace) still meets every namespace requirement."""
+    from dataclasses import replace
+
+    from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
+
+    data = _busybox()
+    spec = _spec(data)
+    plan = _lower(data)
+    (unshare,) = [op for op in plan.ops if isinstance(op, Unshare)]
+    folded = [
+        replace(op, flags=unshare.flags) if isinstance(op, Clone) else op
+        for op in plan.ops
+        if op is not unshare and not isinstance(op, Fork)
+    ]
+    assert verify_plan(spec, folded, diagnostics=plan.diagnostics) == []
+    # ...but without the flags in the clone, the namespaces and the fork are missing
+    bare = [op for op in plan.ops if op is not unshare and not isinstance(op, Fork)]
+    problems = verify_plan(spec, bare, diagnostics=plan.diagnostics)
+    assert any("CLONE_NEWPID" in p for p in problems)
+    assert any("fork" in p for p in problems)
+
+
+def test_a_new_time_namespace_still_needs_the_fork() -> None:
+    from dataclasses import replace
+
+    from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
+
+    data = _busybox()
+    data["linux"]["namespaces"].append({"type": "time"})
+    spec = _spec(data)
+    plan = _lower(data)
+    flags = tuple(f for op in plan.ops if isinstance(op, Unshare) for f in op.flags)
+    folded = [
+        replace(op, flags=flags) if isinstance(op, Clone) else op
+        for op in plan.ops
+        if not isinstance(op, Unshare | Fork)
+    ]
+    problems = verify_plan(spec, folded, diagnostics=plan.diagnostics)
+    assert problems == [
+        "namespaces: missing fork (or a clone into the new namespace) for the pid/time namespace"
+    ]
