@@ -235,6 +235,12 @@ def _forks_or_clones_into(clone_may_do: bool) -> Callable[[Op], bool]:
     )
 
 
+def _clone_cgroup(op: Op) -> str:
+    """The cgroup2 directory a clone starts the init in (clone3 with CLONE_INTO_CGROUP,
+    the spawn pass's replacement for the join), or ""."""
+    return str(getattr(op, "cgroup", "")) if isinstance(op, Clone) else ""
+
+
 def _is_device_policy(op: Op) -> bool:
     return isinstance(op, CgroupDeviceProgram) or (
         isinstance(op, CgroupWrite) and op.path.endswith(("/devices.deny", "/devices.allow"))
@@ -248,10 +254,11 @@ def _cgroups(spec: Spec) -> Iterable[Need]:
     def not_rdt(op: Op) -> bool:
         return rdt_pointer is None or not _inside(op.source, rdt_pointer)
 
+    def joins(op: Op) -> bool:
+        return bool(_clone_cgroup(op)) or (isinstance(op, CgroupJoin) and not_rdt(op))
+
     yield Need("cgroups", "the container's cgroup (mkdir)", CgroupMkdir, test=not_rdt)
-    yield Need(
-        "cgroups", "the init's cgroup join", CgroupJoin, phase=Phase.CREATE_SPAWN, test=not_rdt
-    )
+    yield Need("cgroups", "the init's cgroup join", (CgroupJoin, Clone), test=joins)
     yield Need(
         "cgroups",
         "the device policy (v1 devices.allow/deny, v2 eBPF program)",
@@ -342,6 +349,7 @@ def directory_problems(spec: Spec, ops: Sequence[Op]) -> list[str]:
     rdt = spec.linux.intel_rdt if spec.linux is not None else None
     made = {op.path: op for op in ops if isinstance(op, CgroupMkdir)}
     joined = {posixpath.dirname(op.path) for op in ops if isinstance(op, CgroupJoin)}
+    joined |= {_clone_cgroup(op) for op in ops if _clone_cgroup(op)}
     removed = {op.path for op in ops if isinstance(op, CgroupRemove)}
     kept = {
         path
