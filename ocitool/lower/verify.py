@@ -98,9 +98,11 @@ class Need:
     under: str | None = None
     test: Callable[[Op], bool] | None = None
 
-    def met_by(self, ops: OpIndex) -> bool:
+    def met_by(self, index: OpIndex) -> bool:
+        if self.source is not None:
+            return any(self._matches(op) for op in index.by_source.get(self.source, ()))
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        return any(self._matches(op) for kind in kinds for op in ops.get(kind, ()))
+        return any(self._matches(op) for kind in kinds for op in index.by_class.get(kind, ()))
 
     def _matches(self, op: Op) -> bool:
         if not isinstance(op, self.kind):
@@ -116,19 +118,26 @@ class Need:
         return self.test is None or self.test(op)
 
 
-OpIndex = dict[type[Op], list[Op]]
+@dataclass
+class OpIndex:
+    """A plan's ops by class (each under every op class it is an instance of) and by
+    config pointer, so that each need looks only at its candidates."""
+
+    by_class: dict[type[Op], list[Op]]
+    by_source: dict[str, list[Op]]
 
 
 def index_ops(ops: Sequence[Op]) -> OpIndex:
-    """The plan's ops by class, each under its own class and every op class above it."""
-    index: OpIndex = {}
+    index = OpIndex(by_class={}, by_source={})
     for op in ops:
         cls = type(op)
         above = _OP_CLASSES.get(cls)
         if above is None:
             above = _OP_CLASSES[cls] = tuple(c for c in cls.__mro__ if issubclass(c, Op))
         for c in above:
-            index.setdefault(c, []).append(op)
+            index.by_class.setdefault(c, []).append(op)
+        if op.source is not None:
+            index.by_source.setdefault(op.source, []).append(op)
     return index
 
 
@@ -320,13 +329,15 @@ def resource_problems(
     resources = spec.linux.resources if spec.linux is not None else None
     if resources is None:
         return []
-    sources = [op.source for op in ops if op.source]
-    notes = [d.pointer for d in diagnostics if d.pointer.startswith(resources.pointer + "/")]
+    inside = resources.pointer + "/"
+    # Pointers an op or a note is at or inside, and pointers a note is at or around.
+    below = {a for op in ops if op.source for a in _ancestors(op.source, inside)}
+    notes = [d.pointer for d in diagnostics if d.pointer.startswith(inside)]
+    below |= {a for p in notes for a in _ancestors(p, inside)}
+    around = set(notes)
 
     def covered(leaf: str) -> bool:
-        if any(p == leaf or p.startswith(leaf + "/") for p in sources):
-            return True
-        return any(leaf == p or leaf.startswith(p + "/") or p.startswith(leaf + "/") for p in notes)
+        return leaf in below or any(a in around for a in _ancestors(leaf, inside))
 
     problems = []
     for leaf, name in _resource_leaves(resources):
@@ -335,6 +346,13 @@ def resource_problems(
             continue
         problems.append(f"cgroups: no op or diagnostic for {leaf}")
     return problems
+
+
+def _ancestors(pointer: str, inside: str) -> Iterable[str]:
+    """``pointer`` and every pointer around it that still starts with ``inside``."""
+    while pointer.startswith(inside):
+        yield pointer
+        pointer = pointer.rsplit("/", 1)[0]
 
 
 # Values written in one file together with another (cgroup v2 ``cpu.max`` holds
