@@ -56,9 +56,10 @@ def mount_options(appliers: set[str]) -> list[str]:
 
 def features(appliers: Iterable[str], version: str) -> dict[str, Any]:
     from ocitool.capabilities import CAPABILITIES
-    from ocitool.lower.process import MPOL_FLAGS, MPOL_MODES
+    from ocitool.lower.process import MPOL_FLAGS
     from ocitool.seccomp.actions import _BASE as ACTIONS
     from ocitool.seccomp.arch import OCI_ARCH_NAMES
+    from ocitool.spec.facts import MPOL_MODES
 
     have = set(appliers)
     lsm = "lsm_label" in have

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from ocitool.lower.cgroups import paths
 from ocitool.lower.cgroups.common import Writer
+from ocitool.lower.cgroups.convert import SWAP_HINT, swap_below_limit
 from ocitool.lower.cgroups.device_rules import device_state
 from ocitool.lower.cgroups.ebpf import DeviceException
 from ocitool.spec.model import CPU, BlockIO, Memory, Resources
@@ -83,14 +84,9 @@ def _memory(w: Writer, mem: Memory) -> None:
     if limit is not None and limit != 0:
         writes.append(("memory.limit_in_bytes", str(limit), mem.at("limit")))
     if swap is not None and swap != 0:
-        if limit is not None and limit > 0 and 0 < swap < limit:
-            raise w.ctx.error(
-                mem.at("swap"),
-                f"memory.swap ({swap}) is below memory.limit ({limit}); "
-                "swap is memory+swap, so it must be >= the limit",
-                code="OCI323",
-                hint="set swap to limit + the swap you want, or -1 for unlimited swap",
-            )
+        problem = swap_below_limit(swap, limit)
+        if problem:
+            raise w.ctx.error(mem.at("swap"), problem, code="OCI323", hint=SWAP_HINT)
         memsw = ("memory.memsw.limit_in_bytes", str(swap), mem.at("swap"))
         if swap == -1:
             writes.insert(0, memsw)

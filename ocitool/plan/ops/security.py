@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ocitool.plan.ops.base import Op, flags_text, quote
 
@@ -89,27 +89,21 @@ class SeccompLoad(Op):
     """Install the container's seccomp filter (the last op before execve).
 
     ``program`` is the classic BPF program as hex (seccomp_export_bpf layout,
-    8 bytes per instruction). When the compiler was not available ``program``
-    is None and ``policy`` carries the OCI seccomp object instead.
+    8 bytes per instruction), always compiled by lowering: the executor never
+    sees a policy it would have to compile (or could skip).
     """
 
     name: ClassVar[str] = "seccomp_load"
 
     instructions: int
     flags: tuple[str, ...] = ()
-    program: str | None = None
+    program: str
     listener_path: str | None = None
     listener_metadata: str | None = None  # sent to the listener with the state (runtime-spec)
     early: bool = False  # loaded before the credential change (see ocitool.lower.seccomp)
-    policy: dict[str, Any] | None = field(default=None, compare=False)
 
     def text(self) -> str:
         flags = flags_text(self.flags)
-        if self.program is None:
-            return (
-                f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, <OCI policy, not compiled: "
-                "seccomp compiler unavailable>)"
-            )
         listener = f" /* notify -> {self.listener_path} */" if self.listener_path else ""
         return (
             f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, "
