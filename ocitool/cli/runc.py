@@ -42,8 +42,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pause": ("ocitool.runc.cmd_cgroup", "cmd_pause", "freeze every process of a container"),
     "resume": ("ocitool.runc.cmd_cgroup", "cmd_resume", "thaw a paused container"),
     "update": ("ocitool.runc.cmd_cgroup", "cmd_update", "change a container's cgroup limits"),
+    "events": ("ocitool.runc.cmd_events", "cmd_events", "container stats and OOM notifications"),
     "spec": ("ocitool.cli.spec", "main", "generate a config.json (same as 'ocitool spec')"),
 }
+
+# The commands that start a process a container can see (the init, an exec joiner): they
+# run from a read-only copy of the runtime's files (ocitool/exec/sealed.py). `run` decides
+# once it has the plan (cmd_run); it only finishes a re-execution here.
+SEALED_COMMANDS = frozenset(("create", "exec"))
 
 
 def usage() -> str:
@@ -108,6 +114,14 @@ def _main(args: list[str]) -> int:
         if rest[:1] in (["--help"], ["-h"]):
             sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
             return 0
+        if name in SEALED_COMMANDS or name == "run":
+            from ocitool.exec import sealed
+            from ocitool.exec.linux import LinuxSyscalls
+
+            if name == "run":
+                sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal
+            else:
+                sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])
