@@ -14,6 +14,8 @@ import errno as _errno
 
 from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
+from ocitool.ids import check_id, id_problem
+from ocitool.inputs import NO_SUCH_FILE, read_input
 
 if TYPE_CHECKING:
     from typing import Any
@@ -25,7 +27,7 @@ OCI_VERSION = "1.3.0"
 
 
 def _valid_id(cid: str) -> bool:
-    return bool(cid) and cid not in (".", "..") and "/" not in cid and "\0" not in cid
+    return id_problem(cid) is None
 
 
 def proc_start_time(pid: int) -> int | None:
@@ -200,12 +202,7 @@ class StateStore:
         self.root = root
 
     def dir(self, cid: str) -> str:
-        if not _valid_id(cid):
-            raise state_error(
-                message=f"invalid container id {cid!r}",
-                code="OCI601",
-                hint="ids may not be empty, '.', '..' or contain '/'",
-            )
+        check_id(cid)
         return os.path.join(self.root, cid)
 
     def reserve(self, cid: str) -> str:
@@ -284,10 +281,11 @@ class StateStore:
     def load(self, cid: str) -> State:
         path = os.path.join(self.dir(cid), "state.json")
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            raise self.missing(cid) from None
+            raw = read_input(path, "state file")
+        except Exception as err:
+            if getattr(err, "code", None) == NO_SUCH_FILE:
+                raise self.missing(cid) from None
+            raise
         try:
             return State.from_disk(self.parse(raw))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -21,18 +21,16 @@ That makes the within-phase rules explicit in one list:
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from importlib import import_module
 
 from ocitool.errors import LoweringError
+from ocitool.ids import RULE, id_problem, shown_id
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op
 from ocitool.plan.plan import Plan, check_order
 from ocitool.spec.model import Spec
-
-_ID = re.compile(r"[\w+\-.]+", re.ASCII)
 
 Concern = Callable[[Spec, HostInfo, LowerContext], list[Op]]
 
@@ -86,12 +84,13 @@ def merge(groups: list[list[Op]]) -> list[Op]:
 
 def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``."""
-    if not _ID.fullmatch(container_id) or container_id in (".", ".."):
+    problem = id_problem(container_id)
+    if problem is not None:
         # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
         raise LoweringError(
-            message=f"container id {container_id!r} is not valid",
+            message=f"container id {shown_id(container_id)} is not valid ({problem})",
             code="OCI312",
-            expected="letters, digits and _ + - . (like runc), not '.' or '..'",
+            expected=RULE,
         )
     ctx = LowerContext(
         spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)

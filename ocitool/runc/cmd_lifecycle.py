@@ -94,14 +94,15 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
 def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | None) -> None:
     """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
     from ocitool.exec.runc_files import write_atomic, write_pid_file
+    from ocitool.inputs import read_input
 
     store = g.store()
     lock = store.lock(st.id)
     try:
         st.annotations = dict(info["annotations"])
         st.extra.update(info["extras"])
-        with open(os.path.join(st.bundle, "config.json"), "rb") as f:
-            write_atomic(C.saved_config_path(store, st.id), f.read(), 0o600)
+        config = read_input(os.path.join(st.bundle, "config.json"), "config")
+        write_atomic(C.saved_config_path(store, st.id), config, 0o600)
         store.save(st)
     finally:
         store.unlock(lock)

@@ -121,18 +121,13 @@ def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dic
     """The JSON object in file ``src`` (``-``: standard input, where the command allows
     it), or a usage error naming the file: ``--resources``, ``--process``."""
     import json
-    import sys
 
+    from ocitool.inputs import read_input
+
+    raw = read_input(src, what, stdin=dash_is_stdin)
     try:
-        if dash_is_stdin and src == "-":
-            text: str | bytes = sys.stdin.read()
-        else:
-            with open(src, "rb") as f:
-                text = f.read()
-        data = json.loads(text)
-    except OSError as exc:
-        raise usage_error(message=f"open {src}: {exc.strerror}", code="OCI011") from None
-    except ValueError as exc:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
         raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):
         raise usage_error(message=f"{src}: {what} must be a JSON object", code="OCI011")

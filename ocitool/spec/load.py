@@ -12,13 +12,14 @@ import bisect
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from json.scanner import make_scanner
 from typing import Any
 
 from ocitool.errors import Diagnostic, LoadError, UsageError
+from ocitool.inputs import NO_SUCH_FILE, read_input
+from ocitool.redact import env_pointers, hide_env_literals
 
 CONFIG_NAME = "config.json"
 
@@ -228,11 +229,31 @@ class Document:
         return located.located(*pos) if pos else located
 
     def snippet(self, line: int, context: int = 2) -> list[tuple[int, str]]:
-        """Source lines around ``line`` as (number, text) pairs."""
+        """Source lines around ``line`` as (number, text) pairs, for diagnostics.
+
+        Nothing is shown from a text that is not JSON (a config.json symlinked to
+        a key file must not end up in CI logs), and environment values are hidden
+        (``NAME=***``, see :mod:`ocitool.redact`).
+        """
+        if not looks_like_json(self.text):
+            return []
         lines = self.text.splitlines()
         lo = max(1, line - context)
         hi = min(len(lines), line + context)
-        return [(n, lines[n - 1]) for n in range(lo, hi + 1)]
+        hidden = self._env_columns() if self.data is not None else None
+        return [
+            (n, hide_env_literals(lines[n - 1], None if hidden is None else hidden.get(n, [])))
+            for n in range(lo, hi + 1)
+        ]
+
+    def _env_columns(self) -> dict[int, list[int]]:
+        """line -> the columns where env string literals start."""
+        out: dict[int, list[int]] = {}
+        for pointer in env_pointers(self.data):
+            pos = self.position(pointer)
+            if pos is not None:
+                out.setdefault(pos[0], []).append(pos[1])
+        return out
 
     def duplicate_keys(self) -> list[Diagnostic]:
         out = []
@@ -336,6 +357,11 @@ def decode_bytes(raw: bytes, path: str | None) -> str:
         ) from None
 
 
+def looks_like_json(text: str) -> bool:
+    """Whether ``text`` starts like a JSON object or array (what a config or profile is)."""
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
 def config_path(target: str) -> str:
     """``target`` itself, or ``target/config.json`` when it is a bundle directory."""
     if target != "-" and os.path.isdir(target):
@@ -344,23 +370,18 @@ def config_path(target: str) -> str:
 
 
 def load(target: str) -> Document:
-    """Load a bundle directory, a config file, or ``-`` for standard input."""
+    """Load a bundle directory, a config file, or ``-`` for standard input.
+
+    Read through :func:`ocitool.inputs.read_input`: a regular file of at most
+    ``MAX_INPUT_BYTES`` (a missing bundle config gets a hint)."""
     if target == "-":
-        raw = sys.stdin.buffer.read()
+        raw = read_input("-", "config", stdin=True)
         return parse_text(decode_bytes(raw, "<stdin>"), "<stdin>")
     path = config_path(target)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        hint = "a bundle directory must contain config.json" if path != target else None
-        raise UsageError(
-            message=f"no such file: {path}", code="OCI001", path=path, hint=hint
-        ) from None
-    except IsADirectoryError:
-        raise UsageError(message=f"is a directory: {path}", code="OCI002", path=path) from None
-    except OSError as exc:
-        raise UsageError(
-            message=f"cannot read {path}: {exc.strerror}", code="OCI003", path=path
-        ) from None
+        raw = read_input(path, "config")
+    except UsageError as err:
+        if err.code == NO_SUCH_FILE and path != target:
+            err.hint = "a bundle directory must contain config.json"
+        raise
     return parse_text(decode_bytes(raw, path), path)
