@@ -9,6 +9,7 @@ from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
 from ocitool.runc.errs import error_code, state_error, usage_error
+from ocitool.runc.outputs import check_console_socket, check_pid_file, pid_file_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ def _prepare(
             message="cannot use console socket if runc will not detach or allocate tty",
             code="OCI010",
         )
+    check_pid_file(p.value("pid_file"))  # before anything starts: a bad flag starts nothing
+    check_console_socket(sock)
     if p.on("no_pivot"):
         from ocitool.exec.runc_nopivot import replace_pivot
 
@@ -107,7 +110,10 @@ def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | Non
     finally:
         store.unlock(lock)
     if pid_file:
-        write_pid_file(pid_file, st.pid)
+        try:
+            write_pid_file(pid_file, st.pid)
+        except OSError as exc:  # the caller deletes the container
+            raise pid_file_error(pid_file, exc) from None
     # No wait here: lifecycle.create returned only after the init cleared its
     # parent-death signal (the K/C hand-over), so it survives our exit.
 
@@ -286,6 +292,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
                 code="OCI607",
                 hint="use --force",
             )
+        _remove_cgroups(C.cgroup_dirs(st))  # a create killed part-way left them
         store.remove(cid)
         return
     status = live_status(st)
@@ -309,3 +316,14 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     problems = lifecycle.delete(ops, ctx, store, force=force)
     for problem in problems:
         g.log.warning(problem)
+
+
+def _remove_cgroups(dirs: list[str]) -> None:
+    """The cgroup directories of a half-created container (from its ``creating`` record),
+    newest first; processes still in them are killed (rollback.remove_cgroup_tree)."""
+    from ocitool.exec.linux import LinuxSyscalls
+    from ocitool.exec.rollback import remove_cgroup_tree
+
+    sys_ = LinuxSyscalls()
+    for path in reversed(dirs):
+        remove_cgroup_tree(sys_, path)
