@@ -83,10 +83,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: list[str]) -> int:
     log = Logger()
+    stdout_reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if stdout_reconfigure is not None:  # a bundle path with undecodable bytes: escaped
+        stdout_reconfigure(errors="backslashreplace")
     try:
         g = parse(args, GLOBAL_FLAGS)
         fmt = g.value("log_format") or "text"
         log = Logger(g.value("log"), fmt if fmt in ("text", "json") else "text", g.on("debug"))
+        problem = log.check()
+        if problem is not None:
+            log = Logger()
+            log.error(problem)
+            return 1
         if fmt not in ("text", "json"):
             raise usage_error(f"invalid log-format: {fmt}", hint="text or json")
         if g.on("version"):

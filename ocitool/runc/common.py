@@ -131,4 +131,14 @@ def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dic
         raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):
         raise usage_error(message=f"{src}: {what} must be a JSON object", code="OCI011")
+    if b"\\u" in raw:
+        from ocitool.spec.load import lone_surrogate
+
+        pointer = lone_surrogate(data)
+        if pointer is not None:
+            raise usage_error(
+                message=f"{src}: {what} holds a lone UTF-16 surrogate at {pointer}",
+                code="OCI104",
+                pointer=pointer,
+            )
     return data

@@ -337,7 +337,43 @@ def parse_text(text: str, path: str | None = None) -> Document:
         raise LoadError(
             message="malformed JSON: nesting too deep", code="OCI101", path=path
         ) from None
-    return Document(data=data, text=text, path=path)
+    doc = Document(data=data, text=text, path=path)
+    if "\\u" in text:
+        pointer = lone_surrogate(data)
+        if pointer is not None:
+            pos = doc.position(pointer)
+            raise LoadError(
+                message="a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                "which is not a Unicode character",
+                code="OCI104",
+                pointer=pointer,
+                path=path,
+                line=pos[0] if pos else None,
+                column=pos[1] if pos else None,
+                hint="write the character itself, or a complete surrogate pair",
+            )
+    return doc
+
+
+def lone_surrogate(value: Any, pointer: str = "") -> str | None:
+    """The pointer of the first string (or member name) in ``value`` holding a lone
+    surrogate: json accepts the escape, but no file name, argument or cgroup value
+    can carry it (and runc would silently turn it into U+FFFD)."""
+    stack = [(value, pointer)]
+    while stack:  # a loop: depth does not matter
+        item, at = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and any("\ud800" <= ch <= "\udfff" for ch in item):
+                return at
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not key.isascii() and any("\ud800" <= ch <= "\udfff" for ch in key):
+                    return join_pointer(at, key.encode("utf-8", "backslashreplace").decode())
+                child_at = join_pointer(at, key)
+                stack.append((child, child_at))
+        elif isinstance(item, list):
+            stack.extend((child, join_pointer(at, i)) for i, child in enumerate(item))
+    return None
 
 
 def decode_bytes(raw: bytes, path: str | None) -> str:
