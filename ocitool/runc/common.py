@@ -73,7 +73,7 @@ def parse_signal(text: str) -> int:
 
     if text.isdigit():
         n = int(text)
-        if 0 < n < 65:
+        if 0 <= n < 65:  # 0: runc's liveness probe (no signal; fails if the init is gone)
             return n
     else:
         name = text.upper()
@@ -117,6 +117,22 @@ def load_state(store: StateStore, cid: str) -> State:
         raise
 
 
+MAX_JSON_DEPTH = 32  # a process or resources object nests about 4 levels
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels (a loop: no recursion to overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dict[str, Any]:
     """The JSON object in file ``src`` (``-``: standard input, where the command allows
     it), or a usage error naming the file: ``--resources``, ``--process``."""
@@ -131,6 +147,12 @@ def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dic
         raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):
         raise usage_error(message=f"{src}: {what} must be a JSON object", code="OCI011")
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise usage_error(
+            message=f"{src}: {what} is nested more than {MAX_JSON_DEPTH} levels deep",
+            code="OCI011",
+            hint="a runtime-spec process or resources object is a few levels deep",
+        )
     if b"\\u" in raw:
         from ocitool.spec.load import lone_surrogate
 
