@@ -198,3 +198,8 @@ def test_lone_surrogates_are_a_load_error() -> None:
         parse_text('{"hostname": "\\ud800"}')
     assert info.value.code == "OCI104" and info.value.pointer == "/hostname"
     assert parse_text('{"h": "\\ud83d\\ude00"}').data == {"h": "\U0001f600"}
+
+
+def test_lint_of_a_directory_without_config_is_a_usage_error(tmp_path: Path) -> None:
+    code, text = _run("lint", str(tmp_path))
+    assert code == 2 and "no config.json found" in text, text
