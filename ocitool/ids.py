@@ -9,6 +9,10 @@ ENAMETOOLONG from lstat, on a longer one.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from ocitool.errors import OciToolError
+
 MAX_ID_LENGTH = 255  # NAME_MAX: the id is one path component
 _ALLOWED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+,-.")
 RULE = "1 to 255 ASCII letters, digits and _ + , - . (as runc), not '.' or '..'"
@@ -33,14 +37,15 @@ def shown_id(cid: str) -> str:
     return text + "..." if len(cid) > 64 else text
 
 
-def check_id(cid: str) -> None:
-    """Raise OCI601 (runc's "invalid container ID format") unless ``cid`` is valid."""
+def check_id(cid: str, error: type[OciToolError] | None = None, code: str = "OCI601") -> None:
+    """Raise ``error`` (default: RuntimeStateError OCI601, runc's "invalid container ID
+    format") unless ``cid`` is valid; lowering raises its own LoweringError OCI312."""
     problem = id_problem(cid)
     if problem is not None:
         from ocitool.errors import RuntimeStateError
 
-        raise RuntimeStateError(
+        raise (error or RuntimeStateError)(
             message=f"invalid container ID format: {shown_id(cid)} ({problem})",
-            code="OCI601",
+            code=code,
             expected=RULE,
         )

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from importlib import import_module
 
 from ocitool.errors import LoweringError
-from ocitool.ids import RULE, id_problem, shown_id
+from ocitool.ids import check_id
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op
@@ -84,14 +84,8 @@ def merge(groups: list[list[Op]]) -> list[Op]:
 
 def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``."""
-    problem = id_problem(container_id)
-    if problem is not None:
-        # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
-        raise LoweringError(
-            message=f"container id {shown_id(container_id)} is not valid ({problem})",
-            code="OCI312",
-            expected=RULE,
-        )
+    # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
+    check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
         spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
     )
