@@ -81,13 +81,21 @@ def _literal_end(line: str, start: int) -> int:
 
 
 def _hide_literal(literal: str) -> str:
-    inner = literal[1:-1] if literal.endswith('"') and len(literal) > 1 else literal[1:]
-    name, sep, _ = inner.partition("=")
-    return f'"{name}={HIDDEN}"' if sep and name else f'"{HIDDEN}"'
+    """``"NAME=value"`` -> ``"NAME=*****"``, as long as the original: a caret under a
+    later column of the same line (a minified config is one line) stays in place."""
+    closed = literal.endswith('"') and len(literal) > 1
+    inner = literal[1:-1] if closed else literal[1:]
+    name, sep, value = inner.partition("=")
+    if sep and name:
+        hidden = f"{name}={'*' * len(value)}"
+    else:
+        hidden = "*" * len(inner)
+    return '"' + hidden + ('"' if closed else "")
 
 
 def hide_env_literals(line: str, columns: list[int] | None) -> str:
-    """A source line with the env string literals at ``columns`` (1-based) hidden.
+    """A source line with the values of the env string literals at ``columns`` (1-based)
+    starred out, keeping the line's length.
 
     ``columns`` None: where the env entries are is unknown (the text did not
     parse), so every string literal holding ``=`` is hidden.
