@@ -8,12 +8,9 @@ stay ``created`` and start later from another process.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +59,8 @@ class SlowClear(LinuxSyscalls):
             time.sleep(slow)
         return super().prctl(option, arg2, arg3, arg4, arg5)
 
+from ocitool.exec import sealed
+sealed.ensure(LinuxSyscalls())  # as ocitool-runc create does: run from a read-only copy
 _, plan, meta = _lower(bundle, cid, False)
 ctx = ExecContext(sys=SlowClear(), container_id=cid, bundle=bundle, rootfs=meta["rootfs"])
 try:
@@ -72,17 +71,6 @@ except Exception as exc:
 print(st.pid, flush=True)
 os._exit(0)
 """
-
-
-@pytest.fixture
-def world_top(root_required: None) -> Iterator[Path]:
-    """A bundle parent every uid can traverse (the mapped root is not host root)."""
-    top = Path(tempfile.mkdtemp(prefix="ocitool-detached-", dir="/tmp"))
-    top.chmod(0o755)
-    try:
-        yield top
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
 
 
 def _create(
