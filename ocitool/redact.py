@@ -86,10 +86,7 @@ def _hide_literal(literal: str) -> str:
     closed = literal.endswith('"') and len(literal) > 1
     inner = literal[1:-1] if closed else literal[1:]
     name, sep, value = inner.partition("=")
-    if sep and name:
-        hidden = f"{name}={'*' * len(value)}"
-    else:
-        hidden = "*" * len(inner)
+    hidden = f"{name}={'*' * len(value)}" if sep and name else "*" * len(inner)
     return '"' + hidden + ('"' if closed else "")
 
 
