@@ -62,6 +62,16 @@ JSON = st.recursive(
 DEEP = st.integers(1, 3000).map(lambda n: '{"memory":' + '{"a":' * n + "1" + "}" * n + "}")
 
 
+@pytest.fixture(autouse=True)
+def _already_sealed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``create`` and ``exec`` first re-execute the interpreter from a sealed copy
+    (ocitool/exec/sealed.py), which would replace this test process: run them as the
+    re-executed stage does. Nothing here reaches a process start, which checks more."""
+    from ocitool.exec import sealed
+
+    monkeypatch.setitem(sealed._state, "sealed", True)
+
+
 def runc(*argv: str, stdin: bytes = b"") -> tuple[int, str]:
     """Run ``ocitool-runc ARGV`` in-process; fail on an internal error or a traceback."""
     with _redirected(stdin) as (out, err):
