@@ -95,11 +95,6 @@ def _main(args: list[str]) -> int:
         g = parse(args, GLOBAL_FLAGS)
         fmt = g.value("log_format") or "text"
         log = Logger(g.value("log"), fmt if fmt in ("text", "json") else "text", g.on("debug"))
-        problem = log.check()
-        if problem is not None:
-            log = Logger()
-            log.error(problem)
-            return 1
         if fmt not in ("text", "json"):
             raise usage_error(f"invalid log-format: {fmt}", hint="text or json")
         if g.on("version"):
@@ -129,6 +124,13 @@ def _main(args: list[str]) -> int:
                 sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal
             else:
                 sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
+        # like runc, an unusable --log fails the command; checked only now because until
+        # the sealed stage 2 has returned to the real root, every path is read-only
+        problem = log.check()
+        if problem is not None:
+            log = Logger()
+            log.error(problem)
+            return 1
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])
