@@ -223,6 +223,23 @@ def capabilities(op: Any, ctx: ExecContext) -> None:
             sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
 
 
+@applies("session_keyring")
+def session_keyring(op: Any, ctx: ExecContext) -> None:
+    """runc's: join the ring, then add search permission (keeping the others).
+
+    A kernel without keyrings (ENOSYS) is tolerated, as runc does: the ring only
+    narrows what the process can reach by key search.
+    """
+    sys = ctx.sys
+    try:
+        ring = sys.join_session_keyring(op.keyring)
+    except Exception as exc:
+        if error_errno(exc) == _errno.ENOSYS:
+            return
+        raise
+    sys.keyring_setperm(ring, sys.keyring_perm(ring) | op.search_perm)
+
+
 @applies("no_new_privs")
 def no_new_privs(op: Any, ctx: ExecContext) -> None:
     ctx.sys.prctl(PR_SET_NO_NEW_PRIVS, 1)
@@ -485,13 +502,23 @@ def mount(op: Any, ctx: ExecContext) -> None:
 
 @applies("mount_copyup")
 def mount_copyup(op: Any, ctx: ExecContext) -> None:
-    """tmpfs over a directory, then copy what it hid into it (tmpcopyup)."""
+    """tmpfs over a directory, then copy what it hid into it (tmpcopyup).
+
+    The fd that named the target still names the directory under the new
+    mount, so the copy goes through a fresh lookup of the target: the tmpfs.
+    """
     target, fd = _target(ctx, op)
     try:
         old = ctx.sys.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
-            _copy_tree(old, target)
+            new, new_fd = _target(ctx, op)
+            try:
+                _copy_tree(old, new)
+            except OSError as exc:
+                raise sys_error("copyup", (op.target,), exc.errno or _errno.EIO) from None
+            finally:
+                _close(ctx, new_fd)
         finally:
             ctx.sys.close(old)
     finally:
@@ -582,8 +609,37 @@ def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
     """open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
 
     The kernel id-maps only a detached mount, through a user namespace fd: the one
-    at ``userns_path``, or a throwaway one holding the op's mappings.
+    at ``userns_path``, or a throwaway one holding the op's mappings. With
+    ``op.tree`` the runtime made the detached tree already (``idmap_tree``) and
+    this process inherited its fd: only the move is left.
     """
+    sys = ctx.sys
+    tree = ctx.scratch.pop(f"idmap_tree:{op.tree}") if op.tree else _idmap_tree(op, ctx)
+    try:
+        target = (
+            resolver(ctx, op.root).open(op.target)
+            if op.root
+            else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
+        )
+        try:
+            sys.move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        finally:
+            sys.close(target)
+    finally:
+        sys.close(tree)
+
+
+@applies("idmap_tree")
+def idmap_tree(op: Any, ctx: ExecContext) -> None:
+    """The runtime's half: the detached id-mapped tree, kept open (close-on-exec) for
+    the init that is cloned next, which inherits the fd. The runtime's own copy goes
+    when it exits or execs (a foreground ``ocitool exec`` keeps it until the end)."""
+    tree = ctx.scratch[f"idmap_tree:{op.tree}"] = _idmap_tree(op, ctx)
+    ctx.scratch[f"source_is_dir:{op.src}"] = stat.S_ISDIR(os.fstat(tree).st_mode)
+
+
+def _idmap_tree(op: Any, ctx: ExecContext) -> int:
+    """A detached copy of ``op.src``, id-mapped: its fd."""
     rec = F.AT_RECURSIVE if op.recursive else 0
     sys = ctx.sys
     userns = _idmap_userns(ctx, op)
@@ -593,19 +649,10 @@ def bind_mount_idmapped(op: Any, ctx: ExecContext) -> None:
             sys.mount_setattr(
                 tree, "", AT_EMPTY_PATH | rec, F.MOUNT_ATTR["MOUNT_ATTR_IDMAP"], 0, 0, userns
             )
-            target = (
-                resolver(ctx, op.root).open(op.target)
-                if op.root
-                else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
-            )
-            try:
-                sys.move_mount(
-                    tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
-                )
-            finally:
-                sys.close(target)
-        finally:
+        except BaseException:
             sys.close(tree)
+            raise
+        return tree
     finally:
         sys.close(userns)
 
@@ -677,7 +724,11 @@ def mkdir(op: Any, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     kind = op.kind
     if kind == "like_source":
-        kind = "dir" if op.like is None or os.path.isdir(op.like) else "file"
+        # an id-mapped tree the runtime made says what its source is (the init, in
+        # its user namespace, may not be able to reach the source path itself)
+        known = ctx.scratch.get(f"source_is_dir:{op.like}")
+        is_dir = known if known is not None else op.like is None or os.path.isdir(op.like)
+        kind = "dir" if is_dir else "file"
     if kind == "file":
         res.touch(op.path, op.mode)
     else:
@@ -722,6 +773,10 @@ def symlink(op: Any, ctx: ExecContext) -> None:
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
     pfd, name = res.open_parent(op.path)
     try:
+        if op.replace and _exists(name, pfd):
+            # looked at first: an ENOENT from unlink would build an error value,
+            # and the usual fresh /dev has nothing there
+            ctx.sys.unlink(name, dir_fd=pfd)
         try:
             ctx.sys.symlink(op.target, name, dir_fd=pfd)
         except Exception as exc:
@@ -731,6 +786,14 @@ def symlink(op: Any, ctx: ExecContext) -> None:
                 raise
     finally:
         ctx.sys.close(pfd)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.lstat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 @applies("pivot_root")

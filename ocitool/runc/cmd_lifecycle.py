@@ -28,6 +28,7 @@ RUN_FLAGS = CREATE_FLAGS + (
     Flag(("keep",), BOOL, help="do not delete the container after it exits"),
     Flag(("no-subreaper",), BOOL, help="accepted for compatibility (always a subreaper)"),
 )
+SIGKILL = 9  # the same number on every Linux architecture; no import of signal (hot path)
 DELETE_FLAGS = (Flag(("force", "f"), BOOL, help="kill the container first if it still runs"),)
 KILL_FLAGS = (Flag(("all", "a"), BOOL, help="send the signal to every process in the container"),)
 
@@ -67,6 +68,11 @@ def _prepare(
         from ocitool.exec.runc_nopivot import replace_pivot
 
         ops = replace_pivot(ops)
+    if p.on("no_new_keyring"):
+        # runc's --no-new-keyring: the process keeps the runtime's session keyring;
+        # remembered so that exec does not join a ring of the container's either
+        ops = without_keyring(ops)
+        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     ctx = ExecContext(
         sys=LinuxSyscalls(),
         container_id=cid,
@@ -77,6 +83,11 @@ def _prepare(
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
+
+
+def without_keyring(ops: list[Any]) -> list[Any]:
+    """The plan without its session keyring op (``--no-new-keyring``)."""
+    return [op for op in ops if op.name != "session_keyring"]
 
 
 def cmd_create(g: Globals, argv: list[str]) -> int:
@@ -284,11 +295,17 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
         from ocitool.exec.runc_cgroup import signal_all
 
         signal_all(C.cgroup_dirs(st), sig)
-        return 0
-    from ocitool.exec import lifecycle
-    from ocitool.exec.linux import LinuxSyscalls
+    else:
+        from ocitool.exec import lifecycle
+        from ocitool.exec.linux import LinuxSyscalls
 
-    lifecycle.kill(store, cid, sig, LinuxSyscalls())
+        lifecycle.kill(store, cid, sig, LinuxSyscalls())
+    if status == "paused" and sig == SIGKILL:
+        # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
+        # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
+        from ocitool.exec.runc_cgroup import set_frozen
+
+        set_frozen(C.cgroup_dirs(st), False)
     return 0
 
 
@@ -333,7 +350,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
         from ocitool.exec.runc_cgroup import set_frozen, signal_all
 
-        signal_all(dirs, 9)
+        signal_all(dirs, SIGKILL)
         set_frozen(dirs, False)
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
