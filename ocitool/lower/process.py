@@ -26,8 +26,8 @@ from ocitool.plan.ops.process import (
     Setrlimit,
 )
 from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SessionKeyring
-from ocitool.spec.facts import MPOL_MODES, RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.redact import env_entry
+from ocitool.spec.facts import MPOL_MODES, RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
 # The resources setrlimit(2) knows, by name (the kernel's table, sorted for messages).
