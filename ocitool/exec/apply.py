@@ -8,7 +8,6 @@ move control between processes and live in :mod:`ocitool.exec.process`.
 
 from __future__ import annotations
 
-import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
 import stat
 
@@ -17,6 +16,7 @@ from ocitool.exec import flags as F
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import resolve_executable
 from ocitool.exec.resolve import RootResolver, check_dev_null, fd_path
+from ocitool.exec.sigreset import reset_dispositions
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     CLOSE_RANGE_CLOEXEC,
@@ -890,10 +890,8 @@ def execve(op: Any, ctx: ExecContext) -> None:
         if error_errno(exc) not in (_errno.EPERM, _errno.ENOSYS, _errno.EINVAL):
             raise
         _cloexec_from(3 + ctx.preserve_fds)
-    # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    # ignored signals survive execve: none may stay ignored (as under runc)
+    reset_dispositions()
     env = list(op.env)
     if not any(e.startswith("HOME=") for e in env):
         env.append("HOME=" + _home_of(os.getuid()))

@@ -179,9 +179,7 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
             os.waitpid(helper, 0)
     if error:
         if pid:
-            with contextlib.suppress(ChildProcessError, ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            kill_and_reap(pid)
         raise exec_error(error, "OCI520")
     if not pid:
         raise exec_error("exec: the process was not started", "OCI520")
@@ -276,6 +274,14 @@ def _apply_one(
         if not is_exec_error(exc):
             raise
         raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
+
+
+def kill_and_reap(pid: int) -> None:
+    """Undo a started process (a later step failed): SIGKILL, then reap it (we are its
+    subreaper), so a failed command leaves nothing running and no zombie."""
+    with contextlib.suppress(ChildProcessError, ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def wait(pid: int, forward: bool = True) -> int:

@@ -168,10 +168,13 @@ def load_policy(path: str | Path) -> dict[str, Any]:
 
 
 def _read(path: Path, at: str | None, line: int | None) -> str:
+    from ocitool.errors import UsageError
+    from ocitool.inputs import read_input
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return read_input(str(path), "seccomp policy").decode("utf-8")
+    except (UsageError, UnicodeDecodeError) as exc:
+        reason = exc.message if isinstance(exc, UsageError) else str(exc)
         raise SeccompError(
             message=f"cannot read policy {str(path)!r}: {reason}",
             code=INCLUDE_FAILED,
