@@ -7,7 +7,7 @@ if command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
     busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
-    iproute2 procps util-linux libcap2-bin strace ca-certificates >/dev/null
+    iproute2 procps util-linux libcap2-bin strace ca-certificates dbus >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 # pyenv (as on these machines) only puts newly installed scripts on PATH after a rehash.

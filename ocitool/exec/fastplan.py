@@ -85,6 +85,7 @@ def host_fingerprint() -> bytes:
     parts.append(_read("/sys/module/apparmor/parameters/enabled"))
     parts.append(b"selinux" if os.path.exists("/sys/fs/selinux/enforce") else b"")
     parts.append(b"kcore" if os.path.exists("/proc/kcore") else b"")
+    parts.append(b"systemd" if os.path.isdir("/run/systemd/system") else b"")
     parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
     parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
     return b"\n".join(parts)

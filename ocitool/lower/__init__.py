@@ -84,8 +84,16 @@ def merge(groups: list[list[Op]]) -> list[Op]:
     return sorted(flat, key=lambda op: op.phase.order)
 
 
-def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan:
-    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``."""
+def lower(
+    spec: Spec,
+    host: HostInfo,
+    *,
+    container_id: str,
+    bundle: str,
+    systemd_cgroup: bool = False,
+) -> Plan:
+    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
+    (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``)."""
     if not _ID.fullmatch(container_id) or container_id in (".", ".."):
         # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
         raise LoweringError(
@@ -94,7 +102,11 @@ def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan
             expected="letters, digits and _ + - . (like runc), not '.' or '..'",
         )
     ctx = LowerContext(
-        spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
+        spec=spec,
+        host=host,
+        container_id=container_id,
+        bundle=os.path.abspath(bundle),
+        systemd_cgroup=systemd_cgroup,
     )
     groups = [fn(spec, host, ctx) for _, fn in concern_functions()]
     ops = merge(groups)

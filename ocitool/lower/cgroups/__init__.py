@@ -13,6 +13,9 @@ The sequence (phases from ocitool.plan.ops.base):
 
 Which files, in which order, and what the host cannot honour are in v1.py
 and v2.py; the cgroup path rule is LowerContext.cgroup_path.
+
+With the systemd driver (``--systemd-cgroup``, systemd.py) systemd makes the
+cgroup once the init exists, so everything moves to ``create.spawn``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ CPUSET_INHERIT = ("cpuset.cpus", "cpuset.mems")
 
 
 def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    if ctx.systemd_cgroup:
+        from ocitool.lower.cgroups.systemd import lower_systemd_cgroups
+
+        return lower_systemd_cgroups(spec, host, ctx)
     cgroup_path = ctx.cgroup_path
     linux = spec.linux
     source = linux.at("cgroupsPath") if linux is not None and linux.cgroups_path else None
