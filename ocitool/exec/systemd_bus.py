@@ -110,14 +110,16 @@ def _failure(what: str, exc: BaseException) -> Exception:
     )
 
 
-def start_transient_unit(unit: str, mode: str, properties: list[tuple[str, tuple[str, Any]]]) -> None:
+def start_transient_unit(
+    unit: str, mode: str, properties: list[tuple[str, tuple[str, Any]]]
+) -> None:
     """StartTransientUnit(unit, mode, properties, no aux units) and wait for ``done``.
 
     A unit of the same name left over from an earlier container (failed, not
     yet collected) is reset once and the call retried, as runc does.
     """
     with _connect() as conn:
-        body = (unit, mode, properties, [])
+        body: tuple[Any, ...] = (unit, mode, properties, [])
         try:
             try:
                 _, result = _run_job(conn, "StartTransientUnit", "ssa(sv)a(sa(sv))", body)
@@ -154,7 +156,7 @@ def stop_unit(unit: str, mode: str) -> None:
             raise _failure(f"StopUnit {unit}", exc) from None
         if result != "done":
             raise exec_error(f"StopUnit {unit}: the stop job ended with {result!r}", CODE)
-        try:  # a stopped scope can linger as "failed"; clear it so the name is free again
+        try:  # noqa: SIM105 - a stopped scope can linger as "failed"; free the name
             _call(conn, "ResetFailedUnit", "s", (unit,))
         except BusError:
             pass

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-
-from ocitool.errors import Diagnostic, LoweringError
 from typing import TYPE_CHECKING
 
+from ocitool.errors import Diagnostic, LoweringError
 from ocitool.lower.host import HostInfo
 from ocitool.spec.model import Spec
 

@@ -142,7 +142,7 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config = dict(config)
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle)
+    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
     from ocitool.exec.runc_cgroup import write_values
     from ocitool.exec.runc_files import write_atomic
 

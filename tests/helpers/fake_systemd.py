@@ -62,7 +62,14 @@ def main(address: str, log_path: str) -> None:
         if member == "StartTransientUnit":
             name = msg.body[0]
             if name in units:
-                conn.send(new_error(msg, "org.freedesktop.systemd1.UnitExists", "s", (f"Unit {name} already exists.",)))
+                conn.send(
+                    new_error(
+                        msg,
+                        "org.freedesktop.systemd1.UnitExists",
+                        "s",
+                        (f"Unit {name} already exists.",),
+                    )
+                )
                 continue
             jobs += 1
             job = f"{PATH}/job/{jobs}"
@@ -73,7 +80,14 @@ def main(address: str, log_path: str) -> None:
         elif member == "StopUnit":
             name = msg.body[0]
             if name not in units:
-                conn.send(new_error(msg, "org.freedesktop.systemd1.NoSuchUnit", "s", (f"Unit {name} not loaded.",)))
+                conn.send(
+                    new_error(
+                        msg,
+                        "org.freedesktop.systemd1.NoSuchUnit",
+                        "s",
+                        (f"Unit {name} not loaded.",),
+                    )
+                )
                 continue
             del units[name]
             jobs += 1

@@ -60,10 +60,10 @@ def parse(text: str) -> tuple[str, Any]:
             raise GVariantError(f"only an empty array may follow {head}")
         return EMPTY_ARRAYS[head], []
     if s[:1] in ("'", '"'):
-        value, end = _string(s, 0)
+        text, end = _string(s, 0)
         if end != len(s):
             raise GVariantError("text after the closing quote")
-        return "s", value
+        return "s", text
     if s.startswith("["):
         return _array(s)
     if _INT.fullmatch(s):

@@ -98,7 +98,9 @@ def lower_systemd_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list
         owned = {host.v1_mountpoint(name) for name in SYSTEMD_OWNED}
         owned.add(host.unified_mount if host.cgroup == "hybrid" else None)
         joins = [
-            CgroupJoin(phase=Phase.CREATE_SPAWN, source=source, path=posixpath.join(d, "cgroup.procs"))
+            CgroupJoin(
+                phase=Phase.CREATE_SPAWN, source=source, path=posixpath.join(d, "cgroup.procs")
+            )
             for d in dirs
             if not any(o and (d == o or d.startswith(o + "/")) for o in owned)
         ]
@@ -107,4 +109,3 @@ def lower_systemd_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list
     ops.append(StopUnit(phase=Phase.DELETE, source=source, unit=unit.unit))
     ops += [CgroupRemove(phase=Phase.DELETE, source=source, path=d) for d in dirs]
     return ops
-

@@ -247,4 +247,3 @@ def annotation_properties(ctx: LowerContext) -> list[UnitProperty]:
             name, sig, value = name[:-3] + "USec", "t", int(value * 1_000_000)
         props.append((name, sig, tuple(value) if isinstance(value, list) else value, pointer))
     return props
-

@@ -122,6 +122,8 @@ def _dbus_value(signature: str, value: object) -> str:
         return quote(str(value))
     if signature == "ay" and isinstance(value, tuple | list):
         return "[" + " ".join(f"0x{b:02x}" for b in value) + "]"
+    if signature.startswith("a(") and isinstance(value, tuple | list):  # a(ss): DeviceAllow
+        return "[" + ", ".join("(" + " ".join(map(str, item)) + ")" for item in value) + "]"
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_dbus_value(signature[1:], v) for v in value) + "]"
     return str(value)
