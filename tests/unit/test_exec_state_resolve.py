@@ -177,8 +177,10 @@ def test_cli_argument_parsing() -> None:
         "dry_run": True,
         "validate": False,
         "check": False,
+        "systemd_cgroup": False,
         "bundle": "bundle",
     }
+    assert _parse(["--systemd-cgroup", "b"])["systemd_cgroup"] is True
     for argv in ([], ["--id"], ["--bogus", "b"], ["a", "b"]):
         with pytest.raises(UsageError):
             _parse(argv)
