@@ -454,17 +454,22 @@ def systemd_start_unit(op: Any, ctx: ExecContext) -> None:
     The undo is registered first: a start job that fails can leave the unit
     behind (loaded, failed), and stopping a unit that does not exist is fine.
     """
-    props = [(name, (sig, _unit_value(ctx, sig, value))) for name, sig, value, _ in op.properties]
+    props = bus_properties(op.properties, ctx.pid)
     ctx.rollback.push("stop_unit", [op.unit], f"stop unit {op.unit}")
     ctx.sys.systemd_start_unit(op.unit, op.mode, props)
 
 
-def _unit_value(ctx: ExecContext, sig: str, value: Any) -> Any:
-    """A plan property value as D-Bus wants it: the init's pid filled in, bytes for ``ay``."""
+def bus_properties(properties: Any, pid: int) -> list[tuple[str, tuple[str, Any]]]:
+    """A plan op's unit properties as D-Bus wants them: ``(name, (signature, value))``."""
+    return [(name, (sig, _unit_value(pid, sig, value))) for name, sig, value, _ in properties]
+
+
+def _unit_value(pid: int, sig: str, value: Any) -> Any:
+    """A plan property value for D-Bus: the init's pid filled in, bytes for ``ay``."""
     if sig == "ay":
         return bytes(value)
     if sig == "au":
-        return [int(_pid_text(ctx, v)) if isinstance(v, str) else int(v) for v in value]
+        return [pid if v == INIT_PID else int(v) for v in value]
     if sig.startswith("a("):
         return [tuple(item) for item in value]
     if sig.startswith("a"):

@@ -584,6 +584,13 @@ class LinuxSyscalls(Syscalls):
 
         systemd_bus.start_transient_unit(unit, mode, properties)
 
+    def systemd_set_unit_properties(
+        self, unit: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        from ocitool.exec import systemd_bus
+
+        systemd_bus.set_unit_properties(unit, properties)
+
     def systemd_stop_unit(self, unit: str, mode: str) -> None:
         from ocitool.exec import systemd_bus
 

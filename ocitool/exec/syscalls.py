@@ -353,6 +353,12 @@ class Syscalls:
         the job to be ``done``."""
         raise NotImplementedError
 
+    def systemd_set_unit_properties(
+        self, unit: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        """SetUnitProperties(unit, runtime=true, properties): change a running unit's limits."""
+        raise NotImplementedError
+
     def systemd_stop_unit(self, unit: str, mode: str) -> None:
         """StopUnit and wait for the job; a unit that is already gone is not an error."""
         raise NotImplementedError

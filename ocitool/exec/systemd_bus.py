@@ -143,6 +143,19 @@ def start_transient_unit(
             )
 
 
+def set_unit_properties(unit: str, properties: list[tuple[str, tuple[str, Any]]]) -> None:
+    """SetUnitProperties(unit, runtime=true, properties): no job, just the reply.
+
+    ``runtime``: the change lasts until the unit goes (a transient unit has no
+    file to persist it in anyway).
+    """
+    with _connect() as conn:
+        try:
+            _call(conn, "SetUnitProperties", "sba(sv)", (unit, True, properties))
+        except Exception as exc:  # noqa: BLE001
+            raise _failure(f"SetUnitProperties {unit}", exc) from None
+
+
 def stop_unit(unit: str, mode: str) -> None:
     """StopUnit(unit, mode) and wait for its job; a unit that is already gone is fine."""
     with _connect() as conn:

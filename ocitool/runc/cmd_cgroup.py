@@ -118,7 +118,8 @@ def limit_writes(plan: Any, dirs: list[str]) -> list[tuple[str, str]]:
     """The plan's limit writes into the container's own cgroup, minus the device policy."""
     writes = []
     for op in plan.ops:
-        if op.name != "cgroup_write" or op.phase.value != "create.runtime":
+        # create.spawn: the systemd driver writes the files once its unit exists
+        if op.name != "cgroup_write" or op.phase.value not in ("create.runtime", "create.spawn"):
             continue
         name = os.path.basename(op.path)
         if name.startswith("devices.") or name == "cgroup.subtree_control":
@@ -126,6 +127,24 @@ def limit_writes(plan: Any, dirs: list[str]) -> list[tuple[str, str]]:
         if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
             writes.append((op.path, op.value))
     return writes
+
+
+def resource_unit_properties(plan: Any) -> tuple[str, list[Any]] | None:
+    """(unit, the properties that come from linux.resources) of a systemd-driver plan.
+
+    As runc's update: only the limits are sent again (placement, PIDs and the
+    annotations were the unit's at creation and cannot change, and neither can
+    the device rules: ``update`` takes none, and DeviceAllow= would add up).
+    """
+    for op in plan.ops:
+        if op.name == "systemd_start_unit":
+            props = [
+                p
+                for p in op.properties
+                if (p[3] or "").startswith("/linux/resources/") and not p[0].startswith("Device")
+            ]
+            return op.unit, props
+    return None
 
 
 def cmd_update(g: Globals, argv: list[str]) -> int:
@@ -146,6 +165,13 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     from ocitool.exec.runc_cgroup import write_values
     from ocitool.exec.runc_files import write_atomic
 
+    unit_limits = resource_unit_properties(plan)
+    if unit_limits is not None:  # systemd driver: the unit first, so a daemon-reload keeps them
+        from ocitool.exec.apply import bus_properties
+        from ocitool.exec.linux import LinuxSyscalls
+
+        unit, props = unit_limits
+        LinuxSyscalls().systemd_set_unit_properties(unit, bus_properties(props, 0))
     write_values(limit_writes(plan, C.cgroup_dirs(st)))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

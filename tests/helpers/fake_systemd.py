@@ -94,6 +94,11 @@ def main(address: str, log_path: str) -> None:
             job = f"{PATH}/job/{jobs}"
             conn.send(new_method_return(msg, "o", (job,)))
             conn.send(new_signal(emitter, "JobRemoved", "uoss", (jobs, job, name, "done")))
+        elif member == "SetUnitProperties":
+            if msg.body[0] not in units:
+                conn.send(new_error(msg, "org.freedesktop.systemd1.NoSuchUnit", "s", ("no unit",)))
+                continue
+            conn.send(new_method_return(msg))
         elif member == "ResetFailedUnit":
             name = msg.body[0]
             if units.get(name) == "failed":

@@ -196,3 +196,36 @@ def test_rollback_steps_are_data(fake_systemd: FakeSystemd) -> None:
     again = Rollback.from_json(LinuxSyscalls(), json.loads(json.dumps(log.to_json())))
     assert again.run() == []
     assert fake_systemd.calls()[-2] == {"method": "StopUnit", "args": ["z.scope", "replace"]}
+
+
+def test_update_sends_the_new_limits_to_the_unit(fake_systemd: FakeSystemd) -> None:
+    """``ocitool-runc update`` of a systemd-driver container: SetUnitProperties with the
+    resource properties only (runtime=true), and the files are still written."""
+    from ocitool.runc.cmd_cgroup import limit_writes, resource_unit_properties
+
+    cfg = json.loads(json.dumps(CONFIG))
+    cfg["linux"]["resources"]["memory"]["limit"] = 134217728
+    plan = lower(
+        build_spec(parse_text(json.dumps(cfg), "config.json")),
+        HostInfo.parse_overrides("cgroup=v2,systemd=1"),
+        container_id="web",
+        bundle="/run/bundles/web",
+        systemd_cgroup=True,
+    )
+    got = resource_unit_properties(plan)
+    assert got is not None
+    unit, props = got
+    names = [p[0] for p in props]
+    assert "MemoryMax" in names and "TasksMax" in names
+    assert not {"PIDs", "Slice", "Delegate", "DevicePolicy", "TimeoutStopUSec"} & set(names)
+    systemd_bus.start_transient_unit(unit, "replace", [])
+    LinuxSyscalls().systemd_set_unit_properties(unit, apply.bus_properties(props, 0))
+    call = fake_systemd.calls()[-1]
+    assert call["method"] == "SetUnitProperties"
+    assert call["args"][:2] == ["libpod-web.scope", True]
+    assert ["MemoryMax", ["t", 134217728]] in call["args"][2]
+    leaf = "/sys/fs/cgroup/machine.slice/libpod-web.scope"
+    assert (f"{leaf}/memory.max", "134217728") in limit_writes(plan, [leaf])
+    with pytest.raises(OciToolError) as info:  # a unit systemd does not know
+        systemd_bus.set_unit_properties("nope.scope", [])
+    assert info.value.code == "OCI531" and "NoSuchUnit" in info.value.message
