@@ -198,9 +198,9 @@ def _plan_ops(
         and cid.encode() not in config
         and cid not in bundle
         and os.geteuid() == 0
-        and not systemd_cgroup  # the cache key does not hold the driver (yet)
     )
-    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
+    driver = "systemd" if systemd_cgroup else "cgroupfs"
+    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
     if cacheable:
         hit = fastplan.load(root, key, cid)
         if hit is not None:

@@ -107,15 +107,13 @@ def bundle_ops(
     except OSError:
         config = b""
     cacheable = (
-        bool(config)
-        and cid.encode() not in config
-        and cid not in bundle
-        and os.geteuid() == 0
-        and not systemd_cgroup  # the cache keys do not hold the driver (yet)
+        bool(config) and cid.encode() not in config and cid not in bundle and os.geteuid() == 0
     )
-    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
+    driver = "systemd" if systemd_cgroup else "cgroupfs"
+    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
     hit = fastplan.load(root, key, cid) if cacheable else None
     template = None
+    # no templates for the systemd driver: their key leaves out the annotations it reads
     if not cacheable and config and os.geteuid() == 0 and not systemd_cgroup:
         # an engine's per-container config (podman): try the id-independent template
         from ocitool.exec import cache_template

@@ -226,6 +226,7 @@ def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
     key = fastplan.cache_key(b"{}", "/bundle")
     assert key == fastplan.cache_key(b"{}", "/bundle")
     assert key != fastplan.cache_key(b"{ }", "/bundle")
+    assert key[1] != fastplan.cache_key(b"{}", "/bundle", "systemd")[1]  # the driver counts
     fastplan.store(root, key, ops, "first", {"rootfs": "/bundle/rootfs", "terminal": False})
     loaded = fastplan.load(root, key, "second")
     assert loaded is not None
