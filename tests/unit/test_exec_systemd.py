@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import errno
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,7 @@ from ocitool.exec import apply, fastplan
 from ocitool.exec.context import ExecContext
 from ocitool.exec.fault import FaultSyscalls
 from ocitool.exec.recording import RecordingSyscalls
-from ocitool.lower import lower
-from ocitool.lower.host import HostInfo
-from ocitool.spec.build import build_spec
-from ocitool.spec.load import parse_text
+from tests.helpers.systemd_plan import systemd_plan
 
 CONFIG = {
     "ociVersion": "1.2.0",
@@ -34,14 +30,7 @@ CONFIG = {
 
 
 def ops() -> list[Any]:
-    plan = lower(
-        build_spec(parse_text(json.dumps(CONFIG), "config.json")),
-        HostInfo.parse_overrides("cgroup=v2,systemd=1"),
-        container_id="web",
-        bundle="/run/bundles/web",
-        systemd_cgroup=True,
-    )
-    return list(plan.ops)
+    return list(systemd_plan(CONFIG).ops)
 
 
 def by_name(name: str, plan_ops: list[Any]) -> Any:

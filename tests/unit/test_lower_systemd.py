@@ -23,25 +23,15 @@ from ocitool.plan.ops.base import Phase
 from ocitool.plan.plan import Plan
 from ocitool.spec.build import build_spec
 from ocitool.spec.load import parse_text
+from tests.helpers.systemd_plan import systemd_plan
+from tests.unit.test_lower_cgroups import config
 
 V2 = HostInfo.parse_overrides("cgroup=v2,systemd=1")
 V1 = HostInfo.parse_overrides("cgroup=v1,systemd=1")
 
 
-def config(linux: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    cfg: dict[str, Any] = {
-        "ociVersion": "1.2.0",
-        "process": {"user": {"uid": 0, "gid": 0}, "args": ["sh"], "cwd": "/"},
-        "root": {"path": "rootfs"},
-        "linux": {"namespaces": [{"type": "mount"}], **(linux or {})},
-    }
-    cfg.update(extra)
-    return cfg
-
-
-def plan(cfg: dict[str, Any], host: HostInfo = V2, cid: str = "web") -> Plan:
-    spec = build_spec(parse_text(json.dumps(cfg), "config.json"))
-    return lower(spec, host, container_id=cid, bundle="/b", systemd_cgroup=True)
+def plan(cfg: dict[str, Any], host: HostInfo = V2) -> Plan:
+    return systemd_plan(cfg, host)
 
 
 def start(p: Plan) -> Any:

@@ -27,10 +27,7 @@ from ocitool.exec import apply, systemd_bus
 from ocitool.exec.context import ExecContext
 from ocitool.exec.linux import LinuxSyscalls
 from ocitool.exec.rollback import Rollback
-from ocitool.lower import lower
-from ocitool.lower.host import HostInfo
-from ocitool.spec.build import build_spec
-from ocitool.spec.load import parse_text
+from tests.helpers.systemd_plan import op_named, systemd_plan
 
 HELPER = Path(__file__).resolve().parents[1] / "helpers" / "fake_systemd.py"
 
@@ -97,14 +94,7 @@ CONFIG: dict[str, Any] = {
 
 
 def start_op() -> Any:
-    plan = lower(
-        build_spec(parse_text(json.dumps(CONFIG), "config.json")),
-        HostInfo.parse_overrides("cgroup=v2,systemd=1"),
-        container_id="web",
-        bundle="/run/bundles/web",
-        systemd_cgroup=True,
-    )
-    return next(op for op in plan.ops if op.name == "systemd_start_unit")
+    return op_named(systemd_plan(CONFIG), "systemd_start_unit")
 
 
 def test_start_sends_the_planned_unit_with_the_init_pid(fake_systemd: FakeSystemd) -> None:
@@ -205,13 +195,7 @@ def test_update_sends_the_new_limits_to_the_unit(fake_systemd: FakeSystemd) -> N
 
     cfg = json.loads(json.dumps(CONFIG))
     cfg["linux"]["resources"]["memory"]["limit"] = 134217728
-    plan = lower(
-        build_spec(parse_text(json.dumps(cfg), "config.json")),
-        HostInfo.parse_overrides("cgroup=v2,systemd=1"),
-        container_id="web",
-        bundle="/run/bundles/web",
-        systemd_cgroup=True,
-    )
+    plan = systemd_plan(cfg)
     got = resource_unit_properties(plan)
     assert got is not None
     unit, props = got

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 
-from ocitool.lower.cgroups import container_dirs, paths, v1, v2
+from ocitool.lower.cgroups import make_and_limit, paths
 from ocitool.lower.cgroups.common import Writer
 from ocitool.lower.cgroups.systemd_props import unit_properties
 from ocitool.lower.context import LowerContext
@@ -37,7 +37,6 @@ from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import (
     CgroupJoin,
-    CgroupMkdir,
     CgroupRemove,
     StartTransientUnit,
     StopUnit,
@@ -73,28 +72,9 @@ def lower_systemd_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list
     )
     cgroup_path = unit.cgroup_path
     w = Writer(ctx=ctx, host=host, cgroup_path=cgroup_path, driver=paths.driver(host))
+    dirs = make_and_limit(w, source, resources)
     joins: list[Op] = []
-    if is_v2:
-        leaf = paths.v2_dir(host, cgroup_path)
-        dirs = [leaf]
-        w.ops.append(CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=source, path=leaf))
-        v2.subtree_writes(w)
-        if resources is not None:
-            v2.write_limits(w, resources)
-        w.ops.extend(v2.device_program(w, resources))
-    else:
-        dirs = container_dirs(host, cgroup_path)
-        cpuset_dir = paths.v1_dir(host, "cpuset", cgroup_path)
-        for d in dirs:
-            inherit = ("cpuset.cpus", "cpuset.mems") if d == cpuset_dir else ()
-            w.ops.append(
-                CgroupMkdir(
-                    phase=Phase.CREATE_RUNTIME, source=source, path=d, copy_from_parent=inherit
-                )
-            )
-        if resources is not None:
-            v1.write_limits(w, resources)
-        v1.write_devices(w, resources)
+    if not is_v2:
         owned = {host.v1_mountpoint(name) for name in SYSTEMD_OWNED}
         owned.add(host.unified_mount if host.cgroup == "hybrid" else None)
         joins = [
