@@ -27,6 +27,7 @@ RUN_FLAGS = CREATE_FLAGS + (
     Flag(("keep",), BOOL, help="do not delete the container after it exits"),
     Flag(("no-subreaper",), BOOL, help="accepted for compatibility (always a subreaper)"),
 )
+SIGKILL = 9  # the same number on every Linux architecture; no import of signal (hot path)
 DELETE_FLAGS = (Flag(("force", "f"), BOOL, help="kill the container first if it still runs"),)
 KILL_FLAGS = (Flag(("all", "a"), BOOL, help="send the signal to every process in the container"),)
 
@@ -117,6 +118,12 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("run", p.args)
     detach = p.on("detach")
     ops, info, ctx = _prepare(g, cid, p, detached=detach)
+    from ocitool.exec import sealed
+
+    if detach or sealed.observable(ops):
+        sealed.ensure(ctx.sys)  # re-executes from a read-only copy (does not return)
+    elif not sealed.is_sealed():
+        sealed.waive()  # the init is alone in its pid namespace until it execs
     if detach:
         from ocitool.exec import lifecycle
 
@@ -271,11 +278,17 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
         from ocitool.exec.runc_cgroup import signal_all
 
         signal_all(C.cgroup_dirs(st), sig)
-        return 0
-    from ocitool.exec import lifecycle
-    from ocitool.exec.linux import LinuxSyscalls
+    else:
+        from ocitool.exec import lifecycle
+        from ocitool.exec.linux import LinuxSyscalls
 
-    lifecycle.kill(store, cid, sig, LinuxSyscalls())
+        lifecycle.kill(store, cid, sig, LinuxSyscalls())
+    if status == "paused" and sig == SIGKILL:
+        # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
+        # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
+        from ocitool.exec.runc_cgroup import set_frozen
+
+        set_frozen(C.cgroup_dirs(st), False)
     return 0
 
 
@@ -319,7 +332,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
         from ocitool.exec.runc_cgroup import set_frozen, signal_all
 
-        signal_all(dirs, 9)
+        signal_all(dirs, SIGKILL)
         set_frozen(dirs, False)
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
