@@ -28,7 +28,10 @@ def _usage_error(message: str) -> Exception:
     return UsageError(message=message, code="OCI010", hint=USAGE)
 
 
-USAGE = "usage: ocitool exec [--id ID] [--root DIR] [--dry-run] [--validate] [--check] BUNDLE"
+USAGE = (
+    "usage: ocitool exec [--id ID] [--root DIR] [--dry-run] [--validate] [--check] "
+    "[--systemd-cgroup] BUNDLE"
+)
 HELP = f"""{USAGE}
 
 Run the container of BUNDLE in the foreground and exit with its status.
@@ -39,6 +42,7 @@ options:
   --dry-run     print the plan (strace-like) instead of running it
   --validate    check config.json against the schema first (slower start)
   --check       run the preflight (ocitool check) first; do not start on errors
+  --systemd-cgroup  let systemd make the cgroup (a transient unit), as runc's driver
 """
 
 
@@ -50,6 +54,7 @@ def _parse(argv: list[str]) -> dict[str, object]:
         "dry_run": False,
         "validate": False,
         "check": False,
+        "systemd_cgroup": False,
         "bundle": None,
     }
     it = iter(argv)
@@ -63,6 +68,8 @@ def _parse(argv: list[str]) -> dict[str, object]:
             opts["validate"] = True
         elif arg == "--check":
             opts["check"] = True
+        elif arg == "--systemd-cgroup":
+            opts["systemd_cgroup"] = True
         elif arg in ("--id", "--root"):
             value = next(it, None)
             if value is None:
@@ -89,7 +96,7 @@ def main(argv: list[str]) -> int:
     root = str(opts["root"])
     check_id(cid)  # before the plan cache, which substitutes the id into stored ops
     if opts["dry_run"]:
-        _, plan, _ = _lower(bundle, cid, bool(opts["validate"]))
+        _, plan, _ = _lower(bundle, cid, bool(opts["validate"]), bool(opts["systemd_cgroup"]))
         from ocitool.render.plan_text import render_strace
 
         render_strace(plan, sys.stdout)
@@ -109,7 +116,9 @@ def main(argv: list[str]) -> int:
     if opts["check"]:
         _preflight(bundle, cid)
     try:
-        ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+        ops, meta = _plan_ops(
+            bundle, cid, root, bool(opts["validate"]), bool(opts["systemd_cgroup"])
+        )
     except Exception as err:  # a lowering error: name its place in config.json too
         if getattr(err, "pointer", None) is not None:
             _locate(err, bundle)  # type: ignore[arg-type]
@@ -164,19 +173,25 @@ def _preflight(bundle: str, cid: str) -> None:
         )
 
 
-def _lower(bundle: str, cid: str, validate: bool) -> tuple[Any, Any, dict[str, Any]]:
+def _lower(
+    bundle: str, cid: str, validate: bool, systemd_cgroup: bool = False
+) -> tuple[Any, Any, dict[str, Any]]:
     from ocitool.lower import lower
     from ocitool.lower.host import HostInfo
     from ocitool.spec.pipeline import load_spec
 
     doc, spec = load_spec(bundle, validate=validate)
-    plan = lower(spec, HostInfo.detect(), container_id=cid, bundle=bundle)
+    plan = lower(
+        spec, HostInfo.detect(), container_id=cid, bundle=bundle, systemd_cgroup=systemd_cgroup
+    )
     proc = spec.process
     meta = {"rootfs": _rootfs(spec, bundle), "terminal": bool(proc is not None and proc.terminal)}
     return doc, plan, meta
 
 
-def _plan_ops(bundle: str, cid: str, root: str, validate: bool) -> tuple[Any, dict[str, Any]]:
+def _plan_ops(
+    bundle: str, cid: str, root: str, validate: bool, systemd_cgroup: bool = False
+) -> tuple[Any, dict[str, Any]]:
     """The plan's ops: from the plan cache when this config was lowered before on this host."""
     from ocitool.exec import fastplan
 
@@ -190,12 +205,13 @@ def _plan_ops(bundle: str, cid: str, root: str, validate: bool) -> tuple[Any, di
         and cid not in bundle
         and os.geteuid() == 0
     )
-    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
+    driver = "systemd" if systemd_cgroup else "cgroupfs"
+    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
     if cacheable:
         hit = fastplan.load(root, key, cid)
         if hit is not None:
             return hit
-    _, plan, meta = _lower(bundle, cid, validate)
+    _, plan, meta = _lower(bundle, cid, validate, systemd_cgroup)
     if cacheable:
         try:  # noqa: SIM105
             fastplan.store(root, key, plan.ops, cid, meta)

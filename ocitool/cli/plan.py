@@ -32,7 +32,12 @@ def build_parser() -> ArgumentParser:
         "--host",
         metavar="K=V,...",
         help="plan for a preset host instead of this one: cgroup=v1|v2|hybrid, arch=, kernel=, "
-        "last_cap=, namespaces=a+b, lsms=a+b, controllers=a+b, euid=, rootless=1",
+        "last_cap=, namespaces=a+b, lsms=a+b, controllers=a+b, euid=, rootless=1, systemd=1",
+    )
+    parser.add_argument(
+        "--systemd-cgroup",
+        action="store_true",
+        help="plan the systemd cgroup driver (a transient unit, as ocitool-runc --systemd-cgroup)",
     )
     parser.add_argument(
         "--explain", action="store_true", help="show each op's source pointer and config line"
@@ -103,7 +108,13 @@ def main(argv: list[str]) -> int:
     container_id = args.container_id or default_id.strip(".") or "container"
     try:
         spec = build_spec(doc)
-        plan = lower(spec, host, container_id=container_id, bundle=bundle)
+        plan = lower(
+            spec,
+            host,
+            container_id=container_id,
+            bundle=bundle,
+            systemd_cgroup=args.systemd_cgroup,
+        )
     except (UsageError, InternalError):
         raise
     except OciToolError as err:

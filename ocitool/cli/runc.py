@@ -20,7 +20,7 @@ GLOBAL_FLAGS = (
     Flag(("log",), VALUE, help="write log lines to this file (default: stderr)"),
     Flag(("log-format",), VALUE, "text", help="text or json"),
     Flag(("debug",), BOOL, help="log debug lines"),
-    Flag(("systemd-cgroup",), BOOL, help="use systemd's cgroup driver (not supported)"),
+    Flag(("systemd-cgroup",), BOOL, help="use systemd's cgroup driver (a transient unit)"),
     Flag(("criu",), VALUE, help="ignored (no checkpoint/restore)"),
     Flag(("rootless",), VALUE, "auto", help="ignored: rootless mode follows the euid"),
     Flag(("version", "v"), BOOL, help="print the version"),
@@ -104,13 +104,6 @@ def _main(args: list[str]) -> int:
         if g.on("help") or not g.args:
             sys.stdout.write(usage())
             return 0 if g.on("help") else 2
-        if g.on("systemd_cgroup"):
-            raise usage_error(
-                "systemd cgroup driver is not supported by ocitool-runc",
-                code="OCI012",
-                hint="use the cgroupfs driver (podman: --cgroup-manager=cgroupfs; "
-                "containerd: SystemdCgroup = false)",
-            )
         name, rest = g.args[0], g.args[1:]
         if name not in COMMANDS:
             raise usage_error(f"No help topic for '{name}'", hint="see 'ocitool-runc --help'")
@@ -138,7 +131,8 @@ def _main(args: list[str]) -> int:
         if name == "spec":
             return int(fn(rest))
         root = os.path.abspath(g.value("root") or DEFAULT_ROOT)
-        return int(fn(Globals(root=root, log=log, debug=g.on("debug")), rest))
+        g_ = Globals(root=root, log=log, debug=g.on("debug"), systemd_cgroup=g.on("systemd_cgroup"))
+        return int(fn(g_, rest))
     except KeyboardInterrupt:
         log.error("interrupted")
         return 130

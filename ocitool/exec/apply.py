@@ -464,6 +464,41 @@ def cgroup_remove(op: Any, ctx: ExecContext) -> None:
     remove_cgroup_tree(ctx.sys, op.path)
 
 
+@applies("systemd_start_unit")
+def systemd_start_unit(op: Any, ctx: ExecContext) -> None:
+    """Create the container's transient unit (systemd driver); its undo stops it.
+
+    The undo is registered first: a start job that fails can leave the unit
+    behind (loaded, failed), and stopping a unit that does not exist is fine.
+    """
+    props = bus_properties(op.properties, ctx.pid)
+    ctx.rollback.push("stop_unit", [op.unit], f"stop unit {op.unit}")
+    ctx.sys.systemd_start_unit(op.unit, op.mode, props)
+
+
+def bus_properties(properties: Any, pid: int) -> list[tuple[str, tuple[str, Any]]]:
+    """A plan op's unit properties as D-Bus wants them: ``(name, (signature, value))``."""
+    return [(name, (sig, _unit_value(pid, sig, value))) for name, sig, value, _ in properties]
+
+
+def _unit_value(pid: int, sig: str, value: Any) -> Any:
+    """A plan property value for D-Bus: the init's pid filled in, bytes for ``ay``."""
+    if sig == "ay":
+        return bytes(value)
+    if sig == "au":
+        return [pid if v == INIT_PID else int(v) for v in value]
+    if sig.startswith("a("):
+        return [tuple(item) for item in value]
+    if sig.startswith("a"):
+        return list(value)
+    return value
+
+
+@applies("systemd_stop_unit")
+def systemd_stop_unit(op: Any, ctx: ExecContext) -> None:
+    ctx.sys.systemd_stop_unit(op.unit, op.mode)
+
+
 @applies("kill")
 def kill(op: Any, ctx: ExecContext) -> None:
     if not ctx.pid:

@@ -85,6 +85,7 @@ def host_fingerprint() -> bytes:
     parts.append(_read("/sys/module/apparmor/parameters/enabled"))
     parts.append(b"selinux" if os.path.exists("/sys/fs/selinux/enforce") else b"")
     parts.append(b"kcore" if os.path.exists("/proc/kcore") else b"")
+    parts.append(b"systemd" if os.path.isdir("/run/systemd/system") else b"")
     parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
     parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
     return b"\n".join(parts)
@@ -104,11 +105,13 @@ def code_fingerprint() -> bytes:
     return b"\n".join(stamps)
 
 
-def cache_key(config: bytes, bundle: str) -> tuple[str, bytes]:
+def cache_key(config: bytes, bundle: str, driver: str = "cgroupfs") -> tuple[str, bytes]:
     """(entry name, fingerprint). The entry is named after the bundle; the whole
     fingerprint is stored in it and compared on load, so no hash (and no hashing
-    module's import) is needed and a collision can only cause a miss."""
-    blob = b"\0".join([config, bundle.encode(), host_fingerprint(), code_fingerprint()])
+    module's import) is needed and a collision can only cause a miss. ``driver``:
+    the cgroup driver the plan was lowered for (``cgroupfs`` or ``systemd``)."""
+    parts = [config, bundle.encode(), host_fingerprint(), code_fingerprint(), driver.encode()]
+    blob = b"\0".join(parts)
     name = bundle.strip("/").replace("%", "%25").replace("/", "%2F") or "%2F"
     return name[-200:], blob
 

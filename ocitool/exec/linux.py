@@ -554,3 +554,23 @@ class LinuxSyscalls(Syscalls):
             os.execve(path, argv, dict(e.split("=", 1) for e in env if "=" in e))
         except OSError as exc:
             raise sys_error("execve", (path, str(argv)), exc.errno or 0) from None
+
+    # --- systemd (D-Bus; jeepney is loaded only when a plan has a systemd op)
+    def systemd_start_unit(
+        self, unit: str, mode: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        from ocitool.exec import systemd_bus
+
+        systemd_bus.start_transient_unit(unit, mode, properties)
+
+    def systemd_set_unit_properties(
+        self, unit: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        from ocitool.exec import systemd_bus
+
+        systemd_bus.set_unit_properties(unit, properties)
+
+    def systemd_stop_unit(self, unit: str, mode: str) -> None:
+        from ocitool.exec import systemd_bus
+
+        systemd_bus.stop_unit(unit, mode)

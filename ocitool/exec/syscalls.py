@@ -358,3 +358,21 @@ class Syscalls:
 
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         raise NotImplementedError
+
+    # --- systemd (the systemd cgroup driver: D-Bus calls to systemd's Manager)
+    def systemd_start_unit(
+        self, unit: str, mode: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        """StartTransientUnit with ``properties`` as (name, (signature, value)); waits for
+        the job to be ``done``."""
+        raise NotImplementedError
+
+    def systemd_set_unit_properties(
+        self, unit: str, properties: list[tuple[str, tuple[str, object]]]
+    ) -> None:
+        """SetUnitProperties(unit, runtime=true, properties): change a running unit's limits."""
+        raise NotImplementedError
+
+    def systemd_stop_unit(self, unit: str, mode: str) -> None:
+        """StopUnit and wait for the job; a unit that is already gone is not an error."""
+        raise NotImplementedError

@@ -37,12 +37,24 @@ def merge(groups: list[list[Op]]) -> list[Op]:
     return sorted(flat, key=lambda op: op.phase.order)
 
 
-def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan:
-    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``."""
+def lower(
+    spec: Spec,
+    host: HostInfo,
+    *,
+    container_id: str,
+    bundle: str,
+    systemd_cgroup: bool = False,
+) -> Plan:
+    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
+    (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``)."""
     # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
     check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
-        spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
+        spec=spec,
+        host=host,
+        container_id=container_id,
+        bundle=os.path.abspath(bundle),
+        systemd_cgroup=systemd_cgroup,
     )
     from ocitool.lower.concerns import CONCERNS
     from ocitool.lower.verify import verify_plan

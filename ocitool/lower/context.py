@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ocitool.errors import Diagnostic, LoweringError
 from ocitool.lower.host import HostInfo
 from ocitool.spec.model import Spec
+
+if TYPE_CHECKING:
+    from ocitool.lower.cgroups.systemd_names import SystemdUnit
 
 DEFAULT_CGROUP_PARENT = "/ocitool"
 
@@ -28,6 +32,7 @@ class LowerContext:
     container_id: str
     bundle: str  # absolute path of the bundle directory
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    systemd_cgroup: bool = False  # --systemd-cgroup: systemd makes the cgroup (a transient unit)
 
     # ------------------------------------------------------------------ paths
 
@@ -46,8 +51,11 @@ class LowerContext:
         ``/ocitool`` (the spec leaves the base to the runtime; runc uses the
         root, which mixes containers with system slices). Absent:
         ``/ocitool/<container id>``. ``a:b:c`` systemd-style paths are not
-        supported by this runtime (no systemd cgroup driver) and are refused.
+        paths belong to the systemd driver and are refused without it. With
+        ``--systemd-cgroup`` the path is the unit's (:attr:`systemd_unit`).
         """
+        if self.systemd_cgroup:
+            return self.systemd_unit.cgroup_path
         linux = self.spec.linux
         raw = linux.cgroups_path if linux is not None else None
         if not raw:
@@ -57,12 +65,32 @@ class LowerContext:
             raise self.error(
                 linux.at("cgroupsPath"),
                 f"cgroupsPath {raw!r} is in systemd slice:prefix:name form",
-                hint="use a path like /machine/web; the systemd cgroup driver is not supported",
+                hint="use a path like /machine/web, or the systemd cgroup driver "
+                "(--systemd-cgroup)",
                 code="OCI311",
             )
         if raw.startswith("/"):
             return posixpath.normpath(raw)
         return posixpath.normpath(posixpath.join(DEFAULT_CGROUP_PARENT, raw))
+
+    @property
+    def systemd_unit(self) -> SystemdUnit:
+        """The transient unit of the systemd driver: name, slice and cgroup path."""
+        from ocitool.lower.cgroups import systemd_names  # cgroups imports this module
+
+        linux = self.spec.linux
+        raw = linux.cgroups_path if linux is not None else None
+        try:
+            return systemd_names.resolve(raw, self.container_id)
+        except systemd_names.SystemdNameError as err:
+            raise self.error(
+                linux.at("cgroupsPath") if linux is not None else "",
+                str(err),
+                code="OCI317",
+                expected="slice:prefix:name, e.g. machine.slice:libpod:web (or no cgroupsPath)",
+                hint="the systemd cgroup driver takes no absolute path; without "
+                "--systemd-cgroup, /machine/web is a cgroupfs path",
+            ) from None
 
     # ------------------------------------------------------------------ diagnostics
 

@@ -91,6 +91,7 @@ class HostInfo:
     euid: int = 0  # the runtime's effective uid: non-zero means rootless
     resctrl: str | None = None  # where the resctrl fs (Intel RDT / ARM MPAM) is mounted
     kcore: bool = True  # /proc/kcore exists (CONFIG_PROC_KCORE): runc then adds /dev/core
+    systemd: bool = False  # systemd is the init (/run/systemd/system): --systemd-cgroup can work
     detected: bool = False
 
     # ------------------------------------------------------------------ presets
@@ -203,6 +204,7 @@ class HostInfo:
             "euid": self.euid,
             "resctrl": self.resctrl,
             "kcore": self.kcore,
+            "systemd": self.systemd,
         }
 
     def summary(self) -> str:
@@ -284,7 +286,7 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, lsms=lsms)
     if key == "euid":
         return replace(host, euid=number(2**32 - 2))  # (uid_t)-1 means "no change"
-    if key in ("rootless", "kcore"):
+    if key in ("rootless", "kcore", "systemd"):
         flag = value.lower()
         if flag not in ("1", "true", "yes", "0", "false", "no"):
             raise UsageError(
@@ -295,6 +297,8 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         on = flag in ("1", "true", "yes")
         if key == "kcore":
             return replace(host, kcore=on)
+        if key == "systemd":
+            return _with_systemd(host, on)
         return replace(host, euid=1000 if on else 0)
     if key == "resctrl":
         if value.lower() in ("0", "no", "none", "false"):
@@ -310,8 +314,18 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         message=f"--host: unknown key {key!r}",
         code="OCI011",
         expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, rootless, "
-        "resctrl",
+        "resctrl, kcore, systemd",
     )
+
+
+def _with_systemd(host: HostInfo, on: bool) -> HostInfo:
+    """systemd as init, or not; on a pure v1 host systemd mounts its own named hierarchy."""
+    mounts = dict(host.cgroup_mounts)
+    if on and host.cgroup == "v1":
+        mounts.setdefault("name=systemd", f"{CGROUP_ROOT}/systemd")
+    elif not on and host.cgroup == "v1" and not host.detected:
+        mounts.pop("name=systemd", None)
+    return replace(host, systemd=on, cgroup_mounts=MappingProxyType(mounts))
 
 
 def _read(path: str) -> str | None:
@@ -392,5 +406,6 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         euid=os.geteuid(),
         resctrl=resctrl,
         kcore=os.path.exists(p("/proc/kcore")),
+        systemd=os.path.isdir(p("/run/systemd/system")),
         detected=True,
     )

@@ -33,6 +33,7 @@ from ocitool.plan.ops.cgroup import (
     CgroupMkdir,
     CgroupRemove,
     CgroupWrite,
+    StartTransientUnit,
 )
 from ocitool.plan.ops.common import INIT_PID, WriteFile
 from ocitool.plan.ops.fs import (
@@ -272,10 +273,17 @@ def _cgroups(spec: Spec) -> Iterable[Need]:
         return rdt_pointer is None or not _inside(op.source, rdt_pointer)
 
     def joins(op: Op) -> bool:
-        return bool(_clone_cgroup(op)) or (isinstance(op, CgroupJoin) and not_rdt(op))
+        # the systemd driver: the unit's PIDs property puts the init in its cgroup
+        return (
+            bool(_clone_cgroup(op))
+            or isinstance(op, StartTransientUnit)
+            or (isinstance(op, CgroupJoin) and not_rdt(op))
+        )
 
     yield Need("cgroups", "the container's cgroup (mkdir)", CgroupMkdir, test=not_rdt)
-    yield Need("cgroups", "the init's cgroup join", (CgroupJoin, Clone), test=joins)
+    yield Need(
+        "cgroups", "the init's cgroup join", (CgroupJoin, Clone, StartTransientUnit), test=joins
+    )
     yield Need(
         "cgroups",
         "the device policy (v1 devices.allow/deny, v2 eBPF program)",
@@ -376,6 +384,8 @@ def directory_problems(spec: Spec, ops: Sequence[Op]) -> list[str]:
     made = {op.path: op for op in ops if isinstance(op, CgroupMkdir)}
     joined = {posixpath.dirname(op.path) for op in ops if isinstance(op, CgroupJoin)}
     joined |= {_clone_cgroup(op) for op in ops if _clone_cgroup(op)}
+    units = {op.unit for op in ops if isinstance(op, StartTransientUnit)}
+    joined |= {d for d in made if posixpath.basename(d) in units}  # systemd moves the init
     removed = {op.path for op in ops if isinstance(op, CgroupRemove)}
     kept = {
         path

@@ -149,7 +149,8 @@ def limit_writes(plan: Any, dirs: list[str], rdt: bool = False) -> list[tuple[st
     with ``rdt`` also its resctrl ``schemata`` write (from linux.intelRdt)."""
     writes = []
     for op in plan.ops:
-        if op.name != "cgroup_write" or op.phase.value != "create.runtime":
+        # create.spawn: the systemd driver writes the files once its unit exists
+        if op.name != "cgroup_write" or op.phase.value not in ("create.runtime", "create.spawn"):
             continue
         if rdt and op.source and op.source.startswith("/linux/intelRdt"):
             writes.append((op.path, op.value))
@@ -160,6 +161,24 @@ def limit_writes(plan: Any, dirs: list[str], rdt: bool = False) -> list[tuple[st
         if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
             writes.append((op.path, op.value))
     return writes
+
+
+def resource_unit_properties(plan: Any) -> tuple[str, list[Any]] | None:
+    """(unit, the properties that come from linux.resources) of a systemd-driver plan.
+
+    As runc's update: only the limits are sent again (placement, PIDs and the
+    annotations were the unit's at creation and cannot change, and neither can
+    the device rules: ``update`` takes none, and DeviceAllow= would add up).
+    """
+    for op in plan.ops:
+        if op.name == "systemd_start_unit":
+            props = [
+                p
+                for p in op.properties
+                if (p[3] or "").startswith("/linux/resources/") and not p[0].startswith("Device")
+            ]
+            return op.unit, props
+    return None
 
 
 def cmd_update(g: Globals, argv: list[str]) -> int:
@@ -179,10 +198,17 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config = dict(config)
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle)
+    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
     from ocitool.exec.runc_cgroup import write_values
     from ocitool.exec.runc_files import write_atomic
 
+    unit_limits = resource_unit_properties(plan)
+    if unit_limits is not None:  # systemd driver: the unit first, so a daemon-reload keeps them
+        from ocitool.exec.apply import bus_properties
+        from ocitool.exec.linux import LinuxSyscalls
+
+        unit, props = unit_limits
+        LinuxSyscalls().systemd_set_unit_properties(unit, bus_properties(props, 0))
     write_values(limit_writes(plan, C.cgroup_dirs(st), rdt is not None))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

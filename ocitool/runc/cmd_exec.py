@@ -192,7 +192,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     data = dict(config)
     data["process"] = process
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle)
+    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
     ops = exec_ops(plan)
     if st.extra.get("no_new_keyring"):
         from ocitool.runc.cmd_lifecycle import without_keyring

@@ -49,7 +49,7 @@ def _prepare(
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
-    ops, info = C.bundle_ops(bundle, cid, g.root)
+    ops, info = C.bundle_ops(bundle, cid, g.root, g.systemd_cgroup)
     terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
@@ -243,7 +243,7 @@ def _start(g: Globals, cid: str) -> None:
 def _relowered_ops(store: Any, st: Any) -> list[Any]:
     data = C.saved_config(store, st)
     _, spec = C.spec_from_data(data, os.path.join(st.bundle, "config.json"))
-    return list(C.lower_spec(spec, st.id, st.bundle).ops)
+    return list(C.lower_spec(spec, st.id, st.bundle, C.systemd_driver(st)).ops)
 
 
 # --------------------------------------------------------------------------- state

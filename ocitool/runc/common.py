@@ -19,11 +19,16 @@ class Globals:
     """The global flags (before the command)."""
 
     def __init__(
-        self, root: str = DEFAULT_ROOT, log: Logger | None = None, debug: bool = False
+        self,
+        root: str = DEFAULT_ROOT,
+        log: Logger | None = None,
+        debug: bool = False,
+        systemd_cgroup: bool = False,
     ) -> None:
         self.root = root
         self.log = log if log is not None else Logger()
         self.debug = debug
+        self.systemd_cgroup = systemd_cgroup  # --systemd-cgroup: new containers get a unit
 
     def store(self) -> StateStore:
         from ocitool.exec.runc_state import RuncStateStore

@@ -46,11 +46,13 @@ def spec_from_data(data: dict[str, Any], path: str) -> tuple[Any, Any]:
     return doc, build_spec(doc)
 
 
-def lower_spec(spec: Any, cid: str, bundle: str) -> Any:
+def lower_spec(spec: Any, cid: str, bundle: str, systemd_cgroup: bool = False) -> Any:
     from ocitool.lower import lower
     from ocitool.lower.host import HostInfo
 
-    return lower(spec, HostInfo.detect(), container_id=cid, bundle=bundle)
+    return lower(
+        spec, HostInfo.detect(), container_id=cid, bundle=bundle, systemd_cgroup=systemd_cgroup
+    )
 
 
 def saved_config_path(store: StateStore, cid: str) -> str:
@@ -83,10 +85,16 @@ def plan_extras(ops: Any) -> dict[str, Any]:
     """What later commands need from the plan without lowering again."""
     dirs = [op.path for op in ops if op.name == "cgroup_mkdir"]
     hooks = sorted({op.kind for op in ops if op.name == "hook"})
-    return {"cgroup_dirs": dirs, "hooks": hooks}
+    extras: dict[str, Any] = {"cgroup_dirs": dirs, "hooks": hooks}
+    units = [op.unit for op in ops if op.name == "systemd_start_unit"]
+    if units:  # created by the systemd driver: later commands lower with it too
+        extras["systemd_unit"] = units[0]
+    return extras
 
 
-def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, Any]]:
+def bundle_ops(
+    bundle: str, cid: str, root: str, systemd_cgroup: bool = False
+) -> tuple[list[Any], dict[str, Any]]:
     """The plan's ops for ``bundle`` as ``cid``, and what create needs to know about it.
 
     Uses the executor's plan cache (:mod:`ocitool.exec.fastplan`) under the same
@@ -100,10 +108,12 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
     cacheable = (
         bool(config) and cid.encode() not in config and cid not in bundle and os.geteuid() == 0
     )
-    key = fastplan.cache_key(config, bundle) if cacheable else ("", b"")
+    driver = "systemd" if systemd_cgroup else "cgroupfs"
+    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
     hit = fastplan.load(root, key, cid) if cacheable else None
     template = None
-    if not cacheable and config and os.geteuid() == 0:
+    # no templates for the systemd driver: their key leaves out the annotations it reads
+    if not cacheable and config and os.geteuid() == 0 and not systemd_cgroup:
         # an engine's per-container config (podman): try the id-independent template
         from ocitool.exec import cache_template
 
@@ -120,7 +130,7 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
         }
     else:
         _, spec = load_bundle_spec(bundle)
-        plan = lower_spec(spec, cid, bundle)
+        plan = lower_spec(spec, cid, bundle, systemd_cgroup)
         ops = list(plan.ops)
         info = {
             "rootfs": rootfs_of(spec, bundle),
@@ -168,6 +178,11 @@ def cgroup_remove_ops(dirs: list[str]) -> list[Any]:
 
 
 DELETE_ORDER = 13  # Phase.DELETE.order (checked by a unit test)
+
+
+def systemd_driver(st: State) -> bool:
+    """The container was created with --systemd-cgroup (its unit is in the state)."""
+    return bool(st.extra.get("systemd_unit"))
 
 
 def cgroup_dirs(st: State) -> list[str]:

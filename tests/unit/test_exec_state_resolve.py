@@ -177,8 +177,10 @@ def test_cli_argument_parsing() -> None:
         "dry_run": True,
         "validate": False,
         "check": False,
+        "systemd_cgroup": False,
         "bundle": "bundle",
     }
+    assert _parse(["--systemd-cgroup", "b"])["systemd_cgroup"] is True
     for argv in ([], ["--id"], ["--bogus", "b"], ["a", "b"]):
         with pytest.raises(UsageError):
             _parse(argv)
@@ -224,6 +226,7 @@ def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
     key = fastplan.cache_key(b"{}", "/bundle")
     assert key == fastplan.cache_key(b"{}", "/bundle")
     assert key != fastplan.cache_key(b"{ }", "/bundle")
+    assert key[1] != fastplan.cache_key(b"{}", "/bundle", "systemd")[1]  # the driver counts
     fastplan.store(root, key, ops, "first", {"rootfs": "/bundle/rootfs", "terminal": False})
     loaded = fastplan.load(root, key, "second")
     assert loaded is not None

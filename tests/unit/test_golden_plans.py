@@ -13,6 +13,10 @@ Cases (see tests/golden/README.md):
   ``unified`` on v1/hybrid, ``cpu.realtime*`` on v2, ``intelRdt`` on aarch64
   (no resctrl); that the untouched config is refused there is asserted
   separately.
+* the systemd cgroup driver (``v1-systemd``, ``v2-systemd``, x86_64): ``busybox``
+  and ``full`` on the preset with ``systemd=1``, lowered with
+  ``systemd_cgroup=True``; ``full`` then has a ``slice:prefix:name``
+  cgroupsPath and two ``org.systemd.property.*`` annotations.
 
 The compiled seccomp program (bytes and instruction count) is normalised in
 the files: the compiler is checked by its own tests (libseccomp differential,
@@ -57,6 +61,13 @@ def example(name: str) -> dict[str, Any]:
 
 
 def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
+    if mode.endswith("-systemd"):
+        data = copy.deepcopy(case_config(name, mode.split("-")[0], arch))
+        if name == "full":
+            data["linux"]["cgroupsPath"] = "machine.slice:ocitool:full-example"
+            data["annotations"]["org.systemd.property.CollectMode"] = "'inactive-or-failed'"
+            data["annotations"]["org.systemd.property.TimeoutStopSec"] = "uint64 10"
+        return data
     if name == "rootless":
         data = example("rootless")
         for key in ("uidMappings", "gidMappings"):
@@ -76,6 +87,8 @@ def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
 
 
 def case_host(name: str, mode: str, arch: str) -> HostInfo:
+    if mode.endswith("-systemd"):
+        return HostInfo.parse_overrides("systemd=1", HostInfo.preset(mode.split("-")[0], arch))
     host = HostInfo.preset(mode, arch)
     if name == "full":  # its process labels and mountLabel need the LSMs (OCI374 otherwise)
         return HostInfo.parse_overrides("lsms=capability+apparmor+selinux", host)
@@ -90,6 +103,7 @@ def render(name: str, mode: str, arch: str) -> str:
         case_host(name, mode, arch),
         container_id=name,
         bundle=f"/run/bundles/{name}",
+        systemd_cgroup=mode.endswith("-systemd"),
     )
     out = plan.to_json()
     for op in out["ops"]:
@@ -106,9 +120,15 @@ def _op_lines(text: str) -> list[str]:
     return [f"{op['phase']}: {op['text']}" for op in json.loads(text)["ops"]]
 
 
-@pytest.mark.parametrize("arch", ARCHES)
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", CONFIGS)
+SYSTEMD_CASES = [
+    (name, mode, "x86_64") for name in ("busybox", "full") for mode in ("v1-systemd", "v2-systemd")
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "mode", "arch"),
+    [(n, m, a) for n in CONFIGS for m in MODES for a in ARCHES] + SYSTEMD_CASES,
+)
 def test_golden_plan(name: str, mode: str, arch: str) -> None:
     path = GOLDEN / f"{name}.{mode}.{arch}.json"
     actual = render(name, mode, arch)

@@ -13,6 +13,9 @@ The sequence (phases from ocitool.plan.ops.base):
 
 Which files, in which order, and what the host cannot honour are in v1.py
 and v2.py; the cgroup path rule is LowerContext.cgroup_path.
+
+With the systemd driver (``--systemd-cgroup``, systemd.py) systemd makes the
+cgroup once the init exists, so everything moves to ``create.spawn``.
 """
 
 from __future__ import annotations
@@ -25,18 +28,36 @@ from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import CgroupJoin, CgroupMkdir, CgroupRemove
-from ocitool.spec.model import Spec
+from ocitool.spec.model import Resources, Spec
 
 CPUSET_INHERIT = ("cpuset.cpus", "cpuset.mems")
 
 
 def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    if ctx.systemd_cgroup:
+        from ocitool.lower.cgroups.systemd import lower_systemd_cgroups
+
+        return lower_systemd_cgroups(spec, host, ctx)
     cgroup_path = ctx.cgroup_path
     linux = spec.linux
     source = linux.at("cgroupsPath") if linux is not None and linux.cgroups_path else None
     resources = linux.resources if linux is not None else None
     w = Writer(ctx=ctx, host=host, cgroup_path=cgroup_path, driver=paths.driver(host))
+    dirs = make_and_limit(w, source, resources)
+    procs = [posixpath.join(d, "cgroup.procs") for d in dirs]
+    ops = list(w.ops)
+    ops += [CgroupJoin(phase=Phase.CREATE_SPAWN, source=source, path=p) for p in procs]
+    ops += [CgroupRemove(phase=Phase.DELETE, source=source, path=d) for d in dirs]
+    return ops
 
+
+def make_and_limit(w: Writer, source: str | None, resources: Resources | None) -> list[str]:
+    """Append the directories, limits and device policy to ``w``; returns the directories.
+
+    Shared by both drivers (with systemd, the unit has made the directories
+    already and the ops move to ``create.spawn``).
+    """
+    host, cgroup_path = w.host, w.cgroup_path
     if w.driver == "v1":
         dirs = container_dirs(host, cgroup_path)
         cpuset_dir = paths.v1_dir(host, "cpuset", cgroup_path)
@@ -50,21 +71,14 @@ def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
         if resources is not None:
             v1.write_limits(w, resources)
         v1.write_devices(w, resources)
-        procs = [posixpath.join(d, "cgroup.procs") for d in dirs]
-    else:
-        leaf = paths.v2_dir(host, cgroup_path)
-        dirs = [leaf]
-        w.ops.append(CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=source, path=leaf))
-        v2.subtree_writes(w)
-        if resources is not None:
-            v2.write_limits(w, resources)
-        w.ops.extend(v2.device_program(w, resources))
-        procs = [posixpath.join(leaf, "cgroup.procs")]
-
-    ops = list(w.ops)
-    ops += [CgroupJoin(phase=Phase.CREATE_SPAWN, source=source, path=p) for p in procs]
-    ops += [CgroupRemove(phase=Phase.DELETE, source=source, path=d) for d in dirs]
-    return ops
+        return dirs
+    leaf = paths.v2_dir(host, cgroup_path)
+    w.ops.append(CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=source, path=leaf))
+    v2.subtree_writes(w)
+    if resources is not None:
+        v2.write_limits(w, resources)
+    w.ops.extend(v2.device_program(w, resources))
+    return [leaf]
 
 
 def container_dirs(host: HostInfo, cgroup_path: str) -> list[str]:

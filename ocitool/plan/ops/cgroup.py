@@ -107,3 +107,69 @@ class CgroupRemove(Op):
 
     def text(self) -> str:
         return f"rmdir({quote(self.path)})"
+
+
+# A systemd unit property: (name, D-Bus signature, value, JSON pointer of its source or None).
+# Plain tuples (not a dataclass) so the plan cache can store them as they are.
+UnitProperty = tuple[str, str, object, str | None]
+
+
+def _dbus_value(signature: str, value: object) -> str:
+    """A property value as ``systemctl show`` style text for the strace-like line."""
+    if signature == "b":
+        return "yes" if value else "no"
+    if signature == "s":
+        return quote(str(value))
+    if signature == "ay" and isinstance(value, tuple | list):
+        return "[" + " ".join(f"0x{b:02x}" for b in value) + "]"
+    if signature.startswith("a(") and isinstance(value, tuple | list):  # a(ss): DeviceAllow
+        return "[" + ", ".join("(" + " ".join(map(str, item)) + ")" for item in value) + "]"
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_dbus_value(signature[1:], v) for v in value) + "]"
+    return str(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StartTransientUnit(Op):
+    """Ask systemd (D-Bus, org.freedesktop.systemd1.Manager.StartTransientUnit) to create the
+    container's unit with ``properties`` and wait for its start job to finish (``done``).
+
+    The systemd cgroup driver (``--systemd-cgroup``): systemd makes the cgroup
+    (``unit`` in ``slice``) and moves the pids of the ``PIDs`` property into it;
+    the limits systemd knows are properties, so a ``daemon-reload`` keeps them.
+    Each property carries the JSON pointer of the config value it came from.
+    """
+
+    name: ClassVar[str] = "systemd_start_unit"
+
+    unit: str
+    slice: str
+    mode: str = "replace"
+    properties: tuple[UnitProperty, ...] = ()
+
+    def text(self) -> str:
+        props = ", ".join(f"{n}={_dbus_value(sig, v)}" for n, sig, v, _ in self.properties)
+        return f"StartTransientUnit({quote(self.unit)}, {quote(self.mode)}, [{props}])"
+
+    def detail_lines(self) -> list[str]:
+        """One property a line, with its D-Bus type and where it came from."""
+        return [
+            f"{n} ({sig}) = {_dbus_value(sig, v)}" + (f"   <- {src}" if src else "")
+            for n, sig, v, src in self.properties
+        ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopUnit(Op):
+    """Ask systemd to stop the container's unit (its cgroup goes with it) and wait for the job.
+
+    A unit that is already gone is fine: ``delete`` may run after a crash or twice.
+    """
+
+    name: ClassVar[str] = "systemd_stop_unit"
+
+    unit: str
+    mode: str = "replace"
+
+    def text(self) -> str:
+        return f"StopUnit({quote(self.unit)}, {quote(self.mode)})"
