@@ -27,6 +27,11 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+# O_NONBLOCK: a --log FIFO with no reader fails at once (ENXIO) instead of
+# blocking the runtime forever in open(2); on a regular file it changes nothing.
+_LOG_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NONBLOCK
+
+
 class Logger:
     """Writes log lines to the --log file (appending) or to stderr."""
 
@@ -41,9 +46,7 @@ class Logger:
         if not self.path:
             return None
         try:
-            os.close(
-                os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-            )
+            os.close(os.open(self.path, _LOG_FLAGS, 0o644))
         except OSError as exc:
             return f"open {self.path}: {(exc.strerror or 'cannot open').lower()}"
         except ValueError:  # a NUL byte in the path
@@ -61,14 +64,14 @@ class Logger:
     def _write(self, data: str) -> None:
         if self.path:
             try:
-                fd = os.open(
-                    self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644
-                )
+                fd = os.open(self.path, _LOG_FLAGS, 0o644)
             except OSError:
                 sys.stderr.write(data)
                 return
             try:
                 os.write(fd, data.encode("utf-8", "backslashreplace"))
+            except OSError:  # a full FIFO (EAGAIN): the line still reaches stderr
+                sys.stderr.write(data)
             finally:
                 os.close(fd)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -277,7 +278,8 @@ def test_no_pivot_rewrites_the_plan() -> None:
 
 
 def test_hot_path_imports_stay_light(tmp_path: Path) -> None:
-    """create/start/run/exec code paths import neither jsonschema, rich, lark nor argparse."""
+    """create/start/run/exec code paths import neither jsonschema, rich, lark, argparse nor
+    jeepney (the systemd driver's D-Bus client: only a plan with a systemd op loads it)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from tests.helpers_exec.bundle import make_bundle
 
@@ -291,7 +293,8 @@ from ocitool.runc import container as C
 doc, spec = C.load_bundle_spec({str(bundle)!r})
 plan = C.lower_spec(spec, "x", {str(bundle)!r})
 ops = ocitool.runc.cmd_exec.exec_ops(plan)
-print(sorted({{m.split('.')[0] for m in sys.modules}} & {{"jsonschema", "rich", "lark", "argparse"}}))
+heavy = {{"jsonschema", "rich", "lark", "argparse", "jeepney"}}
+print(sorted({{m.split('.')[0] for m in sys.modules}} & heavy))
 """
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
@@ -371,3 +374,13 @@ def test_stats_from_cgroup_v2_files(tmp_path: Path) -> None:
         {"major": 8, "op": "Write"},
     ]
     assert data["network_interfaces"] is None and data["intel_rdt"] == {}
+
+
+def test_a_log_fifo_without_reader_fails_at_once(tmp_path: Path) -> None:
+    """--log naming a FIFO nobody reads is refused (ENXIO), never a hang in open(2)."""
+    from ocitool.runc.log import Logger
+
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    reason = Logger(str(fifo)).check()
+    assert reason is not None and "no such device or address" in reason
