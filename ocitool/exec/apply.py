@@ -395,20 +395,7 @@ def _enable_one_by_one(op: Any, ctx: ExecContext, first: Exception) -> None:
 
 @applies("cgroup_join")
 def cgroup_join(op: Any, ctx: ExecContext) -> None:
-    """Put the init into its cgroup before it execs.
-
-    In the init (delegated, cgroup v1): write "0" to the directory's ``tasks``
-    -- the single-threaded init moves itself, which skips the RCU grace
-    period the first pid write into ``cgroup.procs`` waits for. In the
-    runtime: write the init's pid to ``cgroup.procs``.
-    """
-    if ctx.in_init:
-        tasks = os.path.join(os.path.dirname(op.path), "tasks")
-        if os.path.basename(op.path) == "cgroup.procs" and os.path.exists(tasks):
-            ctx.sys.write_file(tasks, b"0")
-        else:
-            ctx.sys.write_file(op.path, b"0")
-        return
+    """Write the init's pid (runtime side) or "0" (the init moving itself) to ``op.path``."""
     ctx.sys.write_file(op.path, _pid_text(ctx, op.pid).encode())
 
 

@@ -31,18 +31,9 @@ between the init's namespace setup and its pivot_root, and a failure in
 either process names the op. The runtime is a child subreaper and only ever
 waits for pids it created (or that the kernel reparented to it).
 
-Two peephole optimisations keep the plan's meaning and skip work:
-
-* the init's leading ``unshare`` (before any ``setns``) is folded into the
-  ``clone`` flags -- the namespaces are the same, owned by the same user
-  namespace -- and the ``fork`` a new pid namespace needs then has nothing
-  to do, because the clone made the init pid 1 already. The cgroup and time
-  namespaces are never folded (the cgroup one must come after the join);
-* without a user namespace, ``cgroup_join`` is delegated to the init, which
-  writes "0" to the v1 ``tasks`` file itself (see :func:`apply.cgroup_join`).
-
-Folded and skipped ops are still bracketed by ``begin_op``/``end_op``, so a
-fault injected at any op index fails there.
+The engine runs the ops exactly as printed: folding namespaces into the
+clone, skipping a fork and joining cgroups cheaply are decided by lowering's
+spawn pass (:mod:`ocitool.lower.spawn`), which the plan shows.
 """
 
 from __future__ import annotations
@@ -54,7 +45,7 @@ from ocitool import lightos as os
 from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
-from ocitool.exec.flags import CLONE, clone_flags
+from ocitool.exec.flags import clone_flags
 from ocitool.exec.linux import clone3_into_cgroup, clone_process
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
@@ -63,6 +54,7 @@ from ocitool.exec.syscalls import (
     PR_SET_PDEATHSIG,
     TYPE_CHECKING,
     errno_name,
+    error_errno,
     exec_error,
     is_exec_error,
     op_error,
@@ -86,7 +78,6 @@ FORWARDED_SIGNALS = (
     signal.SIGWINCH,
     signal.SIGCONT,
 )
-_NOT_FOLDED = CLONE["CLONE_NEWCGROUP"] | CLONE["CLONE_NEWTIME"]
 _CONTROL_OPS = ("clone", "fork", "wait_start", "start")
 
 
@@ -140,91 +131,26 @@ class Engine:
         self._ctl_w = self._rep_r = -1
         self._reports: _Lines | None = None
         self._ctl: _Lines | None = None  # in the init: messages from the runtime
-        self.clone_flags = 0
-        self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
-        self.delegated: set[int] = set()
-        self.join_ops: set[int] = set()
-        self.userns = False
+        self.userns = any(
+            op.name in ("clone", "unshare") and "CLONE_NEWUSER" in op.flags for op in self.ops
+        )
         self._runtime_pid = os.getpid()
         self.exec_index = max(
             (i for i, op in enumerate(self.ops) if op.name == "execve"), default=len(self.ops)
         )
-        self._plan_peepholes()
-
-    # ------------------------------------------------------------------ analysis
-    def _plan_peepholes(self) -> None:
-        ops = self.ops
-        clone_at = next((i for i, op in enumerate(ops) if op.name == "clone"), None)
-        if clone_at is None:
-            return
-        flags = clone_flags(getattr(ops[clone_at], "flags", ()))
-        userns = bool(flags & CLONE["CLONE_NEWUSER"])
-        init_ops = [
-            i
-            for i in range(clone_at + 1, len(ops))
-            if ops[i].phase.process == "init" and ops[i].phase.command == "create"
-        ]
-        # A fork the clone cannot stand in for (a new time namespace, a joined pid
-        # namespace): then CLONE_NEWPID stays with the unshare too, so the fork's
-        # child is pid 1 of the new pid namespace and the forking parent (which
-        # exits once it reported the child) is outside it. Folded into the clone,
-        # the parent would be pid 1 and its exit would kill the child.
-        not_folded = _NOT_FOLDED
-        if any(
-            (ops[i].name == "unshare" and clone_flags(ops[i].flags) & CLONE["CLONE_NEWTIME"])
-            or (ops[i].name == "setns" and "CLONE_NEWPID" in str(getattr(ops[i], "nstype", "")))
-            for i in init_ops
-        ):
-            not_folded |= CLONE["CLONE_NEWPID"]
-        seen_other = False
-        forks: list[int] = []
-        needs_fork = False  # a namespace for children that the clone did not create
-        for i in init_ops:
-            op = ops[i]
-            if op.name == "unshare":
-                want = clone_flags(op.flags)
-                if want & CLONE["CLONE_NEWUSER"]:
-                    userns = True
-                if not seen_other:
-                    self.folded[i] = want & ~not_folded
-                    flags |= want & ~not_folded
-                    want &= not_folded
-                needs_fork |= bool(want & (CLONE["CLONE_NEWPID"] | CLONE["CLONE_NEWTIME"]))
-                continue
-            if op.name == "fork":
-                forks.append(i)
-                continue
-            if op.name == "setns" and "CLONE_NEWPID" in str(getattr(op, "nstype", "")):
-                needs_fork = True
-            seen_other = True
-        if flags & CLONE["CLONE_NEWPID"] and not needs_fork:
-            for i in forks:  # the clone already made the init pid 1 of its namespace
-                self.folded[i] = 0
-        self.clone_flags = flags
-        self.userns = userns
-        self.join_ops = {i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at}
-        if not userns:
-            self.delegated = {
-                i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at
-            }
 
     def runs_in_init(self, index: int) -> bool:
-        return self.ops[index].phase.process == "init" or index in self.delegated
+        return bool(self.ops[index].phase.process == "init")
 
     # ------------------------------------------------------------------ shared
     def apply(self, index: int, op: Any) -> None:
         sys = self.ctx.sys
         try:
             sys.begin_op(index, op)
-            if index in self.folded:
-                rest = clone_flags(getattr(op, "flags", ())) & ~self.folded[index]
-                if op.name == "unshare" and rest:
-                    sys.unshare(rest)
-            else:
-                fn = self.appliers.get(op.name)
-                if fn is None:
-                    raise op_error(index, op, "the executor has no applier for this op")
-                fn(op, self.ctx)
+            fn = self.appliers.get(op.name)
+            if fn is None:
+                raise op_error(index, op, "the executor has no applier for this op")
+            fn(op, self.ctx)
             sys.end_op(index, op)
         except OSError as exc:
             raise op_error(
@@ -337,7 +263,7 @@ class Engine:
             sys.begin_op(index, op)
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
             prepare_init(self.ops, self.ctx)
-            pid = self._clone()
+            pid = self._clone(op)
         except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
@@ -378,33 +304,29 @@ class Engine:
         data["pid"] = pid
         self.ctx.state_json = dumps(data)
 
-    def _clone(self) -> int:
-        """clone, or clone3 straight into the container's cgroup2 directory.
-
-        A cgroup_join into a cgroup2 hierarchy (v2, or hybrid's controller-less
-        "unified" one) would wait for an RCU grace period on its first pid write;
-        CLONE_INTO_CGROUP (5.7+) makes the init start there instead, and the join
-        op is then a no-op. Kernels without it fall back to clone and the join.
-        """
-        for i in sorted(self.join_ops):
-            path = self.ops[i].path
-            cgdir = os.path.dirname(path)
-            if os.path.basename(path) != "cgroup.procs" or os.path.exists(cgdir + "/tasks"):
-                continue  # cgroup v1: the init writes "0" to tasks itself
+    def _clone(self, op: Any) -> int:
+        """clone, or clone3 straight into the op's cgroup2 directory (see :class:`Clone`)."""
+        flags = clone_flags(op.flags)
+        if not op.cgroup:
+            return clone_process(flags)
+        fd = os.open(op.cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return clone3_into_cgroup(flags, fd)
+        except Exception as exc:
+            if error_errno(exc) not in (_errno.ENOSYS, _errno.EPERM):
+                raise
+        finally:
+            if os.getpid() == self._runtime_pid:
+                os.close(fd)
+        pid = clone_process(flags)  # clone3 refused (a filter around us): clone, then join
+        if pid:
             try:
-                fd = os.open(cgdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                break
-            self.folded[i] = 0  # set before the clone: the init must see it too
-            try:
-                return clone3_into_cgroup(self.clone_flags, fd)
-            except Exception:  # noqa: BLE001 - ENOSYS/EINVAL/E2BIG: an older kernel
-                del self.folded[i]
-            finally:
-                if os.getpid() == self._runtime_pid:
-                    os.close(fd)
-            break
-        return clone_process(self.clone_flags)
+                self.ctx.sys.write_file(os.path.join(op.cgroup, "cgroup.procs"), b"%d" % pid)
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                raise
+        return pid
 
     def start(self) -> None:
         """Foreground start: release the init, return once the user process was exec'd."""
@@ -570,7 +492,7 @@ class Engine:
                 elif op.name == "seccomp_load" and i < self.exec_index:
                     self._resolve_exec(None)  # the filter may deny the lookup's openat2
                     self.apply(i, op)
-                elif op.name == "fork" and i not in self.folded:
+                elif op.name == "fork":
                     ctx.sys.begin_op(i, op)
                     self._fork(rep_w)
                     ctx.sys.end_op(i, op)

@@ -28,6 +28,7 @@ from importlib import import_module
 from ocitool.errors import LoweringError
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
+from ocitool.lower.spawn import fold_spawn
 from ocitool.plan.ops.base import Op
 from ocitool.plan.plan import Plan, check_order
 from ocitool.spec.model import Spec
@@ -97,7 +98,7 @@ def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan
         spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
     )
     groups = [fn(spec, host, ctx) for _, fn in concern_functions()]
-    ops = merge(groups)
+    ops = fold_spawn(merge(groups), host, ctx)
     problems = check_order(ops)
     if problems:
         raise LoweringError(

@@ -186,57 +186,6 @@ def test_every_op_class_has_an_applier() -> None:
     assert missing == []
 
 
-def _ns_plan(*, userns: bool, setns_first: bool) -> list[object]:
-    from ocitool.plan.ops.namespaces import Clone, Fork, Setns, Unshare
-
-    ops: list[object] = [
-        Clone(phase=Phase.CREATE_SPAWN),
-        CgroupJoin(phase=Phase.CREATE_SPAWN, path="/cg/x/cgroup.procs"),
-    ]
-    if setns_first:
-        ops.append(
-            Setns(phase=Phase.CREATE_NAMESPACES, path="/proc/1/ns/ipc", nstype="CLONE_NEWIPC")
-        )
-    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWCGROUP")
-    ops.append(
-        Unshare(phase=Phase.CREATE_NAMESPACES, flags=(("CLONE_NEWUSER",) if userns else ()) + flags)
-    )
-    ops.append(Fork(phase=Phase.CREATE_INIT, reason="pid namespace"))
-    return ops
-
-
-def test_peepholes_fold_unshare_and_fork_into_the_clone() -> None:
-    eng = Engine(_ns_plan(userns=False, setns_first=False), _ctx(), APPLIERS)
-    # the cgroup namespace is left to its own unshare, after the cgroup join
-    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS", "CLONE_NEWPID"))
-    assert eng.folded[2] == eng.clone_flags and eng.folded[3] == 0  # unshare, fork
-    assert eng.delegated == {1}  # no user namespace: the init joins the cgroup itself
-
-
-def test_peepholes_keep_order_after_setns_and_with_a_user_namespace() -> None:
-    eng = Engine(_ns_plan(userns=False, setns_first=True), _ctx(), APPLIERS)
-    assert eng.clone_flags == 0 and eng.folded == {}  # setns must come first: no folding
-    eng = Engine(_ns_plan(userns=True, setns_first=False), _ctx(), APPLIERS)
-    assert eng.clone_flags & F.CLONE["CLONE_NEWUSER"]
-    assert eng.delegated == set()  # the runtime writes the pid (host root owns the files)
-
-
-def test_a_time_namespace_keeps_the_pid_namespace_out_of_the_clone() -> None:
-    """A new time namespace needs a real fork; CLONE_NEWPID then stays in the unshare,
-    so the fork's child (not the exiting parent) is pid 1 of the new pid namespace."""
-    from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
-
-    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWTIME")
-    ops = [
-        Clone(phase=Phase.CREATE_SPAWN),
-        Unshare(phase=Phase.CREATE_NAMESPACES, flags=flags),
-        Fork(phase=Phase.CREATE_INIT, reason="pid and time namespaces"),
-    ]
-    eng = Engine(ops, _ctx(), APPLIERS)
-    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS",))
-    assert eng.folded == {1: F.clone_flags(("CLONE_NEWNS",))}  # the fork really forks
-
-
 def _subtree_write(value: str) -> CgroupWrite:
     return CgroupWrite(
         phase=Phase.CREATE_RUNTIME,
