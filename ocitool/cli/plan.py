@@ -39,6 +39,11 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument("--id", dest="container_id", help="container id (default: bundle name)")
     parser.add_argument(
+        "--no-pivot",
+        action="store_true",
+        help="the plan of ocitool-runc create --no-pivot (MS_MOVE + chroot, not pivot_root)",
+    )
+    parser.add_argument(
         "--no-validate",
         action="store_true",
         help="skip the JSON Schema (the model builder still type-checks)",
@@ -103,7 +108,7 @@ def main(argv: list[str]) -> int:
     container_id = args.container_id or default_id.strip(".") or "container"
     try:
         spec = build_spec(doc)
-        plan = lower(spec, host, container_id=container_id, bundle=bundle)
+        plan = lower(spec, host, container_id=container_id, bundle=bundle, no_pivot=args.no_pivot)
     except UsageError:
         raise
     except OciToolError as err:

@@ -533,7 +533,9 @@ def privatize_parent_mount(op: Any, ctx: ExecContext) -> None:
 
 @applies("chroot")
 def chroot(op: Any, ctx: ExecContext) -> None:
-    """Without a mount namespace pivot_root would move the host's root: chroot instead."""
+    """chroot(path) and chdir("/"): without a mount namespace (pivot_root would move the
+    host's root), or with ``--no-pivot`` after the rootfs was moved onto "/"."""
+    drop_resolvers(ctx)
     ctx.sys.chroot(op.path)
     ctx.sys.chdir("/")
 

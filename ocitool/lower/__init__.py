@@ -28,6 +28,7 @@ from importlib import import_module
 from ocitool.errors import LoweringError
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
+from ocitool.lower.nopivot import replace_pivot
 from ocitool.lower.spawn import fold_spawn
 from ocitool.plan.ops.base import Op
 from ocitool.plan.plan import Plan, check_order
@@ -85,8 +86,11 @@ def merge(groups: list[list[Op]]) -> list[Op]:
     return sorted(flat, key=lambda op: op.phase.order)
 
 
-def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan:
-    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``."""
+def lower(
+    spec: Spec, host: HostInfo, *, container_id: str, bundle: str, no_pivot: bool = False
+) -> Plan:
+    """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
+    (``no_pivot``: MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`)."""
     if not _ID.fullmatch(container_id) or container_id in (".", ".."):
         # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
         raise LoweringError(
@@ -99,6 +103,8 @@ def lower(spec: Spec, host: HostInfo, *, container_id: str, bundle: str) -> Plan
     )
     groups = [fn(spec, host, ctx) for _, fn in concern_functions()]
     ops = fold_spawn(merge(groups), host, ctx)
+    if no_pivot:
+        ops = replace_pivot(ops)
     problems = check_order(ops)
     if problems:
         raise LoweringError(

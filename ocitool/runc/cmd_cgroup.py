@@ -48,7 +48,7 @@ def _running(g: Globals, cid: str) -> Any:
 
 
 def cmd_pause(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.runc_cgroup import set_frozen
+    from ocitool.runc.cgroup import set_frozen
 
     cid = exactly_one("pause", parse(argv, ()).args)
     st, status = _running(g, cid)
@@ -59,7 +59,7 @@ def cmd_pause(g: Globals, argv: list[str]) -> int:
 
 
 def cmd_resume(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.runc_cgroup import set_frozen
+    from ocitool.runc.cgroup import set_frozen
 
     cid = exactly_one("resume", parse(argv, ()).args)
     st, status = _running(g, cid)
@@ -143,8 +143,8 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle)
-    from ocitool.exec.runc_cgroup import write_values
-    from ocitool.exec.runc_files import write_atomic
+    from ocitool.runc.cgroup import write_values
+    from ocitool.runc.files import write_atomic
 
     write_values(limit_writes(plan, C.cgroup_dirs(st)))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)

@@ -159,7 +159,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
             console.close()
     g.log.debug(f"exec: process {pid} started in {cid}")
     if p.value("pid_file"):
-        from ocitool.exec.runc_files import write_pid_file
+        from ocitool.runc.files import write_pid_file
 
         write_pid_file(str(p.value("pid_file")), pid)
     if p.on("detach"):

@@ -61,7 +61,7 @@ def _prepare(
             code="OCI010",
         )
     if p.on("no_pivot"):
-        from ocitool.exec.runc_nopivot import replace_pivot
+        from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
 
         ops = replace_pivot(ops)
     ctx = ExecContext(
@@ -93,7 +93,7 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
 
 def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | None) -> None:
     """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
-    from ocitool.exec.runc_files import write_atomic, write_pid_file
+    from ocitool.runc.files import write_atomic, write_pid_file
 
     store = g.store()
     lock = store.lock(st.id)
@@ -127,8 +127,8 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
             _force_delete(g, cid)
             raise
         return 0
-    from ocitool.exec import runc_lifecycle
-    from ocitool.exec.runc_files import write_pid_file
+    from ocitool.runc import foreground
+    from ocitool.runc.files import write_pid_file
 
     pid_file = p.value("pid_file")
     relay = None
@@ -142,7 +142,7 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
         if pid_file:
             write_pid_file(pid_file, st.pid)
 
-    return runc_lifecycle.run(
+    return foreground.run(
         ops,
         ctx,
         g.store(),
@@ -247,7 +247,7 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
     if p.on("all") and C.cgroup_dirs(st):
-        from ocitool.exec.runc_cgroup import signal_all
+        from ocitool.runc.cgroup import signal_all
 
         signal_all(C.cgroup_dirs(st), sig)
         return 0
@@ -296,7 +296,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
         )
     dirs = C.cgroup_dirs(st)
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
-        from ocitool.exec.runc_cgroup import set_frozen, signal_all
+        from ocitool.runc.cgroup import set_frozen, signal_all
 
         signal_all(dirs, 9)
         set_frozen(dirs, False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ocitool.exec import runc_cgroup as cg
+from ocitool.runc import cgroup as cg
 
 
 def _v1(tmp_path: Path) -> list[str]:
