@@ -31,6 +31,7 @@ from ocitool.exec.syscalls import (
     SECCOMP_SET_MODE_FILTER,
     TYPE_CHECKING,
     error_errno,
+    exec_error,
     is_exec_error,
     sys_error,
 )
@@ -369,6 +370,45 @@ def cgroup_write(op: Any, ctx: ExecContext) -> None:
         if error_errno(exc) not in _CONTROLLER_ERRNOS:
             raise
         _enable_one_by_one(op, ctx, exc)
+
+
+@applies("cgroup_freeze")
+def cgroup_freeze(op: Any, ctx: ExecContext) -> None:
+    """Write the freezer state, then wait until the kernel reports it (see CgroupFreeze)."""
+    import time
+
+    if op.version == "v1":
+        state = check = os.path.join(op.path, "freezer.state")
+        want = b"FROZEN" if op.frozen else b"THAWED"
+        reached = want
+    else:
+        state = os.path.join(op.path, "cgroup.freeze")
+        check = os.path.join(op.path, "cgroup.events")
+        want = b"1" if op.frozen else b"0"
+        reached = b"frozen " + want
+    deadline = time.monotonic() + op.timeout_ms / 1000
+    ctx.sys.write_file(state, want)
+    while reached not in (line.strip() for line in ctx.sys.read_file(check).split(b"\n")):
+        if time.monotonic() > deadline:
+            if op.frozen:  # never leave it half frozen
+                ctx.sys.write_file(state, b"THAWED" if op.version == "v1" else b"0")
+            what = "freezing" if op.frozen else "thawing"
+            raise exec_error(f"timed out {what} {op.path}", "OCI510")
+        time.sleep(0.001)
+        if op.version == "v1":  # v1 says FREEZING meanwhile: write again until it sticks
+            ctx.sys.write_file(state, want)
+
+
+@applies("cgroup_signal")
+def cgroup_signal(op: Any, ctx: ExecContext) -> None:
+    """Signal every pid the cgroup lists; one that exited meanwhile is no error."""
+    sig = F.signal_number(op.signal)
+    for pid in sorted(int(x) for x in ctx.sys.read_file(op.path).split()):
+        try:
+            ctx.sys.kill(pid, sig)
+        except Exception as exc:
+            if error_errno(exc) != _errno.ESRCH:
+                raise
 
 
 # what cgroup.subtree_control answers for a controller it cannot enable here:

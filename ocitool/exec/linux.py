@@ -220,6 +220,13 @@ class LinuxSyscalls(Syscalls):
         finally:
             os.close(fd)
 
+    def read_file(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise sys_error("read", (path,), exc.errno or 0) from None
+
     def mkdir(self, path: str, mode: int = 0o755, dir_fd: int | None = None) -> None:
         try:
             os.mkdir(path, mode, dir_fd=dir_fd)

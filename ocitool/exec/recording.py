@@ -26,6 +26,7 @@ _DEFAULTS: dict[str, Any] = {
     "open_tree": 102,
     "pidfd_open": 103,
     "read": b"",
+    "read_file": b"",
     "capget": (0, 0, 0),
     "prctl": 0,
     "seccomp": 0,

@@ -197,6 +197,10 @@ class Syscalls:
         """open(O_WRONLY) + write + close: cgroup files, /proc knobs, id maps."""
         raise NotImplementedError
 
+    def read_file(self, path: str) -> bytes:
+        """open(O_RDONLY) + read to the end + close: cgroup state files, cgroup.procs."""
+        raise NotImplementedError
+
     def mkdir(self, path: str, mode: int = 0o755, dir_fd: int | None = None) -> None:
         raise NotImplementedError
 

@@ -47,25 +47,40 @@ def _running(g: Globals, cid: str) -> Any:
     return st, live_status(st)
 
 
-def cmd_pause(g: Globals, argv: list[str]) -> int:
-    from ocitool.runc.cgroup import set_frozen
+def apply_live(g: Globals, st: Any, ops: list[Any]) -> None:
+    """Apply a live plan (runc/live.py) to the container; --debug logs each op."""
+    from ocitool.exec import lifecycle
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
 
+    for op in ops:
+        g.log.debug(f"{st.id}: {op.text()}")
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=st.id, bundle=st.bundle, pid=st.pid)
+    lifecycle.apply_live(ops, ctx)
+
+
+def _set_frozen(g: Globals, st: Any, frozen: bool) -> None:
+    from ocitool.lower.host import HostInfo
+    from ocitool.runc.live import freeze_ops
+
+    apply_live(g, st, freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
+
+
+def cmd_pause(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("pause", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "running":
         raise state_error(message="container not running", code="OCI606")
-    set_frozen(C.cgroup_dirs(st), True)
+    _set_frozen(g, st, True)
     return 0
 
 
 def cmd_resume(g: Globals, argv: list[str]) -> int:
-    from ocitool.runc.cgroup import set_frozen
-
     cid = exactly_one("resume", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "paused":
         raise state_error(message="container not paused", code="OCI610")
-    set_frozen(C.cgroup_dirs(st), False)
+    _set_frozen(g, st, False)
     return 0
 
 
@@ -114,20 +129,6 @@ def merge(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def limit_writes(plan: Any, dirs: list[str]) -> list[tuple[str, str]]:
-    """The plan's limit writes into the container's own cgroup, minus the device policy."""
-    writes = []
-    for op in plan.ops:
-        if op.name != "cgroup_write" or op.phase.value != "create.runtime":
-            continue
-        name = os.path.basename(op.path)
-        if name.startswith("devices.") or name == "cgroup.subtree_control":
-            continue
-        if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
-            writes.append((op.path, op.value))
-    return writes
-
-
 def cmd_update(g: Globals, argv: list[str]) -> int:
     p = parse(argv, UPDATE_FLAGS)
     cid = exactly_one("update", p.args)
@@ -143,9 +144,9 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle)
-    from ocitool.runc.cgroup import write_values
     from ocitool.runc.files import write_atomic
+    from ocitool.runc.live import update_ops
 
-    write_values(limit_writes(plan, C.cgroup_dirs(st)))
+    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st)))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

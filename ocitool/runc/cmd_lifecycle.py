@@ -246,10 +246,11 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     status = live_status(st)
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
-    if p.on("all") and C.cgroup_dirs(st):
-        from ocitool.runc.cgroup import signal_all
+    if p.on("all") and C.cgroup_dirs(st):  # paused too: the signal waits for the thaw
+        from ocitool.runc.cmd_cgroup import apply_live
+        from ocitool.runc.live import signal_all_ops
 
-        signal_all(C.cgroup_dirs(st), sig)
+        apply_live(g, st, signal_all_ops(C.cgroup_dirs(st), str(sig)))
         return 0
     from ocitool.exec import lifecycle
     from ocitool.exec.linux import LinuxSyscalls
@@ -296,10 +297,11 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
         )
     dirs = C.cgroup_dirs(st)
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
-        from ocitool.runc.cgroup import set_frozen, signal_all
+        from ocitool.lower.host import HostInfo
+        from ocitool.runc.cmd_cgroup import apply_live
+        from ocitool.runc.live import kill_paused_ops
 
-        signal_all(dirs, 9)
-        set_frozen(dirs, False)
+        apply_live(g, st, kill_paused_ops(HostInfo.detect(), dirs))
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
     else:
