@@ -119,10 +119,11 @@ def _expect(op: Any, calls: list[Call], i: int) -> int:
         return 1
     if name == "readonly_path":  # bind + read-only remount, or nothing for a missing path
         n = at(1)
-        if c is not None and n is not None and c.name == n.name == "mount":
-            if {"MS_BIND", "MS_REC"} <= c.flags() and "MS_REMOUNT" not in c.flags():
-                assert {"MS_RDONLY", "MS_REMOUNT", "MS_BIND"} <= n.flags(), (op.text(), n)
-                return 2
+        bind = c is not None and c.name == "mount" and {"MS_BIND", "MS_REC"} <= c.flags()
+        if bind and n is not None and c is not None and "MS_REMOUNT" not in c.flags():
+            assert n.name == "mount", (op.text(), n)
+            assert {"MS_RDONLY", "MS_REMOUNT", "MS_BIND"} <= n.flags(), (op.text(), n)
+            return 2
         return 0
     if name == "mask_path":  # /dev/null bound over a file, a read-only tmpfs on a dir, or nothing
         if c is not None and c.name == "mount" and "MS_REMOUNT" not in c.flags():
