@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from ocitool.exec.syscalls import Syscalls
+
 CAP_SETPCAP = 8
 APPLIERS: dict[str, Callable[[Any, ExecContext], None]] = {}
 
@@ -253,8 +255,6 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
     The socket was connected by the runtime before the clone (:func:`prepare_init`):
     after pivot_root the host's listenerPath is out of the init's reach.
     """
-    import socket
-
     pid = int(ctx.scratch.get("host_pid") or os.getpid())
     message = (
         f'{{"ociVersion":"1.3.0","fds":["seccompFd"],"pid":{pid},'
@@ -264,9 +264,12 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
     try:
         if sock is None:
             raise sys_error("connect(listenerPath)", (path,), _errno.ENOTCONN)
-        socket.send_fds(sock, [message.encode()], [fd])
-    except OSError as exc:
-        raise sys_error("sendmsg(listenerPath)", (path,), exc.errno or _errno.EIO) from None
+        ctx.sys.send_fds(sock, message.encode(), [fd])
+    except Exception as exc:
+        code = error_errno(exc)
+        if code is None:
+            raise
+        raise sys_error("sendmsg(listenerPath)", (path,), code) from None
     finally:
         ctx.sys.close(fd)
 
@@ -282,7 +285,7 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
         import ocitool.exec.tty  # noqa: F401
 
         if ctx.console_socket:
-            ctx.scratch.setdefault("listeners", {})["console"] = _connect(ctx.console_socket)
+            ctx.scratch.setdefault("listeners", {})["console"] = _connect(ctx, ctx.console_socket)
     if "hook" in names:
         import ocitool.exec.hooks  # noqa: F401
     for op in ops:
@@ -292,20 +295,12 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
             import ocitool.seccomp.compiler  # noqa: F401
         if op.listener_path:
             listeners = ctx.scratch.setdefault("listeners", {})
-            listeners[op.listener_path] = _connect(op.listener_path)
+            listeners[op.listener_path] = _connect(ctx, op.listener_path)
 
 
-def _connect(path: str) -> Any:
+def _connect(ctx: ExecContext, path: str) -> Any:
     """A connected unix stream socket (made before the clone: see prepare_init)."""
-    import socket
-
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(path)
-    except OSError as exc:
-        sock.close()
-        raise sys_error("connect", (path,), exc.errno or _errno.EIO) from None
-    return sock
+    return ctx.sys.unix_connect(path)
 
 
 # ---------------------------------------------------------------- hooks
@@ -315,7 +310,7 @@ def hook(op: Any, ctx: ExecContext) -> None:
 
     stdin = ctx.state_json.encode() if op.stdin == "state" else b""
     try:
-        run_hook(op.path, list(op.args), list(op.env), stdin, op.timeout)
+        run_hook(ctx.sys, op.path, list(op.args), list(op.env), stdin, op.timeout)
     except Exception as exc:
         if is_exec_error(exc) and op.kind in ("poststart", "poststop"):
             os.write(2, f"ocitool: warning: {op.kind} hook: {exc}\n".encode())
@@ -518,21 +513,21 @@ def mount_copyup(op: Any, ctx: ExecContext) -> None:
         old = ctx.sys.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
-            _copy_tree(old, target)
+            _copy_tree(ctx.sys, old, target)
         finally:
             ctx.sys.close(old)
     finally:
         _close(ctx, fd)
 
 
-def _copy_tree(src_fd: int, dst: str) -> None:
+def _copy_tree(sys: Syscalls, src_fd: int, dst: str) -> None:
     import shutil
 
     src = fd_path(src_fd)
-    for name in os.listdir(src):
+    for name in sys.listdir(src):
         s = os.path.join(src, name)
         d = os.path.join(dst, name)
-        st = os.lstat(s)
+        st = sys.stat(s, follow_symlinks=False)
         if stat.S_ISDIR(st.st_mode):
             shutil.copytree(s, d, symlinks=True)
         elif stat.S_ISLNK(st.st_mode):
@@ -548,7 +543,7 @@ def remount(op: Any, ctx: ExecContext) -> None:
     try:
         flags = F.mount_flags(op.flags)
         if op.keep_locked:
-            flags |= F.locked_flags(os.statvfs(target).f_flag)
+            flags |= F.locked_flags(ctx.sys.statvfs_flags(target))
         ctx.sys.mount(None, target, None, flags, op.data)
     finally:
         _close(ctx, fd)
@@ -645,7 +640,7 @@ def _idmap_userns(ctx: ExecContext, op: Any) -> int:
         return ctx.sys.open(op.userns_path, os.O_RDONLY | os.O_CLOEXEC)
     hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
     ready_r, ready_w = os.pipe2(os.O_CLOEXEC)
-    pid = os.fork()
+    pid = ctx.sys.fork()
     if pid == 0:  # holds the namespace open until we have its fd
         code = 1
         try:
@@ -672,7 +667,7 @@ def _idmap_userns(ctx: ExecContext, op: Any) -> int:
     finally:
         os.close(ready_r)
         os.close(hold_w)
-        os.waitpid(pid, 0)
+        ctx.sys.waitpid(pid, 0)
 
 
 @applies("mount_setattr")
@@ -781,7 +776,7 @@ def mask_path(op: Any, ctx: ExecContext) -> None:
     if fd < 0:
         return  # missing: nothing to hide
     try:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        if stat.S_ISDIR(ctx.sys.fstat(fd).st_mode):
             ctx.sys.mount("tmpfs", fd_path(fd), "tmpfs", F.MS_RDONLY, None)
             return
         null = check_dev_null(ctx.sys, res)
@@ -805,7 +800,7 @@ def readonly_path(op: Any, ctx: ExecContext) -> None:
         ctx.sys.close(fd)
     fd = res.open(op.path)  # the new bind mount is now on top
     try:
-        locked = F.locked_flags(os.statvfs(fd_path(fd)).f_flag)
+        locked = F.locked_flags(ctx.sys.statvfs_flags(fd_path(fd)))
         ctx.sys.mount(
             None,
             fd_path(fd),
@@ -855,7 +850,7 @@ def execve(op: Any, ctx: ExecContext) -> None:
         # mark each open fd instead, as runc does when close_range is unavailable.
         if error_errno(exc) not in (_errno.EPERM, _errno.ENOSYS, _errno.EINVAL):
             raise
-        _cloexec_from(3 + ctx.preserve_fds)
+        _cloexec_from(ctx.sys, 3 + ctx.preserve_fds)
     # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve.
     for sig in (signal.SIGPIPE, signal.SIGXFSZ):
         signal.signal(sig, signal.SIG_DFL)
@@ -866,9 +861,9 @@ def execve(op: Any, ctx: ExecContext) -> None:
     sys.execve(path, list(op.argv), env)
 
 
-def _cloexec_from(first: int) -> None:
+def _cloexec_from(sys: Syscalls, first: int) -> None:
     """Set close-on-exec on every open fd >= ``first`` (the listing's own fd included)."""
-    for name in os.listdir("/proc/self/fd"):
+    for name in sys.listdir("/proc/self/fd"):
         fd = int(name)
         if fd >= first:
             try:

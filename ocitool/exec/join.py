@@ -51,6 +51,7 @@ from ocitool.exec.syscalls import (
     CLONE_NEWUTS,
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
+    Syscalls,
     exec_error,
     is_exec_error,
 )
@@ -101,7 +102,7 @@ class JoinRequest:
         self.pty_slave = pty_slave  # foreground --tty: the runtime's HostPty socket
 
 
-def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
+def open_namespaces(sys: Syscalls, pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
     """(name, fd, nstype) of each of the init's namespaces that is not already ours."""
     out: list[tuple[str, int, int]] = []
     try:
@@ -113,11 +114,11 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
                 if not os.path.exists(f"/proc/{pid}"):
                     raise
                 continue  # the kernel lacks this namespace type
-            theirs = os.fstat(fd)
+            theirs = sys.fstat(fd)
             try:
-                ours = os.stat(f"/proc/self/ns/{name}")
+                ours = sys.stat(f"/proc/self/ns/{name}")
                 same = (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino)
-            except OSError:
+            except Exception:  # noqa: BLE001 - no such namespace here: not the same
                 same = False
             if same:
                 os.close(fd)
@@ -134,12 +135,12 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
 
 def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     """Start the process in the container; returns its host pid once it has exec'd."""
-    namespaces = open_namespaces(req.pid, req.pid_start)
+    namespaces = open_namespaces(ctx.sys, req.pid, req.pid_start)
     rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
     ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)
     try:
-        helper = os.fork()
-    except OSError:
+        helper = ctx.sys.fork()
+    except Exception:
         for fd in (rep_r, rep_w, *(fd for _, fd, _ in namespaces)):
             os.close(fd)
         raise
@@ -172,12 +173,12 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     finally:
         os.close(rep_r)
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(helper, 0)
+            ctx.sys.waitpid(helper, 0)
     if error:
         if pid:
-            with contextlib.suppress(ChildProcessError, ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+            with contextlib.suppress(Exception):  # already gone
+                ctx.sys.kill(pid, signal.SIGKILL)
+                ctx.sys.waitpid(pid, 0)
         raise exec_error(error, "OCI520")
     if not pid:
         raise exec_error("exec: the process was not started", "OCI520")
@@ -221,7 +222,7 @@ def _helper(
                 raise
             raise exec_error(f"join {name} namespace: {_text(exc)}", "OCI520") from None
         os.close(fd)
-    child = os.fork()
+    child = ctx.sys.fork()
     if child:
         _report(rep_w, f"P{child}")
         return 0
@@ -240,10 +241,10 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
     ctx.state_json = req.state_json
     os.umask(0o022)
     if req.terminal and req.console is not None:
-        _console.attach_console(req.console, *req.console_size)
+        _console.attach_console(ctx.sys, req.console, *req.console_size)
     elif req.terminal and req.pty_slave >= 0:
         # the runtime's HostPty: a pty from the container's devpts, master sent back
-        _tty.take_terminal(req.pty_slave, *req.console_size)
+        _tty.take_terminal(ctx.sys, req.pty_slave, *req.console_size)
     elif not req.terminal:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):
@@ -274,21 +275,21 @@ def _apply_one(
         raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
 
 
-def wait(pid: int, forward: bool = True) -> int:
+def wait(sys: Syscalls, pid: int, forward: bool = True) -> int:
     """Wait for the exec'd process (re-parented to us); 128+N for a death by signal N."""
     old: dict[int, Any] = {}
     if forward:
 
         def relay(signum: int, _frame: object) -> None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signum)
+            with contextlib.suppress(Exception):  # gone already
+                sys.kill(pid, signum)
 
         for sig in FORWARDED_SIGNALS:
             old[sig] = signal.signal(sig, relay)
     try:
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                _, status = sys.waitpid(pid, 0)
                 break
             except ChildProcessError:
                 status = 0

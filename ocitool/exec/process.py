@@ -46,7 +46,6 @@ from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import clone_flags
-from ocitool.exec.linux import clone3_into_cgroup, clone_process
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
@@ -64,6 +63,8 @@ from ocitool.exec.syscalls import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
+
+    from ocitool.exec.syscalls import Syscalls
 
     Applier = Callable[[Any, ExecContext], None]
 
@@ -236,7 +237,7 @@ class Engine:
 
     def _adopt(self, pid: int) -> None:
         """The init forked for its pid namespace and exited; its child is the container."""
-        os.waitpid(self.pid, 0)
+        self.ctx.sys.waitpid(self.pid, 0)
         self.ctx.rollback.steps = [
             s for s in self.ctx.rollback.steps if not (s[0] == "kill_wait" and s[1] == [self.pid])
         ]
@@ -306,25 +307,26 @@ class Engine:
 
     def _clone(self, op: Any) -> int:
         """clone, or clone3 straight into the op's cgroup2 directory (see :class:`Clone`)."""
+        sys = self.ctx.sys
         flags = clone_flags(op.flags)
         if not op.cgroup:
-            return clone_process(flags)
-        fd = os.open(op.cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            return sys.clone(flags)
+        fd = sys.open(op.cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            return clone3_into_cgroup(flags, fd)
+            return sys.clone(flags, fd)
         except Exception as exc:
             if error_errno(exc) not in (_errno.ENOSYS, _errno.EPERM):
                 raise
         finally:
             if os.getpid() == self._runtime_pid:
-                os.close(fd)
-        pid = clone_process(flags)  # clone3 refused (a filter around us): clone, then join
+                sys.close(fd)
+        pid = sys.clone(flags)  # clone3 refused (a filter around us): clone, then join
         if pid:
             try:
-                self.ctx.sys.write_file(os.path.join(op.cgroup, "cgroup.procs"), b"%d" % pid)
+                sys.write_file(os.path.join(op.cgroup, "cgroup.procs"), b"%d" % pid)
             except BaseException:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
+                sys.kill(pid, signal.SIGKILL)
+                sys.waitpid(pid, 0)
                 raise
         return pid
 
@@ -375,26 +377,27 @@ class Engine:
     def wait(self, forward_signals: bool = True) -> int:
         """Wait for the init (our own child); its exit status, 128+N for signal N."""
         pid = self.pid
+        sys = self.ctx.sys
         old: dict[int, Any] = {}
         if forward_signals:
 
             def forward(signum: int, _frame: object) -> None:
                 try:  # noqa: SIM105 - contextlib costs an import on the hot path
-                    os.kill(pid, signum)
-                except OSError:
+                    sys.kill(pid, signum)
+                except Exception:  # noqa: BLE001 - gone already: nothing to forward to
                     pass
 
             for sig in FORWARDED_SIGNALS:
                 old[sig] = signal.signal(sig, forward)
         try:
             try:
-                _, status = os.waitpid(pid, 0)
+                _, status = sys.waitpid(pid, 0)
             except ChildProcessError:
                 status = 0
         finally:
             for signum, handler in old.items():
                 signal.signal(signum, handler)
-        self.reap_orphans()
+        self.reap_orphans(sys)
         self.ctx.pid = 0  # reaped: never signal that pid again
         code = os.waitstatus_to_exitcode(status)
         # the init is reaped: its undo step (kill + wait) must not touch a reused pid
@@ -404,11 +407,11 @@ class Engine:
         return 128 - code if code < 0 else code
 
     @staticmethod
-    def reap_orphans() -> None:
+    def reap_orphans(sys: Syscalls) -> None:
         """As a subreaper we inherit the container's orphans; they are ours to reap."""
         while True:
             try:
-                wpid, _ = os.waitpid(-1, os.WNOHANG)
+                wpid, _ = sys.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if wpid == 0:
@@ -580,7 +583,7 @@ class Engine:
         runtime (the subreaper).
         """
         hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
+        pid = self.ctx.sys.fork()
         if pid:
             _send(rep_w, b"P%d" % pid)
             os._exit(0)

@@ -15,7 +15,7 @@ from ocitool import lightos as os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any  # noqa: TC003 (annotations only)
 
     from ocitool.errors import ExecError
 
@@ -336,7 +336,56 @@ class Syscalls:
     def set_mempolicy(self, mode: int, nodes: list[int]) -> None:
         raise NotImplementedError
 
+    def fstat(self, fd: int) -> Any:
+        """os.stat_result of an open fd (type and identity checks)."""
+        raise NotImplementedError
+
+    def stat(self, path: str, follow_symlinks: bool = True) -> Any:
+        """os.stat_result of ``path`` (lstat with ``follow_symlinks=False``)."""
+        raise NotImplementedError
+
+    def statvfs_flags(self, path: str) -> int:
+        """statvfs(path).f_flag: the ST_* flags of the mount holding ``path``."""
+        raise NotImplementedError
+
+    def listdir(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def subdirs(self, path: str) -> list[str]:
+        """The paths of the directories (not symlinks to them) directly in ``path``."""
+        raise NotImplementedError
+
+    # --- unix sockets (console socket, seccomp listener, the host pty's socketpair)
+    def unix_connect(self, path: str) -> Any:
+        """A connected AF_UNIX stream socket (a ``socket.socket``)."""
+        raise NotImplementedError
+
+    def socketpair(self) -> tuple[Any, Any]:
+        """Two connected AF_UNIX stream sockets."""
+        raise NotImplementedError
+
+    def send_fds(self, sock: Any, data: bytes, fds: list[int]) -> None:
+        """sendmsg with ``fds`` in SCM_RIGHTS."""
+        raise NotImplementedError
+
+    def recv_fds(self, sock: Any, size: int, maxfds: int) -> tuple[bytes, list[int]]:
+        """recvmsg: the data and the fds that came in SCM_RIGHTS."""
+        raise NotImplementedError
+
     # --- processes
+    def fork(self) -> int:
+        """fork(2): 0 in the child, the child's pid in the parent."""
+        raise NotImplementedError
+
+    def clone(self, flags: int, cgroup_fd: int = -1) -> int:
+        """A fork-like clone with CLONE_* ``flags``; with ``cgroup_fd`` >= 0, clone3 with
+        CLONE_INTO_CGROUP into that cgroup2 directory. 0 in the child."""
+        raise NotImplementedError
+
+    def waitpid(self, pid: int, options: int = 0) -> tuple[int, int]:
+        """(pid, status); ChildProcessError when there is no such child."""
+        raise NotImplementedError
+
     def kill(self, pid: int, sig: int) -> None:
         raise NotImplementedError
 

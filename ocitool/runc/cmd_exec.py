@@ -133,11 +133,10 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     from ocitool.exec.lifecycle import state_json
     from ocitool.exec.linux import LinuxSyscalls
 
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     console = None
     if terminal and sock_path:
-        from ocitool.exec.console import connect
-
-        console = connect(os.path.abspath(sock_path))
+        console = ctx.sys.unix_connect(os.path.abspath(sock_path))
     size = process.get("consoleSize") or {}
     req = join.JoinRequest(
         pid=st.pid,
@@ -151,7 +150,6 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         state_json=state_json(st),
         pty_slave=relay.slave if relay is not None else -1,
     )
-    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     try:
         pid = join.spawn(req, ctx)
     finally:
@@ -167,4 +165,4 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     sys.stdout.flush()
     if relay is not None:
         relay.pump()
-    return join.wait(pid)
+    return join.wait(ctx.sys, pid)

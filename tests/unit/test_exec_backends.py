@@ -234,3 +234,57 @@ def test_other_cgroup_files_are_not_retried() -> None:
     with pytest.raises(ExecError):
         APPLIERS["cgroup_write"](op, ExecContext(sys=rec))
     assert len(rec.calls) == 1
+
+
+def test_processes_go_through_the_backend_fork_wait_kill() -> None:
+    """A hook's fork and wait, the engine's wait and signal forwarding, and the undo log's
+    kill + wait are Syscalls calls: the recording backend sees every one."""
+    import signal
+
+    from ocitool.plan.ops.hooks import RunHook
+
+    rec = RecordingSyscalls()
+    ctx = _ctx(rec)
+    _apply(RunHook(phase=Phase.HOOKS_POSTSTART, kind="poststart", index=0, path="/bin/true"), ctx)
+    assert rec.names() == ["fork", "waitpid"] and rec.calls[1].args == (1000, 0)
+
+    rec.calls.clear()
+    eng = Engine([], ctx, APPLIERS)
+    eng.pid = ctx.pid = 4321
+    ctx.rollback.push("kill_wait", [4321], "kill init")
+
+    def waitpid(pid: int, options: int = 0) -> tuple[int, int]:
+        if pid == 4321:  # the container gets a signal while we wait: it is forwarded
+            signal.raise_signal(signal.SIGUSR1)
+            return pid, 3 << 8
+        raise ChildProcessError  # no orphans left to reap
+
+    rec.results["waitpid"] = waitpid
+    assert eng.wait() == 3
+    assert [(c.name, c.args) for c in rec.calls] == [
+        ("waitpid", (4321, 0)),
+        ("kill", (4321, signal.SIGUSR1)),  # forwarded while we waited
+        ("waitpid", (-1, 1)),  # WNOHANG: the subreaper's orphans
+    ]
+    assert ctx.rollback.steps == []  # reaped: its undo step must not kill a reused pid
+
+    rec.calls.clear()
+    ctx.rollback.push("kill_wait", [99], "kill init")
+    rec.results["waitpid"] = (99, 0)
+    assert ctx.rollback.run() == []
+    assert rec.names() == ["kill", "waitpid"] and rec.calls[0].args == (99, 9)
+
+
+def test_a_fault_at_a_hook_op_fails_its_fork() -> None:
+    from ocitool.plan.ops.hooks import RunHook
+
+    rec = RecordingSyscalls()
+    ctx = _ctx(FaultSyscalls(rec, fail_op=0))
+    eng = Engine(
+        [RunHook(phase=Phase.HOOKS_CREATE_RUNTIME, kind="createRuntime", index=0, path="/x")],
+        ctx,
+        APPLIERS,
+    )
+    with pytest.raises(ExecError, match=r"op #0 hook .*fork\(\) failed: EIO"):
+        eng.apply(0, eng.ops[0])
+    assert rec.calls == []  # the fork never reached the real backend
