@@ -15,9 +15,11 @@ from ocitool import lightos as os
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
-    from typing import Any  # noqa: TC003 (annotations only)
+    from typing import Any, Protocol
 
     from ocitool.errors import ExecError
+else:
+    Protocol = object  # the checkers see typing.Protocol; the hot path never imports typing
 
 # ocitool.errors (dataclasses, typing) is imported only when an error is made:
 # the executor is the hot path, and errors are the exception.
@@ -146,8 +148,9 @@ def error_errno(err: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
-class Syscalls:
-    """The executor's kernel interface. Subclasses implement every method.
+class Syscalls(Protocol):
+    """The executor's kernel interface: a typing Protocol (for mypy) whose backends
+    (linux, recording, fault) subclass it explicitly and implement every method.
 
     ``begin_op``/``end_op`` bracket each plan op so a fault-injecting backend
     can fail "op k" and a recording one can group calls by op.
@@ -155,9 +158,11 @@ class Syscalls:
 
     def begin_op(self, index: int, op: object) -> None:
         """Called before op ``index`` is applied."""
+        return None
 
     def end_op(self, index: int, op: object) -> None:
         """Called after op ``index`` was applied."""
+        return None
 
     # --- namespaces
     def unshare(self, flags: int) -> None:
@@ -397,3 +402,8 @@ class Syscalls:
 
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         raise NotImplementedError
+
+
+class NoSyscalls(Syscalls):
+    """The backend of a command that makes no kernel call through it (``start`` without
+    poststart hooks): it never loads the cffi bindings; any call raises NotImplementedError."""
