@@ -67,7 +67,7 @@ def _pid_text(ctx: ExecContext, text: str) -> str:
 def resolver(ctx: ExecContext, root: str | None) -> RootResolver:
     """The cached resolver for ``root`` (None: "/" of the current mount namespace)."""
     key = root or "/"
-    cache: dict[str, RootResolver] = ctx.scratch.setdefault("resolvers", {})
+    cache = ctx.resolvers
     res = cache.get(key)
     if res is None:
         res = cache[key] = RootResolver(ctx.sys, key)
@@ -76,8 +76,9 @@ def resolver(ctx: ExecContext, root: str | None) -> RootResolver:
 
 def drop_resolvers(ctx: ExecContext) -> None:
     """pivot_root changes what "/" is: forget cached root fds."""
-    for res in ctx.scratch.pop("resolvers", {}).values():
+    for res in ctx.resolvers.values():
         res.close()
+    ctx.resolvers = {}
 
 
 # ---------------------------------------------------------------- generic files
@@ -130,7 +131,7 @@ def setgroups(op: Any, ctx: ExecContext) -> None:
 @applies("setresuid")
 def setresuid(op: Any, ctx: ExecContext) -> None:
     ctx.sys.setresuid(op.ruid, op.euid, op.suid)
-    if ctx.scratch.get("userns"):
+    if ctx.userns:
         # the uid change made us non-dumpable, and /proc/self would then belong
         # to host root: the init could not write its own oom_score_adj etc.
         ctx.sys.prctl(PR_SET_DUMPABLE, 1)
@@ -255,12 +256,12 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
     The socket was connected by the runtime before the clone (:func:`prepare_init`):
     after pivot_root the host's listenerPath is out of the init's reach.
     """
-    pid = int(ctx.scratch.get("host_pid") or os.getpid())
+    pid = ctx.host_pid or os.getpid()
     message = (
         f'{{"ociVersion":"1.3.0","fds":["seccompFd"],"pid":{pid},'
         f'"metadata":{dumps(metadata)},"state":{ctx.state_json or "{}"}}}'
     )
-    sock = ctx.scratch.get("listeners", {}).get(path)
+    sock = ctx.listeners.get(path)
     try:
         if sock is None:
             raise sys_error("connect(listenerPath)", (path,), _errno.ENOTCONN)
@@ -277,7 +278,7 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
 def prepare_init(ops: Any, ctx: ExecContext) -> None:
     """Runtime side, before the clone: what the init will need after pivot_root, when it
     can no longer import modules or reach host paths (listener sockets go to
-    ``ctx.scratch["listeners"]``; the runtime closes its copies after the clone)."""
+    ``ctx.listeners``; the runtime closes its copies after the clone)."""
     names = {op.name for op in ops}
     if "capabilities" in names:
         F.cap_last_cap()  # read now: after pivot_root it would be the container's /proc
@@ -285,7 +286,7 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
         import ocitool.exec.tty  # noqa: F401
 
         if ctx.console_socket:
-            ctx.scratch.setdefault("listeners", {})["console"] = _connect(ctx, ctx.console_socket)
+            ctx.listeners["console"] = _connect(ctx, ctx.console_socket)
     if "hook" in names:
         import ocitool.exec.hooks  # noqa: F401
     for op in ops:
@@ -294,8 +295,7 @@ def prepare_init(ops: Any, ctx: ExecContext) -> None:
         if op.program is None:
             import ocitool.seccomp.compiler  # noqa: F401
         if op.listener_path:
-            listeners = ctx.scratch.setdefault("listeners", {})
-            listeners[op.listener_path] = _connect(ctx, op.listener_path)
+            ctx.listeners[op.listener_path] = _connect(ctx, op.listener_path)
 
 
 def _connect(ctx: ExecContext, path: str) -> Any:
@@ -828,8 +828,8 @@ def resolve_exec_early(op: Any, ctx: ExecContext, cwd: str | None = None) -> str
     (openat2 is newer than many profiles), and nothing else runs in between.
     ``cwd``: where relative names are looked up from, if it is not the current one.
     """
-    path = resolve_executable(op.path, op.env, ctx.scratch.get("self_exe"), cwd)
-    ctx.scratch["exec_path"] = path
+    path = resolve_executable(op.path, op.env, ctx.self_exe, cwd)
+    ctx.exec_path = path
     return path
 
 
@@ -838,9 +838,8 @@ def execve(op: Any, ctx: ExecContext) -> None:
     """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""
     sys = ctx.sys
     # looked up (and checked) before the seccomp filter, which may deny openat2
-    path = ctx.scratch.pop("exec_path", None) or resolve_executable(
-        op.path, op.env, ctx.scratch.get("self_exe")
-    )
+    path, ctx.exec_path = ctx.exec_path, None
+    path = path or resolve_executable(op.path, op.env, ctx.self_exe)
     # No host fd may survive into the container (CVE-2024-21626 class): everything
     # from fd 3 on, except the preserved fds, is close-on-exec.
     try:

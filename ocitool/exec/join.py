@@ -206,7 +206,7 @@ def _helper(
     ctx.sys.prctl(PR_SET_DUMPABLE, 0)
     from ocitool.exec.exe import self_exe_id
 
-    ctx.scratch["self_exe"] = self_exe_id()
+    ctx.self_exe = self_exe_id()
     for path in req.cgroup_procs:
         try:
             ctx.sys.write_file(path, b"0")

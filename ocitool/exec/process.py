@@ -269,8 +269,7 @@ class Engine:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
                     os.close(fd)
-            for sock in self.ctx.scratch.pop("listeners", {}).values():
-                sock.close()
+            self._close_listeners()
             raise op_error(
                 index, op, getattr(exc, "message", str(exc)), getattr(exc, "errno", None)
             ) from None
@@ -286,13 +285,17 @@ class Engine:
         os.close(rep_w)
         if fifo_fd >= 0:
             os.close(fifo_fd)
-        for sock in self.ctx.scratch.pop("listeners", {}).values():
-            sock.close()  # the init holds its own copy
+        self._close_listeners()  # the init holds its own copies
         self._ctl_w, self._rep_r = ctl_w, rep_r
         self.pid = self.ctx.pid = pid
         self._hook_state_pid(pid)
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
         sys.end_op(index, op)
+
+    def _close_listeners(self) -> None:
+        for sock in self.ctx.listeners.values():
+            sock.close()
+        self.ctx.listeners = {}
 
     def _hook_state_pid(self, pid: int) -> None:
         """From the clone on, hooks (prestart, createRuntime, createContainer) get the
@@ -463,13 +466,13 @@ class Engine:
             # namespace's own uid mapping is the barrier instead.)
             if not self.userns:
                 ctx.sys.prctl(PR_SET_DUMPABLE, 0)
-            ctx.scratch["userns"] = self.userns
+            ctx.userns = self.userns
             # Files and device nodes get exactly the modes the plan says; the
             # process's own umask is set by the exec-phase umask op.
             os.umask(0)
-            ctx.scratch["self_exe"] = self_exe_id()
-            ctx.scratch["host_pid"] = _host_pid()
-            self._hook_state_pid(ctx.scratch["host_pid"])
+            ctx.self_exe = self_exe_id()
+            ctx.host_pid = _host_pid()
+            self._hook_state_pid(ctx.host_pid)
             self._ctl = _Lines(ctl_r)
             i = self._recv_go()
             while i < n:
@@ -553,7 +556,7 @@ class Engine:
             if op.name == "chdir" and op.phase.command == "start":
                 cwd = op.path
         self._resolve_exec(cwd)
-        del self.ctx.scratch["exec_path"]
+        self.ctx.exec_path = None
 
     def _check_capabilities(self) -> None:
         """At create, as runc's create would fail: the capabilities op after start can
@@ -590,7 +593,7 @@ class Engine:
         os.close(hold_w)
         os.read(hold_r, 1)
         os.close(hold_r)
-        self.ctx.scratch["host_pid"] = _host_pid()
+        self.ctx.host_pid = _host_pid()
         self._rearm_pdeathsig()
 
     def _rearm_pdeathsig(self) -> None:

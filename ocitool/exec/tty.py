@@ -61,7 +61,7 @@ def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> No
         become_controlling(slave, width, height)
         # connected by the runtime before the clone: the socket's path is a host
         # path, out of reach after pivot_root
-        sock = ctx.scratch.get("listeners", {}).get("console")
+        sock = ctx.listeners.get("console")
         if sock is None:
             sock = ctx.sys.unix_connect(ctx.console_socket)
         try:
