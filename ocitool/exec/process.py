@@ -2,28 +2,26 @@
 
 Both processes walk the same op list. Each op names the process that
 performs it (``op.phase.process``); when the next op belongs to the other
-process, control passes over a pair of close-on-exec pipes. Every message
-is one line (newline-terminated, under PIPE_BUF so each write is atomic):
-a read may return several messages, or part of one, and the reader splits
-them (:class:`_Lines`).
+process, control passes over a pair of close-on-exec pipes, as typed
+messages (:mod:`ocitool.exec.handover`):
 
-* runtime -> init: ``G<i>`` (go on from op i), ``S`` (start: go on to exec),
-  ``K`` (detached create: the state is saved, stop depending on me);
-* init -> runtime: ``D<i>`` (done up to op i, your turn), ``R<i>`` (created:
-  ``wait_start`` reached, waiting for start), ``C`` (after ``K``: the parent
-  death signal is cleared), ``P<pid>`` (the init forked for a pid
-  namespace; this is the container's pid), ``E<i> <errno> <text>`` (op i
-  failed), and end-of-file once ``execve`` succeeded (the report pipe is
-  close-on-exec).
+* runtime -> init: ``Go(i)`` (go on from op i), ``Start`` (go on to exec),
+  ``Detach`` (detached create: the state is saved, stop depending on me);
+* init -> runtime: ``Done(i)`` (done up to op i, your turn), ``Ready(i)``
+  (created: ``wait_start`` reached, waiting for start), ``Cleared`` (after
+  ``Detach``: the parent death signal is cleared), ``Forked(pid)`` (the init
+  forked for a pid namespace; this is the container's pid), ``Failed(i,
+  errno, text)`` (op i failed), and end-of-file (``Closed``) once ``execve``
+  succeeded (the report pipe is close-on-exec).
 
 The init runs with PR_SET_PDEATHSIG(SIGKILL) from its first instruction, so
 a runtime that dies part-way takes the half-built container with it (and a
 runtime that died even before that is seen as end-of-file on the control
 pipe at the init's first read). A detached create must outlive its runtime:
-only after the runtime has saved the state does it send ``K``; the init then
-clears the signal and answers ``C``, and the runtime exits only after that.
-A runtime killed before ``K`` still kills the init; one killed between ``K``
-and ``C`` leaves a saved container that is either dead (shown as stopped) or
+only after the runtime has saved the state does it send ``Detach``; the init
+then clears the signal and answers ``Cleared``, and the runtime exits only
+after that. A runtime killed before ``Detach`` still kills the init; one
+killed between ``Detach`` and ``Cleared`` leaves a saved container that is either dead (shown as stopped) or
 safely waiting on its exec fifo -- never a process nobody knows about.
 
 So the init waits for its id maps, the runtime runs createRuntime hooks
@@ -46,6 +44,20 @@ from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import clone_flags
+from ocitool.exec.handover import (
+    Channel,
+    Cleared,
+    Closed,
+    Detach,
+    Done,
+    Failed,
+    Forked,
+    Garbled,
+    Go,
+    Message,
+    Ready,
+    Start,
+)
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
@@ -90,36 +102,6 @@ def _host_pid() -> int:
         return os.getpid()
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _Lines:
-    """Newline-framed messages from a pipe: one read may carry several, or half of one."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buf = b""
-
-    def next(self) -> bytes:
-        """The next message without its newline; b"" at end-of-file."""
-        while True:
-            end = self.buf.find(b"\n")
-            if end >= 0:
-                msg, self.buf = self.buf[:end], self.buf[end + 1 :]
-                return msg
-            chunk = os.read(self.fd, 4096)
-            if not chunk:
-                self.buf = b""  # a torn last message: the writer died mid-way
-                return b""
-            self.buf += chunk
-
-
-def _send(fd: int, msg: bytes) -> None:
-    """One framed message; short enough (< PIPE_BUF) that the write is atomic."""
-    os.write(fd, msg + b"\n")
-
-
 class Engine:
     """Applies one container's plan; owns the init process it clones."""
 
@@ -130,8 +112,8 @@ class Engine:
         self.pid = 0
         self.ready_index = len(self.ops)
         self._ctl_w = self._rep_r = -1
-        self._reports: _Lines | None = None
-        self._ctl: _Lines | None = None  # in the init: messages from the runtime
+        self._reports: Channel | None = None
+        self._ctl: Channel | None = None  # in the init: messages from the runtime
         self.userns = any(
             op.name in ("clone", "unshare") and "CLONE_NEWUSER" in op.flags for op in self.ops
         )
@@ -180,39 +162,43 @@ class Engine:
                 continue
             if not self.pid:
                 raise op_error(i, op, "an init-side op comes before the init was cloned")
-            kind, i = self._handover(i)
-            if kind == b"R":
+            msg = self._handover(i)
+            i = msg.index
+            if isinstance(msg, Ready):
                 break
         else:
             if not self.pid:
                 raise exec_error("the plan has no clone op: nothing to run", "OCI503")
-            kind, i = self._handover(i)
+            i = self._handover(i).index
         self.ready_index = i
 
-    def _handover(self, index: int) -> tuple[bytes, int]:
-        """Let the init run from op ``index``; returns (D|R, the next op index)."""
-        _send(self._ctl_w, b"G%d" % index)
+    def _tell(self, msg: Message) -> None:
+        Channel(self._ctl_w).send(msg)
+
+    def _handover(self, index: int) -> Done | Ready:
+        """Let the init run from op ``index``; its answer says which op is next."""
+        self._tell(Go(index))
         return self._report()
 
-    def _next_report(self) -> bytes:
-        """The init's next message; ``P`` (a fork for the pid namespace) is handled here."""
+    def _next_report(self) -> Message:
+        """The init's next message; ``Forked`` (a fork for the pid namespace) is handled here."""
         if self._reports is None:
-            self._reports = _Lines(self._rep_r)
+            self._reports = Channel(self._rep_r)
         while True:
-            msg = self._reports.next()
-            if msg[:1] != b"P":
+            msg = self._reports.recv()
+            if not isinstance(msg, Forked):
                 return msg
-            self._adopt(int(msg[1:]))
+            self._adopt(msg.pid)
 
-    def _report(self) -> tuple[bytes, int]:
+    def _report(self) -> Done | Ready:
         msg = self._next_report()
-        if not msg:
+        if isinstance(msg, Closed):
             raise exec_error("the container init exited unexpectedly", "OCI504")
-        if msg[:1] == b"E":
+        if isinstance(msg, Failed):
             self._raise_report(msg)
-        if msg[:1] not in (b"D", b"R") or not msg[1:].isdigit():
-            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
-        return msg[:1], int(msg[1:])
+        if not isinstance(msg, Done | Ready):
+            raise _unexpected(msg)
+        return msg
 
     def detach(self) -> None:
         """Detached create, once the state is saved: the init stops depending on us.
@@ -221,17 +207,14 @@ class Engine:
         process exit without taking the container with it.
         """
         try:
-            _send(self._ctl_w, b"K")
+            self._tell(Detach())
             msg = self._next_report()
-            if msg[:1] == b"E":
+            if isinstance(msg, Failed):
                 self._raise_report(msg)
-            if msg != b"C":
-                raise exec_error(
-                    "the container init exited before it was detached"
-                    if not msg
-                    else f"unexpected message from init: {msg!r}",
-                    "OCI504",
-                )
+            if isinstance(msg, Closed):
+                raise exec_error("the container init exited before it was detached", "OCI504")
+            if not isinstance(msg, Cleared):
+                raise _unexpected(msg)
         finally:
             self.close_pipes()
 
@@ -244,13 +227,11 @@ class Engine:
         self.pid = self.ctx.pid = pid
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
 
-    def _raise_report(self, msg: bytes) -> None:
-        head, _, text = msg[1:].decode("utf-8", "replace").partition(" ")
-        code, _, text = text.partition(" ")
-        k = int(head)
+    def _raise_report(self, msg: Failed) -> None:
+        k = msg.index
         if 0 <= k < len(self.ops):
-            raise op_error(k, self.ops[k], text, int(code) or None)
-        raise exec_error(f"container init failed: {text}", "OCI504")
+            raise op_error(k, self.ops[k], msg.text, msg.errno or None)
+        raise exec_error(f"container init failed: {msg.text}", "OCI504")
 
     def spawn(self, index: int, op: Any) -> None:
         """Clone the init with the (folded) namespace flags; the child never returns."""
@@ -343,7 +324,7 @@ class Engine:
             if op.name == "start":
                 try:
                     self.ctx.sys.begin_op(k, op)
-                    _send(self._ctl_w, b"S")
+                    self._tell(Start())
                     self.ctx.sys.end_op(k, op)
                 except Exception as exc:
                     raise op_error(
@@ -353,17 +334,17 @@ class Engine:
             else:
                 self.apply(k, op)
         if self._ctl_w >= 0:  # a plan without a start op
-            _send(self._ctl_w, b"S")
+            self._tell(Start())
             self._wait_exec()
 
     def _wait_exec(self) -> None:
         try:
             msg = self._next_report()
-            if not msg:
-                return
-            if msg[:1] == b"E":
+            if isinstance(msg, Closed):
+                return  # the report pipe closed on execve
+            if isinstance(msg, Failed):
                 self._raise_report(msg)
-            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
+            raise _unexpected(msg)
         finally:
             self.close_pipes()
 
@@ -450,6 +431,7 @@ class Engine:
     # ------------------------------------------------------------------ init
     def _init_main(self, ctl_r: int, rep_w: int, fifo_fd: int) -> int:
         ctx = self.ctx
+        rep = Channel(rep_w)
         ctx.in_init = True
         ctx.pid = 0
         ctx.rollback.steps = []  # the runtime owns every undo
@@ -473,7 +455,7 @@ class Engine:
             ctx.self_exe = self_exe_id()
             ctx.host_pid = _host_pid()
             self._hook_state_pid(ctx.host_pid)
-            self._ctl = _Lines(ctl_r)
+            self._ctl = Channel(ctl_r)
             i = self._recv_go()
             while i < n:
                 op = ops[i]
@@ -482,10 +464,10 @@ class Engine:
                         i += 1
                         continue
                     if op.phase.command != "create":  # a plan without wait_start
-                        self._wait_start(rep_w, i, fifo_fd)
+                        self._wait_start(rep, i, fifo_fd)
                         started = True
                         continue
-                    _send(rep_w, b"D%d" % i)
+                    rep.send(Done(i))
                     i = self._recv_go()
                     continue
                 if op.name == "wait_start":
@@ -493,14 +475,14 @@ class Engine:
                     self._check_exec()
                     self._check_capabilities()
                     ctx.sys.end_op(i, op)
-                    self._wait_start(rep_w, i + 1, fifo_fd)
+                    self._wait_start(rep, i + 1, fifo_fd)
                     started = True
                 elif op.name == "seccomp_load" and i < self.exec_index:
                     self._resolve_exec(None)  # the filter may deny the lookup's openat2
                     self.apply(i, op)
                 elif op.name == "fork":
                     ctx.sys.begin_op(i, op)
-                    self._fork(rep_w)
+                    self._fork(rep)
                     ctx.sys.end_op(i, op)
                 else:
                     self.apply(i, op)
@@ -514,7 +496,7 @@ class Engine:
                 i = exc.op_index  # type: ignore[attr-defined]
                 text = exc.cause  # type: ignore[attr-defined]
             try:  # noqa: SIM105 - contextlib costs an import on the hot path
-                _send(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
+                rep.send(Failed(i, code, text))
             except OSError:
                 pass
             if started and fifo_fd >= 0:
@@ -576,7 +558,7 @@ class Engine:
                 cause = f"unable to apply caps: the runtime does not hold {names} (EPERM)"
                 raise op_error(k, op, cause, _errno.EPERM)
 
-    def _fork(self, rep_w: int) -> None:
+    def _fork(self, rep: Channel) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.
 
         The child waits until that report is out (end-of-file on a private
@@ -588,7 +570,7 @@ class Engine:
         hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
         pid = self.ctx.sys.fork()
         if pid:
-            _send(rep_w, b"P%d" % pid)
+            rep.send(Forked(pid))
             os._exit(0)
         os.close(hold_w)
         os.read(hold_r, 1)
@@ -612,25 +594,29 @@ class Engine:
         if _host_ppid() != runtime:  # the runtime died before the signal was armed
             os._exit(1)
 
-    def _recv_go(self) -> int:
-        msg = self._ctl.next() if self._ctl is not None else b""
-        if msg[:1] != b"G":
-            os._exit(1)  # the runtime went away
-        return int(msg[1:])
+    def _recv(self) -> Message:
+        return self._ctl.recv() if self._ctl is not None else Closed()
 
-    def _wait_start(self, rep_w: int, ready: int, fifo_fd: int) -> None:
+    def _recv_go(self) -> int:
+        msg = self._recv()
+        if not isinstance(msg, Go):
+            os._exit(1)  # the runtime went away
+        return msg.index
+
+    def _wait_start(self, rep: Channel, ready: int, fifo_fd: int) -> None:
         """Report "created" (ready to run op ``ready``), then block until start.
 
-        Foreground: ``S`` on the control pipe. Detached (an exec fifo): the
+        Foreground: ``Start`` on the control pipe. Detached (an exec fifo): the
         fifo is first probed for writing -- the open's permission check comes
         before the "no reader yet" ENXIO -- so a fifo the init cannot open
-        fails create, not the later start. After ``R`` the init waits for the
-        runtime's ``K`` (state saved), clears its parent death signal, answers
-        ``C``, and only then blocks opening the fifo until ``start`` reads it.
+        fails create, not the later start. After ``Ready`` the init waits for
+        the runtime's ``Detach`` (state saved), clears its parent death signal,
+        answers ``Cleared``, and only then blocks opening the fifo until
+        ``start`` reads it.
         """
         if fifo_fd < 0:
-            _send(rep_w, b"R%d" % ready)
-            if self._ctl is None or self._ctl.next() != b"S":
+            rep.send(Ready(ready))
+            if not isinstance(self._recv(), Start):
                 os._exit(1)
             return
         path = f"/proc/self/fd/{fifo_fd}"
@@ -639,15 +625,20 @@ class Engine:
         except OSError as exc:
             if exc.errno != _errno.ENXIO:
                 raise sys_error("open", (path, "O_WRONLY|O_NONBLOCK"), exc.errno or 0) from None
-        _send(rep_w, b"R%d" % ready)
-        if self._ctl is None or self._ctl.next() != b"K":
+        rep.send(Ready(ready))
+        if not isinstance(self._recv(), Detach):
             os._exit(1)  # the runtime went away before it saved the state
         self.ctx.sys.prctl(PR_SET_PDEATHSIG, 0)
-        _send(rep_w, b"C")
+        rep.send(Cleared())
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         os.write(fd, b"0")
         os.close(fd)
         os.close(fifo_fd)
+
+
+def _unexpected(msg: Message) -> Exception:
+    what = repr(msg.raw) if isinstance(msg, Garbled) else type(msg).__name__
+    return exec_error(f"unexpected message from init: {what}", "OCI504")
 
 
 def _host_ppid() -> int:
