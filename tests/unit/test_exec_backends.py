@@ -177,6 +177,17 @@ def test_linux_backend_reports_errno() -> None:
     assert getattr(info.value, "errno", None) in (errno.ENOENT, errno.EPERM, errno.EINVAL)
 
 
+def test_each_applier_is_typed_with_the_op_class_it_is_registered_for() -> None:
+    """``@applies("mask_path")`` sits on a function whose ``op`` is a ``MaskPath``: the
+    registry key and the op class agree, so appliers are keyed by op class in effect."""
+    from ocitool.plan.ops import op_types
+
+    types = op_types()
+    for name, fn in APPLIERS.items():
+        annotation = str(fn.__annotations__["op"])
+        assert types[name].__name__ in annotation.split(" | "), (name, fn.__name__, annotation)
+
+
 def test_every_op_class_has_an_applier() -> None:
     """A new op kind in the IR must come with its executor half (or be a control op)."""
     from ocitool.plan.ops import op_types
