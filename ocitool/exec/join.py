@@ -38,7 +38,7 @@ from ocitool.exec import console as _console
 from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
-from ocitool.exec.process import FORWARDED_SIGNALS, op_error
+from ocitool.exec.process import FORWARDED_SIGNALS
 from ocitool.exec.state import proc_start_time, state_error
 from ocitool.exec.syscalls import (
     CLONE_NEWCGROUP,
@@ -54,6 +54,7 @@ from ocitool.exec.syscalls import (
     Syscalls,
     exec_error,
     is_exec_error,
+    op_error,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)

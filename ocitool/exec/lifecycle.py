@@ -246,7 +246,7 @@ def _delete_without_engine(ops: Sequence[Any], ctx: ExecContext) -> list[str]:
             ctx.sys.end_op(k, op)
         except Exception as exc:
             cause = getattr(exc, "message", None) or str(exc)
-            problems.append(op_error(k, op, cause).message)  # type: ignore[attr-defined]
+            problems.append(op_error(k, op, cause).message)
     return problems
 
 

@@ -502,7 +502,7 @@ class Engine:
             if started and fifo_fd >= 0:
                 # Detached and started: no runtime reads the report pipe any more, so
                 # the failure goes where the engine collects the container's output.
-                what = op_error(i, ops[i], text).message if 0 <= i < n else text  # type: ignore[attr-defined]
+                what = op_error(i, ops[i], text).message if 0 <= i < n else text
                 try:  # noqa: SIM105
                     os.write(2, f"ocitool: container {ctx.container_id}: {what}\n".encode())
                 except OSError:
