@@ -248,3 +248,31 @@ def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ExecError, match="needs root") as info:
         cli_exec.main(["/nonexistent-bundle"])
     assert "--dry-run" in (info.value.hint or "")
+
+
+def test_two_installs_sharing_a_state_root_keep_an_entry_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench_exec alternates an installed copy and the checkout on one state root: with
+    one entry per bundle each evicted the other's and both lowered from scratch."""
+    import ocitool
+    from ocitool.exec import fastplan
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.process import Execve
+
+    ops = [Execve(phase=Phase.EXEC, path="true", argv=("true",), env=(), source=None)]
+    root = str(tmp_path)
+    installs = {
+        "site": "/usr/lib/python3/site-packages/ocitool/__init__.py",
+        "checkout": "/src/ocitool/ocitool/__init__.py",
+    }
+    keys = {}
+    for name, init in installs.items():
+        monkeypatch.setattr(ocitool, "__file__", init)
+        keys[name] = (fastplan.cache_key(b"{}", "/bundle")[0], name.encode())  # code differs
+        fastplan.store(root, keys[name], ops, "c", {"install": name})
+    for name, init in installs.items():
+        monkeypatch.setattr(ocitool, "__file__", init)
+        hit = fastplan.load(root, keys[name], "c")
+        assert hit is not None and hit[1] == {"install": name}
+    assert len(os.listdir(tmp_path / ".plans")) == 2
