@@ -152,21 +152,30 @@ def test_dev_null_must_be_the_null_device(tmp_path: Path) -> None:
 
 
 def test_host_interpreter_is_refused(tmp_path: Path) -> None:
+    from ocitool.exec.linux import LinuxSyscalls
+    from ocitool.exec.recording import RecordingSyscalls
+
     me = self_exe_id()
+    sys_ = LinuxSyscalls()
     with pytest.raises(ExecError, match="magic link"):
-        resolve_executable("/proc/self/exe", [], me)
+        resolve_executable(sys_, "/proc/self/exe", [], me)
     script = tmp_path / "evil.sh"
     script.write_text("#!/proc/self/exe\nprint(1)\n")
     script.chmod(0o755)
     with pytest.raises(ExecError, match="magic link"):
-        resolve_executable(str(script), [], me)
+        resolve_executable(sys_, str(script), [], me)
     link = tmp_path / "py"
     os.symlink(os.path.realpath(sys.executable), link)
     with pytest.raises(ExecError, match="own interpreter"):
-        resolve_executable(str(link), [], me)
-    assert resolve_executable("sh", ["PATH=/nonexistent:/bin"], me) == "/bin/sh"
+        resolve_executable(sys_, str(link), [], me)
+    assert resolve_executable(sys_, "sh", ["PATH=/nonexistent:/bin"], me) == "/bin/sh"
     with pytest.raises(ExecError, match="ENOENT"):
-        resolve_executable("no-such-program-x", ["PATH=/bin"], me)
+        resolve_executable(sys_, "no-such-program-x", ["PATH=/bin"], me)
+    # the lookup goes through the backend: a recording one sees the stat and openat2 calls
+    sh = os.stat("/bin/sh")
+    rec = RecordingSyscalls(results={"stat": os.stat, "fstat": lambda fd: sh, "read": b""})
+    assert resolve_executable(rec, "/bin/sh", [], me) == "/bin/sh"
+    assert rec.names()[:3] == ["stat", "open", "openat2"]
 
 
 def test_cli_argument_parsing() -> None:

@@ -157,7 +157,7 @@ def resolve_exec_early(op: Execve, ctx: ExecContext, cwd: str | None = None) -> 
     (openat2 is newer than many profiles), and nothing else runs in between.
     ``cwd``: where relative names are looked up from, if it is not the current one.
     """
-    path = resolve_executable(op.path, op.env, ctx.self_exe, cwd)
+    path = resolve_executable(ctx.sys, op.path, op.env, ctx.self_exe, cwd)
     ctx.exec_path = path
     return path
 
@@ -168,7 +168,7 @@ def execve(op: Execve, ctx: ExecContext) -> None:
     sys = ctx.sys
     # looked up (and checked) before the seccomp filter, which may deny openat2
     path, ctx.exec_path = ctx.exec_path, None
-    path = path or resolve_executable(op.path, op.env, ctx.self_exe)
+    path = path or resolve_executable(ctx.sys, op.path, op.env, ctx.self_exe)
     # No host fd may survive into the container (CVE-2024-21626 class): everything
     # from fd 3 on, except the preserved fds, is close-on-exec.
     try:
