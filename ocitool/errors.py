@@ -18,6 +18,7 @@ Code families (stable; never reuse a code for a different meaning):
 * ``OCI5xx`` execution (a syscall failed, rollback)
 * ``OCI6xx`` runtime lifecycle (state, container not found, wrong status)
 * lint rule codes are separate: ``OCR``/``OCS``/``OCP`` + number (see ocitool.lint)
+* preflight check codes too: ``OCH`` + number (see ocitool.check)
 """
 
 from __future__ import annotations

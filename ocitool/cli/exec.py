@@ -26,7 +26,7 @@ def _usage_error(message: str) -> Exception:
     return UsageError(message=message, code="OCI010", hint=USAGE)
 
 
-USAGE = "usage: ocitool exec [--id ID] [--root DIR] [--dry-run] [--validate] BUNDLE"
+USAGE = "usage: ocitool exec [--id ID] [--root DIR] [--dry-run] [--validate] [--check] BUNDLE"
 HELP = f"""{USAGE}
 
 Run the container of BUNDLE in the foreground and exit with its status.
@@ -36,6 +36,7 @@ options:
   --root DIR    state directory (default: /run/ocitool)
   --dry-run     print the plan (strace-like) instead of running it
   --validate    check config.json against the schema first (slower start)
+  --check       run the preflight (ocitool check) first; do not start on errors
 """
 
 
@@ -46,6 +47,7 @@ def _parse(argv: list[str]) -> dict[str, object]:
         "root": "/run/ocitool",
         "dry_run": False,
         "validate": False,
+        "check": False,
         "bundle": None,
     }
     it = iter(argv)
@@ -57,6 +59,8 @@ def _parse(argv: list[str]) -> dict[str, object]:
             opts["dry_run"] = True
         elif arg == "--validate":
             opts["validate"] = True
+        elif arg == "--check":
+            opts["check"] = True
         elif arg in ("--id", "--root"):
             value = next(it, None)
             if value is None:
@@ -95,7 +99,14 @@ def main(argv: list[str]) -> int:
             code="OCI500",
             hint="run it as root (rootless containers are not supported yet), or use --dry-run",
         )
-    ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+    if opts["check"]:
+        _preflight(bundle, cid)
+    try:
+        ops, meta = _plan_ops(bundle, cid, root, bool(opts["validate"]))
+    except Exception as err:  # a lowering error: name its place in config.json too
+        if getattr(err, "pointer", None) is not None:
+            _locate(err, bundle)  # type: ignore[arg-type]
+        raise
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
@@ -114,9 +125,33 @@ def main(argv: list[str]) -> int:
     try:
         return lifecycle.run(ops, ctx, StateStore(root), relay=relay)
     except Exception as err:
+        from ocitool.check.explain import annotate
+
+        annotate(err, ops, bundle, cid)
         if getattr(err, "pointer", None) is not None:
             _locate(err, bundle)  # type: ignore[arg-type]
         raise
+
+
+def _preflight(bundle: str, cid: str) -> None:
+    """``--check``: the preflight's errors stop the start (warnings are only printed)."""
+    from ocitool.check.engine import context_for, run, sort, to_diagnostic
+    from ocitool.errors import ExecError
+    from ocitool.spec.load import load
+
+    doc = load(bundle)
+    found = sort(to_diagnostic(r, doc) for r in run(context_for(doc, container_id=cid)))
+    for diag in found:
+        if diag.severity != "error":
+            print(diag.render(), file=sys.stderr)
+    errors = [d for d in found if d.severity == "error"]
+    if errors:
+        raise ExecError(
+            message=f"the preflight found {len(errors)} error(s); the container was not started",
+            code="OCI530",
+            hint="fix them, or run without --check to see the failure itself",
+            diagnostics=errors,
+        )
 
 
 def _lower(bundle: str, cid: str, validate: bool) -> tuple[Any, Any, dict[str, Any]]:

@@ -12,6 +12,10 @@ import sys
 # command name -> (module, one-line summary)
 COMMANDS: dict[str, tuple[str, str]] = {
     "spec": ("ocitool.cli.spec", "generate a config.json from a profile and flags"),
+    "check": (
+        "ocitool.cli.check",
+        "preflight: will this bundle start on this host, and if not, why",
+    ),
     "validate": (
         "ocitool.cli.validate",
         "check config.json against ocitool's runtime-spec 1.3 schema",

@@ -139,7 +139,19 @@ def lint_document(doc: Document, options: LintOptions | None = None) -> list[Dia
     errors = validate(doc) if options.validate else _shape_errors(doc)
     if any(d.severity == "error" for d in errors):
         return sorted(errors, key=_order)
-    return sorted(errors + run_rules(doc, options), key=_order)
+    findings = errors + run_rules(doc, options)
+    if options.selection.host_specific:
+        findings += host_checks(doc, options)
+    return sorted(findings, key=_order)
+
+
+def host_checks(doc: Document, options: LintOptions) -> list[Diagnostic]:
+    """With --host-specific: the preflight's checks (``ocitool check``) of this machine, so
+    CI gets them in the same report (SARIF included); --select/--ignore apply by code."""
+    from ocitool.check.engine import check_document
+
+    found = check_document(doc, wants=options.selection.wants)  # type: ignore[arg-type]
+    return [d.replace(severity=options.severity.get(d.code, d.severity)) for d in found]
 
 
 def lint_file(path: str, options: LintOptions | None = None) -> FileResult:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ocitool.errors import UsageError
 from ocitool.lint.registry import Rule, all_rules
+
+if TYPE_CHECKING:
+    from ocitool.check.registry import CheckRule
 
 
 def split_tokens(values: Iterable[str]) -> tuple[str, ...]:
@@ -17,7 +21,7 @@ def split_tokens(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def token_matches(token: str, rule: Rule) -> bool:
+def token_matches(token: str, rule: Rule | CheckRule) -> bool:
     """True when ``token`` (code, code prefix, family, name or ALL) names ``rule``."""
     upper = token.upper()
     return (
@@ -30,7 +34,9 @@ def token_matches(token: str, rule: Rule) -> bool:
 
 def check_tokens(tokens: Iterable[str], source: str) -> None:
     """Raise :class:`UsageError` for a token that names no rule (a typo would select nothing)."""
-    rules = all_rules()
+    from ocitool.check.registry import all_checks
+
+    rules: list[Rule | CheckRule] = [*all_rules(), *all_checks()]
     for token in tokens:
         if not any(token_matches(token, r) for r in rules):
             raise UsageError(
@@ -49,7 +55,7 @@ class Selection:
     ignore: tuple[str, ...] = ()
     host_specific: bool = False
 
-    def wants(self, rule: Rule) -> bool:
+    def wants(self, rule: Rule | CheckRule) -> bool:
         if rule.host_specific and not self.host_specific:
             return False
         if self.select and not any(token_matches(t, rule) for t in self.select):

@@ -82,7 +82,8 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
     ops, info, ctx = _prepare(g, cid, p, detached=True)
     from ocitool.exec import lifecycle
 
-    st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
+    with _explained(ops, ctx.bundle, cid):
+        st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
     try:
         _after_create(g, st, info, p.value("pid_file"))
     except BaseException:
@@ -119,7 +120,8 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     if detach:
         from ocitool.exec import lifecycle
 
-        st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
+        with _explained(ops, ctx.bundle, cid):
+            st = lifecycle.create(ops, ctx, g.store(), info["annotations"])
         try:
             _after_create(g, st, info, p.value("pid_file"))
             _start(g, cid)
@@ -142,16 +144,35 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
         if pid_file:
             write_pid_file(pid_file, st.pid)
 
-    return foreground.run(
-        ops,
-        ctx,
-        g.store(),
-        annotations=info["annotations"],
-        extra=info["extras"],
-        on_created=created,
-        keep=p.on("keep"),
-        relay=relay,
-    )
+    with _explained(ops, ctx.bundle, cid):
+        return foreground.run(
+            ops,
+            ctx,
+            g.store(),
+            annotations=info["annotations"],
+            extra=info["extras"],
+            on_created=created,
+            keep=p.on("keep"),
+            relay=relay,
+        )
+
+
+class _explained:
+    """On a failed create/run, add the preflight's root cause to the error (ocitool.check
+    .explain) before it becomes the log line engines read. A class, not contextlib: that
+    import costs time on every container start."""
+
+    def __init__(self, ops: list[Any], bundle: str, cid: str) -> None:
+        self.ops, self.bundle, self.cid = ops, bundle, cid
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if exc is not None and isinstance(exc, Exception):
+            from ocitool.check.explain import annotate
+
+            annotate(exc, self.ops, self.bundle, self.cid)
 
 
 def _force_delete(g: Globals, cid: str) -> None:

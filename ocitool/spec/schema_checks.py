@@ -2,7 +2,10 @@
 
 Duplicate namespace types and rlimits, values that contradict each other
 (burst above quota, errnoRet with an action that returns no errno, memory
-policy nodes vs mode, soft above hard), and an ociVersion newer than 1.3.
+policy nodes vs mode, soft above hard), an ociVersion newer than 1.3, and
+values ocitool's schema accepts because runc and crun do, though the
+official runtime-spec schema forbids them (warnings: another runtime or a
+validator may refuse the config).
 """
 
 from __future__ import annotations
@@ -197,4 +200,64 @@ def consistency_checks(data: dict[str, Any]) -> list[Diagnostic]:
     if isinstance(process, dict):
         out += _duplicates(process.get("rlimits"), "type", "process.rlimits", "rlimit")
         out += _rlimit_checks(process.get("rlimits"))
+    return out + official_schema_checks(data)
+
+
+# the official schema (runtime-spec schema/config-linux.json) allows only these
+_OFFICIAL_PROPAGATION = ("private", "shared", "slave", "unbindable")
+_OFFICIAL_MAX_FILE_MODE = 512  # runtime-spec schema/defs-linux.json FileMode maximum
+
+
+def _lenient(message: str, pointer: str, expected: str, hint: str) -> Diagnostic:
+    return Diagnostic(
+        code="OCI214",
+        message=message,
+        pointer=pointer,
+        severity="warning",
+        expected=expected,
+        hint=hint,
+    )
+
+
+def official_schema_checks(data: dict[str, Any]) -> list[Diagnostic]:
+    """Values runc and crun accept that the official runtime-spec schema forbids."""
+    linux = data.get("linux")
+    if not isinstance(linux, dict):
+        return []
+    out = []
+    prop = linux.get("rootfsPropagation")
+    if (
+        isinstance(prop, str)
+        and prop not in _OFFICIAL_PROPAGATION
+        and prop[1:] in _OFFICIAL_PROPAGATION
+    ):
+        out.append(
+            _lenient(
+                f"rootfsPropagation {show(prop)} is accepted by runc and crun, but the "
+                "runtime-spec schema allows only private, shared, slave and unbindable",
+                "/linux/rootfsPropagation",
+                ", ".join(_OFFICIAL_PROPAGATION),
+                "ocitool, runc and crun apply it as given; a runtime or validator that uses the "
+                f"official schema refuses it (use {show(prop[1:])} there)",
+            )
+        )
+    devices = linux.get("devices")
+    for index, dev in enumerate(devices if isinstance(devices, list) else []):
+        mode = dev.get("fileMode") if isinstance(dev, dict) else None
+        if _int(mode) and mode > _OFFICIAL_MAX_FILE_MODE:
+            decimal_hint = (
+                f"{mode} looks like octal {oct(int(str(mode), 8))[2:]} written in decimal; "
+                f"JSON has no octal: write {int(str(mode), 8)}"
+                if set(str(mode)) <= set("01234567") and int(str(mode), 8) <= 0o777
+                else "keep the permission bits (at most 0o777, 511)"
+            )
+            out.append(
+                _lenient(
+                    f"linux.devices[{index}].fileMode {mode} is {oct(mode)}: above 0o777 (the "
+                    "runtime-spec schema caps it at 512); runc and crun pass the extra bits on",
+                    f"/linux/devices/{index}/fileMode",
+                    "a permission mode of at most 0o777 (511)",
+                    decimal_hint,
+                )
+            )
     return out

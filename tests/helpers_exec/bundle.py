@@ -197,6 +197,19 @@ def rich_changes() -> dict[str, Any]:
 
 
 @contextmanager
+def open_dir(prefix: str) -> Iterator[Path]:
+    """A fresh directory under /tmp that every uid can traverse (0755), removed afterwards:
+    the root of a user namespace is not the host's root, and pytest's tmp_path lies below a
+    0700 directory."""
+    top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    try:
+        top.chmod(0o755)
+        yield top
+    finally:
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@contextmanager
 def userns_bundle(args: list[str], host_id: int, prefix: str) -> Iterator[Path]:
     """A busybox bundle whose user namespace maps container root to ``host_id`` (65536
     ids), in a fresh directory under /tmp that the mapped root can reach (0755 all the
@@ -208,12 +221,8 @@ def userns_bundle(args: list[str], host_id: int, prefix: str) -> Iterator[Path]:
             "gidMappings": [{"containerID": 0, "hostID": host_id, "size": 65536}],
         }
     }
-    top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
-    try:
-        top.chmod(0o755)  # every directory above the rootfs: o+x for the mapped root
+    with open_dir(prefix) as top:
         bundle = make_bundle(top / "b", args, **changes)
         owner = f"{host_id}:{host_id}"
         subprocess.run(["chown", "-R", "-h", owner, str(bundle / "rootfs")], check=True)
         yield bundle
-    finally:
-        shutil.rmtree(top, ignore_errors=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.helpers_exec.bundle import make_bundle  # noqa: E402
+from tests.helpers_exec.bundle import make_bundle, open_dir  # noqa: E402
 
 
 def needs_root() -> None:
@@ -50,6 +50,13 @@ def bundle_factory(tmp_path: Path, root_required: None) -> Callable[..., Path]:
         return path
 
     return make
+
+
+@pytest.fixture
+def world_top(root_required: None) -> Iterator[Path]:
+    """A bundle parent every uid can traverse (the mapped root is not host root)."""
+    with open_dir("ocitool-it-") as top:
+        yield top
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ stay ``created`` and start later from another process.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +69,6 @@ except Exception as exc:
 print(st.pid, flush=True)
 os._exit(0)
 """
-
-
-@pytest.fixture
-def world_top(root_required: None) -> Iterator[Path]:
-    """A bundle parent every uid can traverse (the mapped root is not host root)."""
-    top = Path(tempfile.mkdtemp(prefix="ocitool-detached-", dir="/tmp"))
-    top.chmod(0o755)
-    try:
-        yield top
-    finally:
-        shutil.rmtree(top, ignore_errors=True)
 
 
 def _create(

@@ -185,6 +185,7 @@ def test_cli_argument_parsing() -> None:
         "root": "/tmp/r",
         "dry_run": True,
         "validate": False,
+        "check": False,
         "bundle": "bundle",
     }
     for argv in ([], ["--id"], ["--bogus", "b"], ["a", "b"]):

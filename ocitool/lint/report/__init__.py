@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from importlib import import_module
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ocitool.lint.engine import FileResult
+
+if TYPE_CHECKING:
+    from ocitool.check.registry import CheckRule
+    from ocitool.lint.registry import Rule
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -29,3 +33,16 @@ def counts(results: Sequence[FileResult]) -> dict[str, int]:
         for d in result.findings:
             out[d.severity] = out.get(d.severity, 0) + 1
     return out
+
+
+def describe(code: str) -> Rule | CheckRule | None:
+    """The lint rule or preflight check (``ocitool check``) behind a finding's code."""
+    if code[:3] in ("OCR", "OCS", "OCP"):
+        from ocitool.lint.registry import get_rule
+
+        return get_rule(code)
+    if code[:3] == "OCH":
+        from ocitool.check.registry import get_check
+
+        return get_check(code)
+    return None

@@ -7,15 +7,14 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ocitool.lint.engine import FileResult
-from ocitool.lint.registry import get_rule
-from ocitool.lint.report import counts
+from ocitool.lint.report import counts, describe
 
 
 def to_json(results: Sequence[FileResult]) -> dict[str, Any]:
     findings = []
     for result in results:
         for d in result.findings:
-            rule = get_rule(d.code) if d.code[:3] in ("OCR", "OCS", "OCP") else None
+            rule = describe(d.code)
             findings.append(
                 {
                     "path": d.path or result.path,

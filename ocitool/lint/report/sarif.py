@@ -11,20 +11,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ocitool import __version__
 from ocitool.lint.engine import FileResult
 from ocitool.lint.registry import Rule, all_rules
+from ocitool.lint.report import describe
 from ocitool.lint.report.paths import display_path
+
+if TYPE_CHECKING:
+    from ocitool.check.registry import CheckRule
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _INFO_URI = "https://github.com/ocitool/ocitool/blob/main/docs/lint.md"
+_CHECK_URI = "https://github.com/ocitool/ocitool/blob/main/docs/check.md"
 
 
-def _descriptor(rule: Rule) -> dict[str, Any]:
+def _descriptor(rule: Rule | CheckRule) -> dict[str, Any]:
     text = f"{rule.summary}\n\n{rule.rationale}\n\nFix: {rule.fix}"
     markdown = f"**{rule.summary}**\n\n{rule.rationale}\n\n**Fix:** {rule.fix}"
     return {
@@ -33,7 +38,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.rationale},
         "help": {"text": text, "markdown": markdown},
-        "helpUri": f"{_INFO_URI}#{rule.code.lower()}",
+        "helpUri": f"{_CHECK_URI if rule.code.startswith('OCH') else _INFO_URI}#{rule.code.lower()}",
         "defaultConfiguration": {"level": _LEVEL[rule.severity]},
         "properties": {"tags": [rule.family], "precision": "high"},
     }
@@ -76,7 +81,8 @@ def to_sarif(results: Sequence[FileResult]) -> dict[str, Any]:
         for d in result.findings:
             if d.code not in index:
                 index[d.code] = len(descriptors)
-                descriptors.append(_other_descriptor(d.code))
+                check = describe(d.code) if d.code.startswith("OCH") else None
+                descriptors.append(_descriptor(check) if check else _other_descriptor(d.code))
             region: dict[str, Any] = {"startLine": d.line or 1}
             if d.column:
                 region["startColumn"] = d.column

@@ -13,8 +13,7 @@ from rich.markup import escape
 
 from ocitool.errors import Diagnostic
 from ocitool.lint.engine import FileResult
-from ocitool.lint.registry import get_rule
-from ocitool.lint.report import counts
+from ocitool.lint.report import counts, describe
 from ocitool.lint.report.paths import display_path
 from ocitool.render.diagnostics import clip_line
 from ocitool.spec.load import Document
@@ -41,7 +40,7 @@ def _finding(console: Console, result: FileResult, d: Diagnostic) -> None:
     where = display_path(d.path or result.path)
     if d.line is not None:
         where += f":{d.line}" + (f":{d.column}" if d.column else "")
-    rule = get_rule(d.code) if d.code[:3] in ("OCR", "OCS", "OCP") else None
+    rule = describe(d.code)
     name = f" {rule.name}" if rule else ""
     console.print(
         f"[bold]{escape(where)}[/]: [{_STYLE.get(d.severity, 'red')}]{d.severity}[/] "
