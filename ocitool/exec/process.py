@@ -471,8 +471,8 @@ class Engine:
                     i = self._recv_go()
                     continue
                 if op.name == "wait_start":
+                    self._check_exec()  # bracketed as the execve op's work
                     ctx.sys.begin_op(i, op)
-                    self._check_exec()
                     self._check_capabilities()
                     ctx.sys.end_op(i, op)
                     self._wait_start(rep, i + 1, fifo_fd)
@@ -511,10 +511,14 @@ class Engine:
 
     def _resolve_exec(self, cwd: str | None) -> str:
         """Look up and check the process's executable (exe.py), as an error of the execve
-        op; the result is what the execve op runs."""
+        op; the result is what the execve op runs. Its calls are bracketed as the execve
+        op's (begin_op/end_op): the lookup is that op's work, done early."""
         op = self.ops[self.exec_index]
         try:
-            return resolve_exec_early(op, self.ctx, cwd)
+            self.ctx.sys.begin_op(self.exec_index, op)
+            path = resolve_exec_early(op, self.ctx, cwd)
+            self.ctx.sys.end_op(self.exec_index, op)
+            return path
         except Exception as exc:
             if not is_exec_error(exc):
                 raise
