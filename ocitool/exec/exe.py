@@ -125,13 +125,9 @@ def resolve_executable(
         candidates = [os.path.join(cwd, c) for c in candidates]  # absolute ones stay
     last_err = _errno.ENOENT
     for cand in candidates:
-        try:
-            st = sys.stat(cand)
-        except Exception as exc:
-            code = error_errno(exc)
-            if code is None:
-                raise
-            last_err = code or _errno.ENOENT
+        st = sys.try_stat(cand)
+        if isinstance(st, int):
+            last_err = -st or _errno.ENOENT
             continue
         if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
             last_err = _errno.EACCES

@@ -569,6 +569,12 @@ class LinuxSyscalls(Syscalls):
                 "stat" if follow_symlinks else "lstat", (path,), exc.errno or 0
             ) from None
 
+    def try_stat(self, path: str) -> Any:
+        try:
+            return os.stat(path)
+        except OSError as exc:  # no ExecError made: a lookup's misses are normal
+            return -(exc.errno or 2)  # ENOENT
+
     def statvfs_flags(self, path: str) -> int:
         try:
             return int(os.statvfs(path).f_flag)

@@ -349,6 +349,17 @@ class Syscalls(Protocol):
         """os.stat_result of ``path`` (lstat with ``follow_symlinks=False``)."""
         raise NotImplementedError
 
+    def try_stat(self, path: str) -> Any:
+        """os.stat_result of ``path``, or -errno when it cannot be stat'ed: "is it there?"
+        is a normal question (a PATH lookup), not an error."""
+        try:
+            return self.stat(path)
+        except Exception as exc:
+            code = error_errno(exc)
+            if code is None:
+                raise
+            return -code
+
     def statvfs_flags(self, path: str) -> int:
         """statvfs(path).f_flag: the ST_* flags of the mount holding ``path``."""
         raise NotImplementedError
