@@ -52,7 +52,24 @@ def installed_launcher(name: str) -> str | None:
         return None
 
 
-def commands(bundle: Path, work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+def checkout(ref: str, dest: Path) -> Path:
+    """This repository's tree at ``ref`` (``git archive``), for a before/after row."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    subprocess.run(  # bytecode, as for this tree (main() compiles it)
+        [sys.executable, "-m", "compileall", "-q", str(dest / "ocitool")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return dest
+
+
+def commands(
+    bundle: Path, work: Path, before: str | None = None
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     py = os.path.realpath(sys.executable)
     env_nosite = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -97,6 +114,16 @@ def commands(bundle: Path, work: Path) -> dict[str, tuple[list[str], dict[str, s
             env_nosite,
         ),
     }
+    if before:
+        # the same command with the code at another commit (e.g. before a change)
+        tree = checkout(before, work / "before")
+        argv, env = out["ocitool -S"]
+        out[f"ocitool -S @{before}"] = (
+            # its own --root: the plan cache entry (named after the bundle) records the
+            # code it was made by, so two trees sharing one would evict each other
+            [str(work / "oci-before") if a == str(work / "oci") else a for a in argv],
+            {**(env or {}), "PYTHONPATH": f"{tree}:{site_packages()}"},
+        )
     if shutil.which("runc"):
         out["runc"] = (["runc", "--root", str(work / "runc"), "run", "{id}"], None)
     if shutil.which("crun"):
@@ -153,6 +180,9 @@ def main() -> int:
     parser.add_argument("-n", "--runs", type=int, default=40)
     parser.add_argument("--idle", type=float, default=0.1, help="seconds of idle before a run")
     parser.add_argument("--json", help="also write the raw figures here")
+    parser.add_argument(
+        "--before", metavar="REF", help="add an 'ocitool -S' row running the code at REF"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_exec.py needs root", file=sys.stderr)
@@ -165,7 +195,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-exec-") as tmp:
         work = Path(tmp)
         bundle = make_bundle(work / "bundle", ["/bin/true"])
-        cmds = commands(bundle, work)
+        cmds = commands(bundle, work, args.before)
         names = list(cmds)
         results: dict[str, list[tuple[float, float, int]]] = {n: [] for n in names}
         failures = {n: 0 for n in names}

@@ -38,6 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench_exec import checkout  # noqa: E402 - one directory
 from bench_exec import run_once as timed  # noqa: E402 - the same timer, one directory
 
 from tests.helpers_exec.bundle import make_bundle, make_rootfs  # noqa: E402
@@ -65,7 +66,9 @@ def site_packages() -> str:
     return str(Path(cffi.__file__).resolve().parents[1])
 
 
-def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+def runtimes(
+    work: Path, before: str | None = None
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     """name -> (argv prefix up to and including the global flags, env)."""
     py = os.path.realpath(sys.executable)
     nosite = {
@@ -80,12 +83,22 @@ def runtimes(work: Path) -> dict[str, tuple[list[str], dict[str, str] | None]]:
         # the same code without site (and without runpy): the interpreter's own floor
         "ocitool-runc -S": ([py, "-S", "-c", FAST, "--root", str(work / "oci")], nosite),
     }
+    if before:  # the same -S command with the code at another commit
+        tree = checkout(before, work / "before")
+        out[f"ocitool-runc -S @{before}"] = (
+            [py, "-S", "-c", FAST, "--root", str(work / "oci-before")],
+            {**nosite, "PYTHONPATH": f"{tree}:{site_packages()}"},
+        )
     if shutil.which("runc"):
         out["runc"] = (["runc", "--root", str(work / "runc")], None)
     return out
 
 
 def crun_run(work: Path, cid: str) -> list[str]:
+    """crun refuses a hybrid host's empty cgroup2 mount: hide it in a private mount
+    namespace. On a pure v2 host (the QEMU test host) crun runs as it is."""
+    if not os.path.ismount("/sys/fs/cgroup/unified"):
+        return ["crun", "--root", str(work / "crun"), "run", cid]
     return [
         "unshare",
         "-m",
@@ -196,6 +209,9 @@ def main() -> int:
         "mounts at random, so each order is its own plan template)",
     )
     parser.add_argument("--skip", default="", help="comma list of run,cycle,podman to skip")
+    parser.add_argument(
+        "--before", metavar="REF", help="add an 'ocitool-runc -S' row running the code at REF"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench_runc.py needs root", file=sys.stderr)
@@ -211,7 +227,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-runc-") as tmp:
         work = Path(tmp)
         bundle = make_bundle(work / "bundle", ["/bin/true"])
-        rts = runtimes(work)
+        rts = runtimes(work, args.before)
         skip = set(args.skip.split(","))
         rss_file = work / "rss.txt"
 

@@ -7,9 +7,14 @@ if command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
     busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
-    iproute2 procps util-linux libcap2-bin strace ca-certificates >/dev/null
+    iproute2 procps util-linux libcap2-bin strace ca-certificates python3 qemu-system-x86 >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
+# The cgroup v2 test host (tests/hosts, docs/test-hosts.md): fetch Debian's kernel
+# package into /var/cache/ocitool-testhost and build the initramfs, once.
+if command -v apt-get >/dev/null 2>&1; then
+  python3 tools/testhost build >/dev/null
+fi
 # pyenv (as on these machines) only puts newly installed scripts on PATH after a rehash.
 if command -v pyenv >/dev/null 2>&1; then
   pyenv rehash || true

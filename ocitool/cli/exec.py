@@ -99,6 +99,10 @@ def main(argv: list[str]) -> int:
             code="OCI500",
             hint="run it as root (rootless containers are not supported yet), or use --dry-run",
         )
+    from ocitool.exec import sealed
+    from ocitool.exec.linux import LinuxSyscalls
+
+    sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal (below)
     if opts["check"]:
         _preflight(bundle, cid)
     try:
@@ -107,10 +111,13 @@ def main(argv: list[str]) -> int:
         if getattr(err, "pointer", None) is not None:
             _locate(err, bundle)  # type: ignore[arg-type]
         raise
+    if sealed.observable(ops):
+        sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
+    elif not sealed.is_sealed():
+        sealed.waive()  # the init is alone in its pid namespace until it execs
 
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
-    from ocitool.exec.linux import LinuxSyscalls
     from ocitool.exec.state import StateStore
 
     ctx = ExecContext(

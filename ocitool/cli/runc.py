@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "spec": ("ocitool.cli.spec", "main", "generate a config.json (same as 'ocitool spec')"),
 }
 
+# The commands that start a process a container can see (the init, an exec joiner): they
+# run from a read-only copy of the runtime's files (ocitool/exec/sealed.py). `run` decides
+# once it has the plan (cmd_run); it only finishes a re-execution here.
+SEALED_COMMANDS = frozenset(("create", "exec"))
+
 
 def usage() -> str:
     text = help_text(
@@ -108,6 +113,14 @@ def _main(args: list[str]) -> int:
         if rest[:1] in (["--help"], ["-h"]):
             sys.stdout.write(f"ocitool-runc {name}: {COMMANDS[name][2]}\n")
             return 0
+        if name in SEALED_COMMANDS or name == "run":
+            from ocitool.exec import sealed
+            from ocitool.exec.linux import LinuxSyscalls
+
+            if name == "run":
+                sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal
+            else:
+                sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])

@@ -14,8 +14,9 @@ Mitigation chosen (no copy of the interpreter, no extra exec on the hot path):
 2. each resolved file is compared (st_dev, st_ino) with the interpreter the
    init runs, so a bind mount of it into the container is refused too;
 3. the init is non-dumpable (PR_SET_DUMPABLE 0) from the moment it is
-   cloned, so no other process in the container can open
-   ``/proc/<init>/exe`` or its fds, and it sits in its own mount namespace.
+   cloned. That keeps out processes without CAP_SYS_PTRACE only; against a
+   holder of it (who can open ``/proc/<init>/exe`` and ``map_files``), the
+   runtime runs from a read-only copy of its files: ocitool/exec/sealed.py.
 
 Nothing but the init runs in a fresh container before ``execve``, so the
 files cannot be swapped between the check and the exec.

@@ -9,9 +9,11 @@ Process model (runtime -> helper -> process):
 
 1. the runtime opens the init's namespace files (``/proc/PID/ns/*``) while
    the pid is verified by its start time, so a reused pid cannot be joined;
-2. it forks a helper, which makes itself non-dumpable (no process of the
-   container may open its memory or ``/proc/<pid>/exe``, the host's
-   interpreter: CVE-2019-5736 class), moves itself into the container's
+2. it checks that everything it maps comes from the read-only copy of its
+   files (ocitool/exec/sealed.py: a CAP_SYS_PTRACE holder in the container
+   can open ``/proc/<pid>/exe`` and ``map_files`` of the process), then
+   forks a helper, which makes itself non-dumpable (no other process of the
+   container may open its memory), moves itself into the container's
    cgroup (writes 0 to each ``cgroup.procs``), and ``setns``-es into each
    namespace that differs from ours, the user namespace first and the mount
    namespace last (it changes "/" and the cwd to the container's root);
@@ -35,6 +37,7 @@ from ocitool import lightos as os
 # Everything the joined process runs is imported here, in the runtime: after
 # setns into the container's mount namespace no host module can be imported.
 from ocitool.exec import console as _console
+from ocitool.exec import sealed
 from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
@@ -136,6 +139,7 @@ def open_namespaces(sys: Syscalls, pid: int, pid_start: int | None) -> list[tupl
 
 def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     """Start the process in the container; returns its host pid once it has exec'd."""
+    sealed.verify()  # the process is a fork of us: nothing it maps may be writable
     namespaces = open_namespaces(ctx.sys, req.pid, req.pid_start)
     rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
     ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)

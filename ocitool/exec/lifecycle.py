@@ -14,6 +14,7 @@ import errno as _errno
 import time
 
 from ocitool import lightos as os
+from ocitool.exec import sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.rollback import Rollback, remove_cgroup_tree
 from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
@@ -86,18 +87,24 @@ def run(
     saved = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         eng.create()
+        unsealed = st is not None and not sealed.is_sealed()
         if st is not None and store is not None:
             st.status, st.pid = "created", eng.pid
             ctx.state_json = state_json(st)
             st.status = "running"
             st.pid_start = proc_start_time(eng.pid)
             st.rollback = ctx.rollback.to_json()
+            if unsealed:  # exec waits until the init has exec'd (ocitool/exec/sealed.py)
+                st.extra[sealed.INIT_UNSEALED] = True
             store.save(st)
         if relay is not None and any(op.name == "console" for op in ops):
             # the init made the pty in the container's devpts and sent the master
             # back: take it (and set the terminal's size) before the process runs
             relay.receive()
         eng.start()
+        if unsealed and st is not None and store is not None:
+            del st.extra[sealed.INIT_UNSEALED]  # exec'd: nothing of ours is left inside
+            store.save(st)
     except BaseException:
         eng.abort()
         if store is not None:

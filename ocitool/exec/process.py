@@ -40,6 +40,7 @@ import _signal as signal  # the C module: "signal" imports enum, a cost on every
 import errno as _errno
 
 from ocitool import lightos as os
+from ocitool.exec import sealed
 from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
@@ -245,6 +246,7 @@ class Engine:
             sys.begin_op(index, op)
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
             prepare_init(self.ops, self.ctx)
+            sealed.verify()  # the init is a clone of us: nothing it maps may be writable
             pid = self._clone(op)
         except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import time
 
 from ocitool import lightos as os
 from ocitool.runc import container as C
@@ -79,6 +80,21 @@ def exec_ops(plan: Any) -> list[Any]:
     return rlimits + [op for op in plan.ops if op.phase.value == "exec"]
 
 
+def _after_init_exec(store: Any, st: Any) -> Any:
+    """The state once the init of a foreground run that did not seal has exec'd: until
+    then it is the runtime's own unsealed interpreter (ocitool/exec/sealed.py), which a
+    joined process must not see. A few milliseconds in practice."""
+    from ocitool.exec.sealed import INIT_UNSEALED
+
+    deadline = time.monotonic() + 10
+    while st.extra.get(INIT_UNSEALED) and live_status(st) in ("created", "running"):
+        if time.monotonic() > deadline:
+            raise state_error(message="the container is still starting", code="OCI606")
+        time.sleep(0.002)
+        st = load_state(store, st.id)
+    return st
+
+
 def cmd_exec(g: Globals, argv: list[str]) -> int:
     p = parse(argv, EXEC_FLAGS)
     at_least_one("exec", p.args)
@@ -86,7 +102,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     if p.values("cgroup"):
         raise usage_error(message="--cgroup is not supported by ocitool-runc", code="OCI012")
     store = g.store()
-    st = load_state(store, cid)
+    st = _after_init_exec(store, load_state(store, cid))
     status = live_status(st)
     if status == "paused" and not p.on("ignore_paused"):
         raise state_error(

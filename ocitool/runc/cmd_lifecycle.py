@@ -27,6 +27,7 @@ RUN_FLAGS = CREATE_FLAGS + (
     Flag(("keep",), BOOL, help="do not delete the container after it exits"),
     Flag(("no-subreaper",), BOOL, help="accepted for compatibility (always a subreaper)"),
 )
+SIGKILL = 9  # the same number on every Linux architecture; no import of signal (hot path)
 DELETE_FLAGS = (Flag(("force", "f"), BOOL, help="kill the container first if it still runs"),)
 KILL_FLAGS = (Flag(("all", "a"), BOOL, help="send the signal to every process in the container"),)
 
@@ -117,6 +118,12 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("run", p.args)
     detach = p.on("detach")
     ops, info, ctx = _prepare(g, cid, p, detached=detach)
+    from ocitool.exec import sealed
+
+    if detach or sealed.observable(ops):
+        sealed.ensure(ctx.sys)  # re-executes from a read-only copy (does not return)
+    elif not sealed.is_sealed():
+        sealed.waive()  # the init is alone in its pid namespace until it execs
     if detach:
         from ocitool.exec import lifecycle
 
@@ -268,16 +275,28 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     status = live_status(st)
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
-    if p.on("all") and C.cgroup_dirs(st):  # paused too: the signal waits for the thaw
-        from ocitool.runc.cmd_cgroup import apply_live
+    dirs = C.cgroup_dirs(st)
+    live: list[Any] = []
+    if p.on("all") and dirs:  # paused too: the signal waits for the thaw
         from ocitool.runc.live import signal_all_ops
 
-        apply_live(g, st, signal_all_ops(C.cgroup_dirs(st), str(sig)))
-        return 0
-    from ocitool.exec import lifecycle
-    from ocitool.exec.linux import LinuxSyscalls
+        live = signal_all_ops(dirs, str(sig))
+    else:
+        from ocitool.exec import lifecycle
+        from ocitool.exec.linux import LinuxSyscalls
 
-    lifecycle.kill(store, cid, sig, LinuxSyscalls())
+        lifecycle.kill(store, cid, sig, LinuxSyscalls())
+    if status == "paused" and sig == SIGKILL:
+        # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
+        # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
+        from ocitool.lower.host import HostInfo
+        from ocitool.runc.live import freeze_ops
+
+        live += freeze_ops(HostInfo.detect(), dirs, False)
+    if live:
+        from ocitool.runc.cmd_cgroup import apply_live
+
+        apply_live(g, st, live)
     return 0
 
 

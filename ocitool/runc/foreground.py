@@ -10,6 +10,7 @@ the init is released. ``--keep`` leaves the stopped container for a later
 
 from __future__ import annotations
 
+from ocitool.exec import sealed
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.lifecycle import new_state, state_json
@@ -42,11 +43,14 @@ def run(
     st = ctx.state = new_state(ctx, annotations, extra)
     ctx.state_json = state_json(st)
     eng = Engine(ops, ctx, APPLIERS)
+    unsealed = not sealed.is_sealed()
     try:
         eng.create()
         st.status, st.pid = "created", eng.pid
         st.pid_start = proc_start_time(eng.pid)
         st.rollback = ctx.rollback.to_json()
+        if unsealed:  # exec waits until the init has exec'd (ocitool/exec/sealed.py)
+            st.extra[sealed.INIT_UNSEALED] = True
         store.save(st)
         if on_created is not None:
             on_created(st)
@@ -54,6 +58,9 @@ def run(
         st.status = "running"
         store.save(st)
         eng.start()
+        if unsealed:  # exec'd: no runtime process is left in the container
+            del st.extra[sealed.INIT_UNSEALED]
+            store.save(st)
     except BaseException:
         eng.abort()
         store.remove(ctx.container_id)

@@ -16,7 +16,7 @@ import os
 import sys
 
 from ocitool.errors import OciToolError
-from ocitool.exec import lifecycle
+from ocitool.exec import lifecycle, sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.fault import FaultSyscalls
 from ocitool.exec.linux import LinuxSyscalls
@@ -52,10 +52,11 @@ def bundle_mounts(bundle: str) -> int:
 def main() -> int:
     bundle, state_root = sys.argv[1], sys.argv[2]
     only = [int(x) for x in sys.argv[3:]]
+    sealed.ensure(LinuxSyscalls())  # as ocitool-runc does: run from a read-only copy
     _, spec = load_spec(bundle, validate=False)
     host = HostInfo.detect()
-    store = StateStore(state_root)
     n = len(lower(spec, host, container_id="probe", bundle=bundle).ops)
+    store = StateStore(state_root)
     for k in only or range(n):
         cid = f"fault{os.getpid()}-{k}"  # cgroup paths are host-wide: unique to this run
         plan = lower(spec, host, container_id=cid, bundle=bundle)

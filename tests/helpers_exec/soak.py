@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from ocitool.exec import lifecycle
+from ocitool.exec import lifecycle, sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.linux import LinuxSyscalls
 from ocitool.exec.state import StateStore
@@ -38,6 +38,7 @@ def zombies() -> int:
 
 def main() -> int:
     mode, bundle, root = sys.argv[1:4]
+    sealed.ensure(LinuxSyscalls())  # as ocitool-runc does: run from a read-only copy
     _, spec = load_spec(bundle, validate=False)
     host = HostInfo.detect()
     store = StateStore(root)

@@ -59,6 +59,8 @@ class SlowClear(LinuxSyscalls):
             time.sleep(slow)
         return super().prctl(option, arg2, arg3, arg4, arg5)
 
+from ocitool.exec import sealed
+sealed.ensure(LinuxSyscalls())  # as ocitool-runc create does: run from a read-only copy
 _, plan, meta = _lower(bundle, cid, False)
 ctx = ExecContext(sys=SlowClear(), container_id=cid, bundle=bundle, rootfs=meta["rootfs"])
 try:

@@ -160,7 +160,9 @@ from ocitool.exec import lifecycle
 from ocitool.exec.context import ExecContext
 from ocitool.exec.linux import LinuxSyscalls
 from ocitool.exec.state import StateStore
+from ocitool.exec import sealed
 
+sealed.ensure(LinuxSyscalls())  # as ocitool-runc create does: run from a read-only copy
 top = Path(sys.argv[1])
 bundle = make_bundle(top / "b", ["true"])
 ops = busybox_plan(str(bundle / "rootfs"), "dump", ["true"], cgroups=False)

@@ -662,6 +662,23 @@ def test_pause_resume(rt: Runtime, bundle_factory: Callable[..., Path]) -> None:
     assert not cgroup_dir(f"pz{S}", "freezer").exists()
 
 
+def test_sigkill_of_a_paused_container_kills_and_thaws(
+    rt: Runtime, bundle_factory: Callable[..., Path]
+) -> None:
+    """A frozen task acts on SIGKILL only once thawed: kill KILL thaws the v1 freezer after
+    queuing the signal, as runc does, so the container dies and delete needs no --force."""
+    bundle = bundle_factory(["sleep", "100"])
+    rt.create(bundle, f"pk{S}")
+    assert rt("start", f"pk{S}").returncode == 0
+    assert rt("pause", f"pk{S}").returncode == 0
+    assert rt("kill", f"pk{S}", "KILL").returncode == 0
+    assert rt.wait_status(f"pk{S}", "stopped")["status"] == "stopped"
+    freezer = cgroup_dir(f"pk{S}", "freezer") / "freezer.state"
+    assert freezer.read_text().strip() == "THAWED"
+    assert rt("delete", f"pk{S}").returncode == 0
+    assert not cgroup_dir(f"pk{S}", "freezer").exists()
+
+
 def test_update_resources(rt: Runtime, bundle_factory: Callable[..., Path], tmp_path: Path) -> None:
     bundle = bundle_factory(["sleep", "100"], linux={"resources": {"pids": {"limit": 100}}})
     rt.create(bundle, f"up{S}")

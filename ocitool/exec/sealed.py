@@ -1,0 +1,305 @@
+"""Run the runtime from a read-only copy of its own files before a container can see it.
+
+CVE-2019-5736 class. The container's init (until its ``execve``) and every
+``exec`` joiner are clones of the runtime, a host Python process. A process
+in the container that holds CAP_SYS_PTRACE passes the kernel's
+ptrace_may_access() check even against a non-dumpable process, so once it
+can see one of ours (a joined pid namespace; ``exec`` into a created
+container; every ``exec`` joiner) it can open:
+
+- ``/proc/PID/exe``: the interpreter; reopened for writing once it is no
+  longer being executed (ETXTBSY), the next runtime run executes whatever
+  was written;
+- ``/proc/PID/map_files/*`` (with CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE):
+  every mapped file: libpython, libc, ld.so, each extension module;
+- ``/proc/PID/fd/*``, ``cwd`` and ``root``.
+
+A Python process cannot swap the files behind its own mappings, so the
+runtime re-executes itself once, from files that cannot be written:
+
+stage 1 (:func:`ensure`, the command as started): ``open_tree(OPEN_TREE_CLONE
+| AT_RECURSIVE)`` of ``/`` makes a detached copy of the whole mount tree
+(same files, new mount objects, in no mount namespace: nothing can mount
+over it or remount it), and ``mount_setattr(MOUNT_ATTR_RDONLY, AT_RECURSIVE)``
+makes every mount of the copy read-only. O_PATH fds of the real root and
+working directory are kept open across ``execve``; the process changes its
+root to the copy (``fchdir`` + ``chroot``) and executes the same command
+line again.
+
+stage 2 (:func:`ensure` again, in the new image): the kernel loaded the
+interpreter, ld.so and every library from the copy, so ``/proc/PID/exe`` and
+``map_files`` resolve to read-only mounts and open for writing fails with
+EROFS. cffi's backend and the extension modules the container-start path may
+import later (:data:`STDLIB_EXTENSIONS`) are mapped while the root is still
+the copy; then the process returns
+to the real root and working directory and closes the two fds. It stays in
+the host's mount namespace (hooks, mount propagation and file writes are
+unchanged); only what it has mapped comes from the copy.
+
+:func:`verify` runs before a process a container can see is cloned or forked:
+every file-backed mapping must be on a read-only mount (checked through
+``/proc/self/map_files``), else the command fails (OCI530) instead of
+exposing a writable host file. This is what keeps a later import of an
+extension module from silently reopening the hole.
+
+A foreground run (create and start in one command) whose init is alone in a
+new pid namespace skips the re-execution (:func:`observable`, :func:`waive`):
+nothing in a container can see its processes, provided ``exec`` waits for the
+init's ``execve`` (:data:`INIT_UNSEALED`). That keeps ``run`` and ``ocitool
+exec`` at their old cost; ``create`` and ``exec`` always pay one more
+interpreter start.
+
+This is runc 1.1's idea (re-execute from a read-only bind mount of its own
+binary) applied to every file an interpreter maps; docs/security.md has the
+threat model, what runc and crun do, and what remains.
+"""
+
+from __future__ import annotations
+
+import _imp
+import sys
+
+from ocitool import lightos as os
+from ocitool.exec.syscalls import exec_error
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ocitool.exec.syscalls import Syscalls
+
+# The variable that tells stage 2 which fds hold the real root and cwd ("ROOT,CWD").
+FDS_ENV = "_OCITOOL_SEALED_FDS"
+
+AT_FDCWD = -100
+AT_EMPTY_PATH = 0x1000
+AT_RECURSIVE = 0x8000
+OPEN_TREE_CLONE = 1
+OPEN_TREE_CLOEXEC = 0o2000000
+MOUNT_ATTR_RDONLY = 0x1
+ST_RDONLY = 1
+
+# The interpreter's own extension modules (lib-dynload) that the commands which seal may
+# import later: on a plan-cache miss (lowering), for a terminal or console socket, a
+# seccomp listener, schema validation. Stage 2 maps them (dlopen, without running their
+# init) while the root is still the read-only copy; a later import finds the object
+# already loaded under the same path and maps nothing new. verify() fails closed on
+# anything missing here.
+STDLIB_EXTENSIONS = (
+    "_json",
+    "_bisect",
+    "_heapq",
+    "_opcode",
+    "_typing",
+    "_struct",
+    "math",
+    "_socket",
+    "select",
+    "array",
+    "fcntl",
+    "termios",
+    "_posixsubprocess",
+)
+
+_pinned: list[object] = []  # the dlopen handles: the objects stay mapped from the copy
+
+
+def _error(message: str, hint: str) -> Exception:
+    return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
+
+
+_state = {"sealed": False, "waived": False}
+
+
+def ensure(sys_: Syscalls) -> None:
+    """Make this process run from the read-only copy: re-execute (stage 1, does not
+    return) or finish the switch after that re-execution (stage 2)."""
+    if not resume(sys_):
+        _reexec(sys_)  # does not return
+
+
+def resume(sys_: Syscalls) -> bool:
+    """Stage 2: if this process is the re-executed one, map cffi's backend and
+    :data:`STDLIB_EXTENSIONS` from the copy and return to the real root. True when this
+    process runs from the copy.
+
+    Call it before anything reads the host's mount table: until the switch is
+    finished, ``/proc/self/mountinfo`` shows no mount (the root is a detached tree)."""
+    fds = os.environ.get(FDS_ENV.encode())
+    if fds is not None:
+        _return_to_root(sys_, fds)
+        _state["sealed"] = True
+    return _state["sealed"]
+
+
+def is_sealed() -> bool:
+    return _state["sealed"]
+
+
+_IN_CONTAINER_HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer")
+
+
+def observable(ops: list[Any] | tuple[Any, ...]) -> bool:
+    """Could a process in a container see a runtime process of a *foreground* run of
+    this plan (create and start in one command) before the init's ``execve``?
+
+    No only when the init is alone in a new pid namespace: no joined pid namespace
+    (its other processes would see it from the fork on), a pid namespace of its own
+    (sharing the host's, it is in plain sight: seal), and no hook that runs before
+    ``execve`` (a hook may start a process in the container's namespaces). ``exec``
+    joins such a container only once its init has exec'd (:data:`INIT_UNSEALED`).
+    """
+    from ocitool.exec.flags import CLONE, clone_flags
+
+    new_pid = False
+    for op in ops:
+        if op.name == "setns" and "CLONE_NEWPID" in str(getattr(op, "nstype", "")):
+            return True
+        if op.name in ("clone", "unshare"):
+            new_pid |= bool(clone_flags(getattr(op, "flags", ())) & CLONE["CLONE_NEWPID"])
+        if op.name == "hook" and getattr(op, "kind", "") in _IN_CONTAINER_HOOKS:
+            return True
+    return not new_pid
+
+
+def waive() -> None:
+    """The caller established (:func:`observable`) that no container can see this
+    process's clones before they exec: :func:`verify` lets them through unsealed."""
+    _state["waived"] = True
+
+
+# The state-file mark of a container whose init is an unsealed runtime until its execve
+# (a foreground run that waived sealing): ``exec`` waits for it to go before it joins.
+INIT_UNSEALED = "init_unsealed"
+
+
+def _reexec(sys_: Syscalls) -> None:
+    exe = sys.executable
+    argv = list(getattr(sys, "orig_argv", []))
+    if not exe or not argv:
+        raise _error("the interpreter's path is unknown", "run ocitool with an absolute python3")
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = "/"  # deleted: the fd below still returns to it
+    try:
+        root, here = _enter_copy(sys_, cwd)
+    except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+        raise _error(
+            getattr(exc, "message", str(exc)),
+            "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",
+        ) from None
+    env = [
+        k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
+        for k, v in os.environ.items()
+    ]
+    env.append(f"{FDS_ENV}={root},{here}")
+    sys_.execve(exe, [exe, *argv[1:]], env)
+
+
+def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
+    """Root (and cwd) into a read-only clone of the mount tree; O_PATH fds of the real
+    root and cwd, inheritable, to come back with."""
+    tree = sys_.open_tree(AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC)
+    try:
+        sys_.mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0, 0)
+        root = sys_.open("/", os.O_PATH | os.O_DIRECTORY)
+        here = sys_.open(".", os.O_PATH | os.O_DIRECTORY)
+        os.set_inheritable(root, True)
+        os.set_inheritable(here, True)
+        sys_.fchdir(tree)
+        sys_.chroot(".")
+        try:  # the same directory in the copy: `python -m` puts it on sys.path
+            sys_.chdir(cwd)
+        except Exception:  # noqa: BLE001 - not in the copy (an unbindable mount)
+            sys_.chdir("/")
+    finally:
+        sys_.close(tree)
+    return root, here
+
+
+def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
+    del os.environ[FDS_ENV.encode()]
+    os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
+    real_os = sys.modules.get("os")
+    if real_os is not None:  # imported before us (python -m): its copy of the environment
+        real_os.environ.pop(FDS_ENV, None)
+    try:
+        root, here = (int(x) for x in fds.split(b","))
+    except ValueError:
+        raise _error(f"{FDS_ENV} is malformed", "do not set it by hand") from None
+    if not os.statvfs("/proc/self/exe").f_flag & ST_RDONLY:
+        raise _error("the interpreter is not on a read-only mount", "do not set it by hand")
+    _map_from_copy()
+    sys_.fchdir(root)
+    sys_.chroot(".")
+    sys_.fchdir(here)
+    sys_.close(root)
+    sys_.close(here)
+
+
+def _map_from_copy() -> None:
+    from ocitool.exec._ffi import ffi  # imports cffi's backend, from the copy
+
+    dynload = next((p for p in sys.path if p.endswith("/lib-dynload")), "")
+    suffix = _imp.extension_suffixes()[0]
+    for name in STDLIB_EXTENSIONS if dynload else ():
+        try:  # noqa: SIM105 - contextlib costs an import on the hot path
+            _pinned.append(ffi.dlopen(f"{dynload}/{name}{suffix}"))
+        except OSError:
+            pass  # built into this interpreter, or not shipped: nothing to map
+
+
+def writable_mappings() -> list[str]:
+    """Paths of this process's file-backed mappings that are not on a read-only mount.
+
+    One check per run of consecutive mappings of the same path (the segments
+    ld.so maps from one open file); ``statvfs`` through ``map_files``
+    reaches the mapped file itself, whatever its path resolves to now.
+    """
+    bad: list[str] = []
+    last = ""
+    with open("/proc/self/maps", "rb") as f:
+        lines = f.read().splitlines()
+    for line in lines:
+        parts = line.split(None, 5)
+        if len(parts) < 6 or parts[5][:1] != b"/":
+            last = ""
+            continue
+        path = parts[5].decode("utf-8", "surrogateescape")
+        if path == last:
+            continue
+        last = path
+        start, _, end = parts[0].partition(b"-")
+        entry = f"/proc/self/map_files/{int(start, 16):x}-{int(end, 16):x}"
+        try:
+            readonly = os.statvfs(entry).f_flag & ST_RDONLY
+        except OSError:
+            readonly = 0
+        if not readonly:
+            bad.append(path)
+    exe_ro = 0
+    try:  # noqa: SIM105 - contextlib costs an import on the hot path
+        exe_ro = os.statvfs("/proc/self/exe").f_flag & ST_RDONLY
+    except OSError:
+        pass
+    if not exe_ro:
+        bad.insert(0, "/proc/self/exe")
+    return bad
+
+
+def verify() -> None:
+    """Fail (OCI530) unless every file this process maps is on a read-only mount: call it
+    before cloning or forking a process that a container can see."""
+    if _state["waived"]:
+        return
+    bad = writable_mappings()
+    if bad:
+        shown = ", ".join(sorted(set(bad))[:5])
+        raise exec_error(
+            f"the runtime maps writable host files a container could reach: {shown}",
+            "OCI530",
+            hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
+            "read-only copy); an extension module imported late belongs in "
+            "ocitool.exec.sealed.STDLIB_EXTENSIONS",
+        )
