@@ -4,7 +4,7 @@ One message per line on a close-on-exec pipe, each shorter than PIPE_BUF so
 its write is atomic; a read may carry several messages or part of one, and
 :class:`Channel` splits them. On the wire a message is a one-letter tag and
 its fields; here each kind is a class, so the engine matches on types, not
-on ``msg[:1]``. Plain classes with ``__slots__``: no dataclasses or enum on
+on ``msg[:1]``; the exec joiner (exec/join.py) reports with ``Forked``/``Failed`` too. Plain classes with ``__slots__``: no dataclasses or enum on
 the container-start path.
 
 runtime -> init: :class:`Go`, :class:`Start`, :class:`Detach`.

@@ -41,6 +41,7 @@ from ocitool.exec import sealed
 from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
+from ocitool.exec.handover import Channel, Closed, Failed, Forked, Message
 from ocitool.exec.process import FORWARDED_SIGNALS
 from ocitool.exec.state import proc_start_time, state_error
 from ocitool.exec.syscalls import (
@@ -155,7 +156,7 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
             os.close(rep_r)
             code = _helper(req, ctx, namespaces, rep_w)
         except BaseException as exc:  # noqa: BLE001 - report, never a traceback
-            _report(rep_w, f"E{_text(exc)}")
+            _report(rep_w, Failed(-1, 0, _text(exc)))
         finally:
             os._exit(code)
     os.close(rep_w)
@@ -164,17 +165,12 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     pid = 0
     error = ""
     try:
-        buf = b""
-        while True:
-            chunk = os.read(rep_r, 4096)
-            if not chunk:
-                break
-            buf += chunk
-        for msg in buf.split(b"\0"):
-            if msg[:1] == b"P":
-                pid = int(msg[1:])
-            elif msg[:1] == b"E":
-                error = msg[1:].decode("utf-8", "replace")
+        reports = Channel(rep_r)
+        while not isinstance(msg := reports.recv(), Closed):  # until the process exec'd
+            if isinstance(msg, Forked):
+                pid = msg.pid
+            elif isinstance(msg, Failed):
+                error = msg.text
     finally:
         os.close(rep_r)
         with contextlib.suppress(ChildProcessError):
@@ -190,9 +186,9 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     return pid
 
 
-def _report(fd: int, text: str) -> None:
+def _report(fd: int, msg: Message) -> None:
     with contextlib.suppress(OSError):
-        os.write(fd, text.encode("utf-8", "replace")[:4000] + b"\0")
+        Channel(fd).send(msg)
 
 
 def _text(exc: BaseException) -> str:
@@ -229,12 +225,12 @@ def _helper(
         os.close(fd)
     child = ctx.sys.fork()
     if child:
-        _report(rep_w, f"P{child}")
+        _report(rep_w, Forked(child))
         return 0
     try:
         _process(req, ctx)
     except BaseException as exc:  # noqa: BLE001
-        _report(rep_w, f"E{_text(exc)}")
+        _report(rep_w, Failed(-1, 0, _text(exc)))
         os._exit(127 if "execve" in _text(exc) else 1)
     os._exit(1)  # execve returned without an error: cannot happen
 
