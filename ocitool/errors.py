@@ -218,6 +218,11 @@ class LoweringError(OciToolError):
     """The config cannot be turned into a Plan for this host."""
 
 
+class InternalError(OciToolError):
+    """ocitool's own checks caught a bug in ocitool (a plan missing ops, ops out of
+    order): reported with its code like any error, but with exit status 70."""
+
+
 class SeccompError(OciToolError):
     """A seccomp profile or policy cannot be compiled, or a program is malformed."""
 

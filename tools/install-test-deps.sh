@@ -7,7 +7,8 @@ if command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
     busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
-    iproute2 procps util-linux libcap2-bin strace ca-certificates python3 qemu-system-x86 >/dev/null
+    iproute2 procps util-linux libcap2-bin strace ca-certificates python3 qemu-system-x86 \
+    linux-libc-dev libc6-dev >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 # The cgroup v2 test host (tests/hosts, docs/test-hosts.md): fetch Debian's kernel

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ocitool.errors import OciToolError, UsageError
+from ocitool.errors import InternalError, OciToolError, UsageError
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -40,6 +40,9 @@ def run_command(fn: Callable[[list[str]], int], argv: list[str]) -> int:
     except UsageError as err:
         render_error(err)
         return EXIT_USAGE
+    except InternalError as err:
+        render_error(err)
+        return EXIT_INTERNAL
     except OciToolError as err:
         render_error(err)
         return EXIT_FINDINGS

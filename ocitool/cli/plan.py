@@ -14,7 +14,7 @@ import re
 import sys
 
 from ocitool.cli.common import EXIT_FINDINGS, EXIT_OK, ArgumentParser
-from ocitool.errors import Diagnostic, LoadError, OciToolError, UsageError
+from ocitool.errors import Diagnostic, InternalError, LoadError, OciToolError, UsageError
 from ocitool.spec.load import Document, config_path, load
 
 FORMATS = ("tree", "strace", "json")
@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
     try:
         spec = build_spec(doc)
         plan = lower(spec, host, container_id=container_id, bundle=bundle, no_pivot=args.no_pivot)
-    except UsageError:
+    except (UsageError, InternalError):
         raise
     except OciToolError as err:
         return _fail(err, doc, doc.path or shown, args.format, args.color)

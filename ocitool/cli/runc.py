@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "pause": ("ocitool.runc.cmd_cgroup", "cmd_pause", "freeze every process of a container"),
     "resume": ("ocitool.runc.cmd_cgroup", "cmd_resume", "thaw a paused container"),
     "update": ("ocitool.runc.cmd_cgroup", "cmd_update", "change a container's cgroup limits"),
+    "events": ("ocitool.runc.cmd_events", "cmd_events", "container stats and OOM notifications"),
     "spec": ("ocitool.cli.spec", "main", "generate a config.json (same as 'ocitool spec')"),
 }
 

@@ -44,7 +44,9 @@ def _parser() -> ArgumentParser:
     )
     add = p.add_argument
     add("--profile", choices=PROFILES, default="default", help="starting point (default: default)")
-    add("--bundle", default=".", metavar="DIR", help="write DIR/config.json (default: .)")
+    add("--bundle", "-b", default=".", metavar="DIR", help="write DIR/config.json (default: .)")
+    add("--rootless", action="store_true",
+        help="the rootless profile (runc spec --rootless); same as --profile rootless")  # fmt: skip
     add("-o", "--output", metavar="FILE", help="write FILE instead; '-' for standard output")
     add("--force", action="store_true", help="overwrite an existing file")
     add("--args", metavar="CMD", help="the command, split like a shell does (or give it after --)")
@@ -98,6 +100,10 @@ def main(argv: list[str]) -> int:
         at = argv.index("--")
         argv, command = argv[:at], argv[at + 1 :]
     args = _parser().parse_args(argv)
+    if args.rootless:
+        if args.profile not in ("default", "rootless"):
+            raise cz.bad("--rootless", f"--rootless and --profile {args.profile} disagree")
+        args.profile = "rootless"
     if command is not None and args.args is not None:
         raise cz.bad("--args", "give the command with --args or after --, not both")
     if command is not None and not command:

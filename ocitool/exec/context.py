@@ -62,5 +62,11 @@ class ExecContext:
         self.host_pid = 0
         # the executable the create-time check resolved, for execve to reuse
         self.exec_path: str | None = None
+        # id-mapped trees the runtime made (idmap_tree ops), by name: fds the init inherits
+        self.idmap_trees: dict[str, int] = {}
+        # whether such a tree's source is a directory, by source path
+        self.source_is_dir: dict[str, bool] = {}
+        # the init's write end of the exec fifo, held open until execve closes it
+        self.exec_fifo_writer = -1
         # the State being created (hooks that run before it has a pid get the init's)
         self.state = state

@@ -258,12 +258,16 @@ def _delete_without_engine(ops: Sequence[Any], ctx: ExecContext) -> list[str]:
 
 
 def _release(fifo: str) -> None:
+    """Release the init, then wait for its execve: the init holds the fifo's write end
+    (close-on-exec) until then, so EOF means the process is executed (or the init
+    died). runtime-spec: poststart hooks run after the process is executed."""
     fd = os.open(fifo, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        os.read(fd, 1)
+        os.unlink(fifo)
+        while os.read(fd, 64):
+            pass
     finally:
         os.close(fd)
-    os.unlink(fifo)
 
 
 def state(store: StateStore, cid: str) -> State:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING, Raw, Syscalls, sys_error
+from ocitool.kernel import syscall_numbers
+from ocitool.kernel.constants import AT_FDCWD, CLONE_INTO_CGROUP
 
 if TYPE_CHECKING:
     from typing import Any
@@ -39,47 +41,13 @@ class _Bindings:
 ffi: Any = _Bindings("ffi")
 lib: Any = _Bindings("lib")
 
-# Syscall numbers (arch/*/unistd); numbers >= 424 are shared by every architecture.
-_NR_TABLE: dict[str, dict[str, int]] = {
-    "x86_64": {
-        "pivot_root": 155,
-        "capget": 125,
-        "capset": 126,
-        "seccomp": 317,
-        "sched_setattr": 314,
-        "ioprio_set": 251,
-        "prlimit64": 302,
-        "clone": 56,
-        "set_mempolicy": 238,
-        "bpf": 321,
-    },
-    "aarch64": {
-        "pivot_root": 41,
-        "capget": 90,
-        "capset": 91,
-        "seccomp": 277,
-        "sched_setattr": 274,
-        "ioprio_set": 30,
-        "prlimit64": 261,
-        "clone": 220,
-        "set_mempolicy": 237,
-        "bpf": 280,
-    },
-}
-_COMMON = {
-    "pidfd_send_signal": 424,
-    "open_tree": 428,
-    "move_mount": 429,
-    "pidfd_open": 434,
-    "close_range": 436,
-    "openat2": 437,
-    "mount_setattr": 442,
-}
+# Numbers of the calls made with syscall(2), for this machine's architecture (an
+# unknown one is refused, OCI507); generated from seccomp/tables (tools/gen_kernel_constants.py).
 MACHINE = os.uname().machine
-NR: dict[str, int] = {**_NR_TABLE.get(MACHINE, _NR_TABLE["x86_64"]), **_COMMON}
+NR: dict[str, int] = syscall_numbers(MACHINE)
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
-_AT_FDCWD = -100
+_AT_FDCWD = AT_FDCWD
 
 
 def hx(v: int) -> Raw:
@@ -128,10 +96,6 @@ def clone_process(flags: int) -> int:
     return int(res)
 
 
-CLONE_INTO_CGROUP = 0x200000000
-NR_CLONE3 = 435  # the same on every architecture
-
-
 def clone3_into_cgroup(flags: int, cgroup_fd: int) -> int:
     """Like :func:`clone_process`, but the child starts inside the cgroup2 directory
     ``cgroup_fd`` (clone3 with CLONE_INTO_CGROUP, Linux 5.7+): no migration, so none
@@ -140,7 +104,7 @@ def clone3_into_cgroup(flags: int, cgroup_fd: int) -> int:
     args[0] = flags | CLONE_INTO_CGROUP
     args[4] = 17  # exit_signal: SIGCHLD
     args[10] = cgroup_fd
-    res = lib.syscall(_long(NR_CLONE3), args, ffi.cast("size_t", 88))
+    res = lib.syscall(_long(NR["clone3"]), args, ffi.cast("size_t", 88))
     if res < 0:
         raise sys_error(
             "clone3",
@@ -451,6 +415,21 @@ class LinuxSyscalls(Syscalls):
             ],
         )
         raw_syscall("capset", (hx(effective), hx(permitted), hx(inheritable)), hdr, data)
+
+    def join_session_keyring(self, name: str) -> int:
+        cname = ffi.new("char[]", name.encode())
+        return raw_syscall("keyctl", (Raw("KEYCTL_JOIN_SESSION_KEYRING"), name), 1, cname)
+
+    def keyring_perm(self, key: int) -> int:
+        buf = ffi.new("char[]", 512)
+        n = raw_syscall("keyctl", (Raw("KEYCTL_DESCRIBE"), key), 6, key, buf, 512)
+        fields = ffi.string(buf, max(n - 1, 0)).decode("utf-8", "replace").split(";")
+        if len(fields) < 5:
+            raise sys_error("keyctl", (Raw("KEYCTL_DESCRIBE"), key), 22)  # EINVAL
+        return int(fields[3], 16)
+
+    def keyring_setperm(self, key: int, perm: int) -> None:
+        raw_syscall("keyctl", (Raw("KEYCTL_SETPERM"), key, hx(perm)), 5, key, perm)
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
         return _check(

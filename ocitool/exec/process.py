@@ -283,12 +283,16 @@ class Engine:
     def _hook_state_pid(self, pid: int) -> None:
         """From the clone on, hooks (prestart, createRuntime, createContainer) get the
         state with the init's pid, as runc gives them (the saved state has it only once
-        the container is created)."""
+        the container is created), and status ``created``: runtime-spec's runtime.md
+        says ``created`` from "after step 2" (the environment is made), and these
+        hooks are steps 3-5 (runc says ``creating``; crun and runtime-tools agree
+        with the spec; docs/conformance.md)."""
         st = self.ctx.state
         if st is None or not pid:
             return
         data = st.to_json()
         data["pid"] = pid
+        data["status"] = "created"
         self.ctx.state_json = dumps(data)
 
     def _clone(self, op: Any) -> int:
@@ -618,7 +622,7 @@ class Engine:
         fails create, not the later start. After ``Ready`` the init waits for
         the runtime's ``Detach`` (state saved), clears its parent death signal,
         answers ``Cleared``, and only then blocks opening the fifo until
-        ``start`` reads it.
+        ``start`` reads it. The fifo stays open for writing until execve (see below).
         """
         if fifo_fd < 0:
             rep.send(Ready(ready))
@@ -638,7 +642,10 @@ class Engine:
         rep.send(Cleared())
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         os.write(fd, b"0")
-        os.close(fd)
+        # The write end stays open until execve closes it (O_CLOEXEC) or the init
+        # dies: start reads to EOF, so poststart hooks run after the process is
+        # executed, as runtime-spec orders them (not merely after the release).
+        self.ctx.exec_fifo_writer = fd
         os.close(fifo_fd)
 
 

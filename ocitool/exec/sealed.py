@@ -99,6 +99,7 @@ STDLIB_EXTENSIONS = (
     "fcntl",
     "termios",
     "_posixsubprocess",
+    "zlib",  # the plan-template cache names its entries with crc32
 )
 
 _pinned: list[object] = []  # the dlopen handles: the objects stay mapped from the copy

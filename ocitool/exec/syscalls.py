@@ -12,6 +12,7 @@ import errno as _errno
 import sys
 
 from ocitool import lightos as os
+from ocitool.kernel import constants as _K
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -24,15 +25,16 @@ else:
 # ocitool.errors (dataclasses, typing) is imported only when an error is made:
 # the executor is the hot path, and errors are the exception.
 
-# Constants the appliers share (values are the Linux UAPI ones).
-CLONE_NEWNS = 0x00020000
-CLONE_NEWCGROUP = 0x02000000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-CLONE_NEWTIME = 0x00000080
+# Constants the appliers share (values are the Linux UAPI ones; CLONE_NEW* come
+# from ocitool.kernel.constants, generated from the kernel headers).
+CLONE_NEWNS = _K.CLONE_NEWNS
+CLONE_NEWCGROUP = _K.CLONE_NEWCGROUP
+CLONE_NEWUTS = _K.CLONE_NEWUTS
+CLONE_NEWIPC = _K.CLONE_NEWIPC
+CLONE_NEWUSER = _K.CLONE_NEWUSER
+CLONE_NEWPID = _K.CLONE_NEWPID
+CLONE_NEWNET = _K.CLONE_NEWNET
+CLONE_NEWTIME = _K.CLONE_NEWTIME
 
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
@@ -298,6 +300,17 @@ class Syscalls(Protocol):
         raise NotImplementedError
 
     def prctl(self, option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+        raise NotImplementedError
+
+    def join_session_keyring(self, name: str) -> int:
+        """keyctl(KEYCTL_JOIN_SESSION_KEYRING, name): the ring's serial."""
+        raise NotImplementedError
+
+    def keyring_perm(self, key: int) -> int:
+        """The permission mask of a key (field 4 of keyctl(KEYCTL_DESCRIBE))."""
+        raise NotImplementedError
+
+    def keyring_setperm(self, key: int, perm: int) -> None:
         raise NotImplementedError
 
     def seccomp(self, operation: int, flags: int, program: bytes) -> int:

@@ -9,11 +9,14 @@ an odd config (schema validation reports the oddity itself).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ocitool.capabilities import CAPABILITIES
 from ocitool.lint.host import HostFacts
 from ocitool.spec.load import Document
+
+if TYPE_CHECKING:
+    from ocitool.spec.model import Spec
 
 CAP_SETS = ("effective", "permitted", "inheritable", "ambient", "bounding")
 DENY_ACTIONS = frozenset(
@@ -120,6 +123,18 @@ class LintContext:
         self.doc = doc
         self.data: dict[str, Any] = as_dict(doc.data)
         self.host = host
+
+    @cached_property
+    def spec(self) -> Spec | None:
+        """The typed model, for rules that reuse lowering's helpers; None when the
+        document does not fit the model (schema validation reports why)."""
+        from ocitool.errors import OciToolError
+        from ocitool.spec.build import build_spec
+
+        try:
+            return build_spec(self.doc)
+        except OciToolError:
+            return None
 
     # -- plain sections -------------------------------------------------------
     @cached_property

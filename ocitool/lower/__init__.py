@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from importlib import import_module
 
-from ocitool.errors import LoweringError
+from ocitool.errors import InternalError, LoweringError
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.lower.nopivot import replace_pivot
@@ -35,49 +33,6 @@ from ocitool.plan.plan import Plan, check_order
 from ocitool.spec.model import Spec
 
 _ID = re.compile(r"[\w+\-.]+", re.ASCII)
-
-Concern = Callable[[Spec, HostInfo, LowerContext], list[Op]]
-
-# (module, function, owned by another helper => optional while it is being written)
-CONCERNS: tuple[tuple[str, str, bool], ...] = (
-    ("ocitool.lower.lifecycle", "lower_teardown", False),
-    ("ocitool.lower.namespaces", "lower_namespaces", False),
-    ("ocitool.lower.process", "lower_spawn_affinity", False),
-    ("ocitool.lower.cgroups", "lower_cgroups", True),
-    ("ocitool.lower.intelrdt", "lower_intel_rdt", False),
-    ("ocitool.lower.uts", "lower_uts", False),
-    ("ocitool.lower.process", "lower_process_setup", False),
-    ("ocitool.lower.mounts", "lower_mounts", True),
-    ("ocitool.lower.hooks", "lower_hooks", False),
-    ("ocitool.lower.lifecycle", "lower_handover", False),
-    ("ocitool.lower.process", "lower_process_exec", False),
-    ("ocitool.lower.seccomp", "lower_seccomp_early", False),
-    ("ocitool.lower.users", "lower_users", False),
-    ("ocitool.lower.capabilities", "lower_capabilities", False),
-    ("ocitool.lower.users", "lower_umask", False),
-    ("ocitool.lower.process", "lower_no_new_privs", False),
-    ("ocitool.lower.seccomp", "lower_seccomp", False),
-    ("ocitool.lower.process", "lower_execve", False),
-)
-
-
-def concern_functions() -> list[tuple[str, Concern]]:
-    """The concern functions available, in call order."""
-    out: list[tuple[str, Concern]] = []
-    for module_name, func_name, optional in CONCERNS:
-        try:
-            module = import_module(module_name)
-        except ImportError:
-            if optional:
-                continue
-            raise
-        fn = getattr(module, func_name, None)
-        if fn is None:
-            if optional:
-                continue
-            raise ImportError(f"{module_name}.{func_name} is missing")
-        out.append((f"{module_name.rsplit('.', 1)[-1]}.{func_name}", fn))
-    return out
 
 
 def merge(groups: list[list[Op]]) -> list[Op]:
@@ -101,13 +56,22 @@ def lower(
     ctx = LowerContext(
         spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
     )
-    groups = [fn(spec, host, ctx) for _, fn in concern_functions()]
-    ops = fold_spawn(merge(groups), host, ctx)
+    from ocitool.lower.concerns import CONCERNS
+    from ocitool.lower.verify import verify_plan
+
+    ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
     if no_pivot:
         ops = replace_pivot(ops)
+    missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid, no_pivot=no_pivot)
+    if missing:
+        raise InternalError(
+            message="internal error: the plan lacks ops the config asks for: " + "; ".join(missing),
+            code="OCI398",
+            hint="this is a bug in ocitool's lowering; please report it with the config",
+        )
     problems = check_order(ops)
     if problems:
-        raise LoweringError(
+        raise InternalError(
             message="internal error: the plan breaks ordering rules: " + "; ".join(problems),
             code="OCI399",
             hint="this is a bug in ocitool's lowering; please report it with the config",

@@ -16,6 +16,15 @@ mknod, which any user may do.
 
 /dev/console is the terminal's business (the process ops bind the pty
 there) and is not made here.
+
+Paths ocitool makes itself are handled as runc's libcontainer does
+(rootfs_linux.go: createDevices, setupPtmx, setupDevSymlinks): a
+``linux.devices`` entry for /dev/ptmx makes no node (the device cgroup rule
+stays; the node would shadow the container's own devpts instance), the
+/dev/ptmx -> pts/ptmx symlink is made as always and the plan names the entry
+as its source; an entry for /dev/fd, /dev/stdin, /dev/stdout, /dev/stderr or
+/dev/core makes its node, and the symlink that would go there is left out.
+``podman run --privileged`` passes every host device, /dev/ptmx among them.
 """
 
 from __future__ import annotations
@@ -49,6 +58,8 @@ DEFAULT_NODES: tuple[Node, ...] = (
     Node("/dev/urandom", "c", 1, 9),
     Node("/dev/tty", "c", 5, 0),
 )
+
+PTMX = "/dev/ptmx"
 
 DEV_SYMLINKS: tuple[tuple[str, str], ...] = (
     ("/proc/self/fd", "/dev/fd"),
@@ -108,7 +119,7 @@ def device_ops(
     in_userns = spec.has_namespace("user")
     ops: list[Op] = []
     made_dirs: set[str] = {"/dev"}
-    nodes = device_nodes(spec, ctx)
+    nodes = [n for n in device_nodes(spec, ctx) if n.path != PTMX]
     if dev_is_host:
         nodes = [n for n in nodes if n.source is not None and not n.path.startswith("/dev/")]
     for node in nodes:
@@ -164,20 +175,27 @@ def device_ops(
     return ops
 
 
-def symlink_ops(rootfs: str, kcore: bool = False) -> list[Op]:
+def symlink_ops(spec: Spec, ctx: LowerContext, rootfs: str, kcore: bool = False) -> list[Op]:
     """/dev/fd, stdin, stdout, stderr, /dev/core -> /proc/kcore when the host has
-    /proc/kcore (as runc), and /dev/ptmx -> pts/ptmx (replacing any node there)."""
+    /proc/kcore (as runc), and /dev/ptmx -> pts/ptmx (replacing any node there).
+
+    A symlink whose path a ``linux.devices`` entry names is left out (the node
+    stays, as runc's setupDevSymlinks ignores EEXIST); /dev/ptmx is always the
+    symlink, with the entry that names it as its source.
+    """
+    nodes = {n.path: n.source for n in device_nodes(spec, ctx)}
     links = DEV_SYMLINKS + ((("/proc/kcore", "/dev/core"),) if kcore else ())
     ops: list[Op] = [
         Symlink(phase=Phase.CREATE_INIT, source=None, target=target, path=path, root=rootfs)
         for target, path in links
+        if path not in nodes
     ]
     ops.append(
         Symlink(
             phase=Phase.CREATE_INIT,
-            source=None,
+            source=nodes.get(PTMX),
             target="pts/ptmx",
-            path="/dev/ptmx",
+            path=PTMX,
             root=rootfs,
             replace=True,
         )

@@ -14,10 +14,11 @@ import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
 
 from ocitool.capabilities import LAST_KNOWN_CAP
 from ocitool.errors import UsageError
+from ocitool.kernel import ARCH_ALIASES
+from ocitool.plan.ops.base import JSON
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 RESCTRL_ROOT = "/sys/fs/resctrl"
@@ -58,25 +59,6 @@ V2_CONTROLLERS: tuple[str, ...] = (
     "rdma",
     "misc",
 )
-
-ARCH_ALIASES = {
-    "amd64": "x86_64",
-    "x86_64": "x86_64",
-    "i386": "x86",
-    "i686": "x86",
-    "x86": "x86",
-    "x32": "x32",
-    "arm64": "aarch64",
-    "aarch64": "aarch64",
-    "armv7l": "arm",
-    "armv6l": "arm",
-    "arm": "arm",
-    "riscv64": "riscv64",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-    "mips64": "mips64",
-    "mipsel": "mipsel",
-}
 
 
 def _v1_mounts() -> dict[str, str]:
@@ -207,7 +189,7 @@ class HostInfo:
         """Mountpoint of a v1 controller, or None (v2 host, or not mounted)."""
         return self.cgroup_mounts.get(controller)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "cgroup": self.cgroup,
             "cgroup_mounts": dict(sorted(self.cgroup_mounts.items())),

@@ -26,47 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Values from include/uapi/linux/mount.h. Names are what the plan prints.
-MS_FLAGS: dict[str, int] = {
-    "MS_RDONLY": 0x1,
-    "MS_NOSUID": 0x2,
-    "MS_NODEV": 0x4,
-    "MS_NOEXEC": 0x8,
-    "MS_SYNCHRONOUS": 0x10,
-    "MS_REMOUNT": 0x20,
-    "MS_MANDLOCK": 0x40,
-    "MS_DIRSYNC": 0x80,
-    "MS_NOSYMFOLLOW": 0x100,
-    "MS_NOATIME": 0x400,
-    "MS_NODIRATIME": 0x800,
-    "MS_BIND": 0x1000,
-    "MS_MOVE": 0x2000,
-    "MS_REC": 0x4000,
-    "MS_SILENT": 0x8000,
-    "MS_POSIXACL": 0x10000,
-    "MS_UNBINDABLE": 0x20000,
-    "MS_PRIVATE": 0x40000,
-    "MS_SLAVE": 0x80000,
-    "MS_SHARED": 0x100000,
-    "MS_RELATIME": 0x200000,
-    "MS_I_VERSION": 0x800000,
-    "MS_STRICTATIME": 0x1000000,
-    "MS_LAZYTIME": 0x2000000,
-}
+from ocitool.kernel.constants import MOUNT_ATTR as MOUNT_ATTR_FLAGS
+from ocitool.kernel.constants import MS
 
-MOUNT_ATTR: dict[str, int] = {
-    "MOUNT_ATTR_RDONLY": 0x1,
-    "MOUNT_ATTR_NOSUID": 0x2,
-    "MOUNT_ATTR_NODEV": 0x4,
-    "MOUNT_ATTR_NOEXEC": 0x8,
-    "MOUNT_ATTR__ATIME": 0x70,
-    "MOUNT_ATTR_RELATIME": 0x0,
-    "MOUNT_ATTR_NOATIME": 0x10,
-    "MOUNT_ATTR_STRICTATIME": 0x20,
-    "MOUNT_ATTR_NODIRATIME": 0x80,
-    "MOUNT_ATTR_IDMAP": 0x100000,
-    "MOUNT_ATTR_NOSYMFOLLOW": 0x200000,
-}
+# The kernel's values (generated from include/uapi/linux/mount.h, see
+# ocitool.kernel.constants). Names are what the plan prints; MS_FLAGS is in bit order.
+MS_FLAGS: dict[str, int] = MS
+MOUNT_ATTR: dict[str, int] = MOUNT_ATTR_FLAGS
 
 # option -> (clear?, MS_* flag names). "clear" options remove the flag again,
 # so the last of e.g. "ro" / "rw" wins, as in mount(8).
@@ -249,10 +215,11 @@ def parse_mount_options(options: list[str] | tuple[str, ...] | None) -> MountOpt
             else:
                 b.attr_set.add(name)
                 b.attr_clr.discard(name)
-                if name in ATIME_ATTRS:
-                    # mount_setattr(2): an atime mode in attr_set needs
-                    # MOUNT_ATTR__ATIME in attr_clr.
-                    b.attr_clr.add("MOUNT_ATTR__ATIME")
+            if name in ATIME_ATTRS:
+                # mount_setattr(2): the atime modes are an enum; any change of it
+                # needs all of MOUNT_ATTR__ATIME in attr_clr (EINVAL otherwise), so
+                # ratime/rnostrictatime clear it and set relatime (0), as runc does.
+                b.attr_clr.add("MOUNT_ATTR__ATIME")
         elif word in ("idmap", "ridmap"):
             b.idmap = word
         elif word == "tmpcopyup":

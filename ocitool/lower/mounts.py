@@ -50,6 +50,7 @@ from ocitool.plan.ops.fs import (
     Chroot,
     CopyUpMount,
     IdmappedBindMount,
+    IdmappedTree,
     MakePropagation,
     MaskPath,
     Mkdir,
@@ -77,7 +78,35 @@ def lower_mounts(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     """Every filesystem op of the container, in order (create.init, then create.pivot)."""
     if not spec.has_namespace("mount"):
         return _no_mount_namespace(spec, ctx)
-    return rootfs_ops(spec, host, ctx) + pivot_ops(spec, ctx) + hardening_ops(spec, ctx)
+    ops = rootfs_ops(spec, host, ctx) + pivot_ops(spec, ctx) + hardening_ops(spec, ctx)
+    return _with_mount_label(spec, host, ctx, ops)
+
+
+def _with_mount_label(spec: Spec, host: HostInfo, ctx: LowerContext, ops: list[Op]) -> list[Op]:
+    """``linux.mountLabel``: the SELinux context of every tmpfs the container gets
+    (``context="LABEL"`` in the mount data, as runc's label.FormatMountLabel does).
+
+    runc and crun drop the label silently where SELinux is off; a label asked for
+    and not applied is an error here (fail closed).
+    """
+    label = spec.linux.mount_label if spec.linux is not None else None
+    if not label:
+        return ops
+    assert spec.linux is not None
+    if not host.has_lsm("selinux"):
+        raise ctx.error(
+            spec.linux.at("mountLabel"),
+            f"SELinux is not enabled on this host; mountLabel {label!r} cannot be applied",
+            code="OCI374",
+            hint="remove linux.mountLabel, or run on a host with SELinux",
+        )
+    context = f'context="{label}"'
+    return [
+        replace(op, data=f"{op.data},{context}" if op.data else context)
+        if isinstance(op, Mount) and op.fstype == "tmpfs"
+        else op
+        for op in ops
+    ]
 
 
 def _no_mount_namespace(spec: Spec, ctx: LowerContext) -> list[Op]:
@@ -135,6 +164,10 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     ops: list[Op] = []
 
     prop_flags, prop_src = _rootfs_propagation(spec, ctx)
+    if "MS_UNBINDABLE" in prop_flags:
+        # An unbindable "/" would refuse the rootfs bind below (EINVAL); it stays
+        # private until pivot_ops makes the new root unbindable (as crun does).
+        prop_flags = ("MS_REC", "MS_PRIVATE")
     ops.append(MakePropagation(phase=INIT, source=prop_src, src=None, target="/", flags=prop_flags))
     if "MS_SHARED" in prop_flags or "MS_REC" not in prop_flags:
         # The rootfs's parent mount may still be shared: pivot_root would fail and
@@ -173,7 +206,7 @@ def rootfs_ops(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     )
     if not dev_is_bind:
         ops += device_ops(spec, ctx, rootfs)
-        ops += symlink_ops(rootfs, kcore=host.kcore)
+        ops += symlink_ops(spec, ctx, rootfs, kcore=host.kcore)
     else:
         ops += device_ops(spec, ctx, rootfs, dev_is_host=True)
     if dev_readonly and dev_mount is not None:
@@ -299,7 +332,7 @@ def _mount_entry(
             Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs, kind="like_source", like=src)
         )
         if wants_idmap:
-            ops.append(_idmapped(spec, ctx, mount, src, dest, opts))
+            ops.extend(_idmapped(spec, ctx, mount, src, dest, opts))
         else:
             ops.append(
                 BindMount(
@@ -435,8 +468,13 @@ def _triples(maps: tuple[IDMapping, ...]) -> tuple[tuple[int, int, int], ...]:
 
 def _idmapped(
     spec: Spec, ctx: LowerContext, mount: SpecMount, src: str, dest: str, opts: MountOptions
-) -> Op:
-    """Mappings: the mount's own, else the container's user namespace (runc's rule)."""
+) -> list[Op]:
+    """Mappings: the mount's own, else the container's user namespace (runc's rule).
+
+    With a user namespace in the container, the runtime makes the id-mapped tree
+    before the init is cloned (``idmap_tree``, create.runtime) and the init only
+    moves it into place; see IdmappedTree for why.
+    """
     uid_maps, gid_maps = _triples(mount.uid_mappings), _triples(mount.gid_mappings)
     userns_path = None
     if not uid_maps and not gid_maps:
@@ -454,7 +492,7 @@ def _idmapped(
             assert linux is not None
             uid_maps, gid_maps = _triples(linux.uid_mappings), _triples(linux.gid_mappings)
     recursive = opts.idmap == "ridmap" or "MS_REC" in opts.flags
-    return IdmappedBindMount(
+    op = IdmappedBindMount(
         phase=INIT,
         source=mount.pointer,
         src=src,
@@ -466,6 +504,10 @@ def _idmapped(
         gid_mappings=gid_maps,
         userns_path=userns_path,
     )
+    if spec.linux is None or spec.linux.namespace("user") is None:
+        return [op]
+    tree = IdmappedTree(**{**vars(op), "phase": Phase.CREATE_RUNTIME, "tree": mount.pointer})
+    return [tree, replace(op, tree=mount.pointer)]
 
 
 def _cgroup_mount(

@@ -27,18 +27,9 @@ from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.common import INIT_PID, WriteFile
 from ocitool.plan.ops.namespaces import Clone, Fork, NetDeviceMove, Setns, Unshare
 from ocitool.plan.ops.process import Setresgid, Setresuid
+from ocitool.spec.facts import NAMESPACE_FLAGS
 from ocitool.spec.model import IDMapping, Namespace, Spec
 
-CLONE_FLAGS: dict[str, str] = {
-    "user": "CLONE_NEWUSER",
-    "mount": "CLONE_NEWNS",
-    "uts": "CLONE_NEWUTS",
-    "ipc": "CLONE_NEWIPC",
-    "network": "CLONE_NEWNET",
-    "pid": "CLONE_NEWPID",
-    "cgroup": "CLONE_NEWCGROUP",
-    "time": "CLONE_NEWTIME",
-}
 # Join order: user first, mount last (see module docstring).
 JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
 # Unshare flag order in the printed call: user first, for the reader.
@@ -60,12 +51,12 @@ def _check(spec: Spec, host: HostInfo, ctx: LowerContext) -> dict[str, Namespace
     assert spec.linux is not None
     seen: dict[str, Namespace] = {}
     for ns in spec.linux.namespaces:
-        if ns.type not in CLONE_FLAGS:
+        if ns.type not in NAMESPACE_FLAGS:
             raise ctx.error(
                 ns.at("type"),
                 f"unknown namespace type {ns.type!r}",
                 code="OCI362",
-                expected=", ".join(CLONE_FLAGS),
+                expected=", ".join(NAMESPACE_FLAGS),
             )
         if ns.type in seen:
             raise ctx.error(
@@ -164,7 +155,7 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
                     phase=Phase.CREATE_NAMESPACES,
                     source=ns.at("path"),
                     path=ns.path,
-                    nstype=CLONE_FLAGS[ns_type],
+                    nstype=NAMESPACE_FLAGS[ns_type],
                 )
             )
     new = [t for t in UNSHARE_ORDER if t in seen and seen[t].path is None]
@@ -173,7 +164,7 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             Unshare(
                 phase=Phase.CREATE_NAMESPACES,
                 source=linux.at("namespaces"),
-                flags=tuple(CLONE_FLAGS[t] for t in new),
+                flags=tuple(NAMESPACE_FLAGS[t] for t in new),
             )
         )
 

@@ -10,6 +10,7 @@ scheduling, personality, cwd) come at ``exec``, just before credentials drop.
 
 from __future__ import annotations
 
+from ocitool.kernel.constants import MPOL_F, PER, RLIMIT, SCHED_FLAG
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
@@ -24,51 +25,19 @@ from ocitool.plan.ops.process import (
     SetMempolicy,
     Setrlimit,
 )
-from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs
-from ocitool.spec.facts import RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
+from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SessionKeyring
+from ocitool.spec.facts import MPOL_MODES, RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
-RLIMITS = (
-    "RLIMIT_AS",
-    "RLIMIT_CORE",
-    "RLIMIT_CPU",
-    "RLIMIT_DATA",
-    "RLIMIT_FSIZE",
-    "RLIMIT_LOCKS",
-    "RLIMIT_MEMLOCK",
-    "RLIMIT_MSGQUEUE",
-    "RLIMIT_NICE",
-    "RLIMIT_NOFILE",
-    "RLIMIT_NPROC",
-    "RLIMIT_RSS",
-    "RLIMIT_RTPRIO",
-    "RLIMIT_RTTIME",
-    "RLIMIT_SIGPENDING",
-    "RLIMIT_STACK",
-)
+# The resources setrlimit(2) knows, by name (the kernel's table, sorted for messages).
+RLIMITS: tuple[str, ...] = tuple(sorted(RLIMIT))
 
 
-SCHED_FLAGS = (
-    "SCHED_FLAG_RESET_ON_FORK",
-    "SCHED_FLAG_RECLAIM",
-    "SCHED_FLAG_DL_OVERRUN",
-    "SCHED_FLAG_KEEP_POLICY",
-    "SCHED_FLAG_KEEP_PARAMS",
-    "SCHED_FLAG_UTIL_CLAMP_MIN",
-    "SCHED_FLAG_UTIL_CLAMP_MAX",
-)
+# Names the kernel knows (ocitool.kernel.constants, generated from its headers).
+SCHED_FLAGS: tuple[str, ...] = tuple(SCHED_FLAG)
+MPOL_FLAGS: tuple[str, ...] = tuple(sorted(MPOL_F))
+PERSONALITY_DOMAINS = {name.removeprefix("PER_"): value for name, value in PER.items()}
 IOPRIO_CLASSES = {"IOPRIO_CLASS_RT": 1, "IOPRIO_CLASS_BE": 2, "IOPRIO_CLASS_IDLE": 3}
-PERSONALITY_DOMAINS = {"LINUX": 0x0000, "LINUX32": 0x0008}
-MPOL_MODES = (
-    "MPOL_DEFAULT",
-    "MPOL_PREFERRED",
-    "MPOL_BIND",
-    "MPOL_INTERLEAVE",
-    "MPOL_LOCAL",
-    "MPOL_PREFERRED_MANY",
-    "MPOL_WEIGHTED_INTERLEAVE",
-)
-MPOL_FLAGS = ("MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES", "MPOL_F_STATIC_NODES")
 
 
 # --------------------------------------------------------------------------- create.spawn
@@ -209,10 +178,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
     ops: list[Op] = []
     if proc.apparmor_profile:
         if not host.has_lsm("apparmor"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("apparmorProfile"),
-                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} "
-                "cannot be applied and the exec step will fail",
+                f"AppArmor is not enabled on this host; profile {proc.apparmor_profile!r} cannot be applied",
                 code="OCI374",
                 hint="remove apparmorProfile, or run on a host with AppArmor",
             )
@@ -233,10 +201,9 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
         )
     if proc.selinux_label:
         if not host.has_lsm("selinux"):
-            ctx.warn(
+            raise ctx.error(
                 proc.at("selinuxLabel"),
-                f"SELinux is not enabled on this host; label {proc.selinux_label!r} "
-                "cannot be applied and the exec step will fail",
+                f"SELinux is not enabled on this host; label {proc.selinux_label!r} cannot be applied",
                 code="OCI374",
                 hint="remove selinuxLabel, or run on a host with SELinux",
             )
@@ -416,6 +383,22 @@ def _memory_policy(spec: Spec, ctx: LowerContext) -> list[Op]:
     return [
         SetMempolicy(
             phase=Phase.EXEC, source=pol.pointer, mode=pol.mode, nodes=pol.nodes, flags=pol.flags
+        )
+    ]
+
+
+def lower_session_keyring(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """A session keyring of the container's own, ``_ses.<id>`` (runc's name and perms),
+    first in the exec phase: before any seccomp filter (profiles often deny keyctl)."""
+    if spec.process is None:
+        return []
+    perm = 0x8 if spec.has_namespace("user") else 0x80000  # other / uid: search
+    return [
+        SessionKeyring(
+            phase=Phase.EXEC,
+            source=None,
+            keyring=f"_ses.{ctx.container_id}",
+            search_perm=perm,
         )
     ]
 

@@ -12,26 +12,35 @@ must then allow the setup calls that follow (setresuid, capset, execve ...).
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ocitool.capabilities import CAP_NUMBER
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
-from ocitool.plan.ops.base import Op, Phase
+from ocitool.plan.ops.base import JSON, Op, Phase
 from ocitool.plan.ops.security import SeccompLoad
 from ocitool.spec.model import Spec
+
+if TYPE_CHECKING:
+    from ocitool.seccomp.compiler import CompiledFilter
 
 CAP_SYS_ADMIN_BIT = 1 << CAP_NUMBER["CAP_SYS_ADMIN"]
 
 
-def _plain(value: Any) -> Any:
-    """A deep, plain-dict/list copy of the (read-only) raw seccomp object."""
-    if isinstance(value, dict) or hasattr(value, "items"):
-        return {k: _plain(v) for k, v in value.items()}
+def _plain(value: object) -> JSON:
+    """A deep, plain-dict/list copy of (part of) the read-only raw seccomp object."""
+    if isinstance(value, Mapping):
+        return _plain_object(value)
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    return copy.copy(value)
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"{value!r} is not a JSON value")
+
+
+def _plain_object(value: Mapping[str, object]) -> dict[str, JSON]:
+    return {str(k): _plain(v) for k, v in value.items()}
 
 
 def needs_early_load(spec: Spec) -> bool:
@@ -51,7 +60,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
     if needs_early_load(spec) != early:
         return []
     sc = linux.seccomp
-    raw = _plain(sc.raw)
+    raw = _plain_object(sc.raw)
     if early:
         ctx.info(
             sc.pointer,
@@ -59,27 +68,7 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
             "filter is loaded before the uid/capability change (it must allow those calls)",
             code="OCI378",
         )
-    try:
-        from ocitool.seccomp.compiler import compile_seccomp
-    except ImportError:
-        ctx.warn(
-            sc.pointer,
-            "the seccomp compiler is not available: the plan carries the OCI policy, uncompiled",
-            code="OCI379",
-        )
-        return [
-            SeccompLoad(
-                phase=Phase.EXEC,
-                source=sc.pointer,
-                instructions=0,
-                flags=sc.flags,
-                program=None,
-                listener_path=sc.listener_path,
-                policy=raw,
-                early=early,
-            )
-        ]
-    compiled = _compile(compile_seccomp, raw, host.arch)
+    compiled = _compile(raw, host.arch)
     for diag in compiled.warnings:
         pointer = diag.pointer
         if not pointer.startswith(sc.pointer):
@@ -99,17 +88,21 @@ def _load_op(spec: Spec, host: HostInfo, ctx: LowerContext, *, early: bool) -> l
     ]
 
 
-_COMPILED: dict[tuple[str, str], Any] = {}
+_COMPILED: dict[tuple[str, str], CompiledFilter] = {}
 _COMPILED_MAX = 8
 
 
-def _compile(compile_seccomp: Any, raw: dict[str, Any], arch: str) -> Any:
+def _compile(raw: dict[str, JSON], arch: str) -> CompiledFilter:
     """``compile_seccomp(raw, arch)``, remembered for the rest of the process.
 
     The program depends on nothing else, and some callers lower one config twice
     (ocitool-runc checks a plan template by lowering the config again with other
     ids): the second lowering then skips the compiler (~12 ms for podman's profile).
     """
+    # Imported here, not at the top: most configs without seccomp should not pay for
+    # loading the compiler. No fallback: if it cannot be imported, lowering fails.
+    from ocitool.seccomp.compiler import compile_seccomp
+
     key = (repr(raw), arch)
     compiled = _COMPILED.get(key)
     if compiled is None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ocitool.errors import Diagnostic
-from ocitool.plan.ops.base import Op, Phase
+from ocitool.plan.ops.base import JSON, Op, Phase
+from ocitool.plan.ops.hooks import RunHook
+from ocitool.plan.ops.security import SeccompLoad
 
 if TYPE_CHECKING:
     from ocitool.lower.host import HostInfo
@@ -50,8 +52,8 @@ class Plan:
                 return i
         return None
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> dict[str, JSON]:
+        data: dict[str, JSON] = {
             "host": self.host.to_json(),
             "ops": [op.to_json() for op in self.ops],
         }
@@ -86,7 +88,8 @@ def check_order(ops: tuple[Op, ...] | list[Op]) -> list[str]:
                 problems.append(f"masked/readonly mount op {i} before pivot_root")
     execve = last("execve")
     seccomp = last("seccomp_load")
-    if seccomp is not None and getattr(ops[seccomp], "early", False):
+    load = ops[seccomp] if seccomp is not None else None
+    if isinstance(load, SeccompLoad) and load.early:
         seccomp = None  # loaded before the credential change on purpose (lower/seccomp.py)
     if execve is not None:
         if execve != len(ops) - 1 and any(op.phase is Phase.EXEC for op in ops[execve + 1 :]):
@@ -106,12 +109,10 @@ def check_order(ops: tuple[Op, ...] | list[Op]) -> list[str]:
         problems.append("capabilities set before setresuid (setuid would clear them)")
     seen: dict[str, int] = {}
     for op in ops:
-        if op.name == "hook":
-            kind = str(getattr(op, "kind", ""))
-            index = int(getattr(op, "index", 0))
-            if index < seen.get(kind, -1):
-                problems.append(f"hook {kind}[{index}] out of spec order")
-            seen[kind] = index
+        if isinstance(op, RunHook):
+            if op.index < seen.get(op.kind, -1):
+                problems.append(f"hook {op.kind}[{op.index}] out of spec order")
+            seen[op.kind] = op.index
     clone = first("clone")
     for i, op in enumerate(ops):
         if clone is not None and i > clone:

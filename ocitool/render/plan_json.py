@@ -46,8 +46,9 @@ def plan_to_json(
     if doc is not None and plan.diagnostics:
         data["diagnostics"] = [doc.locate(d).to_json() for d in plan.diagnostics]
     if explain:
-        for op, entry in zip(plan.ops, data["ops"], strict=True):
-            entry["config"] = source_excerpt(doc, op.source)
+        data["ops"] = [
+            {**op.to_json(), "config": source_excerpt(doc, op.source)} for op in plan.ops
+        ]
     return data
 
 

@@ -18,15 +18,18 @@ from ocitool.runc.common import (
 )
 from ocitool.runc.errs import state_error, usage_error
 
-# runc update's single-value flags -> (path in linux.resources, type)
+# runc update's single-value flags (runc's names) -> (path in linux.resources, type)
 UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
     "memory": (("memory", "limit"), int),
     "memory-reservation": (("memory", "reservation"), int),
     "memory-swap": (("memory", "swap"), int),
     "kernel-memory": (("memory", "kernel"), int),
-    "cpu-shares": (("cpu", "shares"), int),
+    "kernel-memory-tcp": (("memory", "kernelTCP"), int),
+    "cpu-share": (("cpu", "shares"), int),
     "cpu-quota": (("cpu", "quota"), int),
     "cpu-period": (("cpu", "period"), int),
+    "cpu-burst": (("cpu", "burst"), int),
+    "cpu-idle": (("cpu", "idle"), int),
     "cpu-rt-runtime": (("cpu", "realtimeRuntime"), int),
     "cpu-rt-period": (("cpu", "realtimePeriod"), int),
     "cpuset-cpus": (("cpu", "cpus"), str),
@@ -34,12 +37,39 @@ UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
     "blkio-weight": (("blockIO", "weight"), int),
     "pids-limit": (("pids", "limit"), int),
 }
+# older spellings still accepted (ocitool-runc's own before it followed runc's)
+UPDATE_ALIASES = {"cpu-share": ("cpu-shares",)}
+# runc update's Intel RDT flags -> field of linux.intelRdt
+RDT_VALUES = {"l3-cache-schema": "l3CacheSchema", "mem-bw-schema": "memBwSchema"}
+
 UPDATE_FLAGS: tuple[Flag, ...] = (
     Flag(("resources", "r"), VALUE, help="a LinuxResources JSON file, or - for stdin"),
 )
 UPDATE_FLAGS += tuple(
-    Flag((name,), VALUE, help=f"set {'.'.join(path)}") for name, (path, _) in UPDATE_VALUES.items()
+    Flag((name, *UPDATE_ALIASES.get(name, ())), VALUE, help=f"set {'.'.join(path)}")
+    for name, (path, _) in UPDATE_VALUES.items()
 )
+UPDATE_FLAGS += tuple(
+    Flag((name,), VALUE, help=f"set linux.intelRdt.{field}") for name, field in RDT_VALUES.items()
+)
+
+
+def requested_rdt(p: Any, config: dict[str, Any]) -> dict[str, Any] | None:
+    """linux.intelRdt with --l3-cache-schema/--mem-bw-schema applied, or None when not asked.
+
+    As runc: only a container created with intelRdt can have it updated.
+    """
+    asked = {field: p.value(name.replace("-", "_")) for name, field in RDT_VALUES.items()}
+    asked = {k: v for k, v in asked.items() if v}
+    if not asked:
+        return None
+    rdt = (config.get("linux") or {}).get("intelRdt")
+    if not isinstance(rdt, dict):
+        raise usage_error(
+            message="updating a non-existent Intel RDT configuration is not supported",
+            code="OCI010",
+        )
+    return {**rdt, **asked}
 
 
 def _running(g: Globals, cid: str) -> Any:
@@ -138,8 +168,11 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
         raise state_error(message="container not running", code="OCI606")
     res = requested_resources(p)
     config = C.saved_config(store, st)
+    rdt = requested_rdt(p, config)
     linux = dict(config.get("linux") or {})
     linux["resources"] = merge(linux.get("resources") or {}, res)
+    if rdt is not None:
+        linux["intelRdt"] = rdt
     config = dict(config)
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
@@ -147,6 +180,6 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     from ocitool.runc.files import write_atomic
     from ocitool.runc.live import update_ops
 
-    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st)))
+    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

@@ -30,10 +30,55 @@ EXEC_FLAGS = (
     Flag(("no-new-privs",), BOOL, help="set no_new_privs"),
     Flag(("preserve-fds",), VALUE, "0", help="pass N extra fds to the process"),
     Flag(("ignore-paused",), BOOL, help="allow exec into a paused container"),
-    Flag(("process-label",), VALUE, help="ignored (no SELinux support)"),
-    Flag(("apparmor",), VALUE, help="ignored (no AppArmor support)"),
-    Flag(("cgroup",), MULTI, help="not supported (sub-cgroups)"),
+    Flag(("process-label",), VALUE, help="SELinux label of the process (process.selinuxLabel)"),
+    Flag(("apparmor",), VALUE, help="AppArmor profile of the process (process.apparmorProfile)"),
+    Flag(("cgroup",), MULTI, help="PATH or CONTROLLER[,CONTROLLER]:PATH: an existing sub-cgroup"),
 )
+
+
+def exec_cgroup_procs(dirs: list[str], specs: list[str]) -> list[str]:
+    """The cgroup.procs files the exec'd process joins (runc exec --cgroup).
+
+    Without ``--cgroup``: the container's own cgroups. ``PATH`` puts the process
+    in that existing sub-cgroup of every hierarchy; ``CONTROLLER[,...]:PATH`` only
+    in those controllers' hierarchies (cgroup v1: a hierarchy matches when one of
+    the controllers is among its mount's names, e.g. ``cpu`` for ``cpu,cpuacct``).
+    The path stays below the container's cgroup and must exist, as with runc.
+    """
+    subs: dict[str, str] = {}
+    whole: str | None = None
+    for spec in specs:
+        ctrls, sep, path = spec.rpartition(":")
+        path = path.strip("/")
+        parts = path.split("/")
+        if not path or ".." in parts or "." in parts:
+            raise usage_error(message=f"invalid --cgroup path {spec!r}", code="OCI010")
+        if not sep:
+            whole = path
+            continue
+        for ctrl in ctrls.split(","):
+            subs[ctrl] = path
+    out = []
+    for d in dirs:
+        names = _hierarchy_names(d)
+        sub = next((subs[n] for n in names if n in subs), whole)
+        target = os.path.join(d, sub) if sub else d
+        if sub and not os.path.isdir(target):
+            raise usage_error(message=f"cgroup {target} does not exist", code="OCI010")
+        out.append(os.path.join(target, "cgroup.procs"))
+    if subs and not any(n in subs for d in dirs for n in _hierarchy_names(d)):
+        raise usage_error(message=f"no cgroup hierarchy for --cgroup {specs!r}", code="OCI010")
+    return out
+
+
+def _hierarchy_names(cgroup_dir: str) -> list[str]:
+    """Controllers of a v1 hierarchy from its mount's name (/sys/fs/cgroup/cpu,cpuacct/...);
+    on v2 (one hierarchy) the empty name matches only a plain PATH."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return []
+    rel = cgroup_dir.removeprefix("/sys/fs/cgroup/")
+    head = rel.split("/", 1)[0] if rel != cgroup_dir else ""
+    return [n.removeprefix("name=") for n in head.split(",") if n]
 
 
 def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[str, Any]:
@@ -71,6 +116,10 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
             sets[key] = have + [c for c in caps if c not in have]
     if p.on("no_new_privs"):
         proc["noNewPrivileges"] = True
+    if p.value("apparmor"):
+        proc["apparmorProfile"] = p.value("apparmor")
+    if p.value("process_label"):
+        proc["selinuxLabel"] = p.value("process_label")
     return proc
 
 
@@ -99,8 +148,6 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     p = parse(argv, EXEC_FLAGS)
     at_least_one("exec", p.args)
     cid, rest = p.args[0], p.args[1:]
-    if p.values("cgroup"):
-        raise usage_error(message="--cgroup is not supported by ocitool-runc", code="OCI012")
     store = g.store()
     st = _after_init_exec(store, load_state(store, cid))
     status = live_status(st)
@@ -143,6 +190,10 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle)
     ops = exec_ops(plan)
+    if st.extra.get("no_new_keyring"):
+        from ocitool.runc.cmd_lifecycle import without_keyring
+
+        ops = without_keyring(ops)
 
     from ocitool.exec import join
     from ocitool.exec.context import ExecContext
@@ -158,7 +209,7 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         pid=st.pid,
         pid_start=st.pid_start,
         ops=ops,
-        cgroup_procs=[os.path.join(d, "cgroup.procs") for d in C.cgroup_dirs(st)],
+        cgroup_procs=exec_cgroup_procs(C.cgroup_dirs(st), p.values("cgroup")),
         console=console,
         terminal=terminal,
         console_size=(size.get("width"), size.get("height")),

@@ -65,6 +65,11 @@ def _prepare(
         from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
 
         ops = replace_pivot(ops)
+    if p.on("no_new_keyring"):
+        # runc's --no-new-keyring: the process keeps the runtime's session keyring;
+        # remembered so that exec does not join a ring of the container's either
+        ops = without_keyring(ops)
+        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     ctx = ExecContext(
         sys=LinuxSyscalls(),
         container_id=cid,
@@ -75,6 +80,11 @@ def _prepare(
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
+
+
+def without_keyring(ops: list[Any]) -> list[Any]:
+    """The plan without its session keyring op (``--no-new-keyring``)."""
+    return [op for op in ops if op.name != "session_keyring"]
 
 
 def cmd_create(g: Globals, argv: list[str]) -> int:

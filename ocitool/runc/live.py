@@ -76,12 +76,18 @@ def kill_paused_ops(host: HostInfo, dirs: Sequence[str]) -> list[Op]:
     return signal_all_ops(dirs, "SIGKILL") + freeze_ops(host, dirs, False)
 
 
-def update_ops(ops: Iterable[Op], dirs: Sequence[str]) -> list[Op]:
+def update_ops(ops: Iterable[Op], dirs: Sequence[str], rdt: bool = False) -> list[Op]:
     """``update``: the limit writes of the re-lowered plan into the container's own
-    cgroup directories, as live ops (the device policy and parents are left alone)."""
+    cgroup directories, as live ops (the device policy and parents are left alone);
+    with ``rdt`` also its resctrl ``schemata`` write (from linux.intelRdt)."""
     out: list[Op] = []
     for op in ops:
         if not isinstance(op, CgroupWrite) or op.phase is not Phase.CREATE_RUNTIME:
+            continue
+        if rdt and op.source and op.source.startswith("/linux/intelRdt"):
+            out.append(
+                CgroupWrite(phase=Phase.LIVE, source=op.source, path=op.path, value=op.value)
+            )
             continue
         if posixpath.basename(op.path).startswith(_NOT_LIMITS):
             continue

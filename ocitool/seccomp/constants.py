@@ -8,6 +8,8 @@ magic numbers so a reader can check them against man pages.
 
 from __future__ import annotations
 
+from ocitool.kernel.constants import CLONE as KERNEL_CLONE
+
 # fmt: off
 # asm-generic/errno-base.h + asm-generic/errno.h (aliases EWOULDBLOCK, EDEADLOCK added below).
 ERRNO: dict[str, int] = {
@@ -76,21 +78,6 @@ NETLINK: dict[str, int] = {
     "NETLINK_ECRYPTFS": 19, "NETLINK_RDMA": 20, "NETLINK_CRYPTO": 21, "NETLINK_SMC": 22,
 }
 
-# linux/sched.h clone flags (clone(2) arg0 on most arches, arg1 on s390; unshare(2) arg0).
-CLONE: dict[str, int] = {
-    "CSIGNAL": 0x000000FF, "CLONE_NEWTIME": 0x00000080, "CLONE_VM": 0x00000100,
-    "CLONE_FS": 0x00000200, "CLONE_FILES": 0x00000400, "CLONE_SIGHAND": 0x00000800,
-    "CLONE_PIDFD": 0x00001000, "CLONE_PTRACE": 0x00002000, "CLONE_VFORK": 0x00004000,
-    "CLONE_PARENT": 0x00008000, "CLONE_THREAD": 0x00010000, "CLONE_NEWNS": 0x00020000,
-    "CLONE_SYSVSEM": 0x00040000, "CLONE_SETTLS": 0x00080000, "CLONE_PARENT_SETTID": 0x00100000,
-    "CLONE_CHILD_CLEARTID": 0x00200000, "CLONE_DETACHED": 0x00400000,
-    "CLONE_UNTRACED": 0x00800000, "CLONE_CHILD_SETTID": 0x01000000,
-    "CLONE_NEWCGROUP": 0x02000000, "CLONE_NEWUTS": 0x04000000, "CLONE_NEWIPC": 0x08000000,
-    "CLONE_NEWUSER": 0x10000000, "CLONE_NEWPID": 0x20000000, "CLONE_NEWNET": 0x40000000,
-    "CLONE_IO": 0x80000000, "CLONE_CLEAR_SIGHAND": 0x100000000,
-    "CLONE_INTO_CGROUP": 0x200000000,
-}
-
 # asm-generic/mman-common.h protections (mmap/mprotect arg2).
 PROT: dict[str, int] = {
     "PROT_NONE": 0x0, "PROT_READ": 0x1, "PROT_WRITE": 0x2, "PROT_EXEC": 0x4, "PROT_SEM": 0x8,
@@ -118,6 +105,10 @@ PERSONALITY: dict[str, int] = {
     "PER_QUERY": 0xFFFFFFFF,
 }
 # fmt: on
+
+# linux/sched.h clone flags (clone(2) arg0 on most arches, arg1 on s390; unshare(2) arg0),
+# generated from the kernel headers (ocitool.kernel.constants).
+CLONE: dict[str, int] = KERNEL_CLONE
 
 # Every name a policy may use as a value, by family (families never share a name).
 FAMILIES: dict[str, dict[str, int]] = {

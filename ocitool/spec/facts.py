@@ -16,6 +16,18 @@ HOOK_KINDS: tuple[str, ...] = (
     "poststop",
 )
 
+# The CLONE_NEW* flag that makes each runtime-spec namespace type (namespaces(7)).
+NAMESPACE_FLAGS: dict[str, str] = {
+    "user": "CLONE_NEWUSER",
+    "mount": "CLONE_NEWNS",
+    "uts": "CLONE_NEWUTS",
+    "ipc": "CLONE_NEWIPC",
+    "network": "CLONE_NEWNET",
+    "pid": "CLONE_NEWPID",
+    "cgroup": "CLONE_NEWCGROUP",
+    "time": "CLONE_NEWTIME",
+}
+
 # sysctls the kernel scopes to a namespace (runc's validator, libcontainer/configs/validate).
 IPC_SYSCTLS = frozenset(
     {
@@ -56,4 +68,16 @@ SCHED_POLICIES = {
     "SCHED_ISO": 4,
     "SCHED_IDLE": 5,
     "SCHED_DEADLINE": 6,
+}
+
+# set_mempolicy(2) modes (enum in include/uapi/linux/mempolicy.h; kept here because
+# MPOL_WEIGHTED_INTERLEAVE, Linux 6.9, is newer than the headers CI builds with).
+MPOL_MODES = {
+    "MPOL_DEFAULT": 0,
+    "MPOL_PREFERRED": 1,
+    "MPOL_BIND": 2,
+    "MPOL_INTERLEAVE": 3,
+    "MPOL_LOCAL": 4,
+    "MPOL_PREFERRED_MANY": 5,
+    "MPOL_WEIGHTED_INTERLEAVE": 6,
 }

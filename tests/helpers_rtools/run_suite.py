@@ -46,7 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, binary in sorted(made.binaries.items()):
         for i, runtime in enumerate(args.runtime):
             state_root = args.work / f"state{i}"
-            run = run_test(binary, str(isolated_runtime(runtime, state_root)), extra_env=extra)
+            run = run_test(
+                binary,
+                str(isolated_runtime(runtime, state_root)),
+                extra_env=extra,
+                by_exit_status=name in made.untapped,
+            )
             delete_leftovers(runtime, state_root)
             rows.setdefault(name, {})[runtime] = run.summary()
             dump.append(

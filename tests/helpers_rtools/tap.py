@@ -3,6 +3,12 @@
 Why our own: the programs print TAP 13 with YAML diagnostics that embed the
 inner runtimetest's own TAP text; only the top-level, unindented result lines
 count, and a program that printed no result at all must not read as a pass.
+
+One exception, upstream's own convention: the hook and ``*_fail`` programs
+(prestart, poststart_fail, process_rlimits_fail, ...) test nothing with
+``ok`` lines; they print a YAML ``error`` diagnostic when the runtime got it
+wrong and then ``1..0``. An explicit empty plan with no diagnostic at all is
+their pass; anything else (no plan, a diagnostic) is a failure.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ class TapReport:
 
     results: list[TapResult] = field(default_factory=list)
     plan: int | None = None
+    orphans: list[str] = field(default_factory=list)  # YAML blocks before any result
 
     @property
     def failures(self) -> list[TapResult]:
@@ -43,8 +50,11 @@ class TapReport:
 
     @property
     def passed(self) -> bool:
-        """True only if something was tested and nothing failed."""
+        """True only if something was tested and nothing failed, or the program's plan
+        is explicitly empty and it printed no diagnostic (see the module doc)."""
         counted = [r for r in self.results if r.directive != "SKIP"]
+        if not self.results:
+            return self.plan == 0 and not self.orphans
         return bool(counted) and not self.failures
 
 
@@ -59,6 +69,8 @@ def parse(text: str) -> TapReport:
             report.results[-1] = TapResult(
                 last.ok, last.number, last.description, last.directive, "\n".join(pending)
             )
+        elif pending:
+            report.orphans.append("\n".join(pending))
         pending.clear()
 
     for line in text.splitlines():

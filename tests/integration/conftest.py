@@ -103,3 +103,16 @@ def runc_run(bundle: Path, cid: str, timeout: float = 60) -> subprocess.Complete
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+@pytest.fixture
+def rt(tmp_path: Path, root_required: None) -> Iterator[Any]:
+    """ocitool-runc under a fresh ``--root`` (test_runc_lifecycle.Runtime); whatever a test
+    leaves there is force-deleted afterwards."""
+    from tests.integration.test_runc_lifecycle import Runtime
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    runtime = Runtime(tmp_path / "runc-root", logs)
+    yield runtime
+    runtime.cleanup()

@@ -167,3 +167,15 @@ def test_create_start_exec_kill_delete(ctr: Ctr) -> None:
         ctr("task", "delete", "--force", cid)
         ctr("containers", "rm", cid)
     assert not Path(f"/sys/fs/cgroup/pids/{NAMESPACE}/{cid}").exists()
+
+
+def test_run_privileged(ctr: Ctr) -> None:
+    """``ctr run --privileged`` passes every host device, /dev/ptmx among them (runc's
+    rule: no node there, the pts/ptmx symlink instead)."""
+    cid = f"priv-{os.getpid()}"
+    script = "readlink /dev/ptmx; test -c /dev/kmsg && echo kmsg-node"
+    proc = ctr(
+        "run", "--rm", "--privileged", "--runc-binary", ctr.runtime, IMAGE, cid, "sh", "-c", script
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["pts/ptmx", "kmsg-node"]

@@ -157,3 +157,13 @@ def test_pause_unpause_and_exec_tty(podman: Podman) -> None:
         assert "/dev/pts/0" in tty.stdout and "tty-ok" in tty.stdout
     finally:
         podman("rm", "--force", "--time", "0", name)
+
+
+@pytest.mark.parametrize("flags", [["--privileged"], ["--device", "/dev/ptmx"]])
+def test_privileged_and_device_ptmx(podman: Podman, flags: list[str]) -> None:
+    """/dev/ptmx in linux.devices (every host device with --privileged) is the
+    pts/ptmx symlink, as runc makes it; a terminal still works there."""
+    script = "readlink /dev/ptmx; tty"
+    proc = podman.run("--rm", "-t", *flags, IMAGE, "sh", "-c", script)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["pts/ptmx", "/dev/pts/0"]

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,14 +34,20 @@ def runtime_command() -> list[str]:
 
 
 def runtime_binary(tmp: Path) -> str:
-    """An executable path for engines (podman --runtime, ctr --runc-binary)."""
+    """An executable path for engines (podman --runtime, ctr --runc-binary).
+
+    The installed launcher when there is one. podman starts conmon, and so the
+    runtime, without the caller's PYTHONPATH: when the tests run with one (a
+    work tree other than the installed one), a wrapper carries it over.
+    """
     script = Path(sys.executable).with_name("ocitool-runc")
-    if script.exists():
+    pythonpath = os.environ.get("PYTHONPATH")
+    if script.exists() and not pythonpath:
         return str(script)
     wrapper = tmp / "ocitool-runc"
+    run = f'"{script}"' if script.exists() else f'"{sys.executable}" -m ocitool.cli.runc'
     wrapper.write_text(
-        f'#!/bin/sh\nPYTHONPATH="{REPO}${{PYTHONPATH:+:$PYTHONPATH}}" '
-        f'exec "{sys.executable}" -m ocitool.cli.runc "$@"\n'
+        f'#!/bin/sh\nPYTHONPATH="{REPO}${{PYTHONPATH:+:$PYTHONPATH}}" exec {run} "$@"\n'
     )
     wrapper.chmod(0o755)
     return str(wrapper)
@@ -113,16 +119,6 @@ class Runtime:
     def cleanup(self) -> None:
         for cid in self("list", "-q").stdout.split():
             self("delete", "--force", cid)
-
-
-@pytest.fixture
-def rt(tmp_path: Path, root_required: None) -> Iterator[Runtime]:
-    root = tmp_path / "runc-root"
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    runtime = Runtime(root, logs)
-    yield runtime
-    runtime.cleanup()
 
 
 def wait_file(path: Path, text: str, timeout: float = 10) -> str:

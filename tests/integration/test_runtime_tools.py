@@ -183,8 +183,8 @@ def test_create_fails_for_a_missing_executable(rt: Runtime, tmp_path: Path) -> N
 
 @pytest.mark.integration
 def test_prestart_hook_gets_pid_and_annotations(rt: Runtime, tmp_path: Path) -> None:
-    """Suite: hooks_stdin. Its status check is left out: runc passes 'creating' (the suite
-    wants 'created'), and ocitool-runc does the same."""
+    """Suite: hooks_stdin. The status is 'created' (runtime-spec: "after step 2"; prestart
+    is step 3), as the suite and crun have it; runc passes 'creating'."""
     out = tmp_path / "prestart.json"
     b = bundle(
         tmp_path,
@@ -201,6 +201,7 @@ def test_prestart_hook_gets_pid_and_annotations(rt: Runtime, tmp_path: Path) -> 
     assert Path(got["bundle"]).resolve() == b.resolve()
     assert got["annotations"] == {"org.opencontainers.runtime-tools": "hook stdin test"}
     assert got.get("pid") == pid
+    assert got["status"] == ("creating" if rt.name == "runc" else "created")
 
 
 @pytest.mark.integration
@@ -340,7 +341,12 @@ def test_tap_reader_counts_only_top_level_results() -> None:
 
 
 def test_tap_reader_no_results_is_not_a_pass() -> None:
-    assert not parse("TAP version 13\n1..0\n").passed
+    """Only an explicit empty plan with no diagnostic (upstream's hook and *_fail
+    programs) passes without results; no plan, or a diagnostic, is a failure."""
+    assert parse("TAP version 13\n1..0\n").passed
+    failed = parse('TAP version 13\n  ---\n  {"error": "Hooks MUST be called"}\n  ...\n1..0\n')
+    assert not failed.passed and "Hooks MUST" in failed.orphans[0]
+    assert not parse("TAP version 13\n").passed
     assert not parse("").passed
     assert not parse("ok 1 # SKIP everything\n1..1\n").passed
     assert parse("ok 1 - a\nok 2 - b\n1..2\n").passed
@@ -399,3 +405,22 @@ def test_exec_runs_under_a_profile_older_than_newer_syscalls(
     assert ran.returncode == 0, ran.stderr
     assert (b / "rootfs" / "out").read_text() == "joined\n"
     rt("kill", c, "KILL")
+
+
+def test_programs_without_a_tap_writer_report_by_exit_status(tmp_path: Path) -> None:
+    """process_rlimits_fail & co. print nothing and exit 1 (util.Fatal) on a failure:
+    for them, and only them, silence with status 0 is the pass."""
+    from tests.helpers_rtools.suite import TestRun, reports_by_exit_status
+
+    for name, source in (("quiet", "util.Fatal(err)\n"), ("tapped", "t := tap.New()\n")):
+        (tmp_path / "validation" / name).mkdir(parents=True)
+        (tmp_path / "validation" / name / f"{name}.go").write_text(source)
+    assert reports_by_exit_status(tmp_path, "quiet")
+    assert not reports_by_exit_status(tmp_path, "tapped")
+
+    def run(code: int, out: str, by_exit: bool) -> TestRun:
+        return TestRun("p", "rt", code, parse(out), out, "", 0.0, by_exit)
+
+    assert run(0, "", True).passed and not run(1, "", True).passed
+    assert not run(0, "", False).passed
+    assert not run(0, "TAP version 13\nnot ok 1 - x\n1..1\n", True).passed

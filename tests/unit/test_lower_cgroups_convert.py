@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ocitool.lower.cgroups.convert import (
@@ -12,6 +14,7 @@ from ocitool.lower.cgroups.convert import (
     shares_to_weight_linear,
     v2_limit,
 )
+from ocitool.spec.load import parse_text
 
 
 @pytest.mark.parametrize(
@@ -88,3 +91,46 @@ def test_v2_limit() -> None:
     assert v2_limit(-1) == "max"
     assert v2_limit(0) == "0"
     assert v2_limit(4096) == "4096"
+
+
+# --------------------------------------------------------------------------- the swap rule
+
+SWAP_CASES = [
+    (1000, 2000, True),  # swap below the limit
+    (2000, 2000, False),  # equal: no swap at all, fine
+    (3000, 2000, False),
+    (-1, 2000, False),  # unlimited swap
+    (0, 2000, False),  # unset
+    (1000, -1, False),  # unlimited memory
+]
+
+
+@pytest.mark.parametrize(("swap", "limit", "refused"), SWAP_CASES)
+def test_lint_v1_and_v2_apply_the_same_swap_rule(swap: int, limit: int, refused: bool) -> None:
+    """One rule (convert.swap_below_limit) for lint OCR105 and both cgroup drivers."""
+    from ocitool.errors import LoweringError
+    from ocitool.lint.engine import LintOptions, run_rules
+    from ocitool.lint.selection import Selection
+    from ocitool.lower import lower
+    from ocitool.lower.cgroups.convert import swap_below_limit
+    from ocitool.lower.host import HostInfo
+    from ocitool.spec.build import build_spec
+    from tests.unit.plan_helpers import config
+
+    data = config(linux={"resources": {"memory": {"limit": limit, "swap": swap}}})
+    text = json.dumps(data, indent=2)
+    assert (swap_below_limit(swap, limit) is not None) is refused
+    options = LintOptions(selection=Selection(select=("OCR105",)))
+    hits = run_rules(parse_text(text, "config.json"), options)
+    assert [h.code for h in hits] == (["OCR105"] if refused else [])
+    for mode in ("v1", "v2"):
+        spec = build_spec(parse_text(text, "config.json"))
+        host = HostInfo.preset(mode)
+        if refused:
+            with pytest.raises(LoweringError) as err:
+                lower(spec, host, container_id="c1", bundle="/b")
+            assert (
+                err.value.code == "OCI323" and err.value.pointer == "/linux/resources/memory/swap"
+            )
+        else:
+            lower(spec, host, container_id="c1", bundle="/b")

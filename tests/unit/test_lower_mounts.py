@@ -80,7 +80,9 @@ def test_sequence_starts_with_propagation_and_rootfs_bind() -> None:
         ("shared", "MS_SHARED"),
         ("rshared", "MS_REC|MS_SHARED"),
         ("private", "MS_PRIVATE"),
-        ("runbindable", "MS_REC|MS_UNBINDABLE"),
+        # an unbindable "/" would refuse the rootfs bind (EINVAL): private until the pivot
+        ("runbindable", "MS_REC|MS_PRIVATE"),
+        ("unbindable", "MS_REC|MS_PRIVATE"),
     ],
 )
 def test_rootfs_propagation(mode: str, text: str) -> None:
@@ -262,7 +264,11 @@ def test_idmap_uses_container_mappings() -> None:
     op = find(ops, "bind_mount_idmapped", target="/m")[0]
     assert op.uid_mappings == ((0, 100000, 65536),)  # type: ignore[attr-defined]
     assert op.recursive  # type: ignore[attr-defined]
-    assert "open_tree" in op.text() and "move_mount" in op.text()
+    # in a user namespace the runtime makes the tree (before the clone), the init moves it
+    tree = find(ops, "idmap_tree")[0]
+    assert tree.phase is Phase.CREATE_RUNTIME and "open_tree" in tree.text()
+    assert tree.tree == op.tree == "/mounts/0"  # type: ignore[attr-defined]
+    assert op.text() == 'move_mount(tree["/mounts/0"], "", AT_FDCWD, "/m", MOVE_MOUNT_F_EMPTY_PATH)'
 
 
 def test_idmap_on_non_bind_is_an_error() -> None:
@@ -310,6 +316,24 @@ def test_linux_devices_mknod_chown_and_override() -> None:
     assert (
         find(ops, "mknod", path="/dev/myfifo")[0].text().startswith('mknod("/dev/myfifo", S_IFIFO')
     )
+
+
+def test_devices_naming_paths_ocitool_makes_itself_follow_runc() -> None:
+    """podman --privileged passes /dev/ptmx: no node (it would shadow the devpts
+    instance), the pts/ptmx symlink replaces whatever is there and names the entry;
+    a node at /dev/stdin stays and the /proc/self/fd/0 link is left out (runc)."""
+    devices = [
+        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2},
+        {"path": "/dev/stdin", "type": "c", "major": 1, "minor": 3},
+    ]
+    ops, _ = lower(config(devices=devices))
+    assert not find(ops, "mknod", path="/dev/ptmx")
+    ptmx = find(ops, "symlink", path="/dev/ptmx")
+    assert len(ptmx) == 1 and ptmx[0].source == "/linux/devices/0"
+    assert ptmx[0].text() == 'unlink("/dev/ptmx"); symlink("pts/ptmx", "/dev/ptmx")'
+    assert find(ops, "mknod", path="/dev/stdin")
+    assert not find(ops, "symlink", path="/dev/stdin")
+    assert find(ops, "symlink", path="/dev/stdout")
 
 
 def test_pivot_root_sequence() -> None:

@@ -101,14 +101,30 @@ def test_sysctl_before_readonly_proc_sys() -> None:
 
 def test_lsm_labels_and_missing_lsm() -> None:
     data = config(process={"apparmorProfile": "prof", "selinuxLabel": "system_u:r:t:s0"})
-    plan = plan_of(data, HostInfo.parse_overrides("lsms=capability+apparmor"))
+    plan = plan_of(data, HostInfo.parse_overrides("lsms=capability+apparmor+selinux"))
     labels = plan.find("lsm_label")
     assert labels[0].text() == 'write("/proc/self/attr/apparmor/exec", "exec prof")'
     assert labels[1].to_json()["path"] == "/proc/self/attr/exec"
-    missing = [d for d in plan.diagnostics if d.code == "OCI374"]
-    assert [d.pointer for d in missing] == ["/process/selinuxLabel"]
-    old = plan_of(data, HostInfo.parse_overrides("lsms=apparmor,kernel=5.4"))
+    # a label that cannot be applied fails the plan, so create fails (as runc's does)
+    with pytest.raises(LoweringError) as missing:
+        plan_of(data, HostInfo.parse_overrides("lsms=capability+apparmor"))
+    assert missing.value.code == "OCI374"
+    assert missing.value.pointer == "/process/selinuxLabel"
+    old = plan_of(data, HostInfo.parse_overrides("lsms=apparmor+selinux,kernel=5.4"))
     assert old.find("lsm_label")[0].to_json()["path"] == "/proc/self/attr/exec"
+
+
+def test_mount_label_is_the_tmpfs_context_and_needs_selinux() -> None:
+    data = config(linux={"mountLabel": "system_u:object_r:container_file_t:s0:c1"})
+    plan = plan_of(data, HostInfo.parse_overrides("lsms=capability+selinux"))
+    tmpfs = [op for op in plan.find("mount") if op.to_json()["fstype"] == "tmpfs"]
+    assert tmpfs and all(
+        op.to_json()["data"].endswith(',context="system_u:object_r:container_file_t:s0:c1"')
+        for op in tmpfs
+    )
+    with pytest.raises(LoweringError) as missing:
+        plan_of(data, HostInfo.parse_overrides("lsms=capability+apparmor"))
+    assert missing.value.pointer == "/linux/mountLabel"
 
 
 def test_scheduling_affinity_personality_mempolicy() -> None:

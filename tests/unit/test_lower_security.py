@@ -25,6 +25,7 @@ def test_non_root_user_sequence() -> None:
     )
     plan = plan_of(data)
     assert exec_names(plan) == [
+        "session_keyring",
         "chdir",
         "keep_caps",
         "setgroups",

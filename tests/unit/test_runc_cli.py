@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,12 +118,22 @@ def test_text_log_line_quotes() -> None:
 def test_features_follow_the_appliers() -> None:
     from ocitool.runc.features import features
 
-    full = features({"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped"}, "1")
+    full = features(
+        {"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped", "idmap_tree"}, "1"
+    )
     bare = features(set(), "1")
     assert full["hooks"] and bare["hooks"] == []
     assert "tmpcopyup" in full["mountOptions"] and "tmpcopyup" not in bare["mountOptions"]
+    # id-mapped mounts need both halves (the runtime's tree, the init's move)
     assert "idmap" in full["mountOptions"] and "idmap" not in bare["mountOptions"]
     assert full["linux"]["mountExtensions"]["idmap"]["enabled"] is True
+    half = features({"bind_mount_idmapped"}, "1")
+    assert half["linux"]["mountExtensions"]["idmap"]["enabled"] is False
+    assert bare["linux"]["apparmor"]["enabled"] is False and bare["linux"]["netDevices"] == {
+        "enabled": False
+    }
+    assert bare["linux"]["memoryPolicy"] == {"modes": [], "flags": []}
+    assert full["potentiallyUnsafeConfigAnnotations"] == []
     assert bare["linux"]["seccomp"]["enabled"] is False
     assert "SCMP_ACT_NOTIFY" in full["linux"]["seccomp"]["actions"]
     assert full["linux"]["cgroup"]["systemd"] is False
@@ -153,6 +164,47 @@ def test_update_resources_from_flags_and_merge() -> None:
         requested_resources(parse(["--pids-limit", "lots", "id"], UPDATE_FLAGS))
 
 
+def test_update_takes_runcs_flag_names() -> None:
+    """runc update's spellings: --cpu-share (the old --cpu-shares still works), --cpu-burst,
+    --cpu-idle, --kernel-memory-tcp; --l3-cache-schema/--mem-bw-schema need intelRdt."""
+    from ocitool.runc.cmd_cgroup import UPDATE_FLAGS, requested_rdt, requested_resources
+
+    argv = ["--cpu-share", "512", "--cpu-burst", "1000", "--cpu-idle", "1"]
+    p = parse([*argv, "--kernel-memory-tcp", "1m", "id"], UPDATE_FLAGS)
+    assert requested_resources(p) == {
+        "cpu": {"shares": 512, "burst": 1000, "idle": 1},
+        "memory": {"kernelTCP": 1 << 20},
+    }
+    old = parse(["--cpu-shares", "256", "id"], UPDATE_FLAGS)
+    assert requested_resources(old) == {"cpu": {"shares": 256}}
+    rdt = parse(["--l3-cache-schema", "L3:0=f", "--mem-bw-schema", "MB:0=50", "id"], UPDATE_FLAGS)
+    config = {"linux": {"intelRdt": {"closID": "g"}}}
+    assert requested_rdt(rdt, config) == {
+        "closID": "g",
+        "l3CacheSchema": "L3:0=f",
+        "memBwSchema": "MB:0=50",
+    }
+    assert requested_rdt(old, config) is None
+    with pytest.raises(UsageError, match="non-existent Intel RDT"):
+        requested_rdt(rdt, {"linux": {}})
+
+
+def test_exec_cgroup_picks_existing_sub_cgroups(tmp_path: Path, monkeypatch: Any) -> None:
+    from ocitool.runc import cmd_exec
+
+    monkeypatch.setattr(cmd_exec, "_hierarchy_names", lambda d: d.rsplit("/", 2)[-2].split(","))
+    dirs = [str(tmp_path / "pids" / "c"), str(tmp_path / "cpu,cpuacct" / "c")]
+    for d in dirs:
+        (Path(d) / "sub").mkdir(parents=True)
+    procs = cmd_exec.exec_cgroup_procs
+    assert procs(dirs, []) == [f"{d}/cgroup.procs" for d in dirs]
+    assert procs(dirs, ["sub"]) == [f"{d}/sub/cgroup.procs" for d in dirs]
+    assert procs(dirs, ["cpu:sub"]) == [f"{dirs[0]}/cgroup.procs", f"{dirs[1]}/sub/cgroup.procs"]
+    for bad in (["../up"], ["missing"], ["memory:sub"]):
+        with pytest.raises(UsageError):
+            procs(dirs, bad)
+
+
 def test_exec_process_from_flags() -> None:
     from ocitool.runc.cmd_exec import EXEC_FLAGS, _process_from_flags
 
@@ -179,12 +231,18 @@ def test_exec_process_from_flags() -> None:
             "CAP_CHOWN",
             "-t",
             "--no-new-privs",
+            "--apparmor",
+            "prof",
+            "--process-label",
+            "system_u:system_r:t:s0",
             "id",
             "sh",
         ],
         EXEC_FLAGS,
     )
     proc = _process_from_flags(base, p, ["sh"])
+    # applied (the lowering writes them, or refuses where the LSM is missing), not ignored
+    assert proc["apparmorProfile"] == "prof" and proc["selinuxLabel"] == "system_u:system_r:t:s0"
     assert proc["args"] == ["sh"] and proc["env"] == ["PATH=/bin", "A=2"]
     assert proc["cwd"] == "/tmp" and proc["user"] == {"uid": 5, "gid": 6}
     assert proc["terminal"] is True and proc["noNewPrivileges"] is True
@@ -259,3 +317,61 @@ def test_light_cgroup_remove_ops_match_the_plan_ops() -> None:
         real.phase.process,
         real.phase.command,
     )
+
+
+def test_go_durations() -> None:
+    from ocitool.runc.cmd_events import parse_duration
+
+    assert parse_duration("5s") == 5.0
+    assert parse_duration("1m30s") == 90.0
+    assert parse_duration("250ms") == pytest.approx(0.25)
+    assert parse_duration("1.5h") == 5400.0
+    assert parse_duration("0") == 0.0
+    for bad in ("5", "", "1x", "s"):
+        with pytest.raises(UsageError):
+            parse_duration(bad)
+
+
+def test_stats_from_cgroup_v2_files(tmp_path: Path) -> None:
+    """The v2 readers on files written as cgroup-v2.rst documents them."""
+    from ocitool.runc.stats import stats
+
+    files = {
+        "cgroup.controllers": "cpu memory pids io\n",
+        "cpu.stat": "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n"
+        "nr_periods 4\nnr_throttled 1\nthrottled_usec 20\n",
+        "cpu.pressure": "some avg10=0.50 avg60=0.00 avg300=0.00 total=123\n"
+        "full avg10=0.00 avg60=0.00 avg300=0.00 total=7\n",
+        "cpuset.cpus.effective": "0-2\n",
+        "cpuset.mems.effective": "0\n",
+        "memory.current": "4096\n",
+        "memory.max": "max\n",
+        "memory.peak": "8192\n",
+        "memory.events": "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n",
+        "memory.stat": "anon 100\nfile 200\n",
+        "memory.swap.current": "10\n",
+        "memory.swap.max": "1000\n",
+        "pids.current": "2\n",
+        "pids.max": "max\n",
+        "io.stat": "8:0 rbytes=512 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    data = stats([str(tmp_path)])
+    assert data["cpu"]["usage"] == {"total": 1500000, "kernel": 500000, "user": 1000000}
+    assert data["cpu"]["throttling"] == {
+        "periods": 4,
+        "throttledPeriods": 1,
+        "throttledTime": 20000,
+    }
+    assert data["cpu"]["psi"]["some"]["avg10"] == 0.5 and data["cpu"]["psi"]["full"]["total"] == 7
+    assert data["cpuset"] == {"cpus": [0, 1, 2], "mems": [0]}
+    assert data["memory"]["cache"] == 200
+    assert data["memory"]["usage"] == {"limit": 2**64 - 1, "usage": 4096, "max": 8192, "failcnt": 3}
+    assert data["memory"]["swap"] == {"limit": 2**64 - 1, "usage": 4106, "failcnt": 0}
+    assert data["pids"] == {"current": 2}
+    assert data["blkio"]["ioServiceBytesRecursive"] == [
+        {"major": 8, "op": "Read", "value": 512},
+        {"major": 8, "op": "Write"},
+    ]
+    assert data["network_interfaces"] is None and data["intel_rdt"] == {}

@@ -219,3 +219,14 @@ def test_detect_userns(tmp_path: Path) -> None:
     (tmp_path / "sys" / "kernel" / "unprivileged_userns_clone").write_text("0\n")
     assert detect_userns(tmp_path, 1000) is False
     assert detect_userns(tmp_path, 0) is True
+
+
+def test_runc_spelling_rootless_and_b(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """runc spec --rootless -b DIR: the rootless profile, written into DIR."""
+    code, _, err = spec(capsys, "--rootless", "-b", str(tmp_path))
+    assert code == 0, err
+    written = json.loads((tmp_path / "config.json").read_text())
+    assert written == stdout_config(capsys, "--profile", "rootless")
+    assert "user" in [n["type"] for n in written["linux"]["namespaces"]]
+    code, _, err = spec(capsys, "--rootless", "--profile", "hardened", "-o", "-")
+    assert code == 2 and "--rootless" in err

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         Chroot,
         CopyUpMount,
         IdmappedBindMount,
+        IdmappedTree,
         MakePropagation,
         MaskPath,
         Mkdir,
@@ -67,13 +68,23 @@ def mount(op: Mount | BindMount | MakePropagation, ctx: ExecContext) -> None:
 
 @applies("mount_copyup")
 def mount_copyup(op: CopyUpMount, ctx: ExecContext) -> None:
-    """tmpfs over a directory, then copy what it hid into it (tmpcopyup)."""
+    """tmpfs over a directory, then copy what it hid into it (tmpcopyup).
+
+    The fd that named the target still names the directory under the new
+    mount, so the copy goes through a fresh lookup of the target: the tmpfs.
+    """
     target, fd = _target(ctx, op)
     try:
         old = ctx.sys.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             ctx.sys.mount(op.src, target, op.fstype, F.mount_flags(op.flags), op.data)
-            _copy_tree(ctx.sys, old, target)
+            new, new_fd = _target(ctx, op)
+            try:
+                _copy_tree(ctx.sys, old, new)
+            except OSError as exc:
+                raise sys_error("copyup", (op.target,), exc.errno or _errno.EIO) from None
+            finally:
+                _close(ctx, new_fd)
         finally:
             ctx.sys.close(old)
     finally:
@@ -146,8 +157,39 @@ def bind_mount_idmapped(op: IdmappedBindMount, ctx: ExecContext) -> None:
     """open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
 
     The kernel id-maps only a detached mount, through a user namespace fd: the one
-    at ``userns_path``, or a throwaway one holding the op's mappings.
+    at ``userns_path``, or a throwaway one holding the op's mappings. With
+    ``op.tree`` the runtime made the detached tree already (``idmap_tree``) and
+    this process inherited its fd: only the move is left.
     """
+    sys = ctx.sys
+    tree = ctx.idmap_trees.pop(op.tree) if op.tree else _idmap_tree(op, ctx)
+    try:
+        target = (
+            resolver(ctx, op.root).open(op.target)
+            if op.root
+            else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
+        )
+        try:
+            sys.move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        finally:
+            sys.close(target)
+    finally:
+        sys.close(tree)
+
+
+@applies("idmap_tree")
+def idmap_tree(op: IdmappedTree, ctx: ExecContext) -> None:
+    """The runtime's half: the detached id-mapped tree, kept open (close-on-exec) for
+    the init that is cloned next, which inherits the fd. The runtime's own copy goes
+    when it exits or execs (a foreground ``ocitool exec`` keeps it until the end)."""
+    tree = _idmap_tree(op, ctx)
+    ctx.idmap_trees[op.tree or ""] = tree
+    if op.src is not None:
+        ctx.source_is_dir[op.src] = stat.S_ISDIR(ctx.sys.fstat(tree).st_mode)
+
+
+def _idmap_tree(op: IdmappedBindMount, ctx: ExecContext) -> int:
+    """A detached copy of ``op.src``, id-mapped: its fd."""
     if op.src is None:  # lowering always sets it; never guess a source
         raise exec_error("an idmapped bind mount needs a source", "OCI503")
     rec = F.AT_RECURSIVE if op.recursive else 0
@@ -159,19 +201,10 @@ def bind_mount_idmapped(op: IdmappedBindMount, ctx: ExecContext) -> None:
             sys.mount_setattr(
                 tree, "", AT_EMPTY_PATH | rec, F.MOUNT_ATTR["MOUNT_ATTR_IDMAP"], 0, 0, userns
             )
-            target = (
-                resolver(ctx, op.root).open(op.target)
-                if op.root
-                else sys.open(op.target, os.O_PATH | os.O_CLOEXEC)
-            )
-            try:
-                sys.move_mount(
-                    tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH
-                )
-            finally:
-                sys.close(target)
-        finally:
+        except BaseException:
             sys.close(tree)
+            raise
+        return tree
     finally:
         sys.close(userns)
 
@@ -243,7 +276,11 @@ def mkdir(op: Mkdir, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     kind = op.kind
     if kind == "like_source":
-        kind = "dir" if op.like is None or os.path.isdir(op.like) else "file"
+        # an id-mapped tree the runtime made says what its source is (the init, in
+        # its user namespace, may not be able to reach the source path itself)
+        known = ctx.source_is_dir.get(op.like) if op.like is not None else None
+        is_dir = known if known is not None else op.like is None or os.path.isdir(op.like)
+        kind = "dir" if is_dir else "file"
     if kind == "file":
         res.touch(op.path, op.mode)
     else:
@@ -288,6 +325,10 @@ def symlink(op: Symlink, ctx: ExecContext) -> None:
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
     pfd, name = res.open_parent(op.path)
     try:
+        if op.replace and _exists(name, pfd):
+            # looked at first: an ENOENT from unlink would build an error value,
+            # and the usual fresh /dev has nothing there
+            ctx.sys.unlink(name, dir_fd=pfd)
         try:
             ctx.sys.symlink(op.target, name, dir_fd=pfd)
         except Exception as exc:
@@ -297,6 +338,14 @@ def symlink(op: Symlink, ctx: ExecContext) -> None:
                 raise
     finally:
         ctx.sys.close(pfd)
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.lstat(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 @applies("pivot_root")

@@ -23,7 +23,13 @@ from ocitool.exec.syscalls import (
 )
 
 if TYPE_CHECKING:
-    from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SeccompLoad, SetCapabilities
+    from ocitool.plan.ops.security import (
+        LsmExecLabel,
+        NoNewPrivs,
+        SeccompLoad,
+        SessionKeyring,
+        SetCapabilities,
+    )
 
 
 # ---------------------------------------------------------------- security
@@ -99,3 +105,20 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
 @applies("lsm_label")
 def lsm_label(op: LsmExecLabel, ctx: ExecContext) -> None:
     ctx.sys.write_file(op.path, op.value.encode())
+
+
+@applies("session_keyring")
+def session_keyring(op: SessionKeyring, ctx: ExecContext) -> None:
+    """runc's: join the ring, then add search permission (keeping the others).
+
+    A kernel without keyrings (ENOSYS) is tolerated, as runc does: the ring only
+    narrows what the process can reach by key search.
+    """
+    sys = ctx.sys
+    try:
+        ring = sys.join_session_keyring(op.keyring)
+    except Exception as exc:
+        if error_errno(exc) == _errno.ENOSYS:
+            return
+        raise
+    sys.keyring_setperm(ring, sys.keyring_perm(ring) | op.search_perm)

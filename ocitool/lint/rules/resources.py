@@ -61,10 +61,14 @@ def swap_below_memory(ctx: LintContext) -> Iterator[Hit]:
     In the runtime-spec memory.swap is the memory+swap limit; a value below
     the memory limit is rejected by the kernel (v1) or by the runtime (v2).
     """
-    mem = as_dict(ctx.resources.get("memory"))
-    limit, swap = _int(mem.get("limit")), _int(mem.get("swap"))
-    if limit and swap and limit > 0 and 0 < swap < limit:
-        yield Hit("/linux/resources/memory/swap", f"swap {swap} is below the memory limit {limit}")
+    # Lowering's own rule, on the typed spec: lint and lowering cannot disagree.
+    from ocitool.lower.cgroups.convert import swap_below_limit
+
+    linux = ctx.spec.linux if ctx.spec is not None else None
+    mem = linux.resources.memory if linux is not None and linux.resources is not None else None
+    problem = swap_below_limit(mem.swap, mem.limit) if mem is not None else None
+    if mem is not None and problem:
+        yield Hit(mem.at("swap"), problem)
 
 
 @rule(

@@ -72,6 +72,26 @@ def blkio_weight_to_io_weight(weight: int) -> int:
     return 1 + ((weight - 10) * 9999) // 990
 
 
+SWAP_HINT = "set swap to limit + the swap you want, or -1 for unlimited swap"
+
+
+def swap_below_limit(swap: int | None, limit: int | None) -> str | None:
+    """Why ``memory.swap`` cannot be applied next to ``memory.limit``, or None if it can.
+
+    The one statement of the rule for cgroup v1, v2 and lint: the spec's
+    ``memory.swap`` is memory+swap (v1's ``memory.memsw.limit_in_bytes``), so
+    a value above zero but below a set limit is refused by the kernel on v1
+    and cannot be converted to v2's swap-only ``memory.swap.max``. Unset
+    (None, 0) and unlimited (-1) values are fine.
+    """
+    if limit is not None and swap is not None and limit > 0 and 0 < swap < limit:
+        return (
+            f"memory.swap ({swap}) is below memory.limit ({limit}); "
+            "swap is memory+swap, so it must be >= the limit"
+        )
+    return None
+
+
 class SwapError(ValueError):
     """memory.swap cannot be expressed on cgroup v2 (message says why)."""
 
@@ -102,8 +122,9 @@ def memory_swap_to_v2(swap: int | None, limit: int | None) -> int | None:
         raise SwapError("memory.swap is set but memory.limit is not; cannot compute swap only")
     if lim < 0:
         raise SwapError(f"invalid memory.limit {lim}")
-    if sw < lim:
-        raise SwapError(f"memory.swap ({sw}) must be >= memory.limit ({lim}): it is memory+swap")
+    problem = swap_below_limit(sw, lim)
+    if problem:
+        raise SwapError(problem)
     return sw - lim
 
 

@@ -184,6 +184,15 @@ class DeviceState:
             self.exceptions.pop(key, None)
             self.sources.pop(key, None)
 
+    def in_rule_order(self) -> list[DeviceException]:
+        """Exceptions in the order the rules first named them: the config's, then the
+        defaults. cgroup v1 lists exceptions in write order (devices.list), and
+        runtime-spec says the entries are applied in the listed order."""
+        return [
+            DeviceException(k[0], k[1], k[2], bits, self.sources.get(k))
+            for k, bits in self.exceptions.items()
+        ]
+
     def ordered(self) -> list[DeviceException]:
         """Exceptions sorted by (major, minor, type), as runc writes them (wildcards first)."""
         keys = sorted(self.exceptions, key=lambda k: (k[1], k[2], k[0]))

@@ -12,8 +12,9 @@ runc's ``libcontainer/cgroups/fs``. Orders that matter:
   ``cpu.rt_period_us`` before ``cpu.rt_runtime_us``; all before the init
   joins (a SCHED_RR process cannot join a group with no RT budget).
 * devices: first the policy reset (``devices.deny`` or ``devices.allow`` of
-  ``a *:* rwm``), then the exceptions, as runc's transition from a fresh
-  cgroup writes them.
+  ``a *:* rwm``), then the exceptions in the order the rules name them (the
+  config's, then runc's defaults), so devices.list shows the config's
+  entries in the listed order (runc sorts them by number).
 * cpuset: a new cpuset cgroup has empty ``cpus``/``mems`` and cannot take
   tasks; ``cgroup_mkdir`` copies them from the parent for every level it
   creates (runc does the same), then the config's values are written.
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from ocitool.lower.cgroups import paths
 from ocitool.lower.cgroups.common import Writer
+from ocitool.lower.cgroups.convert import SWAP_HINT, swap_below_limit
 from ocitool.lower.cgroups.device_rules import device_state
 from ocitool.lower.cgroups.ebpf import DeviceException
 from ocitool.spec.model import CPU, BlockIO, Memory, Resources
@@ -82,14 +84,9 @@ def _memory(w: Writer, mem: Memory) -> None:
     if limit is not None and limit != 0:
         writes.append(("memory.limit_in_bytes", str(limit), mem.at("limit")))
     if swap is not None and swap != 0:
-        if limit is not None and limit > 0 and 0 < swap < limit:
-            raise w.ctx.error(
-                mem.at("swap"),
-                f"memory.swap ({swap}) is below memory.limit ({limit}); "
-                "swap is memory+swap, so it must be >= the limit",
-                code="OCI323",
-                hint="set swap to limit + the swap you want, or -1 for unlimited swap",
-            )
+        problem = swap_below_limit(swap, limit)
+        if problem:
+            raise w.ctx.error(mem.at("swap"), problem, code="OCI323", hint=SWAP_HINT)
         memsw = ("memory.memsw.limit_in_bytes", str(swap), mem.at("swap"))
         if swap == -1:
             writes.insert(0, memsw)
@@ -223,7 +220,7 @@ def write_devices(w: Writer, res: Resources | None) -> None:
     w.write("devices", reset_file, "a *:* rwm", state.reset_source)
     exc_file = "devices.deny" if state.default_allow else "devices.allow"
     exc: DeviceException
-    for exc in state.ordered():
+    for exc in state.in_rule_order():
         w.write("devices", exc_file, exc.cgroup_string(), exc.source)
 
 

@@ -16,6 +16,7 @@ import posixpath
 from ocitool.lower.cgroups import paths
 from ocitool.lower.cgroups.common import Writer
 from ocitool.lower.cgroups.convert import (
+    SWAP_HINT,
     SwapError,
     blkio_weight_to_io_weight,
     memory_swap_to_v2,
@@ -65,7 +66,7 @@ def _memory(w: Writer, mem: Memory) -> None:
     try:
         swap = memory_swap_to_v2(mem.swap, mem.limit)
     except SwapError as err:
-        raise w.ctx.error(mem.at("swap"), str(err), code="OCI323") from None
+        raise w.ctx.error(mem.at("swap"), str(err), code="OCI323", hint=SWAP_HINT) from None
     if swap is not None:
         # Same order as runc: swap first (v2 checks no relation between the two).
         w.write("memory", "memory.swap.max", v2_limit(swap), mem.at("swap"))

@@ -52,7 +52,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar, TypeAlias
 
 
 class Phase(enum.Enum):
@@ -167,9 +167,13 @@ def flags_text(flags: tuple[str, ...] | list[str], empty: str = "0") -> str:
     return "|".join(flags) if flags else empty
 
 
-def _jsonable(value: Any) -> Any:
+JSON: TypeAlias = "None | bool | int | float | str | list[JSON] | dict[str, JSON]"
+"""A JSON value, as ``json.dumps`` takes it and ``json.loads`` gives it."""
+
+
+def _jsonable(value: object) -> JSON:
     if isinstance(value, enum.Enum):
-        return value.value
+        return _jsonable(value.value)
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
     if isinstance(value, Mapping):
@@ -178,7 +182,9 @@ def _jsonable(value: Any) -> Any:
         return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, bytes):
         return value.hex()
-    return value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"op field value {value!r} has no JSON form")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,9 +207,9 @@ class Op:
         args = ", ".join(repr(v) for _, v in self.fields())
         return f"{self.name}({args})"
 
-    def fields(self) -> list[tuple[str, Any]]:
+    def fields(self) -> list[tuple[str, object]]:
         """The op-specific fields (not phase/source), in declaration order."""
-        out = []
+        out: list[tuple[str, object]] = []
         for f in dataclasses.fields(self):
             if f.name in ("phase", "source") or f.name.startswith("_"):
                 continue
@@ -216,8 +222,8 @@ class Op:
     def process(self) -> str:
         return self.phase.process
 
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
+    def to_json(self) -> dict[str, JSON]:
+        data: dict[str, JSON] = {
             "op": self.name,
             "phase": self.phase.value,
             "source": self.source,

@@ -83,8 +83,11 @@ class IdmappedBindMount(Mount):
     uid_mappings: tuple[tuple[int, int, int], ...] = ()
     gid_mappings: tuple[tuple[int, int, int], ...] = ()
     userns_path: str | None = None
+    # set: the tree was made by the runtime (an ``idmap_tree`` op of this name)
+    # and is only moved here
+    tree: str | None = None
 
-    def text(self) -> str:
+    def prepare_text(self) -> str:
         rec = "|AT_RECURSIVE" if self.recursive else ""
         if self.userns_path:
             userns = f"open({quote(self.userns_path)})"
@@ -95,9 +98,31 @@ class IdmappedBindMount(Mount):
         return (
             f"fd = open_tree(AT_FDCWD, {quote(self.src)}, OPEN_TREE_CLONE{rec}); "
             f'mount_setattr(fd, "", AT_EMPTY_PATH{rec}, '
-            f"{{attr_set=MOUNT_ATTR_IDMAP, userns_fd={userns}}}); "
-            f'move_mount(fd, "", AT_FDCWD, {quote(self.target)}, MOVE_MOUNT_F_EMPTY_PATH)'
+            f"{{attr_set=MOUNT_ATTR_IDMAP, userns_fd={userns}}})"
         )
+
+    def text(self) -> str:
+        move = f'move_mount({{fd}}, "", AT_FDCWD, {quote(self.target)}, MOVE_MOUNT_F_EMPTY_PATH)'
+        if self.tree:
+            return move.format(fd=f"tree[{quote(self.tree)}]")
+        return f"{self.prepare_text()}; " + move.format(fd="fd")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdmappedTree(IdmappedBindMount):
+    """The detached, id-mapped tree of a ``bind_mount_idmapped`` made by the runtime,
+    in the host's namespaces, before the init is cloned (which inherits its fd).
+
+    Inside a new container user namespace the init could not make it: writing the
+    throwaway namespace's uid_map with host ids is refused there (EPERM), and
+    id-mapping a mount needs CAP_SYS_ADMIN over the filesystem's user namespace.
+    runc makes these trees in its parent process for the same reason.
+    """
+
+    name: ClassVar[str] = "idmap_tree"
+
+    def text(self) -> str:
+        return f"tree[{quote(self.tree or '')}] = " + self.prepare_text().removeprefix("fd = ")
 
 
 @dataclass(frozen=True, kw_only=True)

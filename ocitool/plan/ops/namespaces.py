@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ocitool.plan.ops.base import Op, flags_text, quote
+from ocitool.plan.ops.base import JSON, Op, flags_text, quote
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +93,7 @@ class Sethostname(Op):
     def text(self) -> str:
         return f"sethostname({quote(self.hostname)})"
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, JSON]:
         data = super().to_json()
         data["name"] = data.pop("hostname")
         return data
@@ -108,7 +108,7 @@ class Setdomainname(Op):
     def text(self) -> str:
         return f"setdomainname({quote(self.domainname)})"
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, JSON]:
         data = super().to_json()
         data["name"] = data.pop("domainname")
         return data

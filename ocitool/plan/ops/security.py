@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 from ocitool.plan.ops.base import Op, flags_text, quote
 
@@ -47,6 +47,29 @@ class NoNewPrivs(Op):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionKeyring(Op):
+    """Join (or create) the container's own session keyring, as runc does by default.
+
+    ``keyctl(KEYCTL_JOIN_SESSION_KEYRING, name)`` leaves the runtime's session
+    keyring behind (no keys of the host's session leak in); the same name lets
+    an ``exec`` join the container's ring. The ring is then made searchable
+    (``search_perm``: by its uid, or by "other" in a user namespace).
+    ``ocitool-runc --no-new-keyring`` drops this op from the plan.
+    """
+
+    name: ClassVar[str] = "session_keyring"
+
+    keyring: str
+    search_perm: int
+
+    def text(self) -> str:
+        return (
+            f"ring = keyctl(KEYCTL_JOIN_SESSION_KEYRING, {quote(self.keyring)}); "
+            f"keyctl(KEYCTL_SETPERM, ring, perm|{self.search_perm:#x})"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
 class LsmExecLabel(Op):
     """Label the next execve with an LSM context (AppArmor profile / SELinux label)."""
 
@@ -66,27 +89,21 @@ class SeccompLoad(Op):
     """Install the container's seccomp filter (the last op before execve).
 
     ``program`` is the classic BPF program as hex (seccomp_export_bpf layout,
-    8 bytes per instruction). When the compiler was not available ``program``
-    is None and ``policy`` carries the OCI seccomp object instead.
+    8 bytes per instruction), always compiled by lowering: the executor never
+    sees a policy it would have to compile (or could skip).
     """
 
     name: ClassVar[str] = "seccomp_load"
 
     instructions: int
     flags: tuple[str, ...] = ()
-    program: str | None = None
+    program: str
     listener_path: str | None = None
     listener_metadata: str | None = None  # sent to the listener with the state (runtime-spec)
     early: bool = False  # loaded before the credential change (see ocitool.lower.seccomp)
-    policy: dict[str, Any] | None = field(default=None, compare=False)
 
     def text(self) -> str:
         flags = flags_text(self.flags)
-        if self.program is None:
-            return (
-                f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, <OCI policy, not compiled: "
-                "seccomp compiler unavailable>)"
-            )
         listener = f" /* notify -> {self.listener_path} */" if self.listener_path else ""
         return (
             f"seccomp(SECCOMP_SET_MODE_FILTER, {flags}, "
