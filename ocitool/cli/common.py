@@ -29,12 +29,23 @@ def render_error(err: OciToolError) -> None:
     print(err.render(), file=sys.stderr)
 
 
+def printable_streams() -> None:
+    """Text that cannot be UTF-8 (a path from argv holding undecodable bytes, kept by
+    Python as lone surrogates) is printed with backslash escapes, not a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
 def run_command(fn: Callable[[list[str]], int], argv: list[str]) -> int:
     """Run a command's main; turn every failure into a message and an exit status.
 
     No input may produce a traceback. A bug in ocitool itself is reported as
     an internal error (set OCITOOL_DEBUG=1 to see the traceback).
     """
+    printable_streams()
     try:
         return fn(argv)
     except UsageError as err:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sys
 
 from ocitool import lightos as os
+from ocitool.ids import check_id
+from ocitool.inputs import read_input
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -85,6 +87,7 @@ def main(argv: list[str]) -> int:
     bundle = os.path.abspath(str(opts["bundle"]))
     cid = str(opts["id"] or f"{os.path.basename(bundle.rstrip('/')) or 'ctr'}-{os.getpid()}")
     root = str(opts["root"])
+    check_id(cid)  # before the plan cache, which substitutes the id into stored ops
     if opts["dry_run"]:
         _, plan, _ = _lower(bundle, cid, bool(opts["validate"]))
         from ocitool.render.plan_text import render_strace
@@ -179,11 +182,7 @@ def _plan_ops(bundle: str, cid: str, root: str, validate: bool) -> tuple[Any, di
 
     config = b""
     if os.path.isdir(bundle):
-        try:
-            with open(os.path.join(bundle, "config.json"), "rb") as f:
-                config = f.read()
-        except OSError:
-            config = b""
+        config = read_input(os.path.join(bundle, "config.json"), "config")
     cacheable = (
         bool(config)
         and not validate

@@ -137,8 +137,12 @@ def main(argv: list[str]) -> int:
     fmt = args.format or settings.format or "text"
     fail_on = args.fail_on or settings.fail_on or "warning"
     files = discover(args.paths, settings.excluded)
-    if not files:
-        print(f"ocitool lint: no config.json found under {' '.join(args.paths)}", file=sys.stderr)
+    if not files:  # nothing to lint is a mistake (a wrong path), not a clean result
+        raise UsageError(
+            message=f"ocitool lint: no config.json found under {' '.join(args.paths)}",
+            code="OCI001",
+            hint="name a bundle directory, a config file, or a directory holding bundles",
+        )
     progress = not args.no_progress and len(files) >= PROGRESS_THRESHOLD and sys.stderr.isatty()
     results = _lint_all(files, options, progress)
 

@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: list[str]) -> int:
     log = Logger()
+    stdout_reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if stdout_reconfigure is not None:  # a bundle path with undecodable bytes: escaped
+        stdout_reconfigure(errors="backslashreplace")
     try:
         g = parse(args, GLOBAL_FLAGS)
         fmt = g.value("log_format") or "text"
@@ -122,6 +125,13 @@ def _main(args: list[str]) -> int:
                 sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal
             else:
                 sealed.ensure(LinuxSyscalls())  # stage 1 re-executes: it does not return
+        # like runc, an unusable --log fails the command; checked only now because until
+        # the sealed stage 2 has returned to the real root, every path is read-only
+        problem = log.check()
+        if problem is not None:
+            log = Logger()
+            log.error(problem)
+            return 1
         module = COMMANDS[name][0]
         __import__(module)  # not importlib.import_module: importlib costs ~0.4 ms to import
         fn = getattr(sys.modules[module], COMMANDS[name][1])

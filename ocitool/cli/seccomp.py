@@ -16,6 +16,7 @@ from typing import Any
 
 from ocitool.cli.common import EXIT_FINDINGS, EXIT_OK, ArgumentParser
 from ocitool.errors import SeccompError, UsageError
+from ocitool.inputs import read_input
 
 BAD_INPUT = "OCI471"
 
@@ -171,16 +172,7 @@ def _kernel(args: Any) -> tuple[int, int] | None:
 
 
 def _read_bytes(path: str) -> bytes:
-    try:
-        if path == "-":
-            return sys.stdin.buffer.read()
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        raise UsageError(message=f"no such file: {path}", code="OCI001", path=path) from None
-    except IsADirectoryError:
-        raise UsageError(message=f"{path} is a directory", code="OCI001", path=path) from None
-    except OSError as exc:
-        raise UsageError(message=f"cannot read {path}: {exc.strerror}", code="OCI002") from None
+    return read_input(path, "seccomp input", stdin=True)
 
 
 def load_input(path: str, args: Any) -> Input:

@@ -216,10 +216,12 @@ def load_seccomp(value: str) -> cz.Seccomp:
         from ocitool.seccomp.policy import load_policy
 
         return cz.Seccomp("oci", load_policy(path))
+    from ocitool.inputs import read_input
+
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _seccomp_error(value, f"cannot read it: {exc.strerror or exc}") from None
+        raw = read_input(value, "seccomp profile")
+    except UsageError as exc:
+        raise _seccomp_error(value, f"cannot read it: {exc.message}") from None
     from ocitool.spec.load import decode_bytes, parse_text
 
     try:

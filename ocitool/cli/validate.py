@@ -11,6 +11,7 @@ import sys
 
 from ocitool.cli.common import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ArgumentParser
 from ocitool.errors import LoadError, UsageError
+from ocitool.inputs import read_input
 from ocitool.render.diagnostics import FileReport, render_json, render_text
 from ocitool.spec.load import Document, config_path, decode_bytes, load, parse_text
 from ocitool.spec.schema import KINDS, sort_diagnostics, validate_document
@@ -56,7 +57,7 @@ def check_one(target: str, kind: str) -> tuple[FileReport, bool]:
     stdin_text: str | None = None
     try:
         if target == "-":
-            raw = sys.stdin.buffer.read()
+            raw = read_input("-", "config", stdin=True)
             stdin_text = raw.decode("utf-8", "replace")
             doc = parse_text(decode_bytes(raw, shown), shown)
         else:
@@ -72,11 +73,11 @@ def check_one(target: str, kind: str) -> tuple[FileReport, bool]:
 
 
 def _read_for_snippet(path: str) -> str | None:
-    """The file's text, decoded leniently, only to show context around a load error."""
+    """The file's text, decoded leniently, only to show context around a load error
+    (Document.snippet shows nothing of a text that does not look like JSON)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
+        return read_input(path, "config").decode("utf-8", "replace")
+    except UsageError:
         return None
 
 

@@ -7,6 +7,7 @@ import time
 
 from ocitool import lightos as os
 from ocitool.errors import ExecError
+from ocitool.exec.sigreset import reset_dispositions
 from ocitool.exec.syscalls import Syscalls
 
 
@@ -22,8 +23,7 @@ def run_hook(
     if pid == 0:  # the hook process
         try:
             os.dup2(r, 0)
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-            signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+            reset_dispositions()
             os.execve(path, args or [path], dict(e.split("=", 1) for e in env if "=" in e))
         except BaseException:  # noqa: BLE001 - the child must never return
             os._exit(127)

@@ -177,9 +177,7 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
             ctx.sys.waitpid(helper, 0)
     if error:
         if pid:
-            with contextlib.suppress(Exception):  # already gone
-                ctx.sys.kill(pid, signal.SIGKILL)
-                ctx.sys.waitpid(pid, 0)
+            kill_and_reap(ctx.sys, pid)
         raise exec_error(error, "OCI520")
     if not pid:
         raise exec_error("exec: the process was not started", "OCI520")
@@ -274,6 +272,14 @@ def _apply_one(
         if not is_exec_error(exc):
             raise
         raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
+
+
+def kill_and_reap(sys: Syscalls, pid: int) -> None:
+    """Undo a started process (a later step failed): SIGKILL, then reap it (we are its
+    subreaper), so a failed command leaves nothing running and no zombie."""
+    with contextlib.suppress(Exception):  # already gone, or not ours to reap
+        sys.kill(pid, signal.SIGKILL)
+        sys.waitpid(pid, 0)
 
 
 def wait(sys: Syscalls, pid: int, forward: bool = True) -> int:

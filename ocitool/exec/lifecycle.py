@@ -55,6 +55,14 @@ def new_state(
     )
 
 
+def save_creating(store: StateStore, st: State, ops: Sequence[Any]) -> None:
+    """Record the container as ``creating``, with the cgroup directories its plan makes,
+    before any op runs: a create killed part-way (SIGKILL: no undo runs) then leaves a
+    state that ``delete --force`` can clean up, cgroups included."""
+    st.extra.setdefault("cgroup_dirs", [op.path for op in ops if op.name == "cgroup_mkdir"])
+    store.save(st)
+
+
 def _engine(ops: Sequence[Any], ctx: ExecContext) -> Engine:
     """The op engine, imported here: start and delete without hooks never need it (nor
     the appliers, the cffi bindings...), which keeps those commands' start-up short."""
@@ -81,6 +89,7 @@ def run(
         store.reserve(ctx.container_id)
         st = ctx.state = new_state(ctx)
         ctx.state_json = state_json(st)
+        save_creating(store, st, ops)
     eng = _engine(ops, ctx)
     # SIGTERM/SIGHUP while the container is being set up: unwind through the
     # undo log like any failure, instead of dying with cgroups left behind.
@@ -145,6 +154,7 @@ def create(
     st = ctx.state = new_state(ctx, annotations)
     eng: Engine | None = None
     try:
+        save_creating(store, st, ops)
         make_exec_fifo(fifo, ops)
         ctx.exec_fifo = fifo
         ctx.detached = True

@@ -14,6 +14,8 @@ import errno as _errno
 
 from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
+from ocitool.ids import check_id, id_problem
+from ocitool.inputs import NO_SUCH_FILE, read_input
 
 if TYPE_CHECKING:
     from typing import Any
@@ -25,7 +27,7 @@ OCI_VERSION = "1.3.0"
 
 
 def _valid_id(cid: str) -> bool:
-    return bool(cid) and cid not in (".", "..") and "/" not in cid and "\0" not in cid
+    return id_problem(cid) is None
 
 
 def proc_start_time(pid: int) -> int | None:
@@ -39,6 +41,20 @@ def proc_start_time(pid: int) -> int | None:
     if rest[0] == b"Z" or rest[0] == b"X":
         return None  # a zombie has finished running
     return int(rest[19])
+
+
+STATE_IO = "OCI620"
+
+
+def io_error(action: str, path: str, exc: OSError) -> RuntimeStateError:
+    """The state root could not be read or written (runc's wording: ``mkdir PATH: ...``)."""
+    reason = (exc.strerror or "I/O error").lower()
+    return state_error(
+        message=f"{action} {path}: {reason}",
+        code=STATE_IO,
+        path=path,
+        hint="check --root: it must be a writable directory on a file system with free space",
+    )
 
 
 def state_error(message: str, code: str, **extra: Any) -> RuntimeStateError:
@@ -57,7 +73,7 @@ def dumps(value: Any) -> str:
         for ch in value:
             if ch in '"\\':
                 out.append("\\" + ch)
-            elif ch < " ":
+            elif ch < " " or "\ud800" <= ch <= "\udfff":  # a lone surrogate cannot be UTF-8
                 out.append(f"\\u{ord(ch):04x}")
             else:
                 out.append(ch)
@@ -200,18 +216,16 @@ class StateStore:
         self.root = root
 
     def dir(self, cid: str) -> str:
-        if not _valid_id(cid):
-            raise state_error(
-                message=f"invalid container id {cid!r}",
-                code="OCI601",
-                hint="ids may not be empty, '.', '..' or contain '/'",
-            )
+        check_id(cid)
         return os.path.join(self.root, cid)
 
     def reserve(self, cid: str) -> str:
         """Create the container's directory; fails if the id is taken."""
         path = self.dir(cid)
-        os.makedirs(self.root, mode=0o711, exist_ok=True)
+        try:
+            os.makedirs(self.root, mode=0o711, exist_ok=True)
+        except OSError as exc:
+            raise io_error("mkdir", self.root, exc) from None
         try:
             os.mkdir(path, 0o711)
         except FileExistsError:
@@ -220,9 +234,14 @@ class StateStore:
                 code="OCI602",
                 hint="choose another --id or delete the old container",
             ) from None
-        os.close(
-            os.open(os.path.join(path, LOCK_NAME), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        )
+        except OSError as exc:
+            raise io_error("mkdir", path, exc) from None
+        lock = os.path.join(path, LOCK_NAME)
+        try:
+            os.close(os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+        except OSError as exc:
+            os.rmdir(path)
+            raise io_error("open", lock, exc) from None
         return path
 
     def lock(self, cid: str) -> int:
@@ -267,13 +286,21 @@ class StateStore:
     def save(self, state: State) -> None:
         path = os.path.join(self.dir(state.id), "state.json")
         tmp = f"{path}.{os.getpid()}.tmp"
-        data = dumps(state.to_disk())
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+        data = dumps(state.to_disk()).encode()
         try:
-            os.write(fd, data.encode())
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError(_errno.ENOSPC, "No space left on device")
+            finally:
+                os.close(fd)
+            os.rename(tmp, path)
+        except OSError as exc:  # ENOSPC, EROFS, EACCES on the state root
+            try:  # noqa: SIM105 - contextlib is an import on the hot path
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise io_error("write", path, exc) from None
 
     def parse(self, raw: bytes) -> Any:
         """The JSON value of a state file (a subclass may use a lighter parser)."""
@@ -284,10 +311,11 @@ class StateStore:
     def load(self, cid: str) -> State:
         path = os.path.join(self.dir(cid), "state.json")
         try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
-            raise self.missing(cid) from None
+            raw = read_input(path, "state file")
+        except Exception as err:
+            if getattr(err, "code", None) == NO_SUCH_FILE:
+                raise self.missing(cid) from None
+            raise
         try:
             return State.from_disk(self.parse(raw))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -320,3 +348,5 @@ class StateStore:
             return sorted(n for n in os.listdir(self.root) if _valid_id(n) and n[0] != ".")
         except FileNotFoundError:
             return []
+        except OSError as exc:  # --root names a file, or an unreadable directory
+            raise io_error("open", self.root, exc) from None

@@ -13,6 +13,7 @@ import sys
 
 from ocitool import lightos as os
 from ocitool.kernel import constants as _K
+from ocitool.redact import op_text  # loaded up front: the init cannot import after pivot_root
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def op_error(index: int, op: Any, cause: str, code: int | None = None) -> ExecEr
     """The error a failed op becomes: which op, its text line, its config pointer."""
     where = f" (from {op.source})" if op.source else ""
     err: ExecError = exec_error(  # type: ignore[assignment]
-        f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op.text()}: {cause}",
+        f"op #{index} {op.name} [{op.phase.value}]{where} failed: {op_text(op)}: {cause}",
         "OCI502",
         pointer=op.source,
         hint="everything applied before it was undone",

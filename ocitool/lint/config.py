@@ -60,13 +60,11 @@ def find_pyproject(start: str | None = None) -> str | None:
 
 
 def _read(path: str) -> dict[str, Any]:
+    from ocitool.inputs import read_input
+
+    raw = read_input(path, "lint settings")
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except OSError as exc:
-        raise UsageError(
-            message=f"cannot read {path}: {exc.strerror}", code="OCI003", path=path
-        ) from None
+        return tomllib.loads(raw.decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(message=f"{path}: invalid TOML: {exc}", code="OCI012", path=path) from None
     except UnicodeDecodeError as exc:

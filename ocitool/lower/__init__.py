@@ -21,9 +21,9 @@ That makes the within-phase rules explicit in one list:
 from __future__ import annotations
 
 import os
-import re
 
 from ocitool.errors import InternalError, LoweringError
+from ocitool.ids import check_id
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.lower.nopivot import replace_pivot
@@ -31,8 +31,6 @@ from ocitool.lower.spawn import fold_spawn
 from ocitool.plan.ops.base import Op
 from ocitool.plan.plan import Plan, check_order
 from ocitool.spec.model import Spec
-
-_ID = re.compile(r"[\w+\-.]+", re.ASCII)
 
 
 def merge(groups: list[list[Op]]) -> list[Op]:
@@ -46,13 +44,8 @@ def lower(
 ) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
     (``no_pivot``: MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`)."""
-    if not _ID.fullmatch(container_id) or container_id in (".", ".."):
-        # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
-        raise LoweringError(
-            message=f"container id {container_id!r} is not valid",
-            code="OCI312",
-            expected="letters, digits and _ + - . (like runc), not '.' or '..'",
-        )
+    # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
+    check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
         spec=spec, host=host, container_id=container_id, bundle=os.path.abspath(bundle)
     )

@@ -26,6 +26,7 @@ from ocitool.plan.ops.process import (
     Setrlimit,
 )
 from ocitool.plan.ops.security import LsmExecLabel, NoNewPrivs, SessionKeyring
+from ocitool.redact import env_entry
 from ocitool.spec.facts import MPOL_MODES, RLIM_INFINITY, SCHED_POLICIES, sysctl_namespace
 from ocitool.spec.model import Spec
 
@@ -426,7 +427,7 @@ def lower_execve(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
         if "=" not in entry or entry.startswith("="):
             raise ctx.error(
                 proc.at("env", i),
-                f"env entry {entry!r} is not KEY=value",
+                f"env entry {env_entry(entry)!r} is not KEY=value",
                 code="OCI370",
                 hint="runtime-spec: env entries have the form VARIABLE=VALUE",
             )

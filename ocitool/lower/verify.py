@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ocitool.capabilities import cap_number
 from ocitool.errors import Diagnostic
+from ocitool.lower.devices import PTMX
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import (
     CgroupDeviceProgram,
@@ -44,6 +45,7 @@ from ocitool.plan.ops.fs import (
     PivotRoot,
     ReadonlyPath,
     Remount,
+    Symlink,
     Umount,
 )
 from ocitool.plan.ops.hooks import RunHook
@@ -458,7 +460,10 @@ def _mounts(spec: Spec, no_pivot: bool) -> Iterable[Need]:
         )
     linux = spec.linux
     for dev in linux.devices if linux is not None else ():
-        yield Need("mounts", f"device node {dev.path}", (Mknod, BindMount), source=dev.pointer)
+        if dev.path == PTMX:  # runc's rule: the pts/ptmx symlink stands for it (lower/devices.py)
+            yield Need("mounts", "the /dev/ptmx symlink", Symlink, source=dev.pointer)
+        else:
+            yield Need("mounts", f"device node {dev.path}", (Mknod, BindMount), source=dev.pointer)
     if no_pivot:
         yield Need("mounts", "chroot into the moved rootfs (--no-pivot)", Chroot)
     else:

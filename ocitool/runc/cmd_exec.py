@@ -11,6 +11,7 @@ from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object
 from ocitool.runc.errs import state_error, usage_error
+from ocitool.runc.outputs import check_console_socket, check_pid_file, console_error, pid_file_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -185,6 +186,9 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
+    pid_file = p.value("pid_file")
+    check_pid_file(pid_file)  # before anything starts: a bad flag starts nothing
+    check_console_socket(sock_path if terminal else None)
     data = dict(config)
     data["process"] = process
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
@@ -203,7 +207,13 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     console = None
     if terminal and sock_path:
-        console = ctx.sys.unix_connect(os.path.abspath(sock_path))
+        try:
+            console = ctx.sys.unix_connect(os.path.abspath(sock_path))
+        except Exception as exc:
+            code = getattr(exc, "errno", None)
+            if not isinstance(code, int):
+                raise
+            raise console_error(sock_path, OSError(code, os.strerror(code))) from None
     size = process.get("consoleSize") or {}
     req = join.JoinRequest(
         pid=st.pid,
@@ -223,10 +233,14 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         if console is not None:
             console.close()
     g.log.debug(f"exec: process {pid} started in {cid}")
-    if p.value("pid_file"):
+    if pid_file:
         from ocitool.runc.files import write_pid_file
 
-        write_pid_file(str(p.value("pid_file")), pid)
+        try:
+            write_pid_file(pid_file, pid)
+        except OSError as exc:  # a late failure (full disk): undo the start, as runc does
+            join.kill_and_reap(ctx.sys, pid)
+            raise pid_file_error(pid_file, exc) from None
     if p.on("detach"):
         return 0
     sys.stdout.flush()

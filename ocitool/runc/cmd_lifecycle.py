@@ -9,6 +9,7 @@ from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
 from ocitool.runc.errs import error_code, state_error, usage_error
+from ocitool.runc.outputs import check_console_socket, check_pid_file, pid_file_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ def _prepare(
             message="cannot use console socket if runc will not detach or allocate tty",
             code="OCI010",
         )
+    check_pid_file(p.value("pid_file"))  # before anything starts: a bad flag starts nothing
+    check_console_socket(sock)
     if p.on("no_pivot"):
         from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
 
@@ -105,6 +108,7 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
 
 def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | None) -> None:
     """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
+    from ocitool.inputs import read_input
     from ocitool.runc.files import write_atomic, write_pid_file
 
     store = g.store()
@@ -112,13 +116,16 @@ def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | Non
     try:
         st.annotations = dict(info["annotations"])
         st.extra.update(info["extras"])
-        with open(os.path.join(st.bundle, "config.json"), "rb") as f:
-            write_atomic(C.saved_config_path(store, st.id), f.read(), 0o600)
+        config = read_input(os.path.join(st.bundle, "config.json"), "config")
+        write_atomic(C.saved_config_path(store, st.id), config, 0o600)
         store.save(st)
     finally:
         store.unlock(lock)
     if pid_file:
-        write_pid_file(pid_file, st.pid)
+        try:
+            write_pid_file(pid_file, st.pid)
+        except OSError as exc:  # the caller deletes the container
+            raise pid_file_error(pid_file, exc) from None
     # No wait here: lifecycle.create returned only after the init cleared its
     # parent-death signal (the K/C hand-over), so it survives our exit.
 
@@ -337,6 +344,7 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
                 code="OCI607",
                 hint="use --force",
             )
+        _remove_cgroups(C.cgroup_dirs(st))  # a create killed part-way left them
         store.remove(cid)
         return
     status = live_status(st)
@@ -361,3 +369,14 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     problems = lifecycle.delete(ops, ctx, store, force=force)
     for problem in problems:
         g.log.warning(problem)
+
+
+def _remove_cgroups(dirs: list[str]) -> None:
+    """The cgroup directories of a half-created container (from its ``creating`` record),
+    newest first; processes still in them are killed (rollback.remove_cgroup_tree)."""
+    from ocitool.exec.linux import LinuxSyscalls
+    from ocitool.exec.rollback import remove_cgroup_tree
+
+    sys_ = LinuxSyscalls()
+    for path in reversed(dirs):
+        remove_cgroup_tree(sys_, path)

@@ -73,7 +73,7 @@ def parse_signal(text: str) -> int:
 
     if text.isdigit():
         n = int(text)
-        if 0 < n < 65:
+        if 0 <= n < 65:  # 0: runc's liveness probe (no signal; fails if the init is gone)
             return n
     else:
         name = text.upper()
@@ -117,23 +117,50 @@ def load_state(store: StateStore, cid: str) -> State:
         raise
 
 
+MAX_JSON_DEPTH = 32  # a process or resources object nests about 4 levels
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests more than ``limit`` levels (a loop: no recursion to overflow)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dict[str, Any]:
     """The JSON object in file ``src`` (``-``: standard input, where the command allows
     it), or a usage error naming the file: ``--resources``, ``--process``."""
     import json
-    import sys
 
+    from ocitool.inputs import read_input
+
+    raw = read_input(src, what, stdin=dash_is_stdin)
     try:
-        if dash_is_stdin and src == "-":
-            text: str | bytes = sys.stdin.read()
-        else:
-            with open(src, "rb") as f:
-                text = f.read()
-        data = json.loads(text)
-    except OSError as exc:
-        raise usage_error(message=f"open {src}: {exc.strerror}", code="OCI011") from None
-    except ValueError as exc:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
         raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):
         raise usage_error(message=f"{src}: {what} must be a JSON object", code="OCI011")
+    if _deeper_than(data, MAX_JSON_DEPTH):
+        raise usage_error(
+            message=f"{src}: {what} is nested more than {MAX_JSON_DEPTH} levels deep",
+            code="OCI011",
+            hint="a runtime-spec process or resources object is a few levels deep",
+        )
+    if b"\\u" in raw:
+        from ocitool.spec.load import lone_surrogate
+
+        pointer = lone_surrogate(data)
+        if pointer is not None:
+            raise usage_error(
+                message=f"{src}: {what} holds a lone UTF-16 surrogate at {pointer}",
+                code="OCI104",
+                pointer=pointer,
+            )
     return data

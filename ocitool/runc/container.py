@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ocitool import lightos as os
 from ocitool.exec.state import State, StateStore
-from ocitool.runc.errs import state_error
+from ocitool.inputs import read_input
+from ocitool.runc.errs import error_code, state_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -62,10 +63,13 @@ def saved_config(store: StateStore, st: State) -> dict[str, Any]:
 
     for path in (saved_config_path(store, st.id), os.path.join(st.bundle, "config.json")):
         try:
-            with open(path, "rb") as f:
-                data = json.loads(f.read())
-        except (OSError, ValueError):
+            data = json.loads(read_input(path, "config"))
+        except ValueError:
             continue
+        except Exception as err:
+            if error_code(err) in ("OCI001", "OCI003"):
+                continue  # gone or unreadable: try the next copy
+            raise
         if isinstance(data, dict):
             return data
     raise state_error(
@@ -92,12 +96,7 @@ def bundle_ops(bundle: str, cid: str, root: str) -> tuple[list[Any], dict[str, A
     """
     from ocitool.exec import fastplan
 
-    path = os.path.join(bundle, "config.json")
-    try:
-        with open(path, "rb") as f:
-            config = f.read()
-    except OSError:
-        config = b""
+    config = read_input(os.path.join(bundle, "config.json"), "config")
     cacheable = (
         bool(config) and cid.encode() not in config and cid not in bundle and os.geteuid() == 0
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ocitool.exec import sealed
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
-from ocitool.exec.lifecycle import new_state, state_json
+from ocitool.exec.lifecycle import new_state, save_creating, state_json
 from ocitool.exec.process import Engine
 from ocitool.exec.state import State, StateStore, proc_start_time
 
@@ -45,6 +45,7 @@ def run(
     eng = Engine(ops, ctx, APPLIERS)
     unsealed = not sealed.is_sealed()
     try:
+        save_creating(store, st, ops)
         eng.create()
         st.status, st.pid = "created", eng.pid
         st.pid_start = proc_start_time(eng.pid)

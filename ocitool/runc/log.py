@@ -35,6 +35,21 @@ class Logger:
         self.fmt = fmt
         self.level = LEVELS["debug"] if debug else LEVELS["warning"]
 
+    def check(self) -> str | None:
+        """Why the --log file cannot be opened for appending (None: it can). runc fails
+        with exit status 1 before running the command; so do we (ocitool-runc main)."""
+        if not self.path:
+            return None
+        try:
+            os.close(
+                os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            )
+        except OSError as exc:
+            return f"open {self.path}: {(exc.strerror or 'cannot open').lower()}"
+        except ValueError:  # a NUL byte in the path
+            return f"open {self.path!r}: invalid argument"
+        return None
+
     def line(self, level: str, msg: str) -> str:
         if self.fmt == "json":
             import json
@@ -53,7 +68,7 @@ class Logger:
                 sys.stderr.write(data)
                 return
             try:
-                os.write(fd, data.encode())
+                os.write(fd, data.encode("utf-8", "backslashreplace"))
             finally:
                 os.close(fd)
         else:

@@ -143,97 +143,108 @@ class Op:
 Item = Label | Op
 
 
-def _layout(items: Sequence[Item]) -> tuple[dict[str, int], list[int]]:
-    labels: dict[str, int] = {}
-    index: list[int] = []
-    pc = 0
-    for it in items:
-        if isinstance(it, Label):
-            if it.name in labels:
-                raise SeccompError(f"duplicate BPF label {it.name!r}", code="OCI499")
-            labels[it.name] = pc
-            index.append(-1)
-        else:
-            index.append(pc)
-            pc += 1
-    return labels, index
+JUMP_REACH = 255  # jt/jf are u8: a conditional jump skips at most this many instructions
 
 
-def _op_at(items: Sequence[Item], label: str) -> Op | None:
-    """The first op after ``label``."""
-    found = False
-    for it in items:
-        if isinstance(it, Label):
-            found = found or it.name == label
-        elif found:
-            return it
-    return None
+def _reaches(op: int, target: int | None) -> bool:
+    """Can a conditional jump at ``op`` reach ``target`` (both counted from the end)?"""
+    return target is not None and op - target - 1 <= JUMP_REACH
+
+
+def _tramp_key(label: str, landing: Insn | None) -> tuple[str, object]:
+    """What a trampoline for a jump to ``label`` does: return a value, or jump on."""
+    if landing is not None and landing.code == RET_K:
+        return ("ret", landing.k)
+    return ("ja", label)
 
 
 def assemble(items: Sequence[Item]) -> list[Insn]:
-    """Resolve labels; insert ``ja`` trampolines for conditional jumps beyond 255."""
-    work = list(items)
-    tramp = 0
-    while True:
-        labels, index = _layout(work)
-        far_at = -1
-        for pos, it in enumerate(work):
-            if not isinstance(it, Op):
-                continue
-            pc = index[pos]
-            for tgt in (it.jt, it.jf):
-                if tgt is None:
-                    continue
-                if tgt not in labels:
-                    raise SeccompError(f"undefined BPF label {tgt!r}", code="OCI499")
-                off = labels[tgt] - pc - 1
-                if off < 0:
-                    raise SeccompError(f"backward jump to {tgt!r}", code="OCI499")
-                if off > 255 and it.code != JA:
-                    far_at = pos
-            if far_at >= 0:
-                break
-        if far_at < 0:
-            break
-        op = work[far_at]
-        assert isinstance(op, Op)
-        new_jt, new_jf = op.jt, op.jf
-        extra: list[Item] = []
-        for which in ("jt", "jf"):
-            tgt = getattr(op, which)
-            if tgt is None or labels[tgt] - index[far_at] - 1 <= 255:
-                continue
-            name = f".tramp{tramp}"
-            tramp += 1
-            landing = _op_at(work, tgt)
-            if landing is not None and landing.code == RET_K:
-                extra += [Label(name), landing]  # a copy of the ret beats a hop to it
-            else:
-                extra += [Label(name), Op(JA, jt=tgt)]
-            if which == "jt":
-                new_jt = name
-            else:
-                new_jf = name
-        # fall-through targets must skip the trampolines just inserted
-        after = f".after{tramp}"
-        tramp += 1
-        new_jt = new_jt or after
-        new_jf = new_jf or after
-        work[far_at : far_at + 1] = [Op(op.code, op.k, new_jt, new_jf), *extra, Label(after)]
-    labels, index = _layout(work)
-    out: list[Insn] = []
-    for pos, it in enumerate(work):
-        if not isinstance(it, Op):
+    """Resolve labels; give conditional jumps beyond :data:`JUMP_REACH` a trampoline.
+
+    Every jump goes forward, so the program is laid out back to front in one pass: when an
+    op is placed, everything it can jump to is already placed and its distance is exact.
+    A far target is reached through the nearest instruction ahead that does the same
+    thing, a ``ret`` with the same value or a ``ja`` to the same label, when one is within
+    reach; otherwise a new one (a copy of the ``ret``, else a ``ja``) goes right after the
+    jump, where the jumps still to be placed can share it. The op's fall-through then
+    becomes an explicit jump over it, so nothing else can run into a trampoline.
+    """
+    names: set[str] = set()
+    for it in items:
+        if isinstance(it, Label):
+            if it.name in names:
+                raise SeccompError(f"duplicate BPF label {it.name!r}", code="OCI499")
+            names.add(it.name)
+    # rev[e] is the e-th instruction counted from the end; offsets are resolved as we go
+    rev: list[Insn] = []
+    at: dict[str, int] = {}  # label -> index from the end of the op after it (-1: none)
+    # what a far jump may land on instead of its label: ("ret", value) -> the nearest such
+    # ret ahead, ("ja", label) -> the nearest "ja label" trampoline ahead (index from end)
+    near: dict[tuple[str, object], int] = {}
+
+    def index_of(tgt: str) -> int:
+        if tgt in at:
+            return at[tgt]
+        if tgt in names:
+            raise SeccompError(f"backward jump to {tgt!r}", code="OCI499")
+        raise SeccompError(f"undefined BPF label {tgt!r}", code="OCI499")
+
+    def landing(tgt: str) -> Insn | None:
+        e = at[tgt]
+        return rev[e] if e >= 0 else None
+
+    def emit(insn: Insn) -> int:
+        rev.append(insn)
+        if insn.code == RET_K:
+            near[("ret", insn.k)] = len(rev) - 1
+        return len(rev) - 1
+
+    for it in reversed(items):
+        if isinstance(it, Label):
+            at[it.name] = len(rev) - 1
             continue
-        pc = index[pos]
-
-        def rel(tgt: str | None, pc: int = pc) -> int:
-            return 0 if tgt is None else labels[tgt] - pc - 1
-
+        if it.code & 0x07 != BPF_JMP:
+            emit(Insn(it.code, 0, 0, it.k))
+            continue
         if it.code == JA:
-            out.append(Insn(JA, 0, 0, rel(it.jt)))
-        elif it.code & 0x07 == BPF_JMP:
-            out.append(Insn(it.code, rel(it.jt), rel(it.jf), it.k))
-        else:
-            out.append(Insn(it.code, 0, 0, it.k))
-    return out
+            assert it.jt is not None, "ja needs a target"
+            emit(Insn(JA, 0, 0, len(rev) - 1 - index_of(it.jt)))
+            continue
+        nxt = len(rev) - 1  # where a fall-through lands
+        sides = [(w, t) for w, t in (("jt", it.jt), ("jf", it.jf)) if t is not None]
+        dest = {w: index_of(t) for w, t in sides}
+        key = {w: _tramp_key(t, landing(t)) for w, t in sides}
+        # sides that need a new trampoline; each one pushes the op one further away
+        fresh: dict[str, tuple[str, object]] = {}
+        while True:
+            here = len(rev) + len(set(fresh.values()))
+            more = {
+                w: key[w]
+                for w, _ in sides
+                if w not in fresh
+                and not _reaches(here, dest[w])
+                and not _reaches(here, near.get(key[w]))
+            }
+            if not more:
+                break
+            fresh.update(more)
+        made: dict[tuple[str, object], int] = {}
+        for w, t in sides:
+            k = key[w]
+            if w in fresh and k not in made:
+                land = landing(t)
+                tramp = land if k[0] == "ret" and land else Insn(JA, 0, 0, len(rev) - 1 - dest[w])
+                made[k] = emit(tramp)
+                near[k] = made[k]
+        here = len(rev)
+        off = {"jt": 0, "jf": 0}
+        for w in ("jt", "jf"):
+            if w in fresh:
+                e = made[fresh[w]]
+            elif w in dest:
+                e = dest[w] if _reaches(here, dest[w]) else near[key[w]]
+            else:
+                e = nxt
+            off[w] = here - e - 1
+        emit(Insn(it.code, off["jt"], off["jf"], it.k))
+    return rev[::-1]

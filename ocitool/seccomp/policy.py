@@ -12,6 +12,7 @@ which ``ocitool seccomp explain`` uses to point at the line that decides.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,10 +169,13 @@ def load_policy(path: str | Path) -> dict[str, Any]:
 
 
 def _read(path: Path, at: str | None, line: int | None) -> str:
+    from ocitool.errors import UsageError
+    from ocitool.inputs import read_input
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        return read_input(str(path), "seccomp policy").decode("utf-8")
+    except (UsageError, UnicodeDecodeError) as exc:
+        reason = exc.message if isinstance(exc, UsageError) else str(exc)
         raise SeccompError(
             message=f"cannot read policy {str(path)!r}: {reason}",
             code=INCLUDE_FAILED,
@@ -538,6 +542,19 @@ def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:
         expected, got = "valid policy syntax", "something else"
     if line is None or line < 1:
         line, column = 1, 1
+    if not _shows_itself_a_policy(text, line):
+        # A file that fails before its first statement may be anything (a policy
+        # path or an include pointing at a key file): echo none of its text.
+        return SeccompError(
+            message=f"expected {expected}; this file does not start like a policy "
+            "(its text is not shown)",
+            code=SYNTAX,
+            path=path,
+            line=line,
+            column=column,
+            expected=expected,
+            hint="check the path: a policy starts with statements such as 'default errno(EPERM)'",
+        )
     return SeccompError(
         message=f"expected {expected}, got {got}",
         code=SYNTAX,
@@ -547,6 +564,22 @@ def _syntax_error(exc: Any, text: str, path: str | None) -> SeccompError:
         expected=expected,
         hint=_hint(text, line, column, hint_extra),
     )
+
+
+_STATEMENT_WORDS = re.compile(
+    r"(default|arch|flags|include|listener|allow|deny|errno|trace|kill|kill_thread"
+    r"|kill_process|trap|log|notify)\b"
+)
+
+
+def _shows_itself_a_policy(text: str, line: int) -> bool:
+    """True when the file's first statement (up to the error's line) starts with a
+    policy keyword: only then is a line of it echoed in an error."""
+    for current in text.splitlines()[:line]:
+        stripped = current.strip()
+        if stripped and not stripped.startswith("#"):
+            return _STATEMENT_WORDS.match(stripped) is not None
+    return False
 
 
 def _accepted(exc: Any) -> set[str]:

@@ -32,7 +32,10 @@ docs/seccomp-compiler.md for the experiments behind each point):
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import heapq
+import itertools
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,7 +245,25 @@ def _rule_order(a: Rule, b: Rule) -> int:
 
 
 def order_rules(rules: Sequence[Rule]) -> tuple[Rule, ...]:
-    return tuple(sorted(rules, key=functools.cmp_to_key(_rule_order)))
+    """The decision list: libseccomp's order, without rules that can never decide.
+
+    A rule whose tests include all the tests of an earlier rule never matches first
+    (libseccomp merges the first into the second's tree path, or drops the longer), so it
+    is left out. A rule has at most one test per argument, so its subsets are few.
+    """
+    seen: set[frozenset[Cmp]] = set()
+    out = []
+    for rule in sorted(rules, key=functools.cmp_to_key(_rule_order)):
+        tests = frozenset(rule.conds)
+        shadowed = any(
+            frozenset(sub) in seen
+            for size in range(1, len(rule.conds) + 1)
+            for sub in itertools.combinations(rule.conds, size)
+        )
+        if not shadowed:
+            seen.add(tests)
+            out.append(rule)
+    return tuple(out)
 
 
 # libseccomp also routes socket and SysV IPC calls through the socketcall()/ipc()
@@ -322,9 +343,32 @@ def rules_can_overlap(a: Rule, b: Rule) -> bool:
 
 
 def first_overlap(rules: Sequence[Rule]) -> tuple[str, str] | None:
-    """Pointers of the first two rules with different actions that may match together."""
+    """Pointers of the first two rules with different actions that may match together.
+
+    Comparing every pair would be quadratic in the rules of one syscall, so a rule with
+    ``argN == v`` is only compared with the later rules that test argN for that same value
+    or do not test argN for equality: the pairs skipped are disjoint, so the pair found
+    is the one the full comparison finds first.
+    """
+    if len({r.ret for r in rules}) < 2:
+        return None
+    eqs = [{c.index: c.value for c in r.conds if c.op == "SCMP_CMP_EQ"} for r in rules]
+    same: dict[tuple[int, int], list[int]] = {}  # (arg, value) -> rules testing arg == value
+    free: dict[int, list[int]] = {i: [] for i in range(6)}  # arg -> rules with no == on it
+    for j, eq in enumerate(eqs):
+        for index in range(6):
+            if index in eq:
+                same.setdefault((index, eq[index]), []).append(j)
+            else:
+                free[index].append(j)
     for i, a in enumerate(rules):
-        for b in rules[i + 1 :]:
+        later: Iterable[int] = range(i + 1, len(rules))
+        if eqs[i]:
+            index = min(eqs[i], key=lambda x: len(same[(x, eqs[i][x])]) + len(free[x]))
+            tied, other = same[(index, eqs[i][index])], free[index]
+            later = heapq.merge(tied[bisect_right(tied, i) :], other[bisect_right(other, i) :])
+        for j in later:
+            b = rules[j]
             if a.ret != b.ret and a.pointer != b.pointer and rules_can_overlap(a, b):
                 return a.pointer, b.pointer
     return None

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from ocitool.errors import ValidationError
+from ocitool.redact import env_value, is_env_pointer
 from ocitool.spec import model as m
 from ocitool.spec.load import Document, join_pointer
 
@@ -64,7 +65,8 @@ class _Builder:
         if not ok:
             raise self.fail(
                 pointer,
-                f"{pointer or 'document'} must be {_TYPE_NAMES[kind]}, got {_describe(value)}",
+                f"{pointer or 'document'} must be {_TYPE_NAMES[kind]}, got "
+                + _describe(env_value(value) if is_env_pointer(pointer) else value),
                 expected=_TYPE_NAMES[kind],
             )
         return value

@@ -12,13 +12,14 @@ import bisect
 import json
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from json.scanner import make_scanner
 from typing import Any
 
 from ocitool.errors import Diagnostic, LoadError, UsageError
+from ocitool.inputs import NO_SUCH_FILE, read_input
+from ocitool.redact import env_pointers, hide_env_literals
 
 CONFIG_NAME = "config.json"
 
@@ -228,11 +229,31 @@ class Document:
         return located.located(*pos) if pos else located
 
     def snippet(self, line: int, context: int = 2) -> list[tuple[int, str]]:
-        """Source lines around ``line`` as (number, text) pairs."""
+        """Source lines around ``line`` as (number, text) pairs, for diagnostics.
+
+        Nothing is shown from a text that is not JSON (a config.json symlinked to
+        a key file must not end up in CI logs), and environment values are hidden
+        (``NAME=***``, see :mod:`ocitool.redact`).
+        """
+        if not looks_like_json(self.text):
+            return []
         lines = self.text.splitlines()
         lo = max(1, line - context)
         hi = min(len(lines), line + context)
-        return [(n, lines[n - 1]) for n in range(lo, hi + 1)]
+        hidden = self._env_columns() if self.data is not None else None
+        return [
+            (n, hide_env_literals(lines[n - 1], None if hidden is None else hidden.get(n, [])))
+            for n in range(lo, hi + 1)
+        ]
+
+    def _env_columns(self) -> dict[int, list[int]]:
+        """line -> the columns where env string literals start."""
+        out: dict[int, list[int]] = {}
+        for pointer in env_pointers(self.data):
+            pos = self.position(pointer)
+            if pos is not None:
+                out.setdefault(pos[0], []).append(pos[1])
+        return out
 
     def duplicate_keys(self) -> list[Diagnostic]:
         out = []
@@ -316,7 +337,43 @@ def parse_text(text: str, path: str | None = None) -> Document:
         raise LoadError(
             message="malformed JSON: nesting too deep", code="OCI101", path=path
         ) from None
-    return Document(data=data, text=text, path=path)
+    doc = Document(data=data, text=text, path=path)
+    if "\\u" in text:
+        pointer = lone_surrogate(data)
+        if pointer is not None:
+            pos = doc.position(pointer)
+            raise LoadError(
+                message="a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), "
+                "which is not a Unicode character",
+                code="OCI104",
+                pointer=pointer,
+                path=path,
+                line=pos[0] if pos else None,
+                column=pos[1] if pos else None,
+                hint="write the character itself, or a complete surrogate pair",
+            )
+    return doc
+
+
+def lone_surrogate(value: Any, pointer: str = "") -> str | None:
+    """The pointer of the first string (or member name) in ``value`` holding a lone
+    surrogate: json accepts the escape, but no file name, argument or cgroup value
+    can carry it (and runc would silently turn it into U+FFFD)."""
+    stack = [(value, pointer)]
+    while stack:  # a loop: depth does not matter
+        item, at = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii() and any("\ud800" <= ch <= "\udfff" for ch in item):
+                return at
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if not key.isascii() and any("\ud800" <= ch <= "\udfff" for ch in key):
+                    return join_pointer(at, key.encode("utf-8", "backslashreplace").decode())
+                child_at = join_pointer(at, key)
+                stack.append((child, child_at))
+        elif isinstance(item, list):
+            stack.extend((child, join_pointer(at, i)) for i, child in enumerate(item))
+    return None
 
 
 def decode_bytes(raw: bytes, path: str | None) -> str:
@@ -336,6 +393,11 @@ def decode_bytes(raw: bytes, path: str | None) -> str:
         ) from None
 
 
+def looks_like_json(text: str) -> bool:
+    """Whether ``text`` starts like a JSON object or array (what a config or profile is)."""
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
+
+
 def config_path(target: str) -> str:
     """``target`` itself, or ``target/config.json`` when it is a bundle directory."""
     if target != "-" and os.path.isdir(target):
@@ -344,23 +406,18 @@ def config_path(target: str) -> str:
 
 
 def load(target: str) -> Document:
-    """Load a bundle directory, a config file, or ``-`` for standard input."""
+    """Load a bundle directory, a config file, or ``-`` for standard input.
+
+    Read through :func:`ocitool.inputs.read_input`: a regular file of at most
+    ``MAX_INPUT_BYTES`` (a missing bundle config gets a hint)."""
     if target == "-":
-        raw = sys.stdin.buffer.read()
+        raw = read_input("-", "config", stdin=True)
         return parse_text(decode_bytes(raw, "<stdin>"), "<stdin>")
     path = config_path(target)
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        hint = "a bundle directory must contain config.json" if path != target else None
-        raise UsageError(
-            message=f"no such file: {path}", code="OCI001", path=path, hint=hint
-        ) from None
-    except IsADirectoryError:
-        raise UsageError(message=f"is a directory: {path}", code="OCI002", path=path) from None
-    except OSError as exc:
-        raise UsageError(
-            message=f"cannot read {path}: {exc.strerror}", code="OCI003", path=path
-        ) from None
+        raw = read_input(path, "config")
+    except UsageError as err:
+        if err.code == NO_SUCH_FILE and path != target:
+            err.hint = "a bundle directory must contain config.json"
+        raise
     return parse_text(decode_bytes(raw, path), path)

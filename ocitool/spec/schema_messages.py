@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ocitool.errors import Diagnostic
+from ocitool.redact import env_value, is_env_pointer
 from ocitool.spec.load import join_pointer
 
 if TYPE_CHECKING:
@@ -144,7 +145,21 @@ def _type_names(spec: Any) -> str:
     return " or ".join(_JSON_TYPE_NAMES.get(str(t), str(t)) for t in types)
 
 
+class _EnvHidden:
+    """A schema error under an ``env`` whose messages may not show the value (ocitool.redact)."""
+
+    def __init__(self, err: SchemaError) -> None:
+        self._err = err
+        self.instance = env_value(err.instance)
+        self.message = "the value is hidden (environment)"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._err, name)
+
+
 def convert_error(err: SchemaError) -> list[tuple[Diagnostic, bool]]:  # noqa: C901 - a dispatch table
+    if is_env_pointer(_pointer(err.absolute_path)) and not isinstance(err, _EnvHidden):
+        err = _EnvHidden(err)  # type: ignore[assignment]
     path = list(err.absolute_path)
     ptr = _pointer(path)
     name = dotted(path)

@@ -141,8 +141,8 @@ def test_a_failed_op_gets_its_cause(bundle: Path) -> None:
     err = _failed(k, ops)
     annotate(err, ops, str(bundle), "web")
     assert (
-        "; cause: OCH201 nope is not in the rootfs on PATH /bin [/process/args/0, config.json:"
-        in err.message
+        "; cause: OCH201 nope is not in the rootfs on the container's PATH [/process/args/0, "
+        "config.json:" in err.message
     )
     assert err.pointer == "/process/args/0" and err.line is not None
     assert err.hint and "args[0]" in err.hint

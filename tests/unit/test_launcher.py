@@ -247,7 +247,8 @@ def test_arguments_pass_through_unchanged(tmp_path: Path) -> None:
     (site_dir / "__editable__.ocitool-9.pth").write_text(f"{REPO}\n")
     proc = launch(bindir, "ocitool-runc", "--log-format", "json", "state", "no such 'id' $x")
     assert proc.returncode != 0
-    assert '"level":"error","msg":"container does not exist"' in proc.stderr
+    # the id arrives whole (spaces, quotes, $) and is refused as runc refuses it
+    assert "invalid container ID format: \\\"no such 'id' $x\\\"" in proc.stderr, proc.stderr
     proc = launch(bindir, "ocitool", "exec", "--dry-run", str(tmp_path / "missing 'b' $x"))
     assert proc.returncode != 0
     assert "missing 'b' $x" in proc.stderr

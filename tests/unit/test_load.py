@@ -208,5 +208,11 @@ def test_stdin_is_read_when_target_is_dash(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_snippet_returns_numbered_lines() -> None:
-    doc = Document(data=None, text="a\nb\nc\nd\n")
-    assert doc.snippet(2, context=1) == [(1, "a"), (2, "b"), (3, "c")]
+    doc = Document(data=None, text='{\n"a",\n"b",\n"c"\n')
+    assert doc.snippet(2, context=1) == [(1, "{"), (2, '"a",'), (3, '"b",')]
+
+
+def test_snippet_shows_nothing_of_a_text_that_is_not_json() -> None:
+    """A config.json symlinked to a key file must not be echoed into CI logs."""
+    doc = Document(data=None, text="-----BEGIN KEY-----\nsecret\n")
+    assert doc.snippet(1, context=2) == []

@@ -319,3 +319,17 @@ def test_a_new_time_namespace_still_needs_the_fork() -> None:
     assert problems == [
         "namespaces: missing fork (or a clone into the new namespace) for the pid/time namespace"
     ]
+
+
+def test_a_ptmx_device_entry_is_met_by_the_symlink_and_required_as_one() -> None:
+    """``linux.devices`` naming /dev/ptmx makes no node (runc's rule, as podman
+    --privileged asks): the pts/ptmx symlink stands for it, and the verifier
+    accepts that plan, while a plan without the symlink is still reported."""
+    data = _busybox()
+    data["linux"]["devices"] = [
+        {"path": "/dev/ptmx", "type": "c", "major": 5, "minor": 2, "fileMode": 438}
+    ]
+    plan = _lower(data)
+    assert verify_plan(_spec(data), plan.ops, diagnostics=plan.diagnostics) == []
+    without = [op for op in plan.ops if op.name != "symlink" or "ptmx" not in op.text()]
+    assert any("/dev/ptmx symlink" in p for p in verify_plan(_spec(data), without))

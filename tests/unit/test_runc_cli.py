@@ -60,7 +60,14 @@ def test_signals(text: str, number: int) -> None:
     assert parse_signal(text) == number
 
 
-@pytest.mark.parametrize("text", ["NOPE", "0", "65", "-9", ""])
+def test_signal_zero_is_the_liveness_probe() -> None:
+    """runc accepts ``kill ID 0`` (no signal: success while the init exists), not ``SIG0``."""
+    assert parse_signal("0") == 0
+    with pytest.raises(UsageError):
+        parse_signal("SIG0")
+
+
+@pytest.mark.parametrize("text", ["NOPE", "65", "-9", ""])
 def test_bad_signals(text: str) -> None:
     with pytest.raises(UsageError):
         parse_signal(text)

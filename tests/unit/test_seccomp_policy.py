@@ -313,3 +313,24 @@ def test_policy_module_is_the_only_lark_user() -> None:
         "assert 'lark' not in sys.modules, 'lark imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("secret", ["hunter2 SECRETLINE\n", "# just a comment\napi_key = s3cr3t\n"])
+def test_a_file_that_is_not_a_policy_is_not_echoed(tmp_path: Path, secret: str) -> None:
+    """An include (or policy path) that points at some other file, a key file say,
+    fails without any of its text in the error (issue 17: nothing from a file that
+    is not what the command reads is echoed); a real policy's typo keeps its snippet."""
+    (tmp_path / "key.txt").write_text(secret)
+    main = tmp_path / "main.policy"
+    main.write_text('default errno(EPERM)\ninclude "key.txt"\n')
+    with pytest.raises(SeccompError) as err:
+        parse_policy(main.read_text(), main)
+    rendered = err.value.render()
+    assert "does not start like a policy" in rendered
+    for word in ("hunter2", "SECRETLINE", "s3cr3t", "api_key"):
+        assert word not in rendered
+    typo = tmp_path / "typo.policy"
+    typo.write_text("default errno(EPERM)\nalow read\n")
+    with pytest.raises(SeccompError) as err:
+        parse_policy(typo.read_text(), typo)
+    assert "alow read" in err.value.render()

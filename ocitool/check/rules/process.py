@@ -82,7 +82,8 @@ def resolve(ctx: CheckContext, name: str, cwd: str) -> Resolved:
         return Resolved(name, None, name, f"{name} is empty")
     done, shown = first
     if "/" not in name and done.blocked is not None and done.blocked.errno == errno.ENOENT:
-        return Resolved(name, None, shown, f"{name} is not in the rootfs on PATH {ctx.path_var}")
+        # the PATH value is an environment value: never in a diagnostic (ocitool.redact)
+        return Resolved(name, None, shown, f"{name} is not in the rootfs on the container's PATH")
     return Resolved(name, None, shown, _why(done, shown, creds))
 
 

@@ -3,7 +3,6 @@ terminal, execve (``wait_start``/``start`` are the engine's: :mod:`ocitool.exec.
 
 from __future__ import annotations
 
-import _signal as signal  # the C module: "signal" imports enum (hot path)
 import errno as _errno
 
 from ocitool import lightos as os
@@ -11,6 +10,7 @@ from ocitool.exec import flags as F
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import resolve_executable
+from ocitool.exec.sigreset import reset_dispositions
 from ocitool.exec.syscalls import (
     CLOSE_RANGE_CLOEXEC,
     PR_SET_DUMPABLE,
@@ -179,10 +179,8 @@ def execve(op: Execve, ctx: ExecContext) -> None:
         if error_errno(exc) not in (_errno.EPERM, _errno.ENOSYS, _errno.EINVAL):
             raise
         _cloexec_from(ctx.sys, 3 + ctx.preserve_fds)
-    # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+    # ignored signals survive execve: none may stay ignored (as under runc)
+    reset_dispositions()
     env = list(op.env)
     if not any(e.startswith("HOME=") for e in env):
         env.append("HOME=" + _home_of(os.getuid()))

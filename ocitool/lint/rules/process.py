@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from ocitool.lint.context import LintContext, as_dict, as_list
 from ocitool.lint.registry import Hit, rule
+from ocitool.redact import env_entry
 from ocitool.seccomp.docker import DOCKER_DEFAULT_CAPS
 
 # Docker's default capability set: the usual bar for "broad".
@@ -155,7 +156,7 @@ def env_malformed(ctx: LintContext) -> Iterator[Hit]:
     """
     for i, entry in enumerate(as_list(ctx.process.get("env"))):
         if isinstance(entry, str) and "=" not in entry.lstrip("="):
-            yield Hit(f"/process/env/{i}", f"env entry {entry!r} is not NAME=value")
+            yield Hit(f"/process/env/{i}", f"env entry {env_entry(entry)!r} is not NAME=value")
 
 
 @rule("OCR123", "oom-score-adj-range", "error", fix="use a value from -1000 to 1000")

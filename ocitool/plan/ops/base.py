@@ -54,6 +54,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, TypeAlias
 
+from ocitool.redact import quote as quote  # the ops import it from here
+
 
 class Phase(enum.Enum):
     """Where in the lifecycle an op runs, and which process runs it (see module doc)."""
@@ -152,14 +154,6 @@ _DESCRIPTION = {
 
 def phase_from_value(value: str) -> Phase:
     return Phase(value)
-
-
-def quote(value: str | None) -> str:
-    """A C-ish string literal for text lines; ``NULL`` for None."""
-    if value is None:
-        return "NULL"
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
 
 
 def flags_text(flags: tuple[str, ...] | list[str], empty: str = "0") -> str:
