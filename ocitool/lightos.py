@@ -13,7 +13,8 @@ keeps the real ``os``.
 """
 
 from posix import *  # noqa: F403 - the same functions os re-exports
-from posix import _exit, environ, stat  # noqa: F401 - _exit is private, so * skips it
+from posix import _exit as _exit  # private, so * skips it; re-exported explicitly
+from posix import environ, stat  # noqa: F401
 
 _S_IFMT = 0o170000
 _S_IFDIR = 0o040000

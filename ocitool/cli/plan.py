@@ -44,6 +44,11 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument("--id", dest="container_id", help="container id (default: bundle name)")
     parser.add_argument(
+        "--no-pivot",
+        action="store_true",
+        help="the plan of ocitool-runc create --no-pivot (MS_MOVE + chroot, not pivot_root)",
+    )
+    parser.add_argument(
         "--no-validate",
         action="store_true",
         help="skip the JSON Schema (the model builder still type-checks)",
@@ -114,6 +119,7 @@ def main(argv: list[str]) -> int:
             container_id=container_id,
             bundle=bundle,
             systemd_cgroup=args.systemd_cgroup,
+            no_pivot=args.no_pivot,
         )
     except (UsageError, InternalError):
         raise

@@ -16,26 +16,18 @@ from __future__ import annotations
 import socket
 
 from ocitool import lightos as os
+from ocitool.exec.syscalls import Syscalls
 from ocitool.exec.tty import become_controlling, open_pty
 
 
-def connect(path: str) -> socket.socket:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.connect(path)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
 def attach_console(
-    sock: socket.socket, width: int | None = None, height: int | None = None
+    sys: Syscalls, sock: socket.socket, width: int | None = None, height: int | None = None
 ) -> None:
-    """Become a session leader with a new pty as controlling tty; hand the master over."""
+    """Become a session leader with a new pty as controlling tty; hand the master over
+    (``sock``: ``sys.unix_connect(console_socket)``, made by the runtime)."""
     master, slave = open_pty()
     become_controlling(slave, width, height)
-    socket.send_fds(sock, [b"/dev/ptmx"], [master])
+    sys.send_fds(sock, b"/dev/ptmx", [master])
     os.close(master)
     sock.close()
 

@@ -25,9 +25,16 @@ files cannot be swapped between the check and the exec.
 from __future__ import annotations
 
 import errno as _errno
+import stat
 
 from ocitool import lightos as os
-from ocitool.exec.syscalls import RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, sys_error
+from ocitool.exec.syscalls import (
+    RESOLVE_IN_ROOT,
+    RESOLVE_NO_MAGICLINKS,
+    Syscalls,
+    error_errno,
+    sys_error,
+)
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _MAX_INTERPRETERS = 5
@@ -42,12 +49,9 @@ def self_exe_id() -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _open_checked(path: str, self_id: tuple[int, int] | None) -> int:
-    from ocitool.exec.linux import LinuxSyscalls
-
-    sys = LinuxSyscalls()
+def _open_checked(sys: Syscalls, path: str, self_id: tuple[int, int] | None) -> int:
     full = os.path.join(os.getcwd(), path)  # resolved from "/" below, not from the cwd
-    root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    root = sys.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         fd = sys.openat2(
             root,
@@ -64,30 +68,32 @@ def _open_checked(path: str, self_id: tuple[int, int] | None) -> int:
             ) from None
         raise sys_error("execve", (path,), code) from None
     finally:
-        os.close(root)
-    st = os.fstat(fd)
+        sys.close(root)
+    st = sys.fstat(fd)
     if self_id is not None and (st.st_dev, st.st_ino) == self_id:
-        os.close(fd)
+        sys.close(fd)
         raise sys_error(
             "execve: refusing to run the runtime's own interpreter", (path,), _errno.EACCES
         )
     return fd
 
 
-def _check_chain(path: str, self_id: tuple[int, int] | None) -> None:
+def _check_chain(sys: Syscalls, path: str, self_id: tuple[int, int] | None) -> None:
     for _ in range(_MAX_INTERPRETERS):
-        fd = _open_checked(path, self_id)
+        fd = _open_checked(sys, path, self_id)
         try:
             try:
-                rfd = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
-            except OSError:
+                rfd = sys.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_CLOEXEC)
+            except Exception as exc:
+                if error_errno(exc) is None:
+                    raise
                 return  # not readable by us: the kernel will not read a #! line either
             try:
-                head = os.read(rfd, 256)
+                head = sys.read(rfd, 256)
             finally:
-                os.close(rfd)
+                sys.close(rfd)
         finally:
-            os.close(fd)
+            sys.close(fd)
         if not head.startswith(b"#!"):
             return
         line = head[2:].split(b"\n", 1)[0].strip()
@@ -97,6 +103,7 @@ def _check_chain(path: str, self_id: tuple[int, int] | None) -> None:
 
 
 def resolve_executable(
+    sys: Syscalls,
     name: str,
     env: tuple[str, ...] | list[str],
     self_id: tuple[int, int] | None,
@@ -119,14 +126,13 @@ def resolve_executable(
         candidates = [os.path.join(cwd, c) for c in candidates]  # absolute ones stay
     last_err = _errno.ENOENT
     for cand in candidates:
-        try:
-            st = os.stat(cand)
-        except OSError as exc:
-            last_err = exc.errno or _errno.ENOENT
+        st = sys.try_stat(cand)
+        if isinstance(st, int):
+            last_err = -st or _errno.ENOENT
             continue
-        if not os.path.isfile(cand) or not st.st_mode & 0o111:
+        if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o111:
             last_err = _errno.EACCES
             continue
-        _check_chain(cand, self_id)
+        _check_chain(sys, cand, self_id)
         return cand
     raise sys_error("execve", (name,), last_err)

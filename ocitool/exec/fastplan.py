@@ -116,8 +116,19 @@ def cache_key(config: bytes, bundle: str, driver: str = "cgroupfs") -> tuple[str
     return name[-200:], blob
 
 
+def install_tag() -> str:
+    """Which ocitool installation this is (FNV-1a of its package directory), so two
+    installs sharing a state root (a site-packages copy and a checkout) keep an entry
+    each instead of evicting each other's on every run."""
+    h = 0x811C9DC5
+    for byte in os.path.dirname(os.path.abspath(ocitool.__file__)).encode():
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return f"{h:08x}"
+
+
 def cache_path(root: str, name: str) -> str:
-    return os.path.join(root, ".plans", name)
+    """The entry ``name`` of this installation (see :func:`install_tag`)."""
+    return os.path.join(root, ".plans", f"{install_tag()}-{name}")
 
 
 def _swap(value: Any, old: str, new: str) -> Any:

@@ -8,14 +8,18 @@ import time
 from ocitool import lightos as os
 from ocitool.errors import ExecError
 from ocitool.exec.sigreset import reset_dispositions
+from ocitool.exec.syscalls import Syscalls
 
 
 def run_hook(
-    path: str, args: list[str], env: list[str], stdin: bytes, timeout: float | None
+    sys: Syscalls, path: str, args: list[str], env: list[str], stdin: bytes, timeout: float | None
 ) -> None:
-    """Run the hook to completion; ExecError on a non-zero exit, a signal or the timeout."""
+    """Run the hook to completion; ExecError on a non-zero exit, a signal or the timeout.
+
+    fork, wait and kill go through ``sys``; the child's own dup2/execve do not (it is
+    the hook now, not an op of ours)."""
     r, w = os.pipe2(os.O_CLOEXEC)
-    pid = os.fork()
+    pid = sys.fork()
     if pid == 0:  # the hook process
         try:
             os.dup2(r, 0)
@@ -31,13 +35,13 @@ def run_hook(
     finally:
         os.close(w)
     try:
-        status = _wait(pid, path, timeout)
+        status = _wait(sys, pid, path, timeout)
     except BaseException:
         # interrupted (SIGTERM, Ctrl-C): the hook must not outlive the rollback
         try:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        except OSError:
+            sys.kill(pid, signal.SIGKILL)
+            sys.waitpid(pid, 0)
+        except Exception:  # noqa: BLE001 - already gone
             pass
         raise
     code = os.waitstatus_to_exitcode(status)
@@ -48,17 +52,17 @@ def run_hook(
         raise ExecError(message=f"hook {path} {what}", code="OCI505")
 
 
-def _wait(pid: int, path: str, timeout: float | None) -> int:
+def _wait(sys: Syscalls, pid: int, path: str, timeout: float | None) -> int:
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.0005
     while True:
-        wpid, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
+        wpid, status = sys.waitpid(pid, 0 if deadline is None else os.WNOHANG)
         if wpid:
             return status
         assert deadline is not None
         if time.monotonic() >= deadline:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            sys.kill(pid, signal.SIGKILL)
+            sys.waitpid(pid, 0)
             raise ExecError(message=f"hook {path} timed out after {timeout}s", code="OCI505")
         time.sleep(delay)
         delay = min(delay * 2, 0.05)

@@ -41,7 +41,8 @@ from ocitool.exec import sealed
 from ocitool.exec import tty as _tty
 from ocitool.exec.apply import APPLIERS, resolve_exec_early
 from ocitool.exec.context import ExecContext
-from ocitool.exec.process import FORWARDED_SIGNALS, op_error
+from ocitool.exec.handover import Channel, Closed, Failed, Forked, Message
+from ocitool.exec.process import FORWARDED_SIGNALS
 from ocitool.exec.state import proc_start_time, state_error
 from ocitool.exec.syscalls import (
     CLONE_NEWCGROUP,
@@ -54,8 +55,10 @@ from ocitool.exec.syscalls import (
     CLONE_NEWUTS,
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
+    Syscalls,
     exec_error,
     is_exec_error,
+    op_error,
 )
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
@@ -104,7 +107,7 @@ class JoinRequest:
         self.pty_slave = pty_slave  # foreground --tty: the runtime's HostPty socket
 
 
-def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
+def open_namespaces(sys: Syscalls, pid: int, pid_start: int | None) -> list[tuple[str, int, int]]:
     """(name, fd, nstype) of each of the init's namespaces that is not already ours."""
     out: list[tuple[str, int, int]] = []
     try:
@@ -116,11 +119,11 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
                 if not os.path.exists(f"/proc/{pid}"):
                     raise
                 continue  # the kernel lacks this namespace type
-            theirs = os.fstat(fd)
+            theirs = sys.fstat(fd)
             try:
-                ours = os.stat(f"/proc/self/ns/{name}")
+                ours = sys.stat(f"/proc/self/ns/{name}")
                 same = (ours.st_dev, ours.st_ino) == (theirs.st_dev, theirs.st_ino)
-            except OSError:
+            except Exception:  # noqa: BLE001 - no such namespace here: not the same
                 same = False
             if same:
                 os.close(fd)
@@ -138,12 +141,12 @@ def open_namespaces(pid: int, pid_start: int | None) -> list[tuple[str, int, int
 def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     """Start the process in the container; returns its host pid once it has exec'd."""
     sealed.verify()  # the process is a fork of us: nothing it maps may be writable
-    namespaces = open_namespaces(req.pid, req.pid_start)
+    namespaces = open_namespaces(ctx.sys, req.pid, req.pid_start)
     rep_r, rep_w = os.pipe2(os.O_CLOEXEC)
     ctx.sys.prctl(PR_SET_CHILD_SUBREAPER, 1)
     try:
-        helper = os.fork()
-    except OSError:
+        helper = ctx.sys.fork()
+    except Exception:
         for fd in (rep_r, rep_w, *(fd for _, fd, _ in namespaces)):
             os.close(fd)
         raise
@@ -153,7 +156,7 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
             os.close(rep_r)
             code = _helper(req, ctx, namespaces, rep_w)
         except BaseException as exc:  # noqa: BLE001 - report, never a traceback
-            _report(rep_w, f"E{_text(exc)}")
+            _report(rep_w, Failed(-1, 0, _text(exc)))
         finally:
             os._exit(code)
     os.close(rep_w)
@@ -162,33 +165,28 @@ def spawn(req: JoinRequest, ctx: ExecContext) -> int:
     pid = 0
     error = ""
     try:
-        buf = b""
-        while True:
-            chunk = os.read(rep_r, 4096)
-            if not chunk:
-                break
-            buf += chunk
-        for msg in buf.split(b"\0"):
-            if msg[:1] == b"P":
-                pid = int(msg[1:])
-            elif msg[:1] == b"E":
-                error = msg[1:].decode("utf-8", "replace")
+        reports = Channel(rep_r)
+        while not isinstance(msg := reports.recv(), Closed):  # until the process exec'd
+            if isinstance(msg, Forked):
+                pid = msg.pid
+            elif isinstance(msg, Failed):
+                error = msg.text
     finally:
         os.close(rep_r)
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(helper, 0)
+            ctx.sys.waitpid(helper, 0)
     if error:
         if pid:
-            kill_and_reap(pid)
+            kill_and_reap(ctx.sys, pid)
         raise exec_error(error, "OCI520")
     if not pid:
         raise exec_error("exec: the process was not started", "OCI520")
     return pid
 
 
-def _report(fd: int, text: str) -> None:
+def _report(fd: int, msg: Message) -> None:
     with contextlib.suppress(OSError):
-        os.write(fd, text.encode("utf-8", "replace")[:4000] + b"\0")
+        Channel(fd).send(msg)
 
 
 def _text(exc: BaseException) -> str:
@@ -207,7 +205,7 @@ def _helper(
     ctx.sys.prctl(PR_SET_DUMPABLE, 0)
     from ocitool.exec.exe import self_exe_id
 
-    ctx.scratch["self_exe"] = self_exe_id()
+    ctx.self_exe = self_exe_id()
     for path in req.cgroup_procs:
         try:
             ctx.sys.write_file(path, b"0")
@@ -223,14 +221,14 @@ def _helper(
                 raise
             raise exec_error(f"join {name} namespace: {_text(exc)}", "OCI520") from None
         os.close(fd)
-    child = os.fork()
+    child = ctx.sys.fork()
     if child:
-        _report(rep_w, f"P{child}")
+        _report(rep_w, Forked(child))
         return 0
     try:
         _process(req, ctx)
     except BaseException as exc:  # noqa: BLE001
-        _report(rep_w, f"E{_text(exc)}")
+        _report(rep_w, Failed(-1, 0, _text(exc)))
         os._exit(127 if "execve" in _text(exc) else 1)
     os._exit(1)  # execve returned without an error: cannot happen
 
@@ -242,10 +240,10 @@ def _process(req: JoinRequest, ctx: ExecContext) -> None:
     ctx.state_json = req.state_json
     os.umask(0o022)
     if req.terminal and req.console is not None:
-        _console.attach_console(req.console, *req.console_size)
+        _console.attach_console(ctx.sys, req.console, *req.console_size)
     elif req.terminal and req.pty_slave >= 0:
         # the runtime's HostPty: a pty from the container's devpts, master sent back
-        _tty.take_terminal(req.pty_slave, *req.console_size)
+        _tty.take_terminal(ctx.sys, req.pty_slave, *req.console_size)
     elif not req.terminal:
         # runc: a process without a terminal gets its own process group, not a session
         with contextlib.suppress(OSError):
@@ -276,29 +274,29 @@ def _apply_one(
         raise op_error(index, op, _text(exc), getattr(exc, "errno", None)) from None
 
 
-def kill_and_reap(pid: int) -> None:
+def kill_and_reap(sys: Syscalls, pid: int) -> None:
     """Undo a started process (a later step failed): SIGKILL, then reap it (we are its
     subreaper), so a failed command leaves nothing running and no zombie."""
-    with contextlib.suppress(ChildProcessError, ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    with contextlib.suppress(Exception):  # already gone, or not ours to reap
+        sys.kill(pid, signal.SIGKILL)
+        sys.waitpid(pid, 0)
 
 
-def wait(pid: int, forward: bool = True) -> int:
+def wait(sys: Syscalls, pid: int, forward: bool = True) -> int:
     """Wait for the exec'd process (re-parented to us); 128+N for a death by signal N."""
     old: dict[int, Any] = {}
     if forward:
 
         def relay(signum: int, _frame: object) -> None:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signum)
+            with contextlib.suppress(Exception):  # gone already
+                sys.kill(pid, signum)
 
         for sig in FORWARDED_SIGNALS:
             old[sig] = signal.signal(sig, relay)
     try:
         while True:
             try:
-                _, status = os.waitpid(pid, 0)
+                _, status = sys.waitpid(pid, 0)
                 break
             except ChildProcessError:
                 status = 0

@@ -263,7 +263,7 @@ def _delete_without_engine(ops: Sequence[Any], ctx: ExecContext) -> list[str]:
             ctx.sys.end_op(k, op)
         except Exception as exc:
             cause = getattr(exc, "message", None) or str(exc)
-            problems.append(op_error(k, op, cause).message)  # type: ignore[attr-defined]
+            problems.append(op_error(k, op, cause).message)
     return problems
 
 
@@ -286,7 +286,21 @@ def state(store: StateStore, cid: str) -> State:
     return st
 
 
+def apply_live(ops: Sequence[Any], ctx: ExecContext) -> None:
+    """Apply a ``live`` plan (update, pause, resume, kill: :mod:`ocitool.runc.live`) to a
+    created container, op by op; a failure names the op. Nothing is undone: like runc's,
+    a live change that fails half-way stays half applied (the error says which op)."""
+    eng = _engine(ops, ctx)
+    for i, op in enumerate(ops):
+        eng.apply(i, op)
+
+
 def kill(store: StateStore, cid: str, sig: int, sys: Syscalls) -> None:
+    """``kill`` of the init: one pidfd_send_signal through ``sys``, not a live plan.
+
+    The one command engines call often that would otherwise import the op
+    classes (bench/README.md, "kill"): the signal is the whole plan.
+    """
     st = store.load(cid)
     if st.refresh_status() not in ("created", "running"):
         raise state_error(message="container not running", code="OCI606")

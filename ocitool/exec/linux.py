@@ -184,6 +184,13 @@ class LinuxSyscalls(Syscalls):
         finally:
             os.close(fd)
 
+    def read_file(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as exc:
+            raise sys_error("read", (path,), exc.errno or 0) from None
+
     def mkdir(self, path: str, mode: int = 0o755, dir_fd: int | None = None) -> None:
         try:
             os.mkdir(path, mode, dir_fd=dir_fd)
@@ -527,7 +534,96 @@ class LinuxSyscalls(Syscalls):
             ffi.cast("unsigned long", maxnode),
         )
 
+    def fstat(self, fd: int) -> Any:
+        try:
+            return os.fstat(fd)
+        except OSError as exc:
+            raise sys_error("fstat", (fd,), exc.errno or 0) from None
+
+    def stat(self, path: str, follow_symlinks: bool = True) -> Any:
+        try:
+            return os.stat(path, follow_symlinks=follow_symlinks)
+        except OSError as exc:
+            raise sys_error(
+                "stat" if follow_symlinks else "lstat", (path,), exc.errno or 0
+            ) from None
+
+    def try_stat(self, path: str) -> Any:
+        try:
+            return os.stat(path)
+        except OSError as exc:  # no ExecError made: a lookup's misses are normal
+            return -(exc.errno or 2)  # ENOENT
+
+    def statvfs_flags(self, path: str) -> int:
+        try:
+            return int(os.statvfs(path).f_flag)
+        except OSError as exc:
+            raise sys_error("statvfs", (path,), exc.errno or 0) from None
+
+    def listdir(self, path: str) -> list[str]:
+        try:
+            return os.listdir(path)
+        except OSError as exc:
+            raise sys_error("getdents64", (path,), exc.errno or 0) from None
+
+    def subdirs(self, path: str) -> list[str]:
+        try:
+            return [e.path for e in os.scandir(path) if e.is_dir(follow_symlinks=False)]
+        except OSError as exc:
+            raise sys_error("getdents64", (path,), exc.errno or 0) from None
+
+    # --- unix sockets
+    def unix_connect(self, path: str) -> Any:
+        import socket
+
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(path)
+        except OSError as exc:
+            sock.close()
+            raise sys_error("connect", (path,), exc.errno or 0) from None
+        return sock
+
+    def socketpair(self) -> tuple[Any, Any]:
+        import socket
+
+        try:
+            return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        except OSError as exc:
+            raise sys_error("socketpair", (Raw("AF_UNIX"),), exc.errno or 0) from None
+
+    def send_fds(self, sock: Any, data: bytes, fds: list[int]) -> None:
+        import socket  # already imported by whoever made ``sock`` (no file access)
+
+        try:
+            socket.send_fds(sock, [data], fds)
+        except OSError as exc:
+            raise sys_error("sendmsg", (sock.fileno(), data[:64]), exc.errno or 0) from None
+
+    def recv_fds(self, sock: Any, size: int, maxfds: int) -> tuple[bytes, list[int]]:
+        import socket
+
+        try:
+            data, fds, _, _ = socket.recv_fds(sock, size, maxfds)
+        except OSError as exc:
+            raise sys_error("recvmsg", (sock.fileno(), size), exc.errno or 0) from None
+        return data, list(fds)
+
     # --- processes
+    def fork(self) -> int:
+        try:
+            return os.fork()
+        except OSError as exc:
+            raise sys_error("fork", (), exc.errno or 0) from None
+
+    def clone(self, flags: int, cgroup_fd: int = -1) -> int:
+        if cgroup_fd >= 0:
+            return clone3_into_cgroup(flags, cgroup_fd)
+        return clone_process(flags)
+
+    def waitpid(self, pid: int, options: int = 0) -> tuple[int, int]:
+        return os.waitpid(pid, options)  # ChildProcessError is an answer, not a failure
+
     def kill(self, pid: int, sig: int) -> None:
         try:
             os.kill(pid, sig)

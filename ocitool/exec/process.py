@@ -2,28 +2,26 @@
 
 Both processes walk the same op list. Each op names the process that
 performs it (``op.phase.process``); when the next op belongs to the other
-process, control passes over a pair of close-on-exec pipes. Every message
-is one line (newline-terminated, under PIPE_BUF so each write is atomic):
-a read may return several messages, or part of one, and the reader splits
-them (:class:`_Lines`).
+process, control passes over a pair of close-on-exec pipes, as typed
+messages (:mod:`ocitool.exec.handover`):
 
-* runtime -> init: ``G<i>`` (go on from op i), ``S`` (start: go on to exec),
-  ``K`` (detached create: the state is saved, stop depending on me);
-* init -> runtime: ``D<i>`` (done up to op i, your turn), ``R<i>`` (created:
-  ``wait_start`` reached, waiting for start), ``C`` (after ``K``: the parent
-  death signal is cleared), ``P<pid>`` (the init forked for a pid
-  namespace; this is the container's pid), ``E<i> <errno> <text>`` (op i
-  failed), and end-of-file once ``execve`` succeeded (the report pipe is
-  close-on-exec).
+* runtime -> init: ``Go(i)`` (go on from op i), ``Start`` (go on to exec),
+  ``Detach`` (detached create: the state is saved, stop depending on me);
+* init -> runtime: ``Done(i)`` (done up to op i, your turn), ``Ready(i)``
+  (created: ``wait_start`` reached, waiting for start), ``Cleared`` (after
+  ``Detach``: the parent death signal is cleared), ``Forked(pid)`` (the init
+  forked for a pid namespace; this is the container's pid), ``Failed(i,
+  errno, text)`` (op i failed), and end-of-file (``Closed``) once ``execve``
+  succeeded (the report pipe is close-on-exec).
 
 The init runs with PR_SET_PDEATHSIG(SIGKILL) from its first instruction, so
 a runtime that dies part-way takes the half-built container with it (and a
 runtime that died even before that is seen as end-of-file on the control
 pipe at the init's first read). A detached create must outlive its runtime:
-only after the runtime has saved the state does it send ``K``; the init then
-clears the signal and answers ``C``, and the runtime exits only after that.
-A runtime killed before ``K`` still kills the init; one killed between ``K``
-and ``C`` leaves a saved container that is either dead (shown as stopped) or
+only after the runtime has saved the state does it send ``Detach``; the init
+then clears the signal and answers ``Cleared``, and the runtime exits only
+after that. A runtime killed before ``Detach`` still kills the init; one
+killed between ``Detach`` and ``Cleared`` leaves a saved container that is either dead (shown as stopped) or
 safely waiting on its exec fifo -- never a process nobody knows about.
 
 So the init waits for its id maps, the runtime runs createRuntime hooks
@@ -31,18 +29,9 @@ between the init's namespace setup and its pivot_root, and a failure in
 either process names the op. The runtime is a child subreaper and only ever
 waits for pids it created (or that the kernel reparented to it).
 
-Two peephole optimisations keep the plan's meaning and skip work:
-
-* the init's leading ``unshare`` (before any ``setns``) is folded into the
-  ``clone`` flags -- the namespaces are the same, owned by the same user
-  namespace -- and the ``fork`` a new pid namespace needs then has nothing
-  to do, because the clone made the init pid 1 already. The cgroup and time
-  namespaces are never folded (the cgroup one must come after the join);
-* without a user namespace, ``cgroup_join`` is delegated to the init, which
-  writes "0" to the v1 ``tasks`` file itself (see :func:`apply.cgroup_join`).
-
-Folded and skipped ops are still bracketed by ``begin_op``/``end_op``, so a
-fault injected at any op index fails there.
+The engine runs the ops exactly as printed: folding namespaces into the
+clone, skipping a fork and joining cgroups cheaply are decided by lowering's
+spawn pass (:mod:`ocitool.lower.spawn`), which the plan shows.
 """
 
 from __future__ import annotations
@@ -55,8 +44,21 @@ from ocitool.exec import sealed
 from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
-from ocitool.exec.flags import CLONE, clone_flags
-from ocitool.exec.linux import clone3_into_cgroup, clone_process
+from ocitool.exec.flags import clone_flags
+from ocitool.exec.handover import (
+    Channel,
+    Cleared,
+    Closed,
+    Detach,
+    Done,
+    Failed,
+    Forked,
+    Garbled,
+    Go,
+    Message,
+    Ready,
+    Start,
+)
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
@@ -64,6 +66,7 @@ from ocitool.exec.syscalls import (
     PR_SET_PDEATHSIG,
     TYPE_CHECKING,
     errno_name,
+    error_errno,
     exec_error,
     is_exec_error,
     op_error,
@@ -73,6 +76,8 @@ from ocitool.exec.syscalls import (
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
+
+    from ocitool.exec.syscalls import Syscalls
 
     Applier = Callable[[Any, ExecContext], None]
 
@@ -87,7 +92,6 @@ FORWARDED_SIGNALS = (
     signal.SIGWINCH,
     signal.SIGCONT,
 )
-_NOT_FOLDED = CLONE["CLONE_NEWCGROUP"] | CLONE["CLONE_NEWTIME"]
 _CONTROL_OPS = ("clone", "fork", "wait_start", "start")
 
 
@@ -97,36 +101,6 @@ def _host_pid() -> int:
         return int(os.readlink("/proc/self"))
     except (OSError, ValueError):
         return os.getpid()
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-class _Lines:
-    """Newline-framed messages from a pipe: one read may carry several, or half of one."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.buf = b""
-
-    def next(self) -> bytes:
-        """The next message without its newline; b"" at end-of-file."""
-        while True:
-            end = self.buf.find(b"\n")
-            if end >= 0:
-                msg, self.buf = self.buf[:end], self.buf[end + 1 :]
-                return msg
-            chunk = os.read(self.fd, 4096)
-            if not chunk:
-                self.buf = b""  # a torn last message: the writer died mid-way
-                return b""
-            self.buf += chunk
-
-
-def _send(fd: int, msg: bytes) -> None:
-    """One framed message; short enough (< PIPE_BUF) that the write is atomic."""
-    os.write(fd, msg + b"\n")
 
 
 class Engine:
@@ -139,93 +113,28 @@ class Engine:
         self.pid = 0
         self.ready_index = len(self.ops)
         self._ctl_w = self._rep_r = -1
-        self._reports: _Lines | None = None
-        self._ctl: _Lines | None = None  # in the init: messages from the runtime
-        self.clone_flags = 0
-        self.folded: dict[int, int] = {}  # op index -> flags the clone already applied
-        self.delegated: set[int] = set()
-        self.join_ops: set[int] = set()
-        self.userns = False
+        self._reports: Channel | None = None
+        self._ctl: Channel | None = None  # in the init: messages from the runtime
+        self.userns = any(
+            op.name in ("clone", "unshare") and "CLONE_NEWUSER" in op.flags for op in self.ops
+        )
         self._runtime_pid = os.getpid()
         self.exec_index = max(
             (i for i, op in enumerate(self.ops) if op.name == "execve"), default=len(self.ops)
         )
-        self._plan_peepholes()
-
-    # ------------------------------------------------------------------ analysis
-    def _plan_peepholes(self) -> None:
-        ops = self.ops
-        clone_at = next((i for i, op in enumerate(ops) if op.name == "clone"), None)
-        if clone_at is None:
-            return
-        flags = clone_flags(getattr(ops[clone_at], "flags", ()))
-        userns = bool(flags & CLONE["CLONE_NEWUSER"])
-        init_ops = [
-            i
-            for i in range(clone_at + 1, len(ops))
-            if ops[i].phase.process == "init" and ops[i].phase.command == "create"
-        ]
-        # A fork the clone cannot stand in for (a new time namespace, a joined pid
-        # namespace): then CLONE_NEWPID stays with the unshare too, so the fork's
-        # child is pid 1 of the new pid namespace and the forking parent (which
-        # exits once it reported the child) is outside it. Folded into the clone,
-        # the parent would be pid 1 and its exit would kill the child.
-        not_folded = _NOT_FOLDED
-        if any(
-            (ops[i].name == "unshare" and clone_flags(ops[i].flags) & CLONE["CLONE_NEWTIME"])
-            or (ops[i].name == "setns" and "CLONE_NEWPID" in str(getattr(ops[i], "nstype", "")))
-            for i in init_ops
-        ):
-            not_folded |= CLONE["CLONE_NEWPID"]
-        seen_other = False
-        forks: list[int] = []
-        needs_fork = False  # a namespace for children that the clone did not create
-        for i in init_ops:
-            op = ops[i]
-            if op.name == "unshare":
-                want = clone_flags(op.flags)
-                if want & CLONE["CLONE_NEWUSER"]:
-                    userns = True
-                if not seen_other:
-                    self.folded[i] = want & ~not_folded
-                    flags |= want & ~not_folded
-                    want &= not_folded
-                needs_fork |= bool(want & (CLONE["CLONE_NEWPID"] | CLONE["CLONE_NEWTIME"]))
-                continue
-            if op.name == "fork":
-                forks.append(i)
-                continue
-            if op.name == "setns" and "CLONE_NEWPID" in str(getattr(op, "nstype", "")):
-                needs_fork = True
-            seen_other = True
-        if flags & CLONE["CLONE_NEWPID"] and not needs_fork:
-            for i in forks:  # the clone already made the init pid 1 of its namespace
-                self.folded[i] = 0
-        self.clone_flags = flags
-        self.userns = userns
-        self.join_ops = {i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at}
-        if not userns:
-            self.delegated = {
-                i for i, op in enumerate(ops) if op.name == "cgroup_join" and i > clone_at
-            }
 
     def runs_in_init(self, index: int) -> bool:
-        return self.ops[index].phase.process == "init" or index in self.delegated
+        return bool(self.ops[index].phase.process == "init")
 
     # ------------------------------------------------------------------ shared
     def apply(self, index: int, op: Any) -> None:
         sys = self.ctx.sys
         try:
             sys.begin_op(index, op)
-            if index in self.folded:
-                rest = clone_flags(getattr(op, "flags", ())) & ~self.folded[index]
-                if op.name == "unshare" and rest:
-                    sys.unshare(rest)
-            else:
-                fn = self.appliers.get(op.name)
-                if fn is None:
-                    raise op_error(index, op, "the executor has no applier for this op")
-                fn(op, self.ctx)
+            fn = self.appliers.get(op.name)
+            if fn is None:
+                raise op_error(index, op, "the executor has no applier for this op")
+            fn(op, self.ctx)
             sys.end_op(index, op)
         except OSError as exc:
             raise op_error(
@@ -254,39 +163,43 @@ class Engine:
                 continue
             if not self.pid:
                 raise op_error(i, op, "an init-side op comes before the init was cloned")
-            kind, i = self._handover(i)
-            if kind == b"R":
+            msg = self._handover(i)
+            i = msg.index
+            if isinstance(msg, Ready):
                 break
         else:
             if not self.pid:
                 raise exec_error("the plan has no clone op: nothing to run", "OCI503")
-            kind, i = self._handover(i)
+            i = self._handover(i).index
         self.ready_index = i
 
-    def _handover(self, index: int) -> tuple[bytes, int]:
-        """Let the init run from op ``index``; returns (D|R, the next op index)."""
-        _send(self._ctl_w, b"G%d" % index)
+    def _tell(self, msg: Message) -> None:
+        Channel(self._ctl_w).send(msg)
+
+    def _handover(self, index: int) -> Done | Ready:
+        """Let the init run from op ``index``; its answer says which op is next."""
+        self._tell(Go(index))
         return self._report()
 
-    def _next_report(self) -> bytes:
-        """The init's next message; ``P`` (a fork for the pid namespace) is handled here."""
+    def _next_report(self) -> Message:
+        """The init's next message; ``Forked`` (a fork for the pid namespace) is handled here."""
         if self._reports is None:
-            self._reports = _Lines(self._rep_r)
+            self._reports = Channel(self._rep_r)
         while True:
-            msg = self._reports.next()
-            if msg[:1] != b"P":
+            msg = self._reports.recv()
+            if not isinstance(msg, Forked):
                 return msg
-            self._adopt(int(msg[1:]))
+            self._adopt(msg.pid)
 
-    def _report(self) -> tuple[bytes, int]:
+    def _report(self) -> Done | Ready:
         msg = self._next_report()
-        if not msg:
+        if isinstance(msg, Closed):
             raise exec_error("the container init exited unexpectedly", "OCI504")
-        if msg[:1] == b"E":
+        if isinstance(msg, Failed):
             self._raise_report(msg)
-        if msg[:1] not in (b"D", b"R") or not msg[1:].isdigit():
-            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
-        return msg[:1], int(msg[1:])
+        if not isinstance(msg, Done | Ready):
+            raise _unexpected(msg)
+        return msg
 
     def detach(self) -> None:
         """Detached create, once the state is saved: the init stops depending on us.
@@ -295,36 +208,31 @@ class Engine:
         process exit without taking the container with it.
         """
         try:
-            _send(self._ctl_w, b"K")
+            self._tell(Detach())
             msg = self._next_report()
-            if msg[:1] == b"E":
+            if isinstance(msg, Failed):
                 self._raise_report(msg)
-            if msg != b"C":
-                raise exec_error(
-                    "the container init exited before it was detached"
-                    if not msg
-                    else f"unexpected message from init: {msg!r}",
-                    "OCI504",
-                )
+            if isinstance(msg, Closed):
+                raise exec_error("the container init exited before it was detached", "OCI504")
+            if not isinstance(msg, Cleared):
+                raise _unexpected(msg)
         finally:
             self.close_pipes()
 
     def _adopt(self, pid: int) -> None:
         """The init forked for its pid namespace and exited; its child is the container."""
-        os.waitpid(self.pid, 0)
+        self.ctx.sys.waitpid(self.pid, 0)
         self.ctx.rollback.steps = [
             s for s in self.ctx.rollback.steps if not (s[0] == "kill_wait" and s[1] == [self.pid])
         ]
         self.pid = self.ctx.pid = pid
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
 
-    def _raise_report(self, msg: bytes) -> None:
-        head, _, text = msg[1:].decode("utf-8", "replace").partition(" ")
-        code, _, text = text.partition(" ")
-        k = int(head)
+    def _raise_report(self, msg: Failed) -> None:
+        k = msg.index
         if 0 <= k < len(self.ops):
-            raise op_error(k, self.ops[k], text, int(code) or None)
-        raise exec_error(f"container init failed: {text}", "OCI504")
+            raise op_error(k, self.ops[k], msg.text, msg.errno or None)
+        raise exec_error(f"container init failed: {msg.text}", "OCI504")
 
     def spawn(self, index: int, op: Any) -> None:
         """Clone the init with the (folded) namespace flags; the child never returns."""
@@ -339,13 +247,12 @@ class Engine:
             sys.prctl(PR_SET_CHILD_SUBREAPER, 1)  # an op fault lands here, before the clone
             prepare_init(self.ops, self.ctx)
             sealed.verify()  # the init is a clone of us: nothing it maps may be writable
-            pid = self._clone()
+            pid = self._clone(op)
         except Exception as exc:
             for fd in (ctl_r, ctl_w, rep_r, rep_w, fifo_fd):
                 if fd >= 0:
                     os.close(fd)
-            for sock in self.ctx.scratch.pop("listeners", {}).values():
-                sock.close()
+            self._close_listeners()
             raise op_error(
                 index, op, getattr(exc, "message", str(exc)), getattr(exc, "errno", None)
             ) from None
@@ -361,13 +268,17 @@ class Engine:
         os.close(rep_w)
         if fifo_fd >= 0:
             os.close(fifo_fd)
-        for sock in self.ctx.scratch.pop("listeners", {}).values():
-            sock.close()  # the init holds its own copy
+        self._close_listeners()  # the init holds its own copies
         self._ctl_w, self._rep_r = ctl_w, rep_r
         self.pid = self.ctx.pid = pid
         self._hook_state_pid(pid)
         self.ctx.rollback.push("kill_wait", [pid], f"kill init {pid}")
         sys.end_op(index, op)
+
+    def _close_listeners(self) -> None:
+        for sock in self.ctx.listeners.values():
+            sock.close()
+        self.ctx.listeners = {}
 
     def _hook_state_pid(self, pid: int) -> None:
         """From the clone on, hooks (prestart, createRuntime, createContainer) get the
@@ -384,33 +295,30 @@ class Engine:
         data["status"] = "created"
         self.ctx.state_json = dumps(data)
 
-    def _clone(self) -> int:
-        """clone, or clone3 straight into the container's cgroup2 directory.
-
-        A cgroup_join into a cgroup2 hierarchy (v2, or hybrid's controller-less
-        "unified" one) would wait for an RCU grace period on its first pid write;
-        CLONE_INTO_CGROUP (5.7+) makes the init start there instead, and the join
-        op is then a no-op. Kernels without it fall back to clone and the join.
-        """
-        for i in sorted(self.join_ops):
-            path = self.ops[i].path
-            cgdir = os.path.dirname(path)
-            if os.path.basename(path) != "cgroup.procs" or os.path.exists(cgdir + "/tasks"):
-                continue  # cgroup v1: the init writes "0" to tasks itself
+    def _clone(self, op: Any) -> int:
+        """clone, or clone3 straight into the op's cgroup2 directory (see :class:`Clone`)."""
+        sys = self.ctx.sys
+        flags = clone_flags(op.flags)
+        if not op.cgroup:
+            return sys.clone(flags)
+        fd = sys.open(op.cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return sys.clone(flags, fd)
+        except Exception as exc:
+            if error_errno(exc) not in (_errno.ENOSYS, _errno.EPERM):
+                raise
+        finally:
+            if os.getpid() == self._runtime_pid:
+                sys.close(fd)
+        pid = sys.clone(flags)  # clone3 refused (a filter around us): clone, then join
+        if pid:
             try:
-                fd = os.open(cgdir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                break
-            self.folded[i] = 0  # set before the clone: the init must see it too
-            try:
-                return clone3_into_cgroup(self.clone_flags, fd)
-            except Exception:  # noqa: BLE001 - ENOSYS/EINVAL/E2BIG: an older kernel
-                del self.folded[i]
-            finally:
-                if os.getpid() == self._runtime_pid:
-                    os.close(fd)
-            break
-        return clone_process(self.clone_flags)
+                sys.write_file(os.path.join(op.cgroup, "cgroup.procs"), b"%d" % pid)
+            except BaseException:
+                sys.kill(pid, signal.SIGKILL)
+                sys.waitpid(pid, 0)
+                raise
+        return pid
 
     def start(self) -> None:
         """Foreground start: release the init, return once the user process was exec'd."""
@@ -422,7 +330,7 @@ class Engine:
             if op.name == "start":
                 try:
                     self.ctx.sys.begin_op(k, op)
-                    _send(self._ctl_w, b"S")
+                    self._tell(Start())
                     self.ctx.sys.end_op(k, op)
                 except Exception as exc:
                     raise op_error(
@@ -432,17 +340,17 @@ class Engine:
             else:
                 self.apply(k, op)
         if self._ctl_w >= 0:  # a plan without a start op
-            _send(self._ctl_w, b"S")
+            self._tell(Start())
             self._wait_exec()
 
     def _wait_exec(self) -> None:
         try:
             msg = self._next_report()
-            if not msg:
-                return
-            if msg[:1] == b"E":
+            if isinstance(msg, Closed):
+                return  # the report pipe closed on execve
+            if isinstance(msg, Failed):
                 self._raise_report(msg)
-            raise exec_error(f"unexpected message from init: {msg!r}", "OCI504")
+            raise _unexpected(msg)
         finally:
             self.close_pipes()
 
@@ -459,26 +367,27 @@ class Engine:
     def wait(self, forward_signals: bool = True) -> int:
         """Wait for the init (our own child); its exit status, 128+N for signal N."""
         pid = self.pid
+        sys = self.ctx.sys
         old: dict[int, Any] = {}
         if forward_signals:
 
             def forward(signum: int, _frame: object) -> None:
                 try:  # noqa: SIM105 - contextlib costs an import on the hot path
-                    os.kill(pid, signum)
-                except OSError:
+                    sys.kill(pid, signum)
+                except Exception:  # noqa: BLE001 - gone already: nothing to forward to
                     pass
 
             for sig in FORWARDED_SIGNALS:
                 old[sig] = signal.signal(sig, forward)
         try:
             try:
-                _, status = os.waitpid(pid, 0)
+                _, status = sys.waitpid(pid, 0)
             except ChildProcessError:
                 status = 0
         finally:
             for signum, handler in old.items():
                 signal.signal(signum, handler)
-        self.reap_orphans()
+        self.reap_orphans(sys)
         self.ctx.pid = 0  # reaped: never signal that pid again
         code = os.waitstatus_to_exitcode(status)
         # the init is reaped: its undo step (kill + wait) must not touch a reused pid
@@ -488,11 +397,11 @@ class Engine:
         return 128 - code if code < 0 else code
 
     @staticmethod
-    def reap_orphans() -> None:
+    def reap_orphans(sys: Syscalls) -> None:
         """As a subreaper we inherit the container's orphans; they are ours to reap."""
         while True:
             try:
-                wpid, _ = os.waitpid(-1, os.WNOHANG)
+                wpid, _ = sys.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if wpid == 0:
@@ -528,6 +437,7 @@ class Engine:
     # ------------------------------------------------------------------ init
     def _init_main(self, ctl_r: int, rep_w: int, fifo_fd: int) -> int:
         ctx = self.ctx
+        rep = Channel(rep_w)
         ctx.in_init = True
         ctx.pid = 0
         ctx.rollback.steps = []  # the runtime owns every undo
@@ -544,14 +454,14 @@ class Engine:
             # namespace's own uid mapping is the barrier instead.)
             if not self.userns:
                 ctx.sys.prctl(PR_SET_DUMPABLE, 0)
-            ctx.scratch["userns"] = self.userns
+            ctx.userns = self.userns
             # Files and device nodes get exactly the modes the plan says; the
             # process's own umask is set by the exec-phase umask op.
             os.umask(0)
-            ctx.scratch["self_exe"] = self_exe_id()
-            ctx.scratch["host_pid"] = _host_pid()
-            self._hook_state_pid(ctx.scratch["host_pid"])
-            self._ctl = _Lines(ctl_r)
+            ctx.self_exe = self_exe_id()
+            ctx.host_pid = _host_pid()
+            self._hook_state_pid(ctx.host_pid)
+            self._ctl = Channel(ctl_r)
             i = self._recv_go()
             while i < n:
                 op = ops[i]
@@ -560,25 +470,25 @@ class Engine:
                         i += 1
                         continue
                     if op.phase.command != "create":  # a plan without wait_start
-                        self._wait_start(rep_w, i, fifo_fd)
+                        self._wait_start(rep, i, fifo_fd)
                         started = True
                         continue
-                    _send(rep_w, b"D%d" % i)
+                    rep.send(Done(i))
                     i = self._recv_go()
                     continue
                 if op.name == "wait_start":
+                    self._check_exec()  # bracketed as the execve op's work
                     ctx.sys.begin_op(i, op)
-                    self._check_exec()
                     self._check_capabilities()
                     ctx.sys.end_op(i, op)
-                    self._wait_start(rep_w, i + 1, fifo_fd)
+                    self._wait_start(rep, i + 1, fifo_fd)
                     started = True
                 elif op.name == "seccomp_load" and i < self.exec_index:
                     self._resolve_exec(None)  # the filter may deny the lookup's openat2
                     self.apply(i, op)
-                elif op.name == "fork" and i not in self.folded:
+                elif op.name == "fork":
                     ctx.sys.begin_op(i, op)
-                    self._fork(rep_w)
+                    self._fork(rep)
                     ctx.sys.end_op(i, op)
                 else:
                     self.apply(i, op)
@@ -592,13 +502,13 @@ class Engine:
                 i = exc.op_index  # type: ignore[attr-defined]
                 text = exc.cause  # type: ignore[attr-defined]
             try:  # noqa: SIM105 - contextlib costs an import on the hot path
-                _send(rep_w, f"E{i} {code} {_one_line(text)}".encode()[:4000])
+                rep.send(Failed(i, code, text))
             except OSError:
                 pass
             if started and fifo_fd >= 0:
                 # Detached and started: no runtime reads the report pipe any more, so
                 # the failure goes where the engine collects the container's output.
-                what = op_error(i, ops[i], text).message if 0 <= i < n else text  # type: ignore[attr-defined]
+                what = op_error(i, ops[i], text).message if 0 <= i < n else text
                 try:  # noqa: SIM105
                     os.write(2, f"ocitool: container {ctx.container_id}: {what}\n".encode())
                 except OSError:
@@ -607,10 +517,14 @@ class Engine:
 
     def _resolve_exec(self, cwd: str | None) -> str:
         """Look up and check the process's executable (exe.py), as an error of the execve
-        op; the result is what the execve op runs."""
+        op; the result is what the execve op runs. Its calls are bracketed as the execve
+        op's (begin_op/end_op): the lookup is that op's work, done early."""
         op = self.ops[self.exec_index]
         try:
-            return resolve_exec_early(op, self.ctx, cwd)
+            self.ctx.sys.begin_op(self.exec_index, op)
+            path = resolve_exec_early(op, self.ctx, cwd)
+            self.ctx.sys.end_op(self.exec_index, op)
+            return path
         except Exception as exc:
             if not is_exec_error(exc):
                 raise
@@ -634,7 +548,7 @@ class Engine:
             if op.name == "chdir" and op.phase.command == "start":
                 cwd = op.path
         self._resolve_exec(cwd)
-        del self.ctx.scratch["exec_path"]
+        self.ctx.exec_path = None
 
     def _check_capabilities(self) -> None:
         """At create, as runc's create would fail: the capabilities op after start can
@@ -654,7 +568,7 @@ class Engine:
                 cause = f"unable to apply caps: the runtime does not hold {names} (EPERM)"
                 raise op_error(k, op, cause, _errno.EPERM)
 
-    def _fork(self, rep_w: int) -> None:
+    def _fork(self, rep: Channel) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.
 
         The child waits until that report is out (end-of-file on a private
@@ -664,14 +578,14 @@ class Engine:
         runtime (the subreaper).
         """
         hold_r, hold_w = os.pipe2(os.O_CLOEXEC)
-        pid = os.fork()
+        pid = self.ctx.sys.fork()
         if pid:
-            _send(rep_w, b"P%d" % pid)
+            rep.send(Forked(pid))
             os._exit(0)
         os.close(hold_w)
         os.read(hold_r, 1)
         os.close(hold_r)
-        self.ctx.scratch["host_pid"] = _host_pid()
+        self.ctx.host_pid = _host_pid()
         self._rearm_pdeathsig()
 
     def _rearm_pdeathsig(self) -> None:
@@ -690,26 +604,29 @@ class Engine:
         if _host_ppid() != runtime:  # the runtime died before the signal was armed
             os._exit(1)
 
-    def _recv_go(self) -> int:
-        msg = self._ctl.next() if self._ctl is not None else b""
-        if msg[:1] != b"G":
-            os._exit(1)  # the runtime went away
-        return int(msg[1:])
+    def _recv(self) -> Message:
+        return self._ctl.recv() if self._ctl is not None else Closed()
 
-    def _wait_start(self, rep_w: int, ready: int, fifo_fd: int) -> None:
+    def _recv_go(self) -> int:
+        msg = self._recv()
+        if not isinstance(msg, Go):
+            os._exit(1)  # the runtime went away
+        return msg.index
+
+    def _wait_start(self, rep: Channel, ready: int, fifo_fd: int) -> None:
         """Report "created" (ready to run op ``ready``), then block until start.
 
-        Foreground: ``S`` on the control pipe. Detached (an exec fifo): the
+        Foreground: ``Start`` on the control pipe. Detached (an exec fifo): the
         fifo is first probed for writing -- the open's permission check comes
         before the "no reader yet" ENXIO -- so a fifo the init cannot open
-        fails create, not the later start. After ``R`` the init waits for the
-        runtime's ``K`` (state saved), clears its parent death signal, answers
-        ``C``, and only then blocks opening the fifo until ``start`` reads it.
-        The fifo stays open for writing until execve (see below).
+        fails create, not the later start. After ``Ready`` the init waits for
+        the runtime's ``Detach`` (state saved), clears its parent death signal,
+        answers ``Cleared``, and only then blocks opening the fifo until
+        ``start`` reads it. The fifo stays open for writing until execve (see below).
         """
         if fifo_fd < 0:
-            _send(rep_w, b"R%d" % ready)
-            if self._ctl is None or self._ctl.next() != b"S":
+            rep.send(Ready(ready))
+            if not isinstance(self._recv(), Start):
                 os._exit(1)
             return
         path = f"/proc/self/fd/{fifo_fd}"
@@ -718,18 +635,23 @@ class Engine:
         except OSError as exc:
             if exc.errno != _errno.ENXIO:
                 raise sys_error("open", (path, "O_WRONLY|O_NONBLOCK"), exc.errno or 0) from None
-        _send(rep_w, b"R%d" % ready)
-        if self._ctl is None or self._ctl.next() != b"K":
+        rep.send(Ready(ready))
+        if not isinstance(self._recv(), Detach):
             os._exit(1)  # the runtime went away before it saved the state
         self.ctx.sys.prctl(PR_SET_PDEATHSIG, 0)
-        _send(rep_w, b"C")
+        rep.send(Cleared())
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         os.write(fd, b"0")
         # The write end stays open until execve closes it (O_CLOEXEC) or the init
         # dies: start reads to EOF, so poststart hooks run after the process is
         # executed, as runtime-spec orders them (not merely after the release).
-        self.ctx.scratch["exec_fifo_writer"] = fd
+        self.ctx.exec_fifo_writer = fd
         os.close(fifo_fd)
+
+
+def _unexpected(msg: Message) -> Exception:
+    what = repr(msg.raw) if isinstance(msg, Garbled) else type(msg).__name__
+    return exec_error(f"unexpected message from init: {what}", "OCI504")
 
 
 def _host_ppid() -> int:

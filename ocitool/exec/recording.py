@@ -26,11 +26,19 @@ _DEFAULTS: dict[str, Any] = {
     "open_tree": 102,
     "pidfd_open": 103,
     "read": b"",
+    "read_file": b"",
     "capget": (0, 0, 0),
     "prctl": 0,
     "seccomp": 0,
     "personality": 0,
     "umask": 0o022,
+    "fork": 1000,  # the parent's view: the child's pid
+    "clone": 1000,
+    "waitpid": lambda pid, options=0: (pid if pid > 0 else 0, 0),
+    "statvfs_flags": 0,
+    "listdir": [],
+    "subdirs": [],
+    "recv_fds": (b"", []),
 }
 
 

@@ -172,7 +172,7 @@ def check_dev_null(sys: Syscalls, resolver: RootResolver) -> int:
         fd = sys.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
     finally:
         sys.close(pfd)
-    st = os.fstat(fd)
+    st = sys.fstat(fd)
     if not stat.S_ISCHR(st.st_mode) or os.major(st.st_rdev) != 1 or os.minor(st.st_rdev) != 3:
         sys.close(fd)
         raise sys_error(

@@ -35,7 +35,7 @@ def _rmdir_cgroup(sys: Syscalls, path: str) -> None:
                 return
             if code != _errno.EBUSY or attempt == 99:
                 raise
-            _kill_cgroup_tasks(path)
+            _kill_cgroup_tasks(sys, path)
             time.sleep(0.002)
 
 
@@ -44,34 +44,33 @@ def remove_cgroup_tree(sys: Syscalls, path: str) -> None:
     first); a directory that is already gone is fine (the undo log removes what create made)."""
     if not os.path.isdir(path):
         return
-    for dirpath in _dirs_bottom_up(path):
+    for dirpath in _dirs_bottom_up(sys, path):
         _rmdir_cgroup(sys, dirpath)
 
 
-def _dirs_bottom_up(top: str) -> list[str]:
+def _dirs_bottom_up(sys: Syscalls, top: str) -> list[str]:
     """``top`` and the directories below it, deepest first (os.walk's bottom-up order)."""
     out: list[str] = []
     try:
-        subdirs = [e.path for e in os.scandir(top) if e.is_dir(follow_symlinks=False)]
-    except OSError:
+        subdirs = sys.subdirs(top)
+    except Exception:  # noqa: BLE001 - gone or unreadable: rmdir will say
         subdirs = []
     for sub in subdirs:
-        out += _dirs_bottom_up(sub)
+        out += _dirs_bottom_up(sys, sub)
     out.append(top)
     return out
 
 
-def _kill_cgroup_tasks(path: str) -> None:
+def _kill_cgroup_tasks(sys: Syscalls, path: str) -> None:
     for name in ("cgroup.procs", "tasks"):
         try:
-            with open(os.path.join(path, name)) as f:
-                pids = [int(x) for x in f.read().split()]
-        except OSError:
+            pids = [int(x) for x in sys.read_file(os.path.join(path, name)).split()]
+        except Exception:  # noqa: BLE001 - no such file in this hierarchy
             continue
         for pid in pids:
             try:  # noqa: SIM105 - contextlib is an import on the hot path
-                os.kill(pid, SIGKILL)
-            except OSError:
+                sys.kill(pid, SIGKILL)
+            except Exception:  # noqa: BLE001 - exited meanwhile
                 pass
         return
 
@@ -84,7 +83,7 @@ def _kill_wait(sys: Syscalls, pid: int) -> None:
         if error_errno(exc) != _errno.ESRCH:
             raise
     try:  # noqa: SIM105
-        os.waitpid(pid, 0)
+        sys.waitpid(pid, 0)
     except ChildProcessError:
         pass
 

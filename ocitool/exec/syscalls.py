@@ -17,9 +17,11 @@ from ocitool.redact import op_text  # loaded up front: the init cannot import af
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Protocol
 
     from ocitool.errors import ExecError
+else:
+    Protocol = object  # the checkers see typing.Protocol; the hot path never imports typing
 
 # ocitool.errors (dataclasses, typing) is imported only when an error is made:
 # the executor is the hot path, and errors are the exception.
@@ -149,8 +151,9 @@ def error_errno(err: BaseException) -> int | None:
     return code if isinstance(code, int) else None
 
 
-class Syscalls:
-    """The executor's kernel interface. Subclasses implement every method.
+class Syscalls(Protocol):
+    """The executor's kernel interface: a typing Protocol (for mypy) whose backends
+    (linux, recording, fault) subclass it explicitly and implement every method.
 
     ``begin_op``/``end_op`` bracket each plan op so a fault-injecting backend
     can fail "op k" and a recording one can group calls by op.
@@ -158,9 +161,11 @@ class Syscalls:
 
     def begin_op(self, index: int, op: object) -> None:
         """Called before op ``index`` is applied."""
+        return None
 
     def end_op(self, index: int, op: object) -> None:
         """Called after op ``index`` was applied."""
+        return None
 
     # --- namespaces
     def unshare(self, flags: int) -> None:
@@ -198,6 +203,10 @@ class Syscalls:
 
     def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:
         """open(O_WRONLY) + write + close: cgroup files, /proc knobs, id maps."""
+        raise NotImplementedError
+
+    def read_file(self, path: str) -> bytes:
+        """open(O_RDONLY) + read to the end + close: cgroup state files, cgroup.procs."""
         raise NotImplementedError
 
     def mkdir(self, path: str, mode: int = 0o755, dir_fd: int | None = None) -> None:
@@ -346,7 +355,67 @@ class Syscalls:
     def set_mempolicy(self, mode: int, nodes: list[int]) -> None:
         raise NotImplementedError
 
+    def fstat(self, fd: int) -> Any:
+        """os.stat_result of an open fd (type and identity checks)."""
+        raise NotImplementedError
+
+    def stat(self, path: str, follow_symlinks: bool = True) -> Any:
+        """os.stat_result of ``path`` (lstat with ``follow_symlinks=False``)."""
+        raise NotImplementedError
+
+    def try_stat(self, path: str) -> Any:
+        """os.stat_result of ``path``, or -errno when it cannot be stat'ed: "is it there?"
+        is a normal question (a PATH lookup), not an error."""
+        try:
+            return self.stat(path)
+        except Exception as exc:
+            code = error_errno(exc)
+            if code is None:
+                raise
+            return -code
+
+    def statvfs_flags(self, path: str) -> int:
+        """statvfs(path).f_flag: the ST_* flags of the mount holding ``path``."""
+        raise NotImplementedError
+
+    def listdir(self, path: str) -> list[str]:
+        raise NotImplementedError
+
+    def subdirs(self, path: str) -> list[str]:
+        """The paths of the directories (not symlinks to them) directly in ``path``."""
+        raise NotImplementedError
+
+    # --- unix sockets (console socket, seccomp listener, the host pty's socketpair)
+    def unix_connect(self, path: str) -> Any:
+        """A connected AF_UNIX stream socket (a ``socket.socket``)."""
+        raise NotImplementedError
+
+    def socketpair(self) -> tuple[Any, Any]:
+        """Two connected AF_UNIX stream sockets."""
+        raise NotImplementedError
+
+    def send_fds(self, sock: Any, data: bytes, fds: list[int]) -> None:
+        """sendmsg with ``fds`` in SCM_RIGHTS."""
+        raise NotImplementedError
+
+    def recv_fds(self, sock: Any, size: int, maxfds: int) -> tuple[bytes, list[int]]:
+        """recvmsg: the data and the fds that came in SCM_RIGHTS."""
+        raise NotImplementedError
+
     # --- processes
+    def fork(self) -> int:
+        """fork(2): 0 in the child, the child's pid in the parent."""
+        raise NotImplementedError
+
+    def clone(self, flags: int, cgroup_fd: int = -1) -> int:
+        """A fork-like clone with CLONE_* ``flags``; with ``cgroup_fd`` >= 0, clone3 with
+        CLONE_INTO_CGROUP into that cgroup2 directory. 0 in the child."""
+        raise NotImplementedError
+
+    def waitpid(self, pid: int, options: int = 0) -> tuple[int, int]:
+        """(pid, status); ChildProcessError when there is no such child."""
+        raise NotImplementedError
+
     def kill(self, pid: int, sig: int) -> None:
         raise NotImplementedError
 
@@ -376,3 +445,8 @@ class Syscalls:
     def systemd_stop_unit(self, unit: str, mode: str) -> None:
         """StopUnit and wait for the job; a unit that is already gone is not an error."""
         raise NotImplementedError
+
+
+class NoSyscalls(Syscalls):
+    """The backend of a command that makes no kernel call through it (``start`` without
+    poststart hooks): it never loads the cffi bindings; any call raises NotImplementedError."""

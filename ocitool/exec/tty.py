@@ -24,6 +24,7 @@ import termios
 
 from ocitool import lightos as os
 from ocitool.exec.context import ExecContext
+from ocitool.exec.syscalls import Syscalls
 
 TIOCGPTN = 0x80045430
 TIOCSPTLCK = 0x40045431
@@ -60,25 +61,27 @@ def setup_console(ctx: ExecContext, width: int | None, height: int | None) -> No
         become_controlling(slave, width, height)
         # connected by the runtime before the clone: the socket's path is a host
         # path, out of reach after pivot_root
-        sock = ctx.scratch.get("listeners", {}).get("console")
+        sock = ctx.listeners.get("console")
         if sock is None:
-            send_fd(ctx.console_socket, master, "/dev/ptmx")
-        else:
-            import socket
-
-            socket.send_fds(sock, [b"/dev/ptmx"], [master])
-        os.close(master)
+            sock = ctx.sys.unix_connect(ctx.console_socket)
+        try:
+            ctx.sys.send_fds(sock, b"/dev/ptmx", [master])
+        finally:
+            sock.close()
+            os.close(master)
         return
     fd = ctx.fds.pop("pty_slave", -1)
     if fd >= 0:
-        take_terminal(fd, width, height)
+        take_terminal(ctx.sys, fd, width, height)
 
 
-def take_terminal(fd: int, width: int | None = None, height: int | None = None) -> None:
+def take_terminal(
+    sys: Syscalls, fd: int, width: int | None = None, height: int | None = None
+) -> None:
     """Foreground terminal, in the container: ``fd`` is the runtime's :class:`HostPty`
     socket -- make a pty here, keep the slave, send the master back -- or (older
     callers) a pty slave to use as it is."""
-    if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+    if not stat.S_ISSOCK(sys.fstat(fd).st_mode):
         become_controlling(fd, width, height)
         return
     import socket
@@ -87,17 +90,9 @@ def take_terminal(fd: int, width: int | None = None, height: int | None = None) 
     try:
         become_controlling(slave, width, height)
         with socket.socket(fileno=fd) as sock:
-            socket.send_fds(sock, [b"/dev/ptmx"], [master])
+            sys.send_fds(sock, b"/dev/ptmx", [master])
     finally:
         os.close(master)
-
-
-def send_fd(socket_path: str, fd: int, name: str) -> None:
-    import socket
-
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(socket_path)
-        socket.send_fds(sock, [name.encode()], [fd])
 
 
 class HostPty:

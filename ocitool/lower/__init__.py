@@ -26,6 +26,8 @@ from ocitool.errors import InternalError, LoweringError
 from ocitool.ids import check_id
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
+from ocitool.lower.nopivot import replace_pivot
+from ocitool.lower.spawn import fold_spawn
 from ocitool.plan.ops.base import Op
 from ocitool.plan.plan import Plan, check_order
 from ocitool.spec.model import Spec
@@ -44,9 +46,11 @@ def lower(
     container_id: str,
     bundle: str,
     systemd_cgroup: bool = False,
+    no_pivot: bool = False,
 ) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
-    (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``)."""
+    (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``; ``no_pivot``:
+    MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`)."""
     # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
     check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
@@ -59,8 +63,10 @@ def lower(
     from ocitool.lower.concerns import CONCERNS
     from ocitool.lower.verify import verify_plan
 
-    ops = merge([fn(spec, host, ctx) for _, fn in CONCERNS])
-    missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid)
+    ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
+    if no_pivot:
+        ops = replace_pivot(ops)
+    missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid, no_pivot=no_pivot)
     if missing:
         raise InternalError(
             message="internal error: the plan lacks ops the config asks for: " + "; ".join(missing),

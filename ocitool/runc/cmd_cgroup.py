@@ -77,25 +77,40 @@ def _running(g: Globals, cid: str) -> Any:
     return st, live_status(st)
 
 
-def cmd_pause(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.runc_cgroup import set_frozen
+def apply_live(g: Globals, st: Any, ops: list[Any]) -> None:
+    """Apply a live plan (runc/live.py) to the container; --debug logs each op."""
+    from ocitool.exec import lifecycle
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
 
+    for op in ops:
+        g.log.debug(f"{st.id}: {op.text()}")
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=st.id, bundle=st.bundle, pid=st.pid)
+    lifecycle.apply_live(ops, ctx)
+
+
+def _set_frozen(g: Globals, st: Any, frozen: bool) -> None:
+    from ocitool.lower.host import HostInfo
+    from ocitool.runc.live import freeze_ops
+
+    apply_live(g, st, freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
+
+
+def cmd_pause(g: Globals, argv: list[str]) -> int:
     cid = exactly_one("pause", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "running":
         raise state_error(message="container not running", code="OCI606")
-    set_frozen(C.cgroup_dirs(st), True)
+    _set_frozen(g, st, True)
     return 0
 
 
 def cmd_resume(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.runc_cgroup import set_frozen
-
     cid = exactly_one("resume", parse(argv, ()).args)
     st, status = _running(g, cid)
     if status != "paused":
         raise state_error(message="container not paused", code="OCI610")
-    set_frozen(C.cgroup_dirs(st), False)
+    _set_frozen(g, st, False)
     return 0
 
 
@@ -144,43 +159,6 @@ def merge(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def limit_writes(plan: Any, dirs: list[str], rdt: bool = False) -> list[tuple[str, str]]:
-    """The plan's limit writes into the container's own cgroup, minus the device policy;
-    with ``rdt`` also its resctrl ``schemata`` write (from linux.intelRdt)."""
-    writes = []
-    for op in plan.ops:
-        # create.spawn: the systemd driver writes the files once its unit exists
-        if op.name != "cgroup_write" or op.phase.value not in ("create.runtime", "create.spawn"):
-            continue
-        if rdt and op.source and op.source.startswith("/linux/intelRdt"):
-            writes.append((op.path, op.value))
-            continue
-        name = os.path.basename(op.path)
-        if name.startswith("devices.") or name == "cgroup.subtree_control":
-            continue
-        if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
-            writes.append((op.path, op.value))
-    return writes
-
-
-def resource_unit_properties(plan: Any) -> tuple[str, list[Any]] | None:
-    """(unit, the properties that come from linux.resources) of a systemd-driver plan.
-
-    As runc's update: only the limits are sent again (placement, PIDs and the
-    annotations were the unit's at creation and cannot change, and neither can
-    the device rules: ``update`` takes none, and DeviceAllow= would add up).
-    """
-    for op in plan.ops:
-        if op.name == "systemd_start_unit":
-            props = [
-                p
-                for p in op.properties
-                if (p[3] or "").startswith("/linux/resources/") and not p[0].startswith("Device")
-            ]
-            return op.unit, props
-    return None
-
-
 def cmd_update(g: Globals, argv: list[str]) -> int:
     p = parse(argv, UPDATE_FLAGS)
     cid = exactly_one("update", p.args)
@@ -199,16 +177,9 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
-    from ocitool.exec.runc_cgroup import write_values
-    from ocitool.exec.runc_files import write_atomic
+    from ocitool.runc.files import write_atomic
+    from ocitool.runc.live import update_ops
 
-    unit_limits = resource_unit_properties(plan)
-    if unit_limits is not None:  # systemd driver: the unit first, so a daemon-reload keeps them
-        from ocitool.exec.apply import bus_properties
-        from ocitool.exec.linux import LinuxSyscalls
-
-        unit, props = unit_limits
-        LinuxSyscalls().systemd_set_unit_properties(unit, bus_properties(props, 0))
-    write_values(limit_writes(plan, C.cgroup_dirs(st), rdt is not None))
+    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

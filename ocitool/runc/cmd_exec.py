@@ -204,14 +204,16 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     from ocitool.exec.lifecycle import state_json
     from ocitool.exec.linux import LinuxSyscalls
 
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     console = None
     if terminal and sock_path:
-        from ocitool.exec.console import connect
-
         try:
-            console = connect(os.path.abspath(sock_path))
-        except OSError as exc:
-            raise console_error(sock_path, exc) from None
+            console = ctx.sys.unix_connect(os.path.abspath(sock_path))
+        except Exception as exc:
+            code = getattr(exc, "errno", None)
+            if not isinstance(code, int):
+                raise
+            raise console_error(sock_path, OSError(code, os.strerror(code))) from None
     size = process.get("consoleSize") or {}
     req = join.JoinRequest(
         pid=st.pid,
@@ -225,7 +227,6 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
         state_json=state_json(st),
         pty_slave=relay.slave if relay is not None else -1,
     )
-    ctx = ExecContext(sys=LinuxSyscalls(), container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
     try:
         pid = join.spawn(req, ctx)
     finally:
@@ -233,16 +234,16 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
             console.close()
     g.log.debug(f"exec: process {pid} started in {cid}")
     if pid_file:
-        from ocitool.exec.runc_files import write_pid_file
+        from ocitool.runc.files import write_pid_file
 
         try:
             write_pid_file(pid_file, pid)
         except OSError as exc:  # a late failure (full disk): undo the start, as runc does
-            join.kill_and_reap(pid)
+            join.kill_and_reap(ctx.sys, pid)
             raise pid_file_error(pid_file, exc) from None
     if p.on("detach"):
         return 0
     sys.stdout.flush()
     if relay is not None:
         relay.pump()
-    return join.wait(pid)
+    return join.wait(ctx.sys, pid)

@@ -69,7 +69,7 @@ def cmd_ps(g: Globals, argv: list[str]) -> int:
     st = load_state(g.store(), cid)
     if live_status(st) == "stopped":
         raise state_error(message="container not running", code="OCI606")
-    from ocitool.exec.runc_cgroup import pids
+    from ocitool.runc.cgroup import pids
 
     found = pids(C.cgroup_dirs(st))
     if fmt == "json":

@@ -65,7 +65,7 @@ def _prepare(
     check_pid_file(p.value("pid_file"))  # before anything starts: a bad flag starts nothing
     check_console_socket(sock)
     if p.on("no_pivot"):
-        from ocitool.exec.runc_nopivot import replace_pivot
+        from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
 
         ops = replace_pivot(ops)
     if p.on("no_new_keyring"):
@@ -108,8 +108,8 @@ def cmd_create(g: Globals, argv: list[str]) -> int:
 
 def _after_create(g: Globals, st: Any, info: dict[str, Any], pid_file: str | None) -> None:
     """Save annotations, extras and the config copy; write the pid file last (engines wait on it)."""
-    from ocitool.exec.runc_files import write_atomic, write_pid_file
     from ocitool.inputs import read_input
+    from ocitool.runc.files import write_atomic, write_pid_file
 
     store = g.store()
     lock = store.lock(st.id)
@@ -153,8 +153,8 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
             _force_delete(g, cid)
             raise
         return 0
-    from ocitool.exec import runc_lifecycle
-    from ocitool.exec.runc_files import write_pid_file
+    from ocitool.runc import foreground
+    from ocitool.runc.files import write_pid_file
 
     pid_file = p.value("pid_file")
     relay = None
@@ -169,7 +169,7 @@ def cmd_run(g: Globals, argv: list[str]) -> int:
             write_pid_file(pid_file, st.pid)
 
     with _explained(ops, ctx.bundle, cid):
-        return runc_lifecycle.run(
+        return foreground.run(
             ops,
             ctx,
             g.store(),
@@ -216,7 +216,7 @@ def cmd_start(g: Globals, argv: list[str]) -> int:
 def _start(g: Globals, cid: str) -> None:
     from ocitool.exec import lifecycle
     from ocitool.exec.context import ExecContext
-    from ocitool.exec.syscalls import Syscalls
+    from ocitool.exec.syscalls import NoSyscalls, Syscalls
 
     store = g.store()
     st = load_state(store, cid)
@@ -230,7 +230,8 @@ def _start(g: Globals, cid: str) -> None:
     if status != "created":
         raise state_error(message=f"cannot start a container in the {status} state", code="OCI605")
     ops: list[Any] = []
-    sys_: Syscalls = Syscalls()  # without poststart hooks start makes no call through it
+    # without poststart hooks start makes no call through it (NoSyscalls implements none)
+    sys_: Syscalls = NoSyscalls()  # type: ignore[abstract]
     if C.has_hooks(st, "poststart"):
         from ocitool.exec.linux import LinuxSyscalls
 
@@ -291,10 +292,12 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     status = live_status(st)
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
-    if p.on("all") and C.cgroup_dirs(st):
-        from ocitool.exec.runc_cgroup import signal_all
+    dirs = C.cgroup_dirs(st)
+    live: list[Any] = []
+    if p.on("all") and dirs:  # paused too: the signal waits for the thaw
+        from ocitool.runc.live import signal_all_ops
 
-        signal_all(C.cgroup_dirs(st), sig)
+        live = signal_all_ops(dirs, str(sig))
     else:
         from ocitool.exec import lifecycle
         from ocitool.exec.linux import LinuxSyscalls
@@ -303,9 +306,14 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     if status == "paused" and sig == SIGKILL:
         # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
         # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
-        from ocitool.exec.runc_cgroup import set_frozen
+        from ocitool.lower.host import HostInfo
+        from ocitool.runc.live import freeze_ops
 
-        set_frozen(C.cgroup_dirs(st), False)
+        live += freeze_ops(HostInfo.detect(), dirs, False)
+    if live:
+        from ocitool.runc.cmd_cgroup import apply_live
+
+        apply_live(g, st, live)
     return 0
 
 
@@ -348,10 +356,11 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
         )
     dirs = C.cgroup_dirs(st)
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
-        from ocitool.exec.runc_cgroup import set_frozen, signal_all
+        from ocitool.lower.host import HostInfo
+        from ocitool.runc.cmd_cgroup import apply_live
+        from ocitool.runc.live import kill_paused_ops
 
-        signal_all(dirs, SIGKILL)
-        set_frozen(dirs, False)
+        apply_live(g, st, kill_paused_ops(HostInfo.detect(), dirs))
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
     else:

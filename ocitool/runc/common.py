@@ -31,7 +31,7 @@ class Globals:
         self.systemd_cgroup = systemd_cgroup  # --systemd-cgroup: new containers get a unit
 
     def store(self) -> StateStore:
-        from ocitool.exec.runc_state import RuncStateStore
+        from ocitool.runc.statestore import RuncStateStore
 
         return RuncStateStore(self.root)
 
@@ -98,7 +98,7 @@ def live_status(st: State) -> str:
     """created/running/stopped from the process, ``paused`` from the freezer."""
     status = st.refresh_status()
     if status in ("running", "created") and st.extra.get("cgroup_dirs"):
-        from ocitool.exec.runc_cgroup import is_frozen
+        from ocitool.runc.cgroup import is_frozen
 
         if is_frozen([str(d) for d in st.extra["cgroup_dirs"]]):
             status = st.status = "paused"

@@ -177,6 +177,17 @@ def test_linux_backend_reports_errno() -> None:
     assert getattr(info.value, "errno", None) in (errno.ENOENT, errno.EPERM, errno.EINVAL)
 
 
+def test_each_applier_is_typed_with_the_op_class_it_is_registered_for() -> None:
+    """``@applies("mask_path")`` sits on a function whose ``op`` is a ``MaskPath``: the
+    registry key and the op class agree, so appliers are keyed by op class in effect."""
+    from ocitool.plan.ops import op_types
+
+    types = op_types()
+    for name, fn in APPLIERS.items():
+        annotation = str(fn.__annotations__["op"])
+        assert types[name].__name__ in annotation.split(" | "), (name, fn.__name__, annotation)
+
+
 def test_every_op_class_has_an_applier() -> None:
     """A new op kind in the IR must come with its executor half (or be a control op)."""
     from ocitool.plan.ops import op_types
@@ -184,57 +195,6 @@ def test_every_op_class_has_an_applier() -> None:
     control = {"clone", "fork", "wait_start", "start"}  # moved between processes by the engine
     missing = sorted(n for n in op_types() if n not in APPLIERS and n not in control)
     assert missing == []
-
-
-def _ns_plan(*, userns: bool, setns_first: bool) -> list[object]:
-    from ocitool.plan.ops.namespaces import Clone, Fork, Setns, Unshare
-
-    ops: list[object] = [
-        Clone(phase=Phase.CREATE_SPAWN),
-        CgroupJoin(phase=Phase.CREATE_SPAWN, path="/cg/x/cgroup.procs"),
-    ]
-    if setns_first:
-        ops.append(
-            Setns(phase=Phase.CREATE_NAMESPACES, path="/proc/1/ns/ipc", nstype="CLONE_NEWIPC")
-        )
-    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWCGROUP")
-    ops.append(
-        Unshare(phase=Phase.CREATE_NAMESPACES, flags=(("CLONE_NEWUSER",) if userns else ()) + flags)
-    )
-    ops.append(Fork(phase=Phase.CREATE_INIT, reason="pid namespace"))
-    return ops
-
-
-def test_peepholes_fold_unshare_and_fork_into_the_clone() -> None:
-    eng = Engine(_ns_plan(userns=False, setns_first=False), _ctx(), APPLIERS)
-    # the cgroup namespace is left to its own unshare, after the cgroup join
-    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS", "CLONE_NEWPID"))
-    assert eng.folded[2] == eng.clone_flags and eng.folded[3] == 0  # unshare, fork
-    assert eng.delegated == {1}  # no user namespace: the init joins the cgroup itself
-
-
-def test_peepholes_keep_order_after_setns_and_with_a_user_namespace() -> None:
-    eng = Engine(_ns_plan(userns=False, setns_first=True), _ctx(), APPLIERS)
-    assert eng.clone_flags == 0 and eng.folded == {}  # setns must come first: no folding
-    eng = Engine(_ns_plan(userns=True, setns_first=False), _ctx(), APPLIERS)
-    assert eng.clone_flags & F.CLONE["CLONE_NEWUSER"]
-    assert eng.delegated == set()  # the runtime writes the pid (host root owns the files)
-
-
-def test_a_time_namespace_keeps_the_pid_namespace_out_of_the_clone() -> None:
-    """A new time namespace needs a real fork; CLONE_NEWPID then stays in the unshare,
-    so the fork's child (not the exiting parent) is pid 1 of the new pid namespace."""
-    from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
-
-    flags = ("CLONE_NEWNS", "CLONE_NEWPID", "CLONE_NEWTIME")
-    ops = [
-        Clone(phase=Phase.CREATE_SPAWN),
-        Unshare(phase=Phase.CREATE_NAMESPACES, flags=flags),
-        Fork(phase=Phase.CREATE_INIT, reason="pid and time namespaces"),
-    ]
-    eng = Engine(ops, _ctx(), APPLIERS)
-    assert eng.clone_flags == F.clone_flags(("CLONE_NEWNS",))
-    assert eng.folded == {1: F.clone_flags(("CLONE_NEWNS",))}  # the fork really forks
 
 
 def _subtree_write(value: str) -> CgroupWrite:
@@ -285,3 +245,57 @@ def test_other_cgroup_files_are_not_retried() -> None:
     with pytest.raises(ExecError):
         APPLIERS["cgroup_write"](op, ExecContext(sys=rec))
     assert len(rec.calls) == 1
+
+
+def test_processes_go_through_the_backend_fork_wait_kill() -> None:
+    """A hook's fork and wait, the engine's wait and signal forwarding, and the undo log's
+    kill + wait are Syscalls calls: the recording backend sees every one."""
+    import signal
+
+    from ocitool.plan.ops.hooks import RunHook
+
+    rec = RecordingSyscalls()
+    ctx = _ctx(rec)
+    _apply(RunHook(phase=Phase.HOOKS_POSTSTART, kind="poststart", index=0, path="/bin/true"), ctx)
+    assert rec.names() == ["fork", "waitpid"] and rec.calls[1].args == (1000, 0)
+
+    rec.calls.clear()
+    eng = Engine([], ctx, APPLIERS)
+    eng.pid = ctx.pid = 4321
+    ctx.rollback.push("kill_wait", [4321], "kill init")
+
+    def waitpid(pid: int, options: int = 0) -> tuple[int, int]:
+        if pid == 4321:  # the container gets a signal while we wait: it is forwarded
+            signal.raise_signal(signal.SIGUSR1)
+            return pid, 3 << 8
+        raise ChildProcessError  # no orphans left to reap
+
+    rec.results["waitpid"] = waitpid
+    assert eng.wait() == 3
+    assert [(c.name, c.args) for c in rec.calls] == [
+        ("waitpid", (4321, 0)),
+        ("kill", (4321, signal.SIGUSR1)),  # forwarded while we waited
+        ("waitpid", (-1, 1)),  # WNOHANG: the subreaper's orphans
+    ]
+    assert ctx.rollback.steps == []  # reaped: its undo step must not kill a reused pid
+
+    rec.calls.clear()
+    ctx.rollback.push("kill_wait", [99], "kill init")
+    rec.results["waitpid"] = (99, 0)
+    assert ctx.rollback.run() == []
+    assert rec.names() == ["kill", "waitpid"] and rec.calls[0].args == (99, 9)
+
+
+def test_a_fault_at_a_hook_op_fails_its_fork() -> None:
+    from ocitool.plan.ops.hooks import RunHook
+
+    rec = RecordingSyscalls()
+    ctx = _ctx(FaultSyscalls(rec, fail_op=0))
+    eng = Engine(
+        [RunHook(phase=Phase.HOOKS_CREATE_RUNTIME, kind="createRuntime", index=0, path="/x")],
+        ctx,
+        APPLIERS,
+    )
+    with pytest.raises(ExecError, match=r"op #0 hook .*fork\(\) failed: EIO"):
+        eng.apply(0, eng.ops[0])
+    assert rec.calls == []  # the fork never reached the real backend

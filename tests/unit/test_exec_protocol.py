@@ -16,7 +16,8 @@ import pytest
 from ocitool.errors import ExecError
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
-from ocitool.exec.process import Engine, _Lines
+from ocitool.exec.handover import Done, Ready
+from ocitool.exec.process import Engine
 from ocitool.exec.recording import RecordingSyscalls
 from ocitool.plan.ops.base import Phase
 from ocitool.plan.ops.namespaces import Sethostname
@@ -44,15 +45,17 @@ def engine() -> Iterator[tuple[Engine, int, int]]:
 def test_two_reports_in_one_read_are_two_messages(engine: tuple[Engine, int, int]) -> None:
     eng, rep_w, _ = engine
     os.write(rep_w, b"D1\nR3\n")  # one write: one read gets both
-    assert eng._report() == (b"D", 1)
-    assert eng._report() == (b"R", 3)
+    first, second = eng._report(), eng._report()
+    assert isinstance(first, Done) and first.index == 1
+    assert isinstance(second, Ready) and second.index == 3
 
 
 def test_created_then_error_in_one_read_names_the_op(engine: tuple[Engine, int, int]) -> None:
     """R then E (e.g. the exec fifo cannot be opened): created first, then the op's error."""
     eng, rep_w, ctl_r = engine
     os.write(rep_w, b'R2\nE1 13 open("/proc/self/fd/7") failed: EACCES\n')
-    assert eng._report() == (b"R", 2)
+    created = eng._report()
+    assert isinstance(created, Ready) and created.index == 2
     with pytest.raises(ExecError) as info:
         eng.detach()
     err = info.value
@@ -60,23 +63,6 @@ def test_created_then_error_in_one_read_names_the_op(engine: tuple[Engine, int, 
     assert getattr(err, "errno", None) == errno.EACCES
     assert err.pointer == "/hostname"
     assert os.read(ctl_r, 64) == b"K\n"  # what the runtime told the init
-
-
-def test_a_message_split_over_reads_is_joined() -> None:
-    r, w = os.pipe()
-    try:
-        lines = _Lines(r)
-        os.write(w, b"E12 2 no such")
-        os.write(w, b" file\nC\n")
-        assert lines.next() == b"E12 2 no such file"
-        assert lines.next() == b"C"
-        os.close(w)
-        w = -1
-        assert lines.next() == b""  # end-of-file
-    finally:
-        os.close(r)
-        if w >= 0:
-            os.close(w)
 
 
 def _eof_pipe(eng: Engine, data: bytes) -> None:
@@ -102,6 +88,13 @@ def test_detach_waits_for_the_init_to_confirm(engine: tuple[Engine, int, int]) -
     eng.detach()
     assert os.read(ctl_r, 64) == b"K\n"
     assert eng._rep_r == -1 and eng._ctl_w == -1
+
+
+def test_an_unknown_message_is_an_error_that_shows_it(engine: tuple[Engine, int, int]) -> None:
+    eng, rep_w, _ = engine
+    os.write(rep_w, b"Zoo\n")
+    with pytest.raises(ExecError, match="unexpected message from init: b'Zoo'"):
+        eng._report()
 
 
 def test_detach_fails_if_the_init_died(engine: tuple[Engine, int, int]) -> None:

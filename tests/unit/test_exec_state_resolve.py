@@ -152,21 +152,30 @@ def test_dev_null_must_be_the_null_device(tmp_path: Path) -> None:
 
 
 def test_host_interpreter_is_refused(tmp_path: Path) -> None:
+    from ocitool.exec.linux import LinuxSyscalls
+    from ocitool.exec.recording import RecordingSyscalls
+
     me = self_exe_id()
+    sys_ = LinuxSyscalls()
     with pytest.raises(ExecError, match="magic link"):
-        resolve_executable("/proc/self/exe", [], me)
+        resolve_executable(sys_, "/proc/self/exe", [], me)
     script = tmp_path / "evil.sh"
     script.write_text("#!/proc/self/exe\nprint(1)\n")
     script.chmod(0o755)
     with pytest.raises(ExecError, match="magic link"):
-        resolve_executable(str(script), [], me)
+        resolve_executable(sys_, str(script), [], me)
     link = tmp_path / "py"
     os.symlink(os.path.realpath(sys.executable), link)
     with pytest.raises(ExecError, match="own interpreter"):
-        resolve_executable(str(link), [], me)
-    assert resolve_executable("sh", ["PATH=/nonexistent:/bin"], me) == "/bin/sh"
+        resolve_executable(sys_, str(link), [], me)
+    assert resolve_executable(sys_, "sh", ["PATH=/nonexistent:/bin"], me) == "/bin/sh"
     with pytest.raises(ExecError, match="ENOENT"):
-        resolve_executable("no-such-program-x", ["PATH=/bin"], me)
+        resolve_executable(sys_, "no-such-program-x", ["PATH=/bin"], me)
+    # the lookup goes through the backend: a recording one sees the stat and openat2 calls
+    sh = os.stat("/bin/sh")
+    rec = RecordingSyscalls(results={"try_stat": os.stat, "fstat": lambda fd: sh, "read": b""})
+    assert resolve_executable(rec, "/bin/sh", [], me) == "/bin/sh"
+    assert rec.names()[:3] == ["try_stat", "open", "openat2"]
 
 
 def test_cli_argument_parsing() -> None:
@@ -252,3 +261,31 @@ def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ExecError, match="needs root") as info:
         cli_exec.main(["/nonexistent-bundle"])
     assert "--dry-run" in (info.value.hint or "")
+
+
+def test_two_installs_sharing_a_state_root_keep_an_entry_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """bench_exec alternates an installed copy and the checkout on one state root: with
+    one entry per bundle each evicted the other's and both lowered from scratch."""
+    import ocitool
+    from ocitool.exec import fastplan
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.process import Execve
+
+    ops = [Execve(phase=Phase.EXEC, path="true", argv=("true",), env=(), source=None)]
+    root = str(tmp_path)
+    installs = {
+        "site": "/usr/lib/python3/site-packages/ocitool/__init__.py",
+        "checkout": "/src/ocitool/ocitool/__init__.py",
+    }
+    keys = {}
+    for name, init in installs.items():
+        monkeypatch.setattr(ocitool, "__file__", init)
+        keys[name] = (fastplan.cache_key(b"{}", "/bundle")[0], name.encode())  # code differs
+        fastplan.store(root, keys[name], ops, "c", {"install": name})
+    for name, init in installs.items():
+        monkeypatch.setattr(ocitool, "__file__", init)
+        hit = fastplan.load(root, keys[name], "c")
+        assert hit is not None and hit[1] == {"install": name}
+    assert len(os.listdir(tmp_path / ".plans")) == 2

@@ -88,8 +88,9 @@ def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
 
 def case_host(name: str, mode: str, arch: str) -> HostInfo:
     if mode.endswith("-systemd"):
-        return HostInfo.parse_overrides("systemd=1", HostInfo.preset(mode.split("-")[0], arch))
-    host = HostInfo.preset(mode, arch)
+        host = HostInfo.parse_overrides("systemd=1", HostInfo.preset(mode.split("-")[0], arch))
+    else:
+        host = HostInfo.preset(mode, arch)
     if name == "full":  # its process labels and mountLabel need the LSMs (OCI374 otherwise)
         return HostInfo.parse_overrides("lsms=capability+apparmor+selinux", host)
     return HostInfo.parse_overrides("euid=1000", host) if name == "rootless" else host

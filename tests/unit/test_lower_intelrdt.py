@@ -29,8 +29,9 @@ def test_resctrl_group() -> None:
         ("cgroup_mkdir", Phase.CREATE_RUNTIME, "/sys/fs/resctrl/gold"),
         ("cgroup_write", Phase.CREATE_RUNTIME, "/sys/fs/resctrl/gold/schemata"),
         ("cgroup_mkdir", Phase.CREATE_RUNTIME, "/sys/fs/resctrl/gold/mon_groups/c1"),
-        ("cgroup_join", Phase.CREATE_SPAWN, "/sys/fs/resctrl/gold/tasks"),
-        ("cgroup_join", Phase.CREATE_SPAWN, "/sys/fs/resctrl/gold/mon_groups/c1/tasks"),
+        # no user namespace: the init joins itself (lower/spawn.py)
+        ("cgroup_join", Phase.CREATE_NAMESPACES, "/sys/fs/resctrl/gold/tasks"),
+        ("cgroup_join", Phase.CREATE_NAMESPACES, "/sys/fs/resctrl/gold/mon_groups/c1/tasks"),
         ("cgroup_remove", Phase.DELETE, "/sys/fs/resctrl/gold/mon_groups/c1"),
     ]
     schemata = next(op for op in rdt_ops(plan) if op.name == "cgroup_write").to_json()

@@ -33,14 +33,10 @@ def test_default_plan_namespaces() -> None:
         if op.phase.order <= Phase.CREATE_INIT.order
         and op.name in ("clone", "unshare", "setns", "fork")
     ]
-    assert ns_ops == [
-        ("clone", Phase.CREATE_SPAWN),
-        ("unshare", Phase.CREATE_NAMESPACES),
-        ("fork", Phase.CREATE_INIT),
-    ]
-    unshare = plan.find("unshare")[0].to_json()
-    assert unshare["flags"] == ["CLONE_NEWNS", "CLONE_NEWUTS", "CLONE_NEWPID"]
-    assert unshare["source"] == "/linux/namespaces"
+    # the spawn pass folds the init's unshare into the clone and drops the pid fork
+    assert ns_ops == [("clone", Phase.CREATE_SPAWN)]
+    clone = plan.find("clone")[0].to_json()
+    assert clone["flags"] == ["CLONE_NEWNS", "CLONE_NEWUTS", "CLONE_NEWPID"]
 
 
 def test_joins_then_user_first_and_maps_from_runtime() -> None:
@@ -72,7 +68,7 @@ def test_joins_then_user_first_and_maps_from_runtime() -> None:
 
 
 def test_cgroup_ns_after_join_and_fork_last() -> None:
-    plan = plan_of(config(linux=USERNS))
+    plan = plan_of(config(linux=USERNS), HostInfo.preset("v1", "x86_64"))
     names = [op.name for op in plan.ops]
     cg_unshare = next(
         i

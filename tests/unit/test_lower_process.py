@@ -143,7 +143,7 @@ def test_scheduling_affinity_personality_mempolicy() -> None:
             "memoryPolicy": {"mode": "MPOL_BIND", "nodes": "0"},
         },
     )
-    plan = plan_of(data)
+    plan = plan_of(data, HostInfo.preset("v1", "x86_64"))
     sched = plan.find("sched_setattr")[0].to_json()
     assert sched["policy"] == "SCHED_RR" and sched["priority"] == 10
     assert plan.find("ioprio_set")[0].to_json()["value"] == (1 << 13) | 2

@@ -154,9 +154,10 @@ def test_v1_joins_every_hierarchy_but_systemds_own() -> None:
     mkdirs = [op.path for op in p.ops if op.name == "cgroup_mkdir"]
     assert f"/sys/fs/cgroup/systemd/{scope}" in mkdirs
     assert f"/sys/fs/cgroup/memory/{scope}" in mkdirs
+    # the spawn pass turns v1 joins into the init's own write of 0 to each ``tasks``
     joins = [op.path for op in p.ops if op.name == "cgroup_join"]
-    assert f"/sys/fs/cgroup/memory/{scope}/cgroup.procs" in joins
-    assert f"/sys/fs/cgroup/cpuset/{scope}/cgroup.procs" in joins
+    assert f"/sys/fs/cgroup/memory/{scope}/tasks" in joins
+    assert f"/sys/fs/cgroup/cpuset/{scope}/tasks" in joins
     assert not any("/systemd/" in j for j in joins)
     assert props(p)["BlockIOAccounting"][:2] == ("b", True)
 

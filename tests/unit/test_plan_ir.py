@@ -43,7 +43,9 @@ def test_phases_cover_the_lifecycle_in_order() -> None:
     assert values.index("hooks.createContainer") < values.index("create.pivot")
     assert values.index("start") < values.index("hooks.startContainer") < values.index("exec")
     assert values.index("exec") < values.index("hooks.poststart") < values.index("delete")
-    assert values[-1] == "hooks.poststop"
+    # the container's lifecycle ends with poststop; "live" plans (update, pause...) are apart
+    assert values[-2:] == ["hooks.poststop", "live"]
+    assert Phase.LIVE.command == "live" and Phase.LIVE.process == "runtime"
     assert Phase.CREATE_IDMAP.process == "runtime" and Phase.CREATE_NAMESPACES.process == "init"
     assert Phase.EXEC.command == "start" and Phase.HOOKS_POSTSTOP.command == "delete"
     assert Phase.CREATE_PIVOT.command == "create" and Phase.HOOKS_POSTSTART.is_hook

@@ -1,12 +1,27 @@
-"""Freezer, pid listing and limit writes on fake cgroup trees (v1 and v2 layouts)."""
+"""Live plans (pause, resume, kill, update: runc/live.py) and what ocitool-runc reads from
+a container's cgroup, on fake cgroup trees (v1 and v2 layouts)."""
 
 from __future__ import annotations
 
+import errno
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from ocitool.exec import runc_cgroup as cg
+from ocitool.errors import LoweringError
+from ocitool.exec.context import ExecContext
+from ocitool.exec.lifecycle import apply_live
+from ocitool.exec.linux import LinuxSyscalls
+from ocitool.exec.recording import RecordingSyscalls
+from ocitool.exec.syscalls import sys_error
+from ocitool.lower.host import HostInfo
+from ocitool.plan.ops.base import Phase
+from ocitool.plan.ops.cgroup import CgroupFreeze, CgroupWrite
+from ocitool.runc import cgroup as cg
+from ocitool.runc.live import freeze_ops, kill_paused_ops, signal_all_ops, update_ops
+
+V1 = HostInfo.preset("v1")
 
 
 def _v1(tmp_path: Path) -> list[str]:
@@ -21,44 +36,57 @@ def _v1(tmp_path: Path) -> list[str]:
     return dirs
 
 
-def _v2(tmp_path: Path, events: str) -> list[str]:
+def _v2(tmp_path: Path, events: str) -> tuple[HostInfo, list[str]]:
     d = tmp_path / "ocitool" / "c2"
     d.mkdir(parents=True)
     (d / "cgroup.freeze").write_text("0\n")
     (d / "cgroup.events").write_text(events)
     (d / "cgroup.procs").write_text("5\n")
-    return [str(d)]
+    return HostInfo(cgroup="v2", unified_mount=str(tmp_path)), [str(d)]
 
 
-def test_v1_freeze_and_thaw(tmp_path: Path) -> None:
+def _apply(ops: list, sys_: object | None = None) -> None:  # type: ignore[type-arg]
+    apply_live(ops, ExecContext(sys=sys_ or LinuxSyscalls(), pid=42))  # type: ignore[arg-type]
+
+
+def test_v1_pause_and_resume_are_freezer_ops(tmp_path: Path) -> None:
     dirs = _v1(tmp_path)
-    assert cg.freezer_dir(dirs) == ("v1", dirs[1])
     assert not cg.is_frozen(dirs)
-    cg.set_frozen(dirs, True)
-    assert (Path(dirs[1]) / "freezer.state").read_text() == "FROZEN"
+    ops = freeze_ops(V1, dirs, True)
+    assert ops == [CgroupFreeze(phase=Phase.LIVE, path=dirs[1], version="v1", frozen=True)]
+    assert (
+        ops[0].text() == f'write("{dirs[1]}/freezer.state", "FROZEN") /* until it reads FROZEN */'
+    )
+    _apply(ops)
+    assert (Path(dirs[1]) / "freezer.state").read_text().strip() == "FROZEN"
     assert cg.is_frozen(dirs)
-    cg.set_frozen(dirs, False)
+    _apply(freeze_ops(V1, dirs, False))
     assert not cg.is_frozen(dirs)
 
 
 def test_v2_freeze_waits_for_events(tmp_path: Path) -> None:
-    dirs = _v2(tmp_path, "populated 1\nfrozen 1\n")
-    assert cg.freezer_dir(dirs) == ("v2", dirs[0])
-    cg.set_frozen(dirs, True)
-    assert (Path(dirs[0]) / "cgroup.freeze").read_text() == "1"
+    host, dirs = _v2(tmp_path, "populated 1\nfrozen 1\n")
+    ops = freeze_ops(host, dirs, True)
+    assert ops[0].version == "v2"  # type: ignore[attr-defined]
+    _apply(ops)
+    assert (Path(dirs[0]) / "cgroup.freeze").read_text().strip() == "1"
     assert cg.is_frozen(dirs)
 
 
 def test_v2_freeze_times_out_and_thaws_back(tmp_path: Path) -> None:
-    dirs = _v2(tmp_path, "populated 1\nfrozen 0\n")
-    with pytest.raises(Exception, match="timed out freezing"):
-        cg.set_frozen(dirs, True, timeout=0.05)
-    assert (Path(dirs[0]) / "cgroup.freeze").read_text() == "0"  # not left half frozen
+    host, dirs = _v2(tmp_path, "populated 1\nfrozen 0\n")
+    op = replace(freeze_ops(host, dirs, True)[0], timeout_ms=50)
+    with pytest.raises(Exception, match="op #0 cgroup_freeze .*timed out freezing"):
+        _apply([op])
+    assert (Path(dirs[0]) / "cgroup.freeze").read_text().strip() == "0"  # not left half frozen
 
 
-def test_no_freezer(tmp_path: Path) -> None:
-    with pytest.raises(Exception, match="no freezer cgroup"):
-        cg.set_frozen([str(tmp_path)], True)
+def test_no_freezer_is_a_lowering_error(tmp_path: Path) -> None:
+    with pytest.raises(LoweringError, match="no freezer cgroup"):
+        freeze_ops(V1, [str(tmp_path / "memory" / "c")], True)
+    old = HostInfo(cgroup="v2", unified_mount="/sys/fs/cgroup", kernel=(5, 1, 0))
+    with pytest.raises(LoweringError, match="no freezer cgroup"):
+        freeze_ops(old, ["/sys/fs/cgroup/ocitool/c"], True)
 
 
 def test_pids_prefers_the_pids_hierarchy(tmp_path: Path) -> None:
@@ -66,27 +94,39 @@ def test_pids_prefers_the_pids_hierarchy(tmp_path: Path) -> None:
     assert cg.pids([str(tmp_path / "nowhere")]) == []
 
 
-def test_write_values_names_the_file(tmp_path: Path) -> None:
-    f = tmp_path / "pids.max"
-    f.write_text("max")
-    cg.write_values([(str(f), "42")])
-    assert f.read_text() == "42"
-    with pytest.raises(Exception, match="missing/pids.max"):
-        cg.write_values([(str(tmp_path / "missing" / "pids.max"), "1")])
+def test_kill_all_signals_each_listed_pid_and_skips_the_exited(tmp_path: Path) -> None:
+    dirs = _v1(tmp_path)
+    ops = signal_all_ops(dirs, "SIGTERM")
+    assert ops[0].path == f"{dirs[0]}/cgroup.procs"  # type: ignore[attr-defined]
+
+    def kill(pid: int, sig: int) -> None:
+        if pid == 7:
+            raise sys_error("kill", (pid, sig), errno.ESRCH)
+
+    rec = RecordingSyscalls(results={"read_file": b"12\n7\n", "kill": kill})
+    _apply(ops, rec)
+    assert [c.args for c in rec.calls if c.name == "kill"] == [(7, 15), (12, 15)]
 
 
-def test_limit_writes_keep_the_containers_limits_only() -> None:
-    from ocitool.plan.ops.base import Phase
-    from ocitool.plan.ops.cgroup import CgroupWrite
-    from ocitool.runc.cmd_cgroup import limit_writes
+def test_deleting_a_paused_container_kills_then_thaws(tmp_path: Path) -> None:
+    ops = kill_paused_ops(V1, _v1(tmp_path))
+    assert [op.name for op in ops] == ["cgroup_signal", "cgroup_freeze"]
+    assert ops[0].signal == "SIGKILL" and not ops[1].frozen  # type: ignore[attr-defined]
 
-    d = "/sys/fs/cgroup/pids/ocitool/c"
 
-    class Plan:
-        ops = [
-            CgroupWrite(phase=Phase.CREATE_RUNTIME, path=f"{d}/pids.max", value="9"),
-            CgroupWrite(phase=Phase.CREATE_RUNTIME, path=f"{d}/devices.deny", value="a"),
-            CgroupWrite(phase=Phase.CREATE_RUNTIME, path="/sys/fs/cgroup/other/x", value="1"),
-        ]
-
-    assert limit_writes(Plan(), [d]) == [(f"{d}/pids.max", "9")]
+def test_update_keeps_the_containers_limits_only(tmp_path: Path) -> None:
+    d = str(tmp_path / "pids" / "ocitool" / "c")
+    ops = [
+        CgroupWrite(phase=Phase.CREATE_RUNTIME, path=f"{d}/pids.max", value="9"),
+        CgroupWrite(phase=Phase.CREATE_RUNTIME, path=f"{d}/devices.deny", value="a"),
+        CgroupWrite(phase=Phase.CREATE_RUNTIME, path="/sys/fs/cgroup/other/x", value="1"),
+    ]
+    live = update_ops(ops, [d])
+    assert live == [CgroupWrite(phase=Phase.LIVE, path=f"{d}/pids.max", value="9")]
+    Path(d).mkdir(parents=True)
+    Path(d, "pids.max").touch()  # (cgroup files need no O_TRUNC; a plain file would)
+    _apply(live)
+    assert Path(d, "pids.max").read_text() == "9"
+    Path(d, "pids.max").unlink()
+    with pytest.raises(Exception, match=r"op #0 cgroup_write \[live\].*pids.max"):
+        _apply(live)

@@ -259,7 +259,7 @@ def test_exec_process_from_flags() -> None:
 
 
 def test_no_pivot_rewrites_the_plan() -> None:
-    from ocitool.exec.runc_nopivot import replace_pivot
+    from ocitool.lower.nopivot import replace_pivot
     from ocitool.plan.ops.base import Phase
     from ocitool.plan.ops.fs import MakePropagation, PivotRoot, Umount
     from ocitool.plan.ops.process import Chdir
@@ -277,6 +277,17 @@ def test_no_pivot_rewrites_the_plan() -> None:
     assert out[1].flags == ("MS_MOVE",) and out[1].target == "/" and out[2].path == "."
 
 
+def test_plan_no_pivot_prints_the_move_and_chroot(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ocitool plan --no-pivot` shows what `ocitool-runc create --no-pivot` runs."""
+    from ocitool.cli.main import main
+
+    bundle = str(Path(__file__).resolve().parents[2] / "examples" / "busybox")
+    assert main(["plan", "--format", "strace", "--host", "cgroup=v2", "--no-pivot", bundle]) == 0
+    out = capsys.readouterr().out
+    assert "pivot_root" not in out
+    assert 'mount(".", "/", NULL, MS_MOVE, NULL)' in out and 'chroot(".")' in out
+
+
 def test_hot_path_imports_stay_light(tmp_path: Path) -> None:
     """create/start/run/exec code paths import neither jsonschema, rich, lark, argparse nor
     jeepney (the systemd driver's D-Bus client: only a plan with a systemd op loads it)."""
@@ -287,7 +298,7 @@ def test_hot_path_imports_stay_light(tmp_path: Path) -> None:
     code = f"""
 import sys
 import ocitool.cli.runc, ocitool.runc.cmd_lifecycle, ocitool.runc.cmd_exec
-import ocitool.exec.lifecycle, ocitool.exec.runc_lifecycle, ocitool.exec.join
+import ocitool.exec.lifecycle, ocitool.runc.foreground, ocitool.exec.join
 import ocitool.exec.console, ocitool.exec.linux
 from ocitool.runc import container as C
 doc, spec = C.load_bundle_spec({str(bundle)!r})

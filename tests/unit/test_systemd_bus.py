@@ -189,27 +189,30 @@ def test_rollback_steps_are_data(fake_systemd: FakeSystemd) -> None:
 
 
 def test_update_sends_the_new_limits_to_the_unit(fake_systemd: FakeSystemd) -> None:
-    """``ocitool-runc update`` of a systemd-driver container: SetUnitProperties with the
-    resource properties only (runtime=true), and the files are still written."""
-    from ocitool.runc.cmd_cgroup import limit_writes, resource_unit_properties
+    """``ocitool-runc update`` of a systemd-driver container is a live plan: first a
+    SetUnitProperties op with the resource properties only (runtime=true), then the
+    file writes; applied through the engine's appliers."""
+    from ocitool.plan.ops.cgroup import CgroupWrite, SetUnitProperties
+    from ocitool.runc.live import update_ops
 
     cfg = json.loads(json.dumps(CONFIG))
     cfg["linux"]["resources"]["memory"]["limit"] = 134217728
     plan = systemd_plan(cfg)
-    got = resource_unit_properties(plan)
-    assert got is not None
-    unit, props = got
-    names = [p[0] for p in props]
+    leaf = "/sys/fs/cgroup/machine.slice/libpod-web.scope"
+    live = update_ops(plan.ops, [leaf])
+    first = live[0]
+    assert isinstance(first, SetUnitProperties) and first.unit == "libpod-web.scope"
+    names = [p[0] for p in first.properties]
     assert "MemoryMax" in names and "TasksMax" in names
     assert not {"PIDs", "Slice", "Delegate", "DevicePolicy", "TimeoutStopUSec"} & set(names)
-    systemd_bus.start_transient_unit(unit, "replace", [])
-    LinuxSyscalls().systemd_set_unit_properties(unit, apply.bus_properties(props, 0))
+    writes = [(op.path, op.value) for op in live if isinstance(op, CgroupWrite)]
+    assert (f"{leaf}/memory.max", "134217728") in writes
+    systemd_bus.start_transient_unit(first.unit, "replace", [])
+    apply.APPLIERS["systemd_set_unit_properties"](first, ExecContext(sys=LinuxSyscalls()))
     call = fake_systemd.calls()[-1]
     assert call["method"] == "SetUnitProperties"
     assert call["args"][:2] == ["libpod-web.scope", True]
     assert ["MemoryMax", ["t", 134217728]] in call["args"][2]
-    leaf = "/sys/fs/cgroup/machine.slice/libpod-web.scope"
-    assert (f"{leaf}/memory.max", "134217728") in limit_writes(plan, [leaf])
     with pytest.raises(OciToolError) as info:  # a unit systemd does not know
         systemd_bus.set_unit_properties("nope.scope", [])
     assert info.value.code == "OCI531" and "NoSuchUnit" in info.value.message

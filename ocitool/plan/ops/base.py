@@ -37,6 +37,9 @@ phase                      process    what happens there
 ``hooks.poststart``        runtime    poststart hooks, before ``start`` returns
 ``delete``                 runtime    kill leftovers, remove the cgroup (``delete``)
 ``hooks.poststop``         runtime    poststop hooks, before ``delete`` returns
+``live``                   runtime    a created container changed from outside:
+                                      ``update``, ``pause``/``resume``, ``kill --all``
+                                      (their own small plans, runc/live.py)
 =========================  =========  ===============================================
 
 The init process is the container's pid 1 (or its parent when a pid
@@ -72,6 +75,7 @@ class Phase(enum.Enum):
     HOOKS_POSTSTART = "hooks.poststart"
     DELETE = "delete"
     HOOKS_POSTSTOP = "hooks.poststop"
+    LIVE = "live"
 
     @property
     def order(self) -> int:
@@ -114,10 +118,13 @@ _PROCESS = {
     Phase.HOOKS_POSTSTART: "runtime",
     Phase.DELETE: "runtime",
     Phase.HOOKS_POSTSTOP: "runtime",
+    Phase.LIVE: "runtime",
 }
 _COMMAND = {
     phase: (
-        "delete"
+        "live"
+        if phase is Phase.LIVE
+        else "delete"
         if phase in (Phase.DELETE, Phase.HOOKS_POSTSTOP)
         else "start"
         if phase.order >= _ORDER[Phase.START]
@@ -141,6 +148,7 @@ _DESCRIPTION = {
     Phase.HOOKS_POSTSTART: "poststart hooks, runtime namespace",
     Phase.DELETE: "delete removes what create made",
     Phase.HOOKS_POSTSTOP: "poststop hooks, runtime namespace",
+    Phase.LIVE: "a created container changed from outside (update, pause, resume, kill --all)",
 }
 
 

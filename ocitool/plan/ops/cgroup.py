@@ -160,6 +160,22 @@ class StartTransientUnit(Op):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SetUnitProperties(Op):
+    """Change a running unit's resource properties (D-Bus SetUnitProperties, runtime=true):
+    ``update`` with the systemd driver sends the limits to systemd before writing the files,
+    so a ``daemon-reload`` keeps them (runc's order)."""
+
+    name: ClassVar[str] = "systemd_set_unit_properties"
+
+    unit: str
+    properties: tuple[UnitProperty, ...] = ()
+
+    def text(self) -> str:
+        props = ", ".join(f"{n}={_dbus_value(sig, v)}" for n, sig, v, _ in self.properties)
+        return f"SetUnitProperties({quote(self.unit)}, true, [{props}])"
+
+
+@dataclass(frozen=True, kw_only=True)
 class StopUnit(Op):
     """Ask systemd to stop the container's unit (its cgroup goes with it) and wait for the job.
 
@@ -173,3 +189,46 @@ class StopUnit(Op):
 
     def text(self) -> str:
         return f"StopUnit({quote(self.unit)}, {quote(self.mode)})"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupFreeze(Op):
+    """Freeze or thaw every process of the cgroup ``path`` (``pause``/``resume``).
+
+    Freezing is asynchronous in the kernel, so the op waits (up to
+    ``timeout_ms``) for the final state, as runc does: v1 writes FROZEN/THAWED
+    to ``freezer.state`` until it reads back so (it says FREEZING meanwhile);
+    v2 writes ``cgroup.freeze`` and waits for ``frozen 1``/``frozen 0`` in
+    ``cgroup.events``. A freeze that times out is thawed back before the op
+    fails: a container is never left half frozen.
+    """
+
+    name: ClassVar[str] = "cgroup_freeze"
+
+    path: str
+    version: str  # "v1" (the freezer controller) or "v2" (cgroup.freeze)
+    frozen: bool
+    timeout_ms: int = 10_000
+
+    def text(self) -> str:
+        if self.version == "v1":
+            want = "FROZEN" if self.frozen else "THAWED"
+            file = f"{self.path}/freezer.state"
+            return f"write({quote(file)}, {quote(want)}) /* until it reads {want} */"
+        bit = "1" if self.frozen else "0"
+        file = f"{self.path}/cgroup.freeze"
+        return f"write({quote(file)}, {quote(bit)}) /* until cgroup.events says frozen {bit} */"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CgroupSignal(Op):
+    """Send ``signal`` to every process listed in ``path`` (a ``cgroup.procs`` file):
+    ``kill --all``, and the kill before a paused container is deleted."""
+
+    name: ClassVar[str] = "cgroup_signal"
+
+    path: str
+    signal: str
+
+    def text(self) -> str:
+        return f"kill(<each pid in {quote(self.path)}>, {self.signal})"

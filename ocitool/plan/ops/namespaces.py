@@ -10,18 +10,32 @@ from ocitool.plan.ops.base import JSON, Op, flags_text, quote
 
 @dataclass(frozen=True, kw_only=True)
 class Clone(Op):
-    """The runtime starts the init process (``flags``: CLONE_* names, usually none).
+    """The runtime starts the init process with the namespaces in ``flags`` (CLONE_* names).
 
-    Namespaces are entered by the init itself (``setns``/``unshare``), so that
-    joined namespaces are entered before new ones are created, as runc's nsexec does.
+    Lowering emits a plain clone and lets the init enter namespaces itself
+    (``setns`` then ``unshare``), as runc's nsexec does; the spawn pass
+    (:mod:`ocitool.lower.spawn`) then moves the leading ``unshare`` flags
+    here, so the printed call is the one that runs.
+
+    ``cgroup``: a cgroup2 directory the init starts in (clone3 with
+    CLONE_INTO_CGROUP, Linux 5.7+), instead of a later write to its
+    ``cgroup.procs``. Where clone3 itself is refused (ENOSYS/EPERM from a
+    seccomp filter around the runtime), the executor clones and writes the
+    init's pid to that directory's ``cgroup.procs``: the same end state.
     """
 
     name: ClassVar[str] = "clone"
 
     flags: tuple[str, ...] = ()
+    cgroup: str = ""
 
     def text(self) -> str:
         flags = [*self.flags, "SIGCHLD"]
+        if self.cgroup:
+            return (
+                f"clone3({{flags={flags_text([*self.flags, 'CLONE_INTO_CGROUP'])}, "
+                f"cgroup=open({quote(self.cgroup)}), exit_signal=SIGCHLD}}) = {{init}}"
+            )
         return f"clone({flags_text(flags)}) = {{init}}"
 
 
@@ -56,10 +70,10 @@ class Fork(Op):
     waits for it and exits with its status. Needed because a new pid or time
     namespace only applies to children of the process that created/joined it.
 
-    The parent must not exit before the child: if it is already pid 1 of a pid
-    namespace (an executor that folded CLONE_NEWPID into the clone), its exit
-    would kill the child, so it stays as that namespace's reaper. The runtime
-    reports the child's host pid as the container's pid.
+    The parent reports the child's host pid to the runtime and exits; the
+    runtime (a subreaper) adopts the child as the container's pid. When the
+    spawn pass could fold CLONE_NEWPID into the ``clone`` the fork is dropped
+    from the plan: the clone already made the init pid 1.
     """
 
     name: ClassVar[str] = "fork"

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Benchmark: two ocitool trees (before/after a change) and runc, interleaved, on one bundle.
+
+On a shared machine the figures of two separate bench_exec.py runs drift by more
+than a change costs; here the rows alternate (rotating order, 100 ms idle before
+each run), so both trees see the same load. Each tree is used from its own
+directory through PYTHONPATH, with ``python3 -S`` as the launchers start it, and
+its own state root (so neither evicts the other's plan cache). Byte-compile both
+trees first (``python3 -m compileall -q TREE/ocitool``): with
+PYTHONDONTWRITEBYTECODE=1 an uncompiled tree pays for compiling on every run.
+
+    sudo python3 bench/bench_ab.py --before OLD_TREE [--after NEW_TREE] [--mode exec|run] [-n 40]
+
+``exec`` times ``ocitool exec``; ``run`` times ``ocitool-runc run`` (cwd = bundle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench_exec import run_once, site_packages  # noqa: E402 - the same timer, one directory
+
+from tests.helpers_exec.bundle import make_bundle  # noqa: E402
+
+ENTRY = {
+    "exec": "from ocitool.cli.exec import fast_main; fast_main()",
+    "run": "import sys; from ocitool.cli.runc import main; sys.exit(main())",
+}
+
+
+def argv_for(
+    name: str, tree: Path | None, mode: str, work: Path, bundle: Path, i: int
+) -> list[str]:
+    cid = f"ab-{name}-{i}"
+    if tree is None:
+        return ["runc", "--root", str(work / "runc"), "run", cid]
+    head = [sys.executable, "-S", "-c", ENTRY[mode], "--root", str(work / name)]
+    return [*head, "--id", cid, str(bundle)] if mode == "exec" else [*head, "run", cid]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--before", type=Path, required=True, help="the tree before the change")
+    parser.add_argument(
+        "--after", type=Path, default=REPO, help="the tree after (default: this one)"
+    )
+    parser.add_argument("--mode", choices=sorted(ENTRY), default="exec")
+    parser.add_argument("-n", "--runs", type=int, default=40)
+    args = parser.parse_args()
+    trees: dict[str, Path | None] = {"before": args.before, "after": args.after}
+    if shutil.which("runc"):
+        trees["runc"] = None
+    work = Path(tempfile.mkdtemp(prefix="ocitool-bench-ab-"))
+    try:
+        bundle = make_bundle(work / "bundle", ["/bin/true"])
+        env = {
+            name: {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "PYTHONPATH": f"{t}:{site_packages()}"}
+            for name, t in trees.items()
+            if t is not None
+        }
+        names = list(trees)
+        walls: dict[str, list[float]] = {n: [] for n in names}
+        cpus: dict[str, list[float]] = {n: [] for n in names}
+        for i in range(args.runs + 1):  # round 0 warms up (and stores the plans)
+            for n in names[i % len(names) :] + names[: i % len(names)]:
+                time.sleep(0.1)
+                argv = argv_for(n, trees[n], args.mode, work, bundle, i)
+                wall, cpu, _, code = run_once(argv, env.get(n), bundle, work / "rss.txt")
+                if code != 0:
+                    return 1
+                if i:
+                    walls[n].append(wall * 1000)
+                    cpus[n].append(cpu * 1000)
+        ref = statistics.median(walls["runc"]) if "runc" in walls else None
+        print(f"{args.mode}: median of {args.runs} interleaved runs, busybox /bin/true\n")
+        print("| tree | wall ms | CPU ms | vs runc |")
+        print("|---|---:|---:|---:|")
+        for n in names:
+            w, c = statistics.median(walls[n]), statistics.median(cpus[n])
+            print(f"| {n} | {w:.1f} | {c:.1f} | {f'{w / ref:.2f}x' if ref else '-'} |")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

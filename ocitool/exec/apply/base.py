@@ -1,0 +1,51 @@
+"""The applier registry and what appliers share: the init-pid placeholder, root resolvers."""
+
+from __future__ import annotations
+
+from ocitool.exec.context import ExecContext
+from ocitool.exec.resolve import RootResolver
+from ocitool.exec.syscalls import (
+    TYPE_CHECKING,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+
+CAP_SETPCAP = 8
+APPLIERS: dict[str, Callable[[Any, ExecContext], None]] = {}
+
+INIT_PID = "{init}"
+
+
+def applies(
+    *names: str,
+) -> Callable[[Callable[[Any, ExecContext], None]], Callable[[Any, ExecContext], None]]:
+    def register(fn: Callable[[Any, ExecContext], None]) -> Callable[[Any, ExecContext], None]:
+        for name in names:
+            APPLIERS[name] = fn
+        return fn
+
+    return register
+
+
+def pid_text(ctx: ExecContext, text: str) -> str:
+    return text.replace(INIT_PID, str(ctx.pid))
+
+
+def resolver(ctx: ExecContext, root: str | None) -> RootResolver:
+    """The cached resolver for ``root`` (None: "/" of the current mount namespace)."""
+    key = root or "/"
+    cache = ctx.resolvers
+    res = cache.get(key)
+    if res is None:
+        res = cache[key] = RootResolver(ctx.sys, key)
+    return res
+
+
+def drop_resolvers(ctx: ExecContext) -> None:
+    """pivot_root changes what "/" is: forget cached root fds."""
+    for res in ctx.resolvers.values():
+        res.close()
+    ctx.resolvers = {}

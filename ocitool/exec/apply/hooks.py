@@ -1,0 +1,29 @@
+"""Appliers for :mod:`ocitool.plan.ops.hooks`."""
+
+from __future__ import annotations
+
+from ocitool import lightos as os
+from ocitool.exec.apply.base import applies
+from ocitool.exec.context import ExecContext
+from ocitool.exec.syscalls import (
+    TYPE_CHECKING,
+    is_exec_error,
+)
+
+if TYPE_CHECKING:
+    from ocitool.plan.ops.hooks import RunHook
+
+
+# ---------------------------------------------------------------- hooks
+@applies("hook")
+def hook(op: RunHook, ctx: ExecContext) -> None:
+    from ocitool.exec.hooks import run_hook
+
+    stdin = ctx.state_json.encode() if op.stdin == "state" else b""
+    try:
+        run_hook(ctx.sys, op.path, list(op.args), list(op.env), stdin, op.timeout)
+    except Exception as exc:
+        if is_exec_error(exc) and op.kind in ("poststart", "poststop"):
+            os.write(2, f"ocitool: warning: {op.kind} hook: {exc}\n".encode())
+            return
+        raise
