@@ -19,6 +19,10 @@ mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev,mode=1777 shm /dev/shm
 mount -t mqueue -o nosuid,nodev,noexec mqueue /dev/mqueue
 mount -t tmpfs -o nosuid,nodev,mode=755 run /run
+# the host's /tmp stays reachable under /run/host-tmp: a checkout there (CI may
+# clone into /tmp) is bound back to its own path by the command script
+mkdir -p /run/host-tmp
+mount --bind /tmp /run/host-tmp
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmp /tmp
 mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
 mount -t bpf -o nosuid,nodev,noexec,mode=700 bpf /sys/fs/bpf

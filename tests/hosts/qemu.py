@@ -154,8 +154,18 @@ def guest_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# Where the guest's init keeps the host's /tmp before it mounts a fresh tmpfs there.
+HOST_TMP = "/run/host-tmp"
+
+
 def command_script(argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> str:
-    lines = ["set -e", f"cd {shlex.quote(cwd)}"]
+    """The guest's command: a ``cwd`` under the host's /tmp (hidden in the guest by
+    its own tmpfs) is bound back to the same path first, so a checkout there works."""
+    lines = ["set -e"]
+    if cwd == "/tmp" or cwd.startswith("/tmp/"):
+        here = shlex.quote(cwd)
+        lines += [f"mkdir -p {here}", f"mount --bind {shlex.quote(HOST_TMP + cwd[4:])} {here}"]
+    lines.append(f"cd {shlex.quote(cwd)}")
     lines += [f"export {k}={shlex.quote(v)}" for k, v in env.items()]
     lines.append(f"exec {shlex.join(argv)}")
     return "\n".join(lines) + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.hosts.image import ImageError, extract_vmlinux, module_load_order
-from tests.hosts.qemu import command_script, guest_env
+from tests.hosts.qemu import HOST_TMP, command_script, guest_env
 
 MODULES_DEP = """\
 kernel/fs/overlayfs/overlay.ko:
@@ -51,9 +51,23 @@ def test_vmlinux_is_the_xz_payload_that_is_an_elf() -> None:
 
 def test_command_script_keeps_arguments_and_values_intact(tmp_path: Path) -> None:
     argv = ["sh", "-c", 'printf "%s|" "$@"; printf "%s" "$X"', "_", "a b", "$HOME", "it's"]
-    script = command_script(argv, str(tmp_path), {"X": "x'y $z"})
+    script = command_script(argv, "/", {"X": "x'y $z"})
     out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout == "a b|$HOME|it's|x'y $z"
+
+
+def test_a_checkout_under_tmp_is_bound_back_in_the_guest() -> None:
+    """The guest's init hides the host's /tmp under a tmpfs (keeping it at HOST_TMP):
+    a cwd there is bound back to its own path before the cd; other paths are not."""
+    script = command_script(["true"], "/tmp/ci clone/main", {}).splitlines()
+    assert script[1:4] == [
+        "mkdir -p '/tmp/ci clone/main'",
+        f"mount --bind '{HOST_TMP}/ci clone/main' '/tmp/ci clone/main'",
+        "cd '/tmp/ci clone/main'",
+    ]
+    assert not any(
+        "mount" in line for line in command_script(["true"], "/work/main", {}).splitlines()
+    )
 
 
 def test_guest_env_is_explicit_not_the_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
