@@ -13,8 +13,6 @@ cgroup=v1,arch=aarch64`` (and the tests) deterministic on any machine.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from ocitool import lightos as os
 from ocitool.capabilities import LAST_KNOWN_CAP
 from ocitool.errors import UsageError
@@ -24,8 +22,11 @@ from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import MappingProxyType
 
     from ocitool.plan.ops.base import JSON
+else:
+    MappingProxyType = type(type.__dict__)  # types.MappingProxyType, without importing types
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 RESCTRL_ROOT = "/sys/fs/resctrl"

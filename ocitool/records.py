@@ -64,7 +64,8 @@ class Record:
 
     __record_fields__: ClassVar[dict[str, Any]] = {}
     """Field name -> default (:data:`MISSING` when required), base fields first."""
-    __record_required__: ClassVar[frozenset[str]] = frozenset()
+    __record_defaults__: ClassVar[dict[str, Any]] = {}
+    """The fields that have a default, with it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,25 +78,16 @@ class Record:
                 continue
             fields[name] = cls.__dict__.get(name, MISSING)
         cls.__record_fields__ = fields
-        cls.__record_required__ = frozenset(n for n, d in fields.items() if d is MISSING)
+        cls.__record_defaults__ = {n: d for n, d in fields.items() if d is not MISSING}
 
     def __init__(self, **values: Any) -> None:
         cls = type(self)
-        fields = cls.__record_fields__
-        unknown = values.keys() - fields.keys()
-        if unknown:
-            raise TypeError(
-                f"{cls.__name__}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
-            )
-        missing = cls.__record_required__ - values.keys()
-        if missing:
-            raise TypeError(
-                f"{cls.__name__}() missing required keyword argument(s): "
-                f"{', '.join(sorted(missing))}"
-            )
         state = self.__dict__
-        for name, default in fields.items():
-            state[name] = values.get(name, default)
+        state.update(cls.__record_defaults__)
+        state.update(values)
+        if state.keys() != cls.__record_fields__.keys():
+            state.clear()
+            _refuse(cls, values)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenRecordError(f"{type(self).__name__} is frozen; use records.replace()")
@@ -122,6 +114,18 @@ class Record:
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _refuse(cls: type[Record], values: dict[str, Any]) -> None:
+    """Raise the TypeError a constructor call with unknown or missing fields deserves."""
+    fields = cls.__record_fields__
+    unknown = sorted(values.keys() - fields.keys())
+    if unknown:
+        raise TypeError(
+            f"{cls.__name__}() got unexpected keyword argument(s): {', '.join(unknown)}"
+        )
+    missing = sorted(n for n, d in fields.items() if d is MISSING and n not in values)
+    raise TypeError(f"{cls.__name__}() missing required keyword argument(s): {', '.join(missing)}")
 
 
 def _rebuild(cls: type[R], values: dict[str, Any]) -> R:
