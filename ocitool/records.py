@@ -55,7 +55,10 @@ class FrozenRecordError(AttributeError):
 
 def _is_class_var(annotation: object) -> bool:
     text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar"))
+    return text.startswith(_CLASS_VAR)
+
+
+_CLASS_VAR = ("ClassVar", "typing.ClassVar")
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, eq_default=True)
@@ -70,13 +73,11 @@ class Record:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fields: dict[str, Any] = {}
-        for base in reversed(cls.__mro__[1:]):
-            fields.update(base.__dict__.get("__record_fields__", {}))
-        own = cls.__dict__.get("__annotations__", {})
-        for name, annotation in own.items():
-            if name.startswith("__") or _is_class_var(annotation):
-                continue
-            fields[name] = cls.__dict__.get(name, MISSING)
+        for base in cls.__bases__[::-1]:  # each base's own list already holds its bases'
+            fields.update(getattr(base, "__record_fields__", ()))
+        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+            if not _is_class_var(annotation) and not name.startswith("__"):
+                fields[name] = cls.__dict__.get(name, MISSING)
         cls.__record_fields__ = fields
         cls.__record_defaults__ = {n: d for n, d in fields.items() if d is not MISSING}
 
