@@ -17,8 +17,9 @@ from ocitool import lightos as os
 from ocitool.exec import sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.rollback import Rollback, remove_cgroup_tree
-from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
+from ocitool.exec.state import State, StateStore, proc_start_time, state_error
 from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, exec_error, is_exec_error, op_error
+from ocitool.jsonlite import dumps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

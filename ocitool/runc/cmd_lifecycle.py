@@ -266,7 +266,7 @@ def state_dict(st: Any, status: str) -> dict[str, Any]:
 
 
 def cmd_state(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.state import dumps_indented
+    from ocitool.jsonlite import dumps_indented
 
     p = parse(argv, ())
     cid = exactly_one("state", p.args)

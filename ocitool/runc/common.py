@@ -31,9 +31,9 @@ class Globals:
         self.systemd_cgroup = systemd_cgroup  # --systemd-cgroup: new containers get a unit
 
     def store(self) -> StateStore:
-        from ocitool.runc.statestore import RuncStateStore
+        from ocitool.exec.state import StateStore
 
-        return RuncStateStore(self.root)
+        return StateStore(self.root)
 
 
 def runc_message(err: OciToolError) -> str:
