@@ -43,9 +43,6 @@ _HEX = "0123456789abcdef"
 _SPLIT = {c: " " for c in range(128) if chr(c) not in _HEX}
 # the variant used for the equivariance check: each hex digit shifted by 7
 _SHIFT = str.maketrans(_HEX, _HEX[7:] + _HEX[:7])
-OPTIONS = ("cgroupfs",)
-"""The lowering options templates are made for (not the systemd driver: its key would
-leave out the annotations it reads)."""
 
 
 def is_hex_id(s: str) -> bool:
@@ -56,6 +53,7 @@ class Template:
     """The normalized form of one create request."""
 
     __slots__ = ("tokens", "text", "data", "annotations", "bundle", "key")
+    # (never for the systemd driver: its key would leave out the annotations it reads)
 
     def __init__(
         self,
@@ -64,6 +62,7 @@ class Template:
         data: dict[str, Any],
         annotations: dict[str, str],
         bundle: str,
+        options: tuple[str, ...],
     ) -> None:
         self.tokens, self.text, self.data = tokens, text, data
         self.annotations, self.bundle = annotations, bundle
@@ -74,7 +73,7 @@ class Template:
 
         name = f"t-{zlib.crc32(norm.encode()):08x}-{len(norm)}"
         self.key = cache.make_key(
-            (str(FORMAT), norm), "", HostInfo.detect(), OPTIONS, tuple(tokens), name
+            (str(FORMAT), norm), "", HostInfo.detect(), options, tuple(tokens), name
         )
 
 
@@ -89,7 +88,9 @@ def subst(s: str, tokens: list[str], values: list[str] | None) -> str:
     return s
 
 
-def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
+def prepare(
+    config: bytes, bundle: str, cid: str, options: tuple[str, ...] = ("cgroupfs",)
+) -> Template | None:
     """A Template for this request, or None when it is not one we template:
     the id must be a 64-hex id, the config plain JSON with string annotations."""
     if not is_hex_id(cid):
@@ -113,7 +114,7 @@ def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
         if is_hex_id(word) and word not in tokens:
             tokens.append(word)
     tokens.append(cid[:SHORT])  # after the full ids: it is their prefix
-    return Template(tokens, text, data, annotations, bundle)
+    return Template(tokens, text, data, annotations, bundle, options)
 
 
 def variant(t: Template) -> tuple[list[str], str, str]:

@@ -192,12 +192,9 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     data = dict(config)
     data["process"] = process
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
+    no_new_keyring = bool(st.extra.get("no_new_keyring"))
+    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st), no_new_keyring=no_new_keyring)
     ops = exec_ops(plan)
-    if st.extra.get("no_new_keyring"):
-        from ocitool.runc.cmd_lifecycle import without_keyring
-
-        ops = without_keyring(ops)
 
     from ocitool.exec import join
     from ocitool.exec.context import ExecContext

@@ -49,7 +49,12 @@ def _prepare(
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
-    ops, info = C.bundle_ops(bundle, cid, g.root, g.systemd_cgroup)
+    no_new_keyring = p.on("no_new_keyring")
+    ops, info = C.bundle_ops(
+        bundle, cid, g.root, g.systemd_cgroup, p.on("no_pivot"), no_new_keyring
+    )
+    if no_new_keyring:  # remembered, so that exec does not join a ring of the container's
+        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
@@ -64,15 +69,6 @@ def _prepare(
         )
     check_pid_file(p.value("pid_file"))  # before anything starts: a bad flag starts nothing
     check_console_socket(sock)
-    if p.on("no_pivot"):
-        from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
-
-        ops = replace_pivot(ops)
-    if p.on("no_new_keyring"):
-        # runc's --no-new-keyring: the process keeps the runtime's session keyring;
-        # remembered so that exec does not join a ring of the container's either
-        ops = without_keyring(ops)
-        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     ctx = ExecContext(
         sys=LinuxSyscalls(),
         container_id=cid,
@@ -83,11 +79,6 @@ def _prepare(
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
-
-
-def without_keyring(ops: list[Any]) -> list[Any]:
-    """The plan without its session keyring op (``--no-new-keyring``)."""
-    return [op for op in ops if op.name != "session_keyring"]
 
 
 def cmd_create(g: Globals, argv: list[str]) -> int:
