@@ -284,27 +284,21 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
     dirs = C.cgroup_dirs(st)
-    live: list[Any] = []
+    from ocitool.runc import live as L
+
     if p.on("all") and dirs:  # paused too: the signal waits for the thaw
-        from ocitool.runc.live import signal_all_ops
-
-        live = signal_all_ops(dirs, str(sig))
+        live = L.signal_all_ops(dirs, str(sig))
     else:
-        from ocitool.exec import lifecycle
-        from ocitool.exec.linux import LinuxSyscalls
-
-        lifecycle.kill(store, cid, sig, LinuxSyscalls())
+        live = L.signal_init_ops(str(sig), st.pid_start)
     if status == "paused" and sig == SIGKILL:
         # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
         # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
-        from ocitool.lower.host import HostInfo
-        from ocitool.runc.live import freeze_ops
+        from ocitool.host import HostInfo
 
-        live += freeze_ops(HostInfo.detect(), dirs, False)
-    if live:
-        from ocitool.runc.cmd_cgroup import apply_live
+        live += L.freeze_ops(HostInfo.detect(), dirs, False)
+    from ocitool.runc.cmd_cgroup import apply_live
 
-        apply_live(g, st, live)
+    apply_live(g, st, live)
     return 0
 
 
