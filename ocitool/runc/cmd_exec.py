@@ -12,8 +12,8 @@ from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object
 from ocitool.runc.errs import state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, console_error, pid_file_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 

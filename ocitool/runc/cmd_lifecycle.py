@@ -10,8 +10,8 @@ from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
 from ocitool.runc.errs import error_code, state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, pid_file_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 

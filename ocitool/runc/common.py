@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ocitool.runc.errs import error_code, usage_error
 from ocitool.runc.log import Logger
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 

@@ -14,8 +14,8 @@ from ocitool import lightos as os
 from ocitool.exec.state import State, StateStore
 from ocitool.inputs import read_input
 from ocitool.runc.errs import error_code, state_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
