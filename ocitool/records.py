@@ -53,12 +53,8 @@ class FrozenRecordError(AttributeError):
     """An attempt to assign to or delete a field of a record."""
 
 
-def _is_class_var(annotation: object) -> bool:
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.startswith(_CLASS_VAR)
-
-
 _CLASS_VAR = ("ClassVar", "typing.ClassVar")
+"""How a class variable's annotation starts (annotations are text: PEP 563)."""
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, eq_default=True)
@@ -75,9 +71,11 @@ class Record:
         fields: dict[str, Any] = {}
         for base in cls.__bases__[::-1]:  # each base's own list already holds its bases'
             fields.update(getattr(base, "__record_fields__", ()))
-        for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-            if not _is_class_var(annotation) and not name.startswith("__"):
-                fields[name] = cls.__dict__.get(name, MISSING)
+        own = cls.__dict__
+        for name, annotation in own.get("__annotations__", {}).items():
+            text = annotation if isinstance(annotation, str) else repr(annotation)
+            if not text.startswith(_CLASS_VAR) and not name.startswith("__"):
+                fields[name] = own.get(name, MISSING)
         cls.__record_fields__ = fields
         cls.__record_defaults__ = {n: d for n, d in fields.items() if d is not MISSING}
 
