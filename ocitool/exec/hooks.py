@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
-from ocitool import lightos as os
 from ocitool.errors import ExecError
 from ocitool.exec.sigreset import reset_dispositions
 from ocitool.exec.syscalls import Syscalls

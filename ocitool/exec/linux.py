@@ -9,7 +9,8 @@ openat2, ...) use ``syscall(2)`` with per-architecture numbers.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.syscalls import TYPE_CHECKING, Raw, Syscalls, sys_error
 from ocitool.kernel import syscall_numbers
 from ocitool.kernel.constants import AT_FDCWD, CLONE_INTO_CGROUP

@@ -9,9 +9,9 @@ arguments and the errno, so a rollback message can say exactly what broke.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.kernel import constants as _K
 from ocitool.redact import op_text  # loaded up front: the init cannot import after pivot_root
 from ocitool.typecheck import TYPE_CHECKING as TYPE_CHECKING  # re-exported for exec modules

@@ -33,9 +33,9 @@ and written atomically (temporary file + rename).
 from __future__ import annotations
 
 import marshal
+import os
 
 import ocitool
-from ocitool import lightos as os
 from ocitool.plan.ops import op_types
 from ocitool.plan.ops.base import phase_from_value
 from ocitool.records import Record

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
 from ocitool.runc.common import (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal

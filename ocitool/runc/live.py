@@ -12,7 +12,8 @@ importing that package loads the whole spec model.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.syscalls import TYPE_CHECKING
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import (
