@@ -173,6 +173,18 @@ class LinuxSyscalls(Syscalls):
         except OSError as exc:
             raise sys_error("write", (fd, data), exc.errno or 0) from None
 
+    def pipe2(self, flags: int) -> tuple[int, int]:
+        try:
+            return os.pipe2(flags)
+        except OSError as exc:
+            raise sys_error("pipe2", (flags,), exc.errno or 0) from None
+
+    def dup2(self, fd: int, fd2: int) -> None:
+        try:
+            os.dup2(fd, fd2)
+        except OSError as exc:
+            raise sys_error("dup2", (fd, fd2), exc.errno or 0) from None
+
     def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC, dir_fd=dir_fd)

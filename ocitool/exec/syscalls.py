@@ -201,6 +201,14 @@ class Syscalls(Protocol):
     def write(self, fd: int, data: bytes) -> int:
         raise NotImplementedError
 
+    def pipe2(self, flags: int) -> tuple[int, int]:
+        """(read end, write end) of a new pipe."""
+        raise NotImplementedError
+
+    def dup2(self, fd: int, fd2: int) -> None:
+        """Make ``fd2`` a copy of ``fd`` (without O_CLOEXEC: it survives an execve)."""
+        raise NotImplementedError
+
     def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:
         """open(O_WRONLY) + write + close: cgroup files, /proc knobs, id maps."""
         raise NotImplementedError
