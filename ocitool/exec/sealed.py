@@ -185,7 +185,14 @@ def _reexec(sys_: Syscalls) -> None:
         # also where open_tree would work: root of a user namespace that owns its mount
         # namespace (podman's, rootless) cannot read /proc/self/map_files, so the
         # read-only copy could not be verified; only the interpreter matters there
-        _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        try:
+            _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+            raise _error(
+                getattr(exc, "message", str(exc)),
+                "a rootless runtime copies its interpreter into a sealed memfd "
+                "(memfd_create, F_ADD_SEALS: Linux 3.17+) and executes the copy",
+            ) from None
         return
     try:
         root, here = _enter_copy(sys_, cwd)
