@@ -3,24 +3,16 @@ derived from the code by tools/gen_sealed_extensions.py: the list cannot go stal
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
 
 from ocitool.exec import sealed
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers.tools import load_tool
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_sealed_extensions", REPO / "tools" / "gen_sealed_extensions.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("gen_sealed_extensions")
 
 
 def test_every_c_module_the_code_may_import_is_mapped_ahead() -> None:
