@@ -65,15 +65,6 @@ mkdir -p "$out" /run/host-tmp
 # as in init-v2.sh: the host's /tmp stays reachable, the guest's /tmp is fresh
 mount --bind /tmp /run/host-tmp
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmp /tmp
-modules=
-for word in $(cat /proc/cmdline); do
-  case "$word" in testhost.modules=*) modules="${word#testhost.modules=}" ;; esac
-done
-if [ -n "$modules" ]; then
-  release=$(uname -r)
-  mkdir -p "/lib/modules/$release"
-  mount --bind "$modules" "/lib/modules/$release"
-fi
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 testhost-out "$out" || {
   echo "testhost: no testhost-out share" >/dev/console
   poweroff -f
