@@ -127,7 +127,15 @@ def test_features_follow_the_appliers() -> None:
     from ocitool.runc.features import features
 
     full = features(
-        {"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped", "idmap_tree"}, "1"
+        {
+            "hook",
+            "seccomp_load",
+            "mount_copyup",
+            "bind_mount_idmapped",
+            "idmap_tree",
+            "systemd_start_unit",
+        },
+        "1",
     )
     bare = features(set(), "1")
     assert full["hooks"] and bare["hooks"] == []
@@ -144,7 +152,8 @@ def test_features_follow_the_appliers() -> None:
     assert full["potentiallyUnsafeConfigAnnotations"] == []
     assert bare["linux"]["seccomp"]["enabled"] is False
     assert "SCMP_ACT_NOTIFY" in full["linux"]["seccomp"]["actions"]
-    assert full["linux"]["cgroup"]["systemd"] is False
+    assert full["linux"]["cgroup"]["systemd"] is True
+    assert bare["linux"]["cgroup"]["systemd"] is False
 
 
 def test_features_validate_against_schema() -> None:
