@@ -12,26 +12,18 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.hosts.v2.test_v2_runtime import LOOP, RUNTIMES, Runtime, bundle
+from tests.hosts.v2.test_v2_runtime import rt as rt  # noqa: F401 - the fixture, each runtime
 
 pytestmark = pytest.mark.integration
 
 MiB = 1024 * 1024
 LIMITS = {"memory": {"limit": 16 * MiB, "swap": 16 * MiB}, "pids": {"limit": 50}}
-
-
-@pytest.fixture(params=list(RUNTIMES))
-def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
-    (tmp_path / "logs").mkdir()
-    rt = Runtime(request.param, tmp_path / "root", tmp_path / "logs")
-    yield rt
-    rt.cleanup()
 
 
 def started(rt: Runtime, tmp_path: Path, cid: str, **changes: Any) -> None:
@@ -86,24 +78,24 @@ def test_events_stats_reads_the_v2_cgroup(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ events stream, OOM
-def test_events_stream_reports_oom_and_ends(runtime: Runtime, tmp_path: Path) -> None:
+def test_events_stream_reports_oom_and_ends(rt: Runtime, tmp_path: Path) -> None:
     """``events --interval``: stats ticks and an ``oom`` event when the OOM killer acts in
     the container (memory.events' oom_kill), and the stream ends when it stops."""
-    cid = f"evoom-{runtime.name}"
-    started(runtime, tmp_path, cid)
+    cid = f"evoom-{rt.name}"
+    started(rt, tmp_path, cid)
     stream = subprocess.Popen(
-        [*runtime.argv, "events", "--interval", "1s", cid],
+        [*rt.argv, "events", "--interval", "1s", cid],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         time.sleep(3)  # the stream is set up (slow under TCG) before the OOM
-        hog = runtime("exec", cid, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
+        hog = rt("exec", cid, "dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1")
         assert hog.returncode == 137, hog.stderr  # the OOM killer's SIGKILL
         time.sleep(3)
-        if runtime.status(cid) != "stopped":  # the OOM may have taken the shell too
-            runtime.ok("kill", cid, "KILL")
+        if rt.status(cid) != "stopped":  # the OOM may have taken the shell too
+            rt.ok("kill", cid, "KILL")
         stdout, stderr = stream.communicate(timeout=120)
     finally:
         if stream.poll() is None:
@@ -122,29 +114,29 @@ def test_apparmor_is_enabled_in_this_guest() -> None:
     assert Path("/sys/module/apparmor/parameters/enabled").read_text().strip() == "Y"
 
 
-def test_missing_apparmor_profile_fails_create(runtime: Runtime, tmp_path: Path) -> None:
+def test_missing_apparmor_profile_fails_create(rt: Runtime, tmp_path: Path) -> None:
     """A profile the kernel has not loaded fails ``create`` (as runc's and crun's), with
     the profile named, and leaves no container behind; not the process after ``start``."""
-    cid = f"aamiss-{runtime.name}"
+    cid = f"aamiss-{rt.name}"
     b = bundle(tmp_path, cid, ["true"], process={"apparmorProfile": "ocitool-no-such-profile"})
-    proc = runtime("create", "--bundle", str(b), cid)
+    proc = rt("create", "--bundle", str(b), cid)
     assert proc.returncode != 0, proc.stderr
-    if runtime.name == "ocitool-runc":
+    if rt.name == "ocitool-runc":
         assert "/proc/self/attr/apparmor/exec" in proc.stderr, proc.stderr
         assert "ENOENT" in proc.stderr and "/process/apparmorProfile" in proc.stderr, proc.stderr
-    assert cid not in runtime("list", "-q").stdout.split()
+    assert cid not in rt("list", "-q").stdout.split()
 
 
-def test_unconfined_apparmor_profile_is_applied(runtime: Runtime, tmp_path: Path) -> None:
+def test_unconfined_apparmor_profile_is_applied(rt: Runtime, tmp_path: Path) -> None:
     """``unconfined`` always exists: the process runs under it (its own attr says so)."""
-    cid = f"aaunc-{runtime.name}"
+    cid = f"aaunc-{rt.name}"
     b = bundle(
         tmp_path,
         cid,
         ["cat", "/proc/self/attr/current"],
         process={"apparmorProfile": "unconfined"},
     )
-    runtime.create(b, cid)
-    runtime.ok("start", cid)
-    assert runtime.wait_status(cid, "stopped", timeout=60) == "stopped"
-    assert (runtime.logs / f"out{runtime.n}").read_text().strip() == "unconfined"
+    rt.create(b, cid)
+    rt.ok("start", cid)
+    assert rt.wait_status(cid, "stopped", timeout=60) == "stopped"
+    assert (rt.logs / f"out{rt.n}").read_text().strip() == "unconfined"
