@@ -8,7 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,3 +134,37 @@ def test_runc_rootless_multi_range_through_newuidmap(
     }
     assert uid_map_lines("\n".join(lines[:2])) == expected["uid"]
     assert uid_map_lines("\n".join(lines[2:])) == expected["gid"]
+
+
+def test_launcher_as_the_user_skips_an_unreachable_python(
+    rootless_user: RootlessUser, top: Path
+) -> None:
+    """A launcher whose python3 lies under a directory the user cannot search (pyenv's under
+    /root): the python3 on PATH lacks ocitool, so the bootstrap hands over to the next one
+    that has it; with none, it fails naming each interpreter and why."""
+    user = rootless_user
+    private = Path(tempfile.mkdtemp(prefix="ocitool-rootless-private-"))  # 0700, root's
+    try:
+        (private / "python3").symlink_to(os.path.realpath(sys.executable))
+        launcher_dir = top / "bin"
+        launcher_dir.mkdir()
+        for name in ("ocitool-runc", "_ocitool_boot.py"):
+            shutil.copy2(REPO / "bin" / name, launcher_dir / name)
+        (launcher_dir / "python3").symlink_to(private / "python3")
+        launcher = str(launcher_dir / "ocitool-runc")
+        env = {"PATH": f"/usr/bin:/bin:{user.bindir}", "OCITOOL_LAUNCH_DEBUG": "1"}
+        proc = user.run([launcher, "--version"], env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.startswith("ocitool-runc version")
+        line = next(ln for ln in proc.stderr.splitlines() if ln.startswith("ocitool-launch:"))
+        assert f"python={user.bindir}/python3 " in line
+        proc = user.run([launcher, "--version"], env={"PATH": "/usr/bin:/bin"})
+        assert proc.returncode == 1
+        assert "Traceback" not in proc.stderr
+        tried = proc.stderr.partition("tried: ")[2].partition(". Set OCITOOL_PYTHON")[0]
+        assert tried.split("; ") == [
+            "/usr/bin/python3 (cannot import ocitool: No module named 'ocitool')",
+            f"{launcher_dir}/python3 (cannot reach it: Permission denied)",
+        ]
+    finally:
+        shutil.rmtree(private)
