@@ -318,7 +318,7 @@ def _mount_entry(
     _check_proc_destination(ctx, mount, dest, is_bind)
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
-    owner = USERNS_OWNED.get(mount.type)
+    owner = USERNS_OWNED.get(mount.type or "")
     if owner is not None and not is_bind and _userns_without_own(spec, host, owner[0]):
         # The kernel lets a user namespace mount sysfs, mqueue and proc only with its own
         # network, IPC and pid namespace; runc and crun fall back to a recursive bind of
