@@ -81,6 +81,11 @@ def test_delegated_only_when_every_directory_is_the_users() -> None:
     assert delegated_cgroup({"/m": "/x", "/p": "/x"}, "v1", v1, None, bool) == "/x"
     assert delegated_cgroup({"/m": "/x", "/p": "/y"}, "v1", v1, None, bool) is None
     assert delegated_cgroup({"/m": "/x", "/p": "/x"}, "v1", v1, None, "/m/x".__eq__) is None
+    # the highest owned ancestor: the session's service, not the leaf the runtime runs in
+    leaf = f"{DELEGATED}/app.slice/term.scope"
+    owned = {f"/sys/fs/cgroup{p}" for p in (DELEGATED, f"{DELEGATED}/app.slice", leaf)}
+    own = {"/sys/fs/cgroup": leaf}
+    assert delegated_cgroup(own, "v2", {}, "/sys/fs/cgroup", owned.__contains__) == DELEGATED
 
 
 def test_host_overrides() -> None:
