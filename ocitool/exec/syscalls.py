@@ -428,6 +428,13 @@ class Syscalls(Protocol):
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         raise NotImplementedError
 
+    # --- helper programs (rootless id maps: newuidmap/newgidmap)
+    def run_helper(self, path: str, argv: list[str]) -> tuple[int, bytes]:
+        """Run the program at ``path`` with ``argv`` to completion, stdin and stdout on
+        /dev/null; returns its exit status (128+N for signal N) and what it wrote on
+        stderr (its error message)."""
+        raise NotImplementedError
+
     # --- systemd (the systemd cgroup driver: D-Bus calls to systemd's Manager)
     def systemd_start_unit(
         self, unit: str, mode: str, properties: list[tuple[str, tuple[str, object]]]

@@ -44,6 +44,7 @@ from ocitool.lower.mount_options import (
     bind_remount_flags,
     parse_mount_options,
 )
+from ocitool.lower.rootless import own_cgroup as rootless_own_cgroup
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.fs import (
     BindMount,
@@ -510,6 +511,14 @@ def _idmapped(
     return [tree, replace(op, tree=mount.pointer)]
 
 
+def _cgroup_shown(host: HostInfo, ctx: LowerContext, mountpoint: str) -> str:
+    """The cgroup a bind-mounted cgroup entry shows: the container's; a rootless
+    container with no cgroup stays in the runtime's own, and is shown that (as runc)."""
+    if ctx.cgroups_skipped:
+        return rootless_own_cgroup(host, mountpoint)
+    return ctx.cgroup_path
+
+
 def _cgroup_mount(
     spec: Spec, host: HostInfo, ctx: LowerContext, mount: SpecMount, dest: str, opts: MountOptions
 ) -> list[Op]:
@@ -535,7 +544,9 @@ def _cgroup_mount(
             "the container's own cgroup directory is bind-mounted instead",
             code="OCI357",
         )
-        host_dir = cgpaths.v2_dir(host, ctx.cgroup_path)
+        host_dir = cgpaths.join(
+            cgpaths.v2_root(host), _cgroup_shown(host, ctx, cgpaths.v2_root(host))
+        )
         ops.append(
             BindMount(
                 phase=INIT,
@@ -598,7 +609,7 @@ def _cgroup_mount(
                 )
             )
         else:
-            host_dir = cgpaths.join(mountpoint, ctx.cgroup_path)
+            host_dir = cgpaths.join(mountpoint, _cgroup_shown(host, ctx, mountpoint))
             ops.append(
                 BindMount(
                     phase=INIT,
