@@ -302,7 +302,8 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, lsms=lsms)
     if key == "euid":
         euid = number(2**32 - 2)  # (uid_t)-1 means "no change"
-        return replace(host, euid=euid, rootless=euid != 0)
+        # non-zero is rootless; 0 keeps rootless=1 given before (root of a user namespace)
+        return replace(host, euid=euid, rootless=host.rootless or euid != 0)
     if key == "egid":
         return replace(host, egid=number(2**32 - 2))
     if key in ("rootless", "kcore", "systemd"):

@@ -286,12 +286,22 @@ def _default_dev(spec: Spec, ctx: LowerContext, dests: set[str]) -> list[Op]:
     return ops
 
 
-def _userns_without_own(spec: Spec, ns_type: str) -> bool:
-    """In a new or joined user namespace but without a new namespace of ``ns_type``."""
+# Filesystems a user namespace may mount only in a namespace it owns: type -> (that
+# namespace, the host path bound instead when it does not own one).
+USERNS_OWNED = {
+    "sysfs": ("network", "/sys"),
+    "mqueue": ("ipc", "/dev/mqueue"),
+    "proc": ("pid", "/proc"),
+}
+
+
+def _userns_without_own(spec: Spec, host: HostInfo, ns_type: str) -> bool:
+    """In a user namespace (the container's, new or joined, or the rootless runtime's own)
+    but without a new namespace of ``ns_type``: one the user namespace does not own."""
     linux = spec.linux
-    if linux is None or linux.namespace("user") is None:
+    if not host.rootless and (linux is None or linux.namespace("user") is None):
         return False
-    own = linux.namespace(ns_type)
+    own = linux.namespace(ns_type) if linux is not None else None
     return own is None or own.path is not None
 
 
@@ -308,16 +318,20 @@ def _mount_entry(
     _check_proc_destination(ctx, mount, dest, is_bind)
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
-    if mount.type == "sysfs" and not is_bind and _userns_without_own(spec, "network"):
-        # The kernel lets a user namespace mount sysfs only with its own network
-        # namespace; runc and crun fall back to a recursive bind of the host's /sys.
+    owner = USERNS_OWNED.get(mount.type)
+    if owner is not None and not is_bind and _userns_without_own(spec, host, owner[0]):
+        # The kernel lets a user namespace mount sysfs, mqueue and proc only with its own
+        # network, IPC and pid namespace; runc and crun fall back to a recursive bind of
+        # the host's (sysfs; crun also for mqueue and proc).
+        ns_type, host_path = owner
         ctx.info(
             ptr,
-            "sysfs cannot be mounted in a user namespace without a new network "
-            "namespace; the host's /sys is bind-mounted instead (as runc does)",
+            f"{mount.type} cannot be mounted in a user namespace without a new {ns_type} "
+            f"namespace; the host's {host_path} is bind-mounted instead"
+            + (" (as runc does)" if mount.type == "sysfs" else " (as crun does)"),
             code="OCI357",
         )
-        mount = replace(mount, type="bind", source="/sys")
+        mount = replace(mount, type="bind", source=host_path)
         opts = replace(opts, flags=tuple(dict.fromkeys((*opts.flags, "MS_BIND", "MS_REC"))))
         is_bind = True
     ops: list[Op] = []
@@ -534,7 +548,7 @@ def _cgroup_mount(
     ptr = mount.pointer
     flags = tuple(f for f in opts.flags if f not in ("MS_REMOUNT", "MS_BIND", "MS_REC"))
     ops: list[Op] = [Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs)]
-    if cgpaths.driver(host) == "v2" and _userns_without_own(spec, "cgroup"):
+    if cgpaths.driver(host) == "v2" and _userns_without_own(spec, host, "cgroup"):
         # cgroup2 cannot be mounted from a user namespace that does not own a
         # cgroup namespace. runc then binds the whole /sys/fs/cgroup; we bind
         # only the container's own cgroup so it cannot see its siblings.

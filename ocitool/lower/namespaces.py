@@ -125,6 +125,14 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     seen = _check(spec, host, ctx)
     user = seen.get("user")
     _check_userns(spec, host, ctx, user)
+    if user is None and host.euid != 0:
+        raise ctx.error(
+            linux.at("namespaces"),
+            f"a rootless runtime (uid {host.euid}) needs a user namespace: without one it "
+            "cannot create the other namespaces, mount or change ids",
+            code="OCI384",
+            hint='add {"type": "user"} and uid/gid mappings (ocitool spec --rootless does)',
+        )
 
     # 2. joins, then one unshare of the new namespaces (cgroup excepted: see 4.)
     for ns_type in JOIN_ORDER:
@@ -165,7 +173,7 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
                 hint="map more gids (newgidmap, from /etc/subgid), remove additionalGids, "
                 "or run the runtime as root",
             )
-        if host.rootless:
+        if host.euid != 0:
             ops.extend(rootless.idmap_ops(spec, host))
         else:
             ops.extend(_root_idmap_ops(linux))

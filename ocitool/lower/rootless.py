@@ -3,7 +3,9 @@
 runc and crun make the same choices; each one is an op or a diagnostic, so
 ``ocitool plan --host rootless=1`` shows it:
 
-* **id maps.** The kernel lets an unprivileged process write a child's
+* **id maps** (euid != 0 only: root of a user namespace, e.g. podman's, holds
+  CAP_SETUID/CAP_SETGID there and writes any map of the ids it has, as runc
+  does). The kernel lets an unprivileged process write a child's
   ``uid_map``/``gid_map`` only for one range of size 1 holding its own euid
   (egid), and a gid map only once ``setgroups`` is ``deny``. Such a map is
   written directly (``write_file``, after ``setgroups`` = ``deny`` for the gid
@@ -23,7 +25,12 @@ runc and crun make the same choices; each one is an op or a diagnostic, so
   nodes are bind-mounted from the host with the host's permissions, see
   ``lower/devices.py``); info OCI382 says so.
 * the systemd cgroup driver is refused (OCI383): it would need the user's
-  systemd instance, which ocitool does not talk to.
+  systemd instance, which ocitool does not talk to;
+* a runtime with euid != 0 needs a user namespace in the config (OCI384), as
+  runc's validator says;
+* mounts (lower/mounts.py, lower/devices.py): device nodes are bind-mounted
+  from the host, and sysfs, mqueue and proc are bound from the host where the
+  user namespace does not own a new network, IPC or pid namespace (info OCI357).
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from ocitool.spec.model import IDMapping, Spec
 SKIPPED = "OCI381"
 NO_DEVICE_POLICY = "OCI382"
 NO_SYSTEMD = "OCI383"
+NO_USERNS = "OCI384"
 
 
 # --------------------------------------------------------------------------- id maps
@@ -54,8 +62,8 @@ def setgroups_denied(spec: Spec, host: HostInfo) -> bool:
     """The plan writes ``deny`` to setgroups: a rootless runtime writing the gid map itself."""
     linux = spec.linux
     user = linux.namespace("user") if linux is not None else None
-    if linux is None or user is None or user.path is not None or not host.rootless:
-        return False
+    if linux is None or user is None or user.path is not None or host.euid == 0:
+        return False  # euid 0, even in a user namespace, may write any map of its own ids
     return direct_map(linux.gid_mappings, host.egid)
 
 

@@ -245,6 +245,8 @@ def _idmaps(linux: Linux, rootless: Rootless | None) -> Iterable[Need]:
         ("uid_map", "newuidmap", linux.uid_mappings, rootless.euid if rootless else 0),
         ("gid_map", "newgidmap", linux.gid_mappings, rootless.egid if rootless else 0),
     )
+    if rootless is not None and rootless.euid == 0:
+        rootless = None  # root of a user namespace writes every map itself
     own_gid_map = rootless is not None and direct_map(linux.gid_mappings, rootless.egid)
     if rootless is None or own_gid_map:
         yield Need(

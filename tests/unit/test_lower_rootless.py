@@ -270,3 +270,64 @@ def test_lower_fails_closed_when_a_rootless_plan_loses_its_id_map(
     with pytest.raises(InternalError) as info:
         plan_of(rootless_config(SUBIDS), HostInfo.parse_overrides("rootless=1"))
     assert info.value.code == "OCI398" and "newuidmap" in info.value.message
+
+
+# ------------------------------------------------------------------ inside a user namespace
+
+
+def test_root_of_a_user_namespace_writes_maps_itself_and_binds_devices() -> None:
+    """podman runs the runtime as uid 0 of its own user namespace: rootless (no cgroup, no
+    mknod) but privileged there, so it writes even a multi-range map itself (keep-id)."""
+    host = HostInfo.parse_overrides("rootless=1,euid=0,egid=0")
+    assert host.rootless and host.euid == 0
+    keep_id = [
+        {"containerID": 0, "hostID": 1, "size": 1000},
+        {"containerID": 1000, "hostID": 0, "size": 1},
+    ]
+    plan = plan_of(rootless_config(keep_id), host)
+    idmap = [op.to_json() for op in plan.ops if op.phase is Phase.CREATE_IDMAP]
+    assert [(op["op"], op["path"], op["value"]) for op in idmap] == [
+        ("write_file", "/proc/{init}/setgroups", "allow"),
+        ("write_file", "/proc/{init}/uid_map", "0 1 1000\n1000 0 1\n"),
+        ("write_file", "/proc/{init}/gid_map", "0 1 1000\n1000 0 1\n"),
+    ]
+    # no user namespace in the config (podman's default): still no mknod
+    data = config(linux={"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "network"}]})
+    plan = plan_of(data, host)
+    assert not plan.find("mknod")
+    binds = [op.to_json()["target"] for op in plan.find("bind_mount")]
+    assert "/dev/null" in binds
+    assert plan.find("cgroups_skipped")
+
+
+def test_filesystems_need_a_namespace_the_user_namespace_owns() -> None:
+    """sysfs, mqueue and proc are bound from the host where the namespace they belong to
+    is not a new one (the host's belongs to the initial user namespace)."""
+    host = HostInfo.parse_overrides("rootless=1,euid=0")
+    mounts = [
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs"},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue"},
+    ]
+    alone = config(linux={"namespaces": [{"type": "mount"}]}, mounts=mounts)
+    plan = plan_of(alone, host)
+    binds = {op.to_json()["target"]: op.to_json()["src"] for op in plan.find("bind_mount")}
+    assert binds["/proc"] == "/proc" and binds["/sys"] == "/sys"
+    assert binds["/dev/mqueue"] == "/dev/mqueue"
+    assert len([d for d in plan.diagnostics if d.code == "OCI357"]) == 3
+    owned = config(
+        linux={"namespaces": [{"type": t} for t in ("mount", "pid", "network", "ipc")]},
+        mounts=mounts,
+    )
+    plan = plan_of(owned, host)
+    assert {op.to_json()["fstype"] for op in plan.find("mount")} >= {"proc", "sysfs", "mqueue"}
+    # a root runtime in the initial user namespace mounts them all, as before
+    plan = plan_of(alone)
+    assert {op.to_json()["fstype"] for op in plan.find("mount")} >= {"proc", "sysfs", "mqueue"}
+
+
+def test_a_rootless_euid_needs_a_user_namespace() -> None:
+    data = config(linux={"namespaces": [{"type": "pid"}, {"type": "mount"}]})
+    with pytest.raises(LoweringError) as info:
+        plan_of(data, HostInfo.parse_overrides("rootless=1"))
+    assert info.value.code == "OCI384" and info.value.pointer == "/linux/namespaces"
