@@ -11,9 +11,11 @@ files):
   rootless init whose cgroups are skipped stays there, and its cgroup mount
   shows it (runc binds the init's own cgroup the same way);
 * the delegated cgroup: the runtime's own cgroup when the user owns (and can
-  write) that directory in every hierarchy the container would use, as a
-  systemd user session's ``user@UID.service`` is on cgroup v2; on v1 only
-  when the user owns the directories (nothing delegates them by default).
+  write) that directory in every hierarchy the container would use, or the
+  highest of its ancestors the user owns likewise, as a systemd user session's
+  ``user@UID.service`` is on cgroup v2 (the runtime runs in a scope below it);
+  on v1 only when the user owns the directories (nothing delegates them by
+  default).
 """
 
 from __future__ import annotations
@@ -94,6 +96,13 @@ def delegated_cgroup(
     path = paths.pop()
     if path is None or path == "/":
         return None
-    if all(owned(posixpath.join(m, path.lstrip("/"))) for m in mounts):
-        return path
-    return None
+    if not all(owned(posixpath.join(m, path.lstrip("/"))) for m in mounts):
+        return None
+    # Up to the highest ancestor the user still owns: systemd delegates user@UID.service,
+    # and the runtime runs in a scope below it, a leaf that holds processes and so cannot
+    # give controllers to children; containers go beside it, as runc's cgroupsPath does.
+    while (parent := posixpath.dirname(path)) != "/" and all(
+        owned(posixpath.join(m, parent.lstrip("/"))) for m in mounts
+    ):
+        path = parent
+    return path
