@@ -305,6 +305,20 @@ def _userns_without_own(spec: Spec, host: HostInfo, ns_type: str) -> bool:
     return own is None or own.path is not None
 
 
+def _under_host_sys(spec: Spec, host: HostInfo, dest: str) -> bool:
+    """``dest`` lies below a sysfs entry that falls back to a recursive bind of the host's
+    /sys (a user namespace without its own network namespace): runc's cgroup2 mount then
+    fails with EBUSY and it binds the container's cgroup instead, as is done here."""
+    if not _userns_without_own(spec, host, "network"):
+        return False
+    for m in spec.mounts:
+        top = posixpath.normpath(m.destination)
+        sysfs = m.type == "sysfs" and not {"bind", "rbind"} & set(m.options)
+        if sysfs and dest != top and dest.startswith(top.rstrip("/") + "/"):
+            return True
+    return False
+
+
 def _maps_id(mappings: tuple[IDMapping, ...], container_id: int) -> bool:
     return any(m.container_id <= container_id < m.container_id + m.size for m in mappings)
 
@@ -548,14 +562,20 @@ def _cgroup_mount(
     ptr = mount.pointer
     flags = tuple(f for f in opts.flags if f not in ("MS_REMOUNT", "MS_BIND", "MS_REC"))
     ops: list[Op] = [Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs)]
-    if cgpaths.driver(host) == "v2" and _userns_without_own(spec, host, "cgroup"):
+    no_cgroupns = _userns_without_own(spec, host, "cgroup")
+    if cgpaths.driver(host) == "v2" and (no_cgroupns or _under_host_sys(spec, host, dest)):
         # cgroup2 cannot be mounted from a user namespace that does not own a
         # cgroup namespace. runc then binds the whole /sys/fs/cgroup; we bind
         # only the container's own cgroup so it cannot see its siblings.
+        why = (
+            "cgroup2 cannot be mounted in a user namespace without a cgroup namespace"
+            if no_cgroupns
+            else "the host's /sys, bound above it, brings the host's cgroup2 mount there, "
+            "and the kernel refuses the same filesystem on the same mount point (EBUSY)"
+        )
         ctx.info(
             ptr,
-            "cgroup2 cannot be mounted in a user namespace without a cgroup namespace; "
-            "the container's own cgroup directory is bind-mounted instead",
+            f"{why}; the container's own cgroup directory is bind-mounted instead",
             code="OCI357",
         )
         host_dir = cgpaths.join(

@@ -130,13 +130,25 @@ class RootlessUser:
         cwd: Path | None = None,
         timeout: float = 120,
         input: str | None = None,
+        cgroup: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run ``argv`` as the user (no supplementary groups, no capabilities), to the end."""
-        return subprocess.run(
+        """Run ``argv`` as the user (no supplementary groups, no capabilities), to the end.
+
+        ``cgroup``: a cgroup v2 directory the command starts in, as a login session's
+        processes start in their scope. Moving a process needs write access to the common
+        ancestor's cgroup.procs, which only root has: root moves itself there, then setpriv
+        drops to the user before the command runs."""
+        ids: dict[str, object] = {"user": self.uid, "group": self.gid, "extra_groups": []}
+        if cgroup is not None:
+            ids = {}
+            argv = [
+                "/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(cgroup),
+                "setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
+                "--", *argv,
+            ]  # fmt: skip
+        return subprocess.run(  # type: ignore[call-overload, no-any-return]
             list(argv),
-            user=self.uid,
-            group=self.gid,
-            extra_groups=[],
+            **ids,
             env=self.env(env),
             cwd=cwd or self.home,
             capture_output=True,

@@ -76,6 +76,10 @@ def test_delegated_only_when_every_directory_is_the_users() -> None:
     assert delegated_cgroup(own, "v2", {}, "/sys/fs/cgroup", mine.__contains__) == DELEGATED
     assert delegated_cgroup(own, "v2", {}, "/sys/fs/cgroup", lambda _: False) is None
     assert delegated_cgroup({"/sys/fs/cgroup": "/"}, "v2", {}, "/sys/fs/cgroup", bool) is None
+    # in a scope below the delegated cgroup (systemd's layout): the highest owned ancestor
+    in_scope = {"/sys/fs/cgroup": f"{DELEGATED}/app.slice/run-1.scope"}
+    mine |= {f"/sys/fs/cgroup{DELEGATED}/app.slice", f"/sys/fs/cgroup{in_scope['/sys/fs/cgroup']}"}
+    assert delegated_cgroup(in_scope, "v2", {}, "/sys/fs/cgroup", mine.__contains__) == DELEGATED
     # v1: every hierarchy must hold the same, owned, path
     v1 = {"memory": "/m", "pids": "/p"}
     assert delegated_cgroup({"/m": "/x", "/p": "/x"}, "v1", v1, None, bool) == "/x"
