@@ -145,7 +145,8 @@ class HostInfo:
     @classmethod
     def parse_overrides(cls, text: str, base: HostInfo | None = None) -> HostInfo:
         """Apply ``k=v,k=v`` overrides. Without ``base``, start from the preset for the
-        given (or default v2) cgroup mode, so the result does not depend on this machine.
+        given (or default v2) cgroup mode, so the result does not depend on this machine;
+        a first item ``this`` starts from this machine as :meth:`detect` sees it.
 
         Keys: cgroup (v1|v2|hybrid), arch, kernel (6.1 or 6.1.0), last_cap (int),
         namespaces (``+``-separated names, or ``all``), lsms (``+``-separated, or ``none``),
@@ -155,7 +156,11 @@ class HostInfo:
         exists).
         """
         pairs: list[tuple[str, str]] = []
-        for item in filter(None, (p.strip() for p in text.split(","))):
+        items = [p.strip() for p in text.split(",") if p.strip()]
+        if items[:1] == ["this"] and base is None:
+            # this machine as detected, then changed: --host this,rootless=1,euid=1002
+            base, items = cls.detect(), items[1:]
+        for item in items:
             key, sep, value = item.partition("=")
             if not sep:
                 raise UsageError(

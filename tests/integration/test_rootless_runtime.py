@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from ocitool.lower.host import HostInfo
 from ocitool.lower.rootless_host import hierarchies
-from tests.helpers.rootless_user import RootlessUser
+from tests.helpers.rootless_user import REPO, RootlessUser
 from tests.integration.test_rootless_env import rootless_bundle, subordinate_range, uid_map_lines
 
 pytestmark = pytest.mark.integration
@@ -96,8 +97,9 @@ def test_ocitool_exec_runs_the_rootless_profile(rootless_user: RootlessUser, top
 
 
 def test_the_plan_as_the_user_shows_what_runs(rootless_user: RootlessUser, top: Path) -> None:
-    """``ocitool plan`` run by the user detects rootless mode; ``--host rootless=1`` with the
-    user's ids prints the same ops; the skipped cgroup and every limit not applied show."""
+    """``ocitool plan`` run by the user detects rootless mode; root's ``--host
+    this,rootless=1`` with the user's ids prints the same plan; the skipped cgroup and
+    every limit not applied show."""
     user = rootless_user
     bundle = rootless_bundle(user, top, ["true"], ["ocitool", "spec"])
     config = _config(bundle)
@@ -111,25 +113,22 @@ def test_the_plan_as_the_user_shows_what_runs(rootless_user: RootlessUser, top: 
     assert "cgroups_skipped" in ops and not [o for o in ops if o.startswith("cgroup_")]
     warned = [d for d in plan["diagnostics"] if d["code"] == "OCI381"]
     assert [d["pointer"] for d in warned] == ["/linux/resources/pids/limit"]
-    forced = user.run(
-        ["ocitool", "plan", "--format", "json", "--id", "p1", "--host",
-         f"cgroup={plan['host']['cgroup']},euid={user.uid},egid={user.gid},rootless=1",
-         str(bundle)]
+    # root asks what that user would run on this machine: the same plan, op for op
+    forced = subprocess.run(
+        [sys.executable, "-m", "ocitool.cli.main", "plan", "--format", "json", "--id", "p1",
+         "--host", f"this,rootless=1,euid={user.uid},egid={user.gid}", str(bundle)],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
     )  # fmt: skip
     assert forced.returncode == 0, forced.stderr
+    forced_plan = json.loads(forced.stdout)
+    assert [op["text"] for op in forced_plan["ops"]] == [op["text"] for op in plan["ops"]]
+    assert forced_plan["host"] == plan["host"]
     idmap = [op["text"] for op in plan["ops"] if op["phase"] == "create.idmap"]
-    forced_idmap = [
-        op["text"] for op in json.loads(forced.stdout)["ops"] if op["phase"] == "create.idmap"
+    assert idmap == [
+        'write("/proc/{init}/setgroups", "deny")',
+        f'write("/proc/{{init}}/uid_map", "0 {user.uid} 1\\n")',
+        f'write("/proc/{{init}}/gid_map", "0 {user.gid} 1\\n")',
     ]
-    assert (
-        idmap
-        == forced_idmap
-        == [
-            'write("/proc/{init}/setgroups", "deny")',
-            f'write("/proc/{{init}}/uid_map", "0 {user.uid} 1\\n")',
-            f'write("/proc/{{init}}/gid_map", "0 {user.gid} 1\\n")',
-        ]
-    )
 
 
 def test_multi_range_maps_through_newuidmap(rootless_user: RootlessUser, top: Path) -> None:

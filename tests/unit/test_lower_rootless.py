@@ -104,6 +104,9 @@ def test_host_overrides() -> None:
     assert (host.euid, host.egid) == (1001, 1002)
     assert HostInfo.parse_overrides("euid=1001").rootless
     assert not HostInfo.parse_overrides("rootless=1,rootless=0").rootless
+    this = HostInfo.parse_overrides("this,rootless=1,euid=1005,egid=1006")
+    assert this.detected and (this.rootless, this.euid, this.egid) == (True, 1005, 1006)
+    assert this.kernel == HostInfo.detect().kernel != HostInfo.preset().kernel
     with pytest.raises(Exception, match="cgroup_delegated"):
         HostInfo.parse_overrides("cgroup_delegated=relative")
 
