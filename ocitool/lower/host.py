@@ -441,6 +441,10 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         return st.st_uid == euid and os.access(p(path), os.W_OK)
 
     delegated = rootless_host.delegated_cgroup(own, mode, v1, unified, owned) if rootless else None
+    if delegated is not None and mode == "v2" and unified is not None:
+        # what the user's cgroup offers, not the root's (systemd delegates some controllers)
+        text = _read(p(posixpath.join(unified, delegated.lstrip("/"), "cgroup.controllers")))
+        controllers = tuple(text.split()) if text else ()
     return cls(
         cgroup=mode,
         cgroup_mounts=MappingProxyType(v1),

@@ -343,3 +343,23 @@ def test_a_rootless_euid_needs_a_user_namespace() -> None:
     with pytest.raises(LoweringError) as info:
         plan_of(data, HostInfo.parse_overrides("rootless=1"))
     assert info.value.code == "OCI384" and info.value.pointer == "/linux/namespaces"
+
+
+def test_a_controller_the_delegated_cgroup_lacks_is_reported_not_written() -> None:
+    """systemd delegates memory and pids by default: a cpu limit is a warning, not an
+    error, and not a write that would fail with ENOENT."""
+    host = HostInfo.parse_overrides(
+        f"cgroup=v2,rootless=1,cgroup_delegated={DELEGATED},controllers=memory+pids"
+    )
+    plan = plan_of(rootless_config(resources=LIMITS), host)
+    paths = [op.to_json().get("path", "") for op in plan.ops]
+    assert any(p.endswith("/memory.max") for p in paths)
+    assert not any(p.endswith("/cpu.weight") for p in paths)
+    (warned,) = [d for d in plan.diagnostics if d.code == "OCI381"]
+    assert warned.pointer == "/linux/resources/cpu/shares" and "cpu controller" in warned.message
+    subtree = [op.to_json()["value"] for op in plan.ops
+               if op.to_json().get("path", "").endswith("subtree_control")]  # fmt: skip
+    assert set(subtree) == {"+memory +pids"}
+    # a root runtime is refused the same config on such a host (fail closed)
+    with pytest.raises(LoweringError):
+        plan_of(rootless_config(resources=LIMITS), HostInfo.parse_overrides("controllers=memory"))
