@@ -306,15 +306,23 @@ def _userns_without_own(spec: Spec, host: HostInfo, ns_type: str) -> bool:
 
 
 def _under_host_sys(spec: Spec, host: HostInfo, dest: str) -> bool:
-    """``dest`` lies below a sysfs entry that falls back to a recursive bind of the host's
-    /sys (a user namespace without its own network namespace): runc's cgroup2 mount then
-    fails with EBUSY and it binds the container's cgroup instead, as is done here."""
-    if not _userns_without_own(spec, host, "network"):
-        return False
+    """A recursive bind above ``dest`` (or sysfs's fallback to one, in a user namespace
+    without its own network namespace) brings the host's cgroup2 mount to ``dest``:
+    mounting cgroup2 there again is the same filesystem on the same mount point, which
+    the kernel refuses (EBUSY). runc then binds the container's cgroup, as is done here."""
+    v2_root = cgpaths.v2_root(host)
     for m in spec.mounts:
         top = posixpath.normpath(m.destination)
-        sysfs = m.type == "sysfs" and not {"bind", "rbind"} & set(m.options)
-        if sysfs and dest != top and dest.startswith(top.rstrip("/") + "/"):
+        if dest == top or not dest.startswith(top.rstrip("/") + "/"):
+            continue
+        bind = {"bind", "rbind"} & set(m.options) or m.type == "bind"
+        if m.type == "sysfs" and not bind and _userns_without_own(spec, host, "network"):
+            src = "/sys"
+        elif "rbind" in m.options and m.source:
+            src = posixpath.normpath(m.source)
+        else:
+            continue
+        if posixpath.join(src, posixpath.relpath(dest, top)) == v2_root:
             return True
     return False
 
@@ -570,8 +578,8 @@ def _cgroup_mount(
         why = (
             "cgroup2 cannot be mounted in a user namespace without a cgroup namespace"
             if no_cgroupns
-            else "the host's /sys, bound above it, brings the host's cgroup2 mount there, "
-            "and the kernel refuses the same filesystem on the same mount point (EBUSY)"
+            else "a recursive bind above it brings the host's cgroup2 mount there, and the "
+            "kernel refuses the same filesystem on the same mount point (EBUSY)"
         )
         ctx.info(
             ptr,

@@ -470,6 +470,12 @@ def test_user_namespace_fallbacks_for_sysfs_and_cgroup2() -> None:
     assert find(ops, "bind_mount", target="/sys/fs/cgroup")
     assert not find(ops, "mount", target="/sys/fs/cgroup")
     assert any("EBUSY" in d.message for d in ctx.diagnostics if d.code == "OCI357")
+    # runc spec --rootless writes /sys as an rbind of the host's: the same, whatever the
+    # namespaces
+    rbind = {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "ro"]}
+    ops, _ = lower({**cfg, "mounts": [rbind, cfg["mounts"][1]]})
+    assert find(ops, "bind_mount", target="/sys/fs/cgroup")
+    assert not find(ops, "mount", target="/sys/fs/cgroup")
     # with their own namespaces they are real mounts again
     cfg["linux"]["namespaces"] += [{"type": "network"}]
     ops, _ = lower(cfg)
