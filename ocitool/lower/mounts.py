@@ -512,6 +512,16 @@ def _idmapped(
     before the init is cloned (``idmap_tree``, create.runtime) and the init only
     moves it into place; see IdmappedTree for why.
     """
+    if ctx.host.rootless:
+        raise ctx.error(
+            mount.at("options"),
+            "id-mapped mounts are not possible in rootless mode: mount_setattr(MOUNT_ATTR_IDMAP) "
+            "needs CAP_SYS_ADMIN in the user namespace that owns the source's filesystem "
+            "(the initial one, for a host directory)",
+            code="OCI385",
+            hint="drop idmap/ridmap and chown the source to the ids the container uses "
+            "(podman unshare chown), or run the runtime as root",
+        )
     uid_maps, gid_maps = _triples(mount.uid_mappings), _triples(mount.gid_mappings)
     userns_path = None
     if not uid_maps and not gid_maps:

@@ -363,3 +363,18 @@ def test_a_controller_the_delegated_cgroup_lacks_is_reported_not_written() -> No
     # a root runtime is refused the same config on such a host (fail closed)
     with pytest.raises(LoweringError):
         plan_of(rootless_config(resources=LIMITS), HostInfo.parse_overrides("controllers=memory"))
+
+
+def test_an_idmapped_mount_is_refused_rootless() -> None:
+    mount = {
+        "destination": "/data",
+        "type": "bind",
+        "source": "/srv",
+        "options": ["rbind", "idmap"],
+    }
+    data = rootless_config()
+    data["mounts"] = [mount]
+    with pytest.raises(LoweringError) as info:
+        plan_of(data, HostInfo.parse_overrides("rootless=1"))
+    assert info.value.code == "OCI385" and info.value.pointer == "/mounts/0/options"
+    assert plan_of(data).find("bind_mount_idmapped")  # a root runtime makes it
