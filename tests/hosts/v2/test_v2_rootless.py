@@ -78,6 +78,12 @@ def delegated(user: RootlessUser) -> Iterator[Delegation]:
     try:
         yield Delegation(user, service, session)
     finally:
+        # what logind does at logout: kill what is left (podman's pause process stays in
+        # the session), then remove the cgroups, deepest first
+        (slice_ / "cgroup.kill").write_text("1")
+        deadline = time.monotonic() + 30
+        while "populated 1" in read(slice_, "cgroup.events") and time.monotonic() < deadline:
+            time.sleep(0.1)
         for path in sorted(slice_.rglob("*"), key=lambda p: -len(p.parts)):
             if path.is_dir():
                 path.rmdir()
@@ -205,3 +211,53 @@ def test_rootless_run_pids_limit_applies(delegated: Delegation, workdir: Path, r
     status, count = proc.stdout.split()
     assert status == "2" and int(count) <= 8  # 31 without the limit
     assert not (delegated.service / cid).exists()
+
+
+@pytest.fixture(scope="module")
+def podman_base(delegated: Delegation) -> Iterator[Path]:
+    """The user's podman storage (vfs) and configuration, with the busybox image."""
+    user = delegated.user
+    with user.workdir("ocitool-rootless-podman-") as base:
+        (base / "containers.conf").write_text(
+            '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+        )
+        rootfs = make_rootfs(base / "rootfs")
+        subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", str(base)], check=True)
+        cmd = " ".join(podman_argv(base, "runc"))
+        imported = delegated.run(
+            ["/bin/sh", "-c", f"tar -C {rootfs} -c . | {cmd} import - localhost/bb"],
+            env={"CONTAINERS_CONF": str(base / "containers.conf")},
+            timeout=300,
+        )
+        assert imported.returncode == 0, imported.stderr
+        yield base
+
+
+def podman_argv(base: Path, runtime: str) -> list[str]:
+    return [
+        "podman", "--root", str(base / "storage"), "--runroot", str(base / "runroot"),
+        "--storage-driver", "vfs", "--runtime", runtime,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_rootless_podman_limits_apply(
+    delegated: Delegation, podman_base: Path, runtime: str
+) -> None:
+    """podman --cgroup-parent in the delegated cgroup: the container's pids.max is the
+    limit asked for, and the container meets it."""
+    user = delegated.user
+    script = (
+        "cat /sys/fs/cgroup/pids.max; sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & "
+        "i=$((i+1)); done' 2>/dev/null; echo $?; set -- /proc/[0-9]*; echo $#; exit 3"
+    )
+    argv = [
+        *podman_argv(podman_base, runtime_argv(user, runtime)),
+        "run", "--rm", "--network", "none", "--pids-limit", "8",
+        "--cgroup-parent", delegated.path_of("podman"), "localhost/bb", "sh", "-c", script,
+    ]  # fmt: skip
+    env = {"CONTAINERS_CONF": str(podman_base / "containers.conf")}
+    proc = delegated.run(argv, env=env, timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    limit, status, count = proc.stdout.split()
+    assert (limit, status) == ("8", "2") and int(count) <= 8
