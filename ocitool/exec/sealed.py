@@ -60,7 +60,8 @@ import _imp
 import sys
 
 from ocitool import lightos as os
-from ocitool.exec.syscalls import exec_error
+from ocitool.exec import hostwrite
+from ocitool.exec.syscalls import error_errno, exec_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
@@ -70,6 +71,16 @@ if TYPE_CHECKING:
 
 # The variable that tells stage 2 which fds hold the real root and cwd ("ROOT,CWD").
 FDS_ENV = "_OCITOOL_SEALED_FDS"
+# The variable that tells stage 2 it runs from a sealed memfd copy (rootless).
+MEMFD_ENV = "_OCITOOL_SEALED_MEMFD"
+
+EPERM = 1
+EINVAL = 22
+MFD_CLOEXEC = 0x1
+MFD_ALLOW_SEALING = 0x2
+MFD_EXEC = 0x10
+# F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change it again.
+SEALS = 0x1 | 0x2 | 0x4 | 0x8
 
 AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
@@ -109,7 +120,7 @@ def _error(message: str, hint: str) -> Exception:
     return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
 
 
-_state = {"sealed": False, "waived": False}
+_state: dict[str, Any] = {"sealed": False, "waived": False, "rootless": False, "exe": None}
 
 
 def ensure(sys_: Syscalls) -> None:
@@ -130,11 +141,13 @@ def resume(sys_: Syscalls) -> bool:
     if fds is not None:
         _return_to_root(sys_, fds)
         _state["sealed"] = True
-    return _state["sealed"]
+    elif os.environ.get(MEMFD_ENV.encode()) is not None:
+        _resume_rootless(sys_)
+    return bool(_state["sealed"])
 
 
 def is_sealed() -> bool:
-    return _state["sealed"]
+    return bool(_state["sealed"])
 
 
 _IN_CONTAINER_HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer")
@@ -186,16 +199,79 @@ def _reexec(sys_: Syscalls) -> None:
     try:
         root, here = _enter_copy(sys_, cwd)
     except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+        if error_errno(exc) == EPERM and not hostwrite.privileged_over_host():
+            _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+            return
         raise _error(
             getattr(exc, "message", str(exc)),
             "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",
         ) from None
+    sys_.execve(exe, [exe, *argv[1:]], _environment(f"{FDS_ENV}={root},{here}"))
+
+
+def _environment(extra: str) -> list[str]:
     env = [
         k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
         for k, v in os.environ.items()
     ]
-    env.append(f"{FDS_ENV}={root},{here}")
-    sys_.execve(exe, [exe, *argv[1:]], env)
+    env.append(extra)
+    return env
+
+
+def _seal_rootless(sys_: Syscalls, exe: str, argv: list[str]) -> None:
+    """No privilege over the host (ocitool/exec/hostwrite.py has why only the
+    interpreter matters then): a runtime whose interpreter a container could write
+    re-executes from a sealed memfd copy of it, as runc does when rootless; one that no
+    container can write stays as it is."""
+    fd = sys_.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = sys_.fstat(fd)
+        if not hostwrite.container_may_write(st.st_uid, st.st_mode):
+            _state.update(sealed=True, rootless=True, exe=(st.st_dev, st.st_ino))
+            return
+        copy = _sealed_copy(sys_, fd, st.st_size)
+    finally:
+        sys_.close(fd)
+    sys_.fexecve(copy, [exe, *argv[1:]], _environment(f"{MEMFD_ENV}=1"))
+
+
+def _sealed_copy(sys_: Syscalls, src: int, size: int) -> int:
+    """A memfd holding the ``size`` bytes of ``src``, sealed against every change."""
+    try:
+        fd = sys_.memfd_create("ocitool-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)
+    except Exception as exc:  # noqa: BLE001 - before Linux 6.3 MFD_EXEC is unknown
+        if error_errno(exc) != EINVAL:
+            raise
+        fd = sys_.memfd_create("ocitool-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING)
+    done = 0
+    while done < size:
+        chunk = sys_.read(src, min(size - done, 1 << 20))
+        if not chunk:
+            break
+        while chunk:
+            n = sys_.write(fd, chunk)
+            chunk = chunk[n:]
+            done += n
+    sys_.file_seals(fd, SEALS)
+    return fd
+
+
+def _resume_rootless(sys_: Syscalls) -> None:
+    """Stage 2 of :func:`_seal_rootless`: the interpreter must be a sealed memfd."""
+    del os.environ[MEMFD_ENV.encode()]
+    os.unsetenv(MEMFD_ENV)
+    real_os = sys.modules.get("os")
+    if real_os is not None:
+        real_os.environ.pop(MEMFD_ENV, None)
+    fd = sys_.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        seals = sys_.file_seals(fd)
+        st = sys_.fstat(fd)
+    finally:
+        sys_.close(fd)
+    if seals & SEALS != SEALS:
+        raise _error("the interpreter is not a sealed copy", "do not set it by hand")
+    _state.update(sealed=True, rootless=True, exe=(st.st_dev, st.st_ino))
 
 
 def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
@@ -294,6 +370,9 @@ def verify() -> None:
     before cloning or forking a process that a container can see."""
     if _state["waived"]:
         return
+    if _state["rootless"]:
+        _verify_rootless()
+        return
     bad = writable_mappings()
     if bad:
         shown = ", ".join(sorted(set(bad))[:5])
@@ -303,4 +382,20 @@ def verify() -> None:
             hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
             "read-only copy); an extension module imported late belongs in "
             "ocitool.exec.sealed.STDLIB_EXTENSIONS",
+        )
+
+
+def _verify_rootless() -> None:
+    """Rootless: the interpreter is still the sealed copy, or a file no container of
+    ours can write, and this process still has no privilege over the host."""
+    try:
+        st = os.stat("/proc/self/exe")
+        same = (st.st_dev, st.st_ino) == _state["exe"]
+    except OSError:
+        same = False
+    if not same or hostwrite.privileged_over_host():
+        raise exec_error(
+            "the runtime's interpreter is no longer the one checked when it was sealed",
+            "OCI530",
+            hint="start the runtime through ocitool-runc/ocitool",
         )

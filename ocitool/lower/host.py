@@ -145,7 +145,8 @@ class HostInfo:
     @classmethod
     def parse_overrides(cls, text: str, base: HostInfo | None = None) -> HostInfo:
         """Apply ``k=v,k=v`` overrides. Without ``base``, start from the preset for the
-        given (or default v2) cgroup mode, so the result does not depend on this machine.
+        given (or default v2) cgroup mode, so the result does not depend on this machine;
+        a first item ``this`` starts from this machine as :meth:`detect` sees it.
 
         Keys: cgroup (v1|v2|hybrid), arch, kernel (6.1 or 6.1.0), last_cap (int),
         namespaces (``+``-separated names, or ``all``), lsms (``+``-separated, or ``none``),
@@ -155,7 +156,11 @@ class HostInfo:
         exists).
         """
         pairs: list[tuple[str, str]] = []
-        for item in filter(None, (p.strip() for p in text.split(","))):
+        items = [p.strip() for p in text.split(",") if p.strip()]
+        if items[:1] == ["this"] and base is None:
+            # this machine as detected, then changed: --host this,rootless=1,euid=1002
+            base, items = cls.detect(), items[1:]
+        for item in items:
             key, sep, value = item.partition("=")
             if not sep:
                 raise UsageError(
@@ -436,6 +441,10 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         return st.st_uid == euid and os.access(p(path), os.W_OK)
 
     delegated = rootless_host.delegated_cgroup(own, mode, v1, unified, owned) if rootless else None
+    if delegated is not None and mode == "v2" and unified is not None:
+        # what the user's cgroup offers, not the root's (systemd delegates some controllers)
+        text = _read(p(posixpath.join(unified, delegated.lstrip("/"), "cgroup.controllers")))
+        controllers = tuple(text.split()) if text else ()
     return cls(
         cgroup=mode,
         cgroup_mounts=MappingProxyType(v1),

@@ -340,7 +340,7 @@ def _mount_entry(
     _check_proc_destination(ctx, mount, dest, is_bind)
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
-    owner = USERNS_OWNED.get(mount.type)
+    owner = USERNS_OWNED.get(mount.type or "")
     if owner is not None and not is_bind and _userns_without_own(spec, host, owner[0]):
         # The kernel lets a user namespace mount sysfs, mqueue and proc only with its own
         # network, IPC and pid namespace; runc and crun fall back to a recursive bind of
@@ -512,6 +512,16 @@ def _idmapped(
     before the init is cloned (``idmap_tree``, create.runtime) and the init only
     moves it into place; see IdmappedTree for why.
     """
+    if ctx.host.rootless:
+        raise ctx.error(
+            mount.at("options"),
+            "id-mapped mounts are not possible in rootless mode: mount_setattr(MOUNT_ATTR_IDMAP) "
+            "needs CAP_SYS_ADMIN in the user namespace that owns the source's filesystem "
+            "(the initial one, for a host directory)",
+            code="OCI385",
+            hint="drop idmap/ridmap and chown the source to the ids the container uses "
+            "(podman unshare chown), or run the runtime as root",
+        )
     uid_maps, gid_maps = _triples(mount.uid_mappings), _triples(mount.gid_mappings)
     userns_path = None
     if not uid_maps and not gid_maps:

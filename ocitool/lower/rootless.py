@@ -30,7 +30,9 @@ runc and crun make the same choices; each one is an op or a diagnostic, so
   runc's validator says;
 * mounts (lower/mounts.py, lower/devices.py): device nodes are bind-mounted
   from the host, and sysfs, mqueue and proc are bound from the host where the
-  user namespace does not own a new network, IPC or pid namespace (info OCI357).
+  user namespace does not own a new network, IPC or pid namespace (info OCI357);
+  an id-mapped mount is refused (OCI385): the kernel wants CAP_SYS_ADMIN in the
+  user namespace owning the source's filesystem.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ SKIPPED = "OCI381"
 NO_DEVICE_POLICY = "OCI382"
 NO_SYSTEMD = "OCI383"
 NO_USERNS = "OCI384"
+NO_IDMAP = "OCI385"
 
 
 # --------------------------------------------------------------------------- id maps

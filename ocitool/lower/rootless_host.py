@@ -10,12 +10,10 @@ files):
 * the runtime's own cgroup in each hierarchy, from ``/proc/self/cgroup``: a
   rootless init whose cgroups are skipped stays there, and its cgroup mount
   shows it (runc binds the init's own cgroup the same way);
-* the delegated cgroup: the runtime's own cgroup when the user owns (and can
-  write) that directory in every hierarchy the container would use, or the
-  highest of its ancestors the user owns likewise, as a systemd user session's
-  ``user@UID.service`` is on cgroup v2 (the runtime runs in a scope below it);
-  on v1 only when the user owns the directories (nothing delegates them by
-  default).
+* the delegated cgroup: the highest ancestor of the runtime's own cgroup that
+  the user owns (and can write) in every hierarchy the container would use,
+  as a systemd user session's ``user@UID.service`` is on cgroup v2; on v1
+  only when the user owns the directories (nothing delegates them by default).
 """
 
 from __future__ import annotations
@@ -85,24 +83,24 @@ def delegated_cgroup(
 ) -> str | None:
     """The cgroup path delegated to this user, or None (cgroups are then skipped).
 
-    It is the runtime's own cgroup when that is one path in every hierarchy the
-    container uses and ``owned(directory)`` holds for each (the caller checks
-    the owner is the euid and the directory is writable).
+    The runtime's own cgroup must be one path in every hierarchy the container
+    uses; the delegated cgroup is its highest ancestor (itself included) whose
+    directory ``owned(directory)`` holds in each hierarchy, with every cgroup
+    between them owned too (the caller checks the owner is the euid and the
+    directory is writable). Taking the highest one matters on cgroup v2: a
+    systemd user session delegates ``user@UID.service``, whose processes live
+    in leaf cgroups below it, and controllers can only be enabled in a cgroup
+    with no processes of its own.
     """
     mounts = hierarchies(mode, v1, unified)
     paths = {own.get(m) for m in mounts}
     if not mounts or len(paths) != 1:
         return None
     path = paths.pop()
-    if path is None or path == "/":
-        return None
-    if not all(owned(posixpath.join(m, path.lstrip("/"))) for m in mounts):
-        return None
-    # Up to the highest ancestor the user still owns: systemd delegates user@UID.service,
-    # and the runtime runs in a scope below it, a leaf that holds processes and so cannot
-    # give controllers to children; containers go beside it, as runc's cgroupsPath does.
-    while (parent := posixpath.dirname(path)) != "/" and all(
-        owned(posixpath.join(m, parent.lstrip("/"))) for m in mounts
+    found = None
+    while path not in (None, "", "/") and all(
+        owned(posixpath.join(m, path.lstrip("/"))) for m in mounts
     ):
-        path = parent
-    return path
+        found = path
+        path = posixpath.dirname(path)
+    return found

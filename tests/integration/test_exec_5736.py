@@ -244,3 +244,66 @@ def test_init_joining_a_pid_namespace_exposes_no_writable_runtime_file(
     assert rep.get("seen"), f"the attacker did not see the joining init: {rep}"
     victim.ok("start", f"{cid}j")
     check(victim, wait_report(bundle, "attacked", 1, 20), caps, known=("root", "cwd"))
+
+
+ROOTLESS_VICTIM = REPO / "tests" / "helpers_exec" / "victim_rootless.py"
+ROOTLESS_ATTACKER = REPO / "tests" / "helpers_exec" / "attack_rootless.py"
+NOBODY = 65534
+
+
+def _as_nobody(*args: str) -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *args]
+
+
+@pytest.mark.parametrize("mode", ["sealed", "plain"])
+def test_rootless_runtime_interpreter_cannot_be_overwritten(root_required: None, mode: str) -> None:
+    """Rootless (docs/security.md): the runtime is an unprivileged user (nobody) whose
+    interpreter is its own throwaway copy (``venv --copies`` of Debian's python3). The
+    attacker holds every capability in the user namespace the runtime process entered
+    (a rootless container's root) and the process stays dumpable (the worst case). It
+    reaches ``exe`` but never ``map_files`` (capabilities in the initial user namespace
+    only), and once the process is gone it overwrites the interpreter through ``exe``:
+    ``plain`` shows that this works on an unsealed runtime; ``sealed`` (what
+    ``ocitool-runc`` does) must leave the copy untouched."""
+    from tests.helpers_exec.bundle import open_dir
+
+    with open_dir("ocitool-5736-rootless-") as top:
+        venv = top / "venv"
+        subprocess.run(
+            ["/usr/bin/python3", "-m", "venv", "--copies", "--system-site-packages"]
+            + ["--without-pip", str(venv)],
+            check=True,
+        )
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(venv)], check=True)
+        top.chmod(0o777)
+        python = venv / "bin" / "python3"
+        before = hashlib.sha256(python.read_bytes()).hexdigest()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
+        victim = subprocess.Popen(
+            _as_nobody(str(python), str(ROOTLESS_VICTIM), mode, str(top)), env=env
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not (top / "pid").exists():
+                assert victim.poll() is None, f"the runtime failed: {victim.returncode}"
+                assert time.monotonic() < deadline, "the runtime never started"
+                time.sleep(0.02)
+            pid = (top / "pid").read_text()
+            subprocess.run(
+                _as_nobody("nsenter", "--user", "--preserve-credentials", "--target", pid)
+                + ["/usr/bin/python3", "-S", "-I", str(ROOTLESS_ATTACKER), str(top)],
+                check=True,
+                timeout=60,
+            )
+        finally:
+            victim.kill() if victim.poll() is None else None
+            victim.wait()
+        report = json.loads((top / "report.json").read_text())
+        after = hashlib.sha256(python.read_bytes()).hexdigest()
+    assert report["map_files"] > 0 and report["map_files_opened"] == 0, report
+    assert report["map_files_refused"] == ["EPERM"], report
+    if mode == "plain":  # the attack is real: an unsealed runtime loses its interpreter
+        assert report["write"] == "written" and after != before, report
+    else:
+        assert report["exe_target"].startswith("/memfd:ocitool-runtime"), report
+        assert report["write"] == "EPERM" and after == before, report

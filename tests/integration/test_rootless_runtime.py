@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.helpers.rootless_user import RootlessUser
+from ocitool.lower.host import HostInfo
+from ocitool.lower.rootless_host import hierarchies
+from tests.helpers.rootless_user import REPO, RootlessUser
 from tests.integration.test_rootless_env import rootless_bundle, subordinate_range, uid_map_lines
 
 pytestmark = pytest.mark.integration
@@ -93,8 +97,9 @@ def test_ocitool_exec_runs_the_rootless_profile(rootless_user: RootlessUser, top
 
 
 def test_the_plan_as_the_user_shows_what_runs(rootless_user: RootlessUser, top: Path) -> None:
-    """``ocitool plan`` run by the user detects rootless mode; ``--host rootless=1`` with the
-    user's ids prints the same ops; the skipped cgroup and every limit not applied show."""
+    """``ocitool plan`` run by the user detects rootless mode; root's ``--host
+    this,rootless=1`` with the user's ids prints the same plan; the skipped cgroup and
+    every limit not applied show."""
     user = rootless_user
     bundle = rootless_bundle(user, top, ["true"], ["ocitool", "spec"])
     config = _config(bundle)
@@ -108,25 +113,22 @@ def test_the_plan_as_the_user_shows_what_runs(rootless_user: RootlessUser, top: 
     assert "cgroups_skipped" in ops and not [o for o in ops if o.startswith("cgroup_")]
     warned = [d for d in plan["diagnostics"] if d["code"] == "OCI381"]
     assert [d["pointer"] for d in warned] == ["/linux/resources/pids/limit"]
-    forced = user.run(
-        ["ocitool", "plan", "--format", "json", "--id", "p1", "--host",
-         f"cgroup={plan['host']['cgroup']},euid={user.uid},egid={user.gid},rootless=1",
-         str(bundle)]
+    # root asks what that user would run on this machine: the same plan, op for op
+    forced = subprocess.run(
+        [sys.executable, "-m", "ocitool.cli.main", "plan", "--format", "json", "--id", "p1",
+         "--host", f"this,rootless=1,euid={user.uid},egid={user.gid}", str(bundle)],
+        capture_output=True, text=True, timeout=120, cwd=REPO,
     )  # fmt: skip
     assert forced.returncode == 0, forced.stderr
+    forced_plan = json.loads(forced.stdout)
+    assert [op["text"] for op in forced_plan["ops"]] == [op["text"] for op in plan["ops"]]
+    assert forced_plan["host"] == plan["host"]
     idmap = [op["text"] for op in plan["ops"] if op["phase"] == "create.idmap"]
-    forced_idmap = [
-        op["text"] for op in json.loads(forced.stdout)["ops"] if op["phase"] == "create.idmap"
+    assert idmap == [
+        'write("/proc/{init}/setgroups", "deny")',
+        f'write("/proc/{{init}}/uid_map", "0 {user.uid} 1\\n")',
+        f'write("/proc/{{init}}/gid_map", "0 {user.gid} 1\\n")',
     ]
-    assert (
-        idmap
-        == forced_idmap
-        == [
-            'write("/proc/{init}/setgroups", "deny")',
-            f'write("/proc/{{init}}/uid_map", "0 {user.uid} 1\\n")',
-            f'write("/proc/{{init}}/gid_map", "0 {user.gid} 1\\n")',
-        ]
-    )
 
 
 def test_multi_range_maps_through_newuidmap(rootless_user: RootlessUser, top: Path) -> None:
@@ -190,9 +192,11 @@ def test_runc_lifecycle_without_root_flag(rootless_user: RootlessUser, top: Path
     user = rootless_user
     bundle = rootless_bundle(user, top, ["sleep", "300"], ["ocitool", "spec"])
     cid = f"rl-life-{os.getpid()}"
-    proc = user.run(["ocitool-runc", "run", "-d", cid], cwd=bundle)
+    # the detached container keeps the stdio it is given: not the test's pipes
+    log = top / "run.log"
+    proc = user.sh(f"ocitool-runc run -d {cid} </dev/null >/dev/null 2>{log}", cwd=bundle)
     try:
-        assert proc.returncode == 0, proc.stderr
+        assert proc.returncode == 0, log.read_text()
         state = user.run(["ocitool-runc", "state", cid])
         assert state.returncode == 0, state.stderr
         st = json.loads(state.stdout)
@@ -209,3 +213,73 @@ def test_runc_lifecycle_without_root_flag(rootless_user: RootlessUser, top: Path
     listed = user.run(["ocitool-runc", "list", "-q"])
     assert cid not in listed.stdout.split()
     _assert_nothing_left(user, cid, bundle)
+
+
+@pytest.fixture
+def delegated(rootless_user: RootlessUser) -> Iterator[tuple[str, list[Path]]]:
+    """A cgroup handed to the user in every hierarchy a container uses, as an administrator
+    (or systemd, on v2) delegates one: ``D`` and ``D/leaf`` made by root and chowned with
+    their files; the user's runtime is started in ``D/leaf``."""
+    host = HostInfo.detect()
+    mounts = hierarchies(host.cgroup, host.cgroup_mounts, host.unified_mount)
+    name = f"/ocitool-rl-delegated-{os.getpid()}"
+    made: list[Path] = []
+    for mount in mounts:
+        for rel in (name, f"{name}/leaf"):
+            d = Path(mount + rel)
+            d.mkdir()
+            made.append(d)
+            for mems in ("cpuset.cpus", "cpuset.mems"):  # a new v1 cpuset starts empty
+                if (d / mems).exists():
+                    (d / mems).write_text((d.parent / mems).read_text())
+            for entry in (d, *d.iterdir()):
+                os.chown(entry, rootless_user.uid, rootless_user.gid)
+    yield name, [Path(m + name) for m in mounts]
+    for d in sorted(made, key=lambda p: -len(str(p))):
+        for sub in sorted(d.rglob("*"), key=lambda p: -len(str(p))):
+            if sub.is_dir():
+                sub.rmdir()
+        d.rmdir()
+
+
+def test_a_delegated_cgroup_is_used_and_its_limits_apply(
+    rootless_user: RootlessUser, top: Path, delegated: tuple[str, list[Path]]
+) -> None:
+    """With a cgroup the user owns in every hierarchy (v1 here: only by an administrator's
+    chown), the container's cgroup is made below it, the pids limit applies, and delete
+    removes it; no device policy is written (the user may not)."""
+    user = rootless_user
+    name, dirs = delegated
+    probe = "cat /proc/self/cgroup; cat /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/pids.max"
+    bundle = rootless_bundle(
+        user, top, ["sh", "-c", probe + " 2>/dev/null; true"], ["ocitool", "spec"]
+    )
+    config = _config(bundle)
+    config["linux"]["resources"] = {"pids": {"limit": 42}}
+    _write(bundle, config)
+    cid = f"rl-deleg-{os.getpid()}"
+    runtime = subprocess.Popen(
+        ["/bin/sh", "-c", f'read go && exec ocitool exec --id {cid} "$0"', str(bundle)],
+        user=user.uid,
+        group=user.gid,
+        extra_groups=[],
+        env=user.env(),
+        cwd=user.home,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for d in dirs:  # root starts it in the leaf, as a login session would be
+        (d / "leaf" / "cgroup.procs").write_text(str(runtime.pid))
+    out, err = runtime.communicate("go\n", timeout=120)
+    assert runtime.returncode == 0, (out, err)
+    lines = out.splitlines()
+    assert "42" in lines
+    cgroups = dict(line.split(":", 2)[1:] for line in lines if line.count(":") >= 2)
+    expected = f"{name}/ocitool/{cid}"
+    used = [c for c, path in cgroups.items() if path == expected]
+    assert "pids" in used or "" in used, cgroups  # v1 pids hierarchy, or the v2 one
+    assert "OCI381" not in err
+    assert not [d for d in dirs if (d / "ocitool" / cid).exists()]
+    assert not (user.runtime_dir / "ocitool" / cid).exists()

@@ -142,3 +142,17 @@ def test_an_unusable_xdg_dir_is_a_state_error(
         stateroot.resolve_root(None)
     assert info.value.code == "OCI620" and "XDG_RUNTIME_DIR" in (info.value.hint or "")
     assert str(blocker) in info.value.message  # the path, never the variable's value alone
+
+
+def test_the_helper_runs_from_a_cached_plan_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plan cache gives back ops as plain fields (lists for tuples), without methods."""
+    from ocitool.exec.fastplan import FastOp, FastPhase
+
+    fields = {"helper": "newgidmap", "mappings": [[0, 1000, 1]], "pid": "{init}"}
+    phase = FastPhase("create.idmap", 3, "runtime", "create")
+    op = FastOp("idmap_helper", phase, "/linux/gidMappings", "run(...)", fields)
+    monkeypatch.setenv("PATH", "/usr/bin")
+    rec = RecordingSyscalls(results={"try_stat": _stat_only("/usr/bin/newgidmap")})
+    APPLIERS["idmap_helper"](op, _ctx(rec))
+    (run,) = [c.args for c in rec.calls if c.name == "run_helper"]
+    assert run == ("/usr/bin/newgidmap", ["newgidmap", "4242", "0", "1000", "1"])

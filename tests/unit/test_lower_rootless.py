@@ -85,6 +85,11 @@ def test_delegated_only_when_every_directory_is_the_users() -> None:
     assert delegated_cgroup({"/m": "/x", "/p": "/x"}, "v1", v1, None, bool) == "/x"
     assert delegated_cgroup({"/m": "/x", "/p": "/y"}, "v1", v1, None, bool) is None
     assert delegated_cgroup({"/m": "/x", "/p": "/x"}, "v1", v1, None, "/m/x".__eq__) is None
+    # the highest owned ancestor: the session's service, not the leaf the runtime runs in
+    leaf = f"{DELEGATED}/app.slice/term.scope"
+    owned = {f"/sys/fs/cgroup{p}" for p in (DELEGATED, f"{DELEGATED}/app.slice", leaf)}
+    own = {"/sys/fs/cgroup": leaf}
+    assert delegated_cgroup(own, "v2", {}, "/sys/fs/cgroup", owned.__contains__) == DELEGATED
 
 
 def test_host_overrides() -> None:
@@ -99,6 +104,9 @@ def test_host_overrides() -> None:
     assert (host.euid, host.egid) == (1001, 1002)
     assert HostInfo.parse_overrides("euid=1001").rootless
     assert not HostInfo.parse_overrides("rootless=1,rootless=0").rootless
+    this = HostInfo.parse_overrides("this,rootless=1,euid=1005,egid=1006")
+    assert this.detected and (this.rootless, this.euid, this.egid) == (True, 1005, 1006)
+    assert this.kernel == HostInfo.detect().kernel and this.arch == HostInfo.detect().arch
     with pytest.raises(Exception, match="cgroup_delegated"):
         HostInfo.parse_overrides("cgroup_delegated=relative")
 
@@ -335,3 +343,38 @@ def test_a_rootless_euid_needs_a_user_namespace() -> None:
     with pytest.raises(LoweringError) as info:
         plan_of(data, HostInfo.parse_overrides("rootless=1"))
     assert info.value.code == "OCI384" and info.value.pointer == "/linux/namespaces"
+
+
+def test_a_controller_the_delegated_cgroup_lacks_is_reported_not_written() -> None:
+    """systemd delegates memory and pids by default: a cpu limit is a warning, not an
+    error, and not a write that would fail with ENOENT."""
+    host = HostInfo.parse_overrides(
+        f"cgroup=v2,rootless=1,cgroup_delegated={DELEGATED},controllers=memory+pids"
+    )
+    plan = plan_of(rootless_config(resources=LIMITS), host)
+    paths = [op.to_json().get("path", "") for op in plan.ops]
+    assert any(p.endswith("/memory.max") for p in paths)
+    assert not any(p.endswith("/cpu.weight") for p in paths)
+    (warned,) = [d for d in plan.diagnostics if d.code == "OCI381"]
+    assert warned.pointer == "/linux/resources/cpu/shares" and "cpu controller" in warned.message
+    subtree = [op.to_json()["value"] for op in plan.ops
+               if op.to_json().get("path", "").endswith("subtree_control")]  # fmt: skip
+    assert set(subtree) == {"+memory +pids"}
+    # a root runtime is refused the same config on such a host (fail closed)
+    with pytest.raises(LoweringError):
+        plan_of(rootless_config(resources=LIMITS), HostInfo.parse_overrides("controllers=memory"))
+
+
+def test_an_idmapped_mount_is_refused_rootless() -> None:
+    mount = {
+        "destination": "/data",
+        "type": "bind",
+        "source": "/srv",
+        "options": ["rbind", "idmap"],
+    }
+    data = rootless_config()
+    data["mounts"] = [mount]
+    with pytest.raises(LoweringError) as info:
+        plan_of(data, HostInfo.parse_overrides("rootless=1"))
+    assert info.value.code == "OCI385" and info.value.pointer == "/mounts/0/options"
+    assert plan_of(data).find("bind_mount_idmapped")  # a root runtime makes it

@@ -12,6 +12,7 @@ from ocitool import lightos as os
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
+from ocitool.idmaptool import helper_argv
 
 if TYPE_CHECKING:
     from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
@@ -46,7 +47,7 @@ def idmap_helper(op: IdMapHelper, ctx: ExecContext) -> None:
             hint="install the uidmap package (apt-get install uidmap), or map only your own "
             "uid/gid with size 1",
         )
-    argv = op.argv(pid_text(ctx, op.pid))
+    argv = helper_argv(op.helper, pid_text(ctx, op.pid), op.mappings)
     status, err = ctx.sys.run_helper(path, argv)
     if status != 0:
         said = err.decode("utf-8", "replace").strip().splitlines()

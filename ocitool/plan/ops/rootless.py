@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ocitool.idmaptool import helper_argv
 from ocitool.plan.ops.base import Op, quote
 from ocitool.plan.ops.common import INIT_PID
 
@@ -38,7 +39,7 @@ class IdMapHelper(Op):
         return f"/proc/{self.pid}/{HELPER_FILES[self.helper]}"
 
     def argv(self, pid: str) -> list[str]:
-        return [self.helper, pid, *(str(n) for triple in self.mappings for n in triple)]
+        return helper_argv(self.helper, pid, self.mappings)
 
     def text(self) -> str:
         args = ", ".join(quote(a) for a in self.argv(self.pid))
