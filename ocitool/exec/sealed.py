@@ -196,12 +196,15 @@ def _reexec(sys_: Syscalls) -> None:
         cwd = os.getcwd()
     except OSError:
         cwd = "/"  # deleted: the fd below still returns to it
+    if not hostwrite.privileged_over_host():
+        # also where open_tree would work: root of a user namespace that owns its mount
+        # namespace (podman's, rootless) cannot read /proc/self/map_files, so the
+        # read-only copy could not be verified; only the interpreter matters there
+        _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        return
     try:
         root, here = _enter_copy(sys_, cwd)
     except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
-        if error_errno(exc) == EPERM and not hostwrite.privileged_over_host():
-            _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
-            return
         raise _error(
             getattr(exc, "message", str(exc)),
             "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",

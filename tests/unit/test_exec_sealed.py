@@ -195,12 +195,13 @@ def _rootless(monkeypatch: pytest.MonkeyPatch, writable: bool) -> RecordingSysca
 def test_rootless_stage_one_reexecutes_from_a_sealed_memfd_copy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """No privilege (open_tree: EPERM) and an interpreter a container could write: it is
-    copied into a memfd, sealed against every change, and executed from there."""
+    """No privilege over the host and an interpreter a container could write: it is
+    copied into a memfd, sealed against every change, and executed from there. No
+    open_tree is tried: even where it works (root of podman's user namespace), the
+    read-only copy could not be verified there (no /proc/self/map_files)."""
     rec = _rootless(monkeypatch, writable=True)
     sealed.ensure(rec)  # the recording fexecve returns; the real one does not
     assert rec.names() == [
-        "open_tree",
         "open",
         "fstat",
         "memfd_create",
@@ -210,9 +211,9 @@ def test_rootless_stage_one_reexecutes_from_a_sealed_memfd_copy(
         "close",
         "fexecve",
     ]
-    assert rec.calls[1].args[0] == "/proc/self/exe"
-    assert rec.calls[3].args[1] & sealed.MFD_ALLOW_SEALING
-    assert rec.calls[6].args == (9, sealed.SEALS)
+    assert rec.calls[0].args[0] == "/proc/self/exe"
+    assert rec.calls[2].args[1] & sealed.MFD_ALLOW_SEALING
+    assert rec.calls[5].args == (9, sealed.SEALS)
     fd, argv, env = rec.calls[-1].args
     assert fd == 9 and argv[0] == sys.executable
     assert f"{sealed.MEMFD_ENV}=1" in env
@@ -223,7 +224,7 @@ def test_rootless_interpreter_no_container_can_write_is_used_as_it_is(
 ) -> None:
     rec = _rootless(monkeypatch, writable=False)
     sealed.ensure(rec)
-    assert rec.names() == ["open_tree", "open", "fstat", "close"]
+    assert rec.names() == ["open", "fstat", "close"]
     assert sealed.is_sealed()
 
 
