@@ -75,7 +75,7 @@ def main() -> None:
             "user copy, sealed": (str(venv / "bin" / "python3"), SEALED),
         }
         results: dict[str, list[tuple[float, float]]] = {k: [] for k in rows}
-        for name, (python, code) in rows.items():
+        for python, code in rows.values():
             _run(python, code)  # warm the page cache
         for _ in range(args.n):
             for name, (python, code) in rows.items():
