@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.rootless_user import RootlessUser, missing_reason, rootless_user
+from tests.helpers.rootless_user import RootlessUser, require, rootless_user
 from tests.helpers_exec.bundle import make_rootfs
 
 pytestmark = pytest.mark.integration
@@ -51,11 +51,7 @@ class Delegation:
 
 @pytest.fixture(scope="module")
 def user() -> Iterator[RootlessUser]:
-    reason = missing_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require()
     with rootless_user() as found:
         yield found
 
@@ -103,22 +99,6 @@ def workdir(user: RootlessUser) -> Iterator[Path]:
         yield path
 
 
-def rootless_bundle(user: RootlessUser, top: Path, args: list[str], **linux: Any) -> Path:
-    """runc's rootless config (``runc spec --rootless`` as the user) on a busybox root,
-    ``linux`` merged in: the same config for every runtime."""
-    bundle = top / "bundle"
-    bundle.mkdir()
-    make_rootfs(bundle / "rootfs")
-    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", str(bundle)], check=True)
-    proc = user.run(["runc", "spec", "--rootless"], cwd=bundle)
-    assert proc.returncode == 0, proc.stderr
-    config = json.loads((bundle / "config.json").read_text())
-    config["process"].update(args=args, terminal=False)
-    config["linux"].update(linux)
-    (bundle / "config.json").write_text(json.dumps(config))
-    return bundle
-
-
 def read(cg: Path, name: str) -> str:
     return (cg / name).read_text().strip()
 
@@ -141,8 +121,8 @@ def test_rootless_create_in_delegated_cgroup_limits_apply(
         "pids": {"limit": 16},
         "cpu": {"quota": 50000, "period": 100000},
     }
-    bundle = rootless_bundle(
-        user, workdir, ["sleep", "1000"],
+    bundle = user.bundle(
+        workdir, ["sleep", "1000"],
         cgroupsPath=delegated.path_of(cid), resources=resources,
     )  # fmt: skip
     # stdio on files: the container keeps them open after create returns
@@ -197,8 +177,8 @@ def test_rootless_run_pids_limit_applies(delegated: Delegation, workdir: Path, r
         "sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done'"
         " 2>/dev/null; echo $?; set -- /proc/[0-9]*; echo $#; exit 7"
     )
-    bundle = rootless_bundle(
-        user, workdir, ["sh", "-c", script],
+    bundle = user.bundle(
+        workdir, ["sh", "-c", script],
         cgroupsPath=delegated.path_of(cid), resources={"pids": {"limit": 8}},
     )  # fmt: skip
     name, verb = runner.split()
