@@ -19,6 +19,7 @@ nothing inherited from the test process.
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -28,6 +29,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers_exec.bundle import make_rootfs
 
 # Keep in step with tools/rootless-user.sh.
 USER_NAME = "ocirootless"
@@ -55,6 +61,15 @@ def missing_reason() -> str | None:
         if not shutil.which(tool):
             return f"{tool} is missing (the uidmap package): {MISSING_HINT}"
     return None
+
+
+def require() -> None:
+    """Skip the calling test when the rootless tests cannot run here; with CI set, fail."""
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def _site_packages(prefix: Path) -> Path:
@@ -159,6 +174,31 @@ class RootlessUser:
             start_new_session=True,
             umask=0o022,
         )
+
+    def subordinate(self, kind: str) -> tuple[int, int]:
+        """(start, count) of the user's range in /etc/subuid ("uid") or /etc/subgid ("gid")."""
+        for line in Path("/etc", f"sub{kind}").read_text().splitlines():
+            name, start, count = line.split(":")
+            if name == self.name:
+                return int(start), int(count)
+        raise AssertionError(f"{self.name} has no /etc/sub{kind} range")
+
+    def bundle(
+        self, top: Path, args: list[str], spec: Sequence[str] = ("runc", "spec"), **linux: Any
+    ) -> Path:
+        """A busybox bundle in ``top`` owned by the user, its config written by ``spec
+        --rootless`` run as the user (as a developer would), ``linux`` merged in."""
+        bundle = top / "bundle"
+        bundle.mkdir()
+        make_rootfs(bundle / "rootfs")
+        subprocess.run(["chown", "-R", f"{self.uid}:{self.gid}", str(bundle)], check=True)
+        proc = self.run([*spec, "--rootless"], cwd=bundle)
+        assert proc.returncode == 0, proc.stderr
+        config = json.loads((bundle / "config.json").read_text())
+        config["process"].update(args=args, terminal=False)
+        config["linux"].update(linux)
+        (bundle / "config.json").write_text(json.dumps(config))
+        return bundle
 
     def sh(self, script: str, **kw: object) -> subprocess.CompletedProcess[str]:
         return self.run(["/bin/sh", "-c", script], **kw)  # type: ignore[arg-type]

@@ -122,12 +122,8 @@ def rt(tmp_path: Path, root_required: None) -> Iterator[Any]:
 def rootless_user() -> Iterator[Any]:
     """The unprivileged user of the rootless tests with a fresh install of this tree
     (tests/helpers/rootless_user.py). With CI=true a missing user is a failure."""
-    from tests.helpers.rootless_user import missing_reason, rootless_user
+    from tests.helpers.rootless_user import require, rootless_user
 
-    reason = missing_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require()
     with rootless_user() as user:
         yield user

@@ -9,7 +9,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,32 +18,19 @@ from typing import Any
 import pytest
 
 from tests.helpers.rootless_user import REPO, RootlessUser
-from tests.helpers_exec.bundle import make_rootfs
 
 pytestmark = pytest.mark.integration
 
 
 def subordinate_range(user: RootlessUser, kind: str) -> tuple[int, int]:
-    for line in Path("/etc", f"sub{kind}").read_text().splitlines():
-        name, start, count = line.split(":")
-        if name == user.name:
-            return int(start), int(count)
-    raise AssertionError(f"{user.name} has no /etc/sub{kind} range")
+    """(start, count) of the user's /etc/sub{kind} range (test_rootless_runtime.py uses it)."""
+    return user.subordinate(kind)
 
 
 def rootless_bundle(user: RootlessUser, top: Path, args: list[str], spec: list[str]) -> Path:
-    """A busybox bundle owned by the user, its config written by ``spec`` (``runc spec
-    --rootless`` or ``ocitool spec --rootless``) run as the user, as a developer would."""
-    bundle = top / "bundle"
-    bundle.mkdir()
-    make_rootfs(bundle / "rootfs")
-    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", str(bundle)], check=True)
-    proc = user.run([*spec, "--rootless"], cwd=bundle)
-    assert proc.returncode == 0, proc.stderr
-    config = json.loads((bundle / "config.json").read_text())
-    config["process"].update(args=args, terminal=False)
-    (bundle / "config.json").write_text(json.dumps(config))
-    return bundle
+    """A busybox bundle owned by the user, its config from ``spec --rootless`` run as the
+    user (RootlessUser.bundle; test_rootless_runtime.py uses this name)."""
+    return user.bundle(top, args, spec)
 
 
 @pytest.fixture
@@ -95,7 +81,7 @@ def test_runc_rootless_single_mapping(rootless_user: RootlessUser, top: Path) ->
     $XDG_RUNTIME_DIR/runc, exit status carried, nothing left."""
     user = rootless_user
     script = "cat /proc/self/uid_map /proc/self/gid_map; id -u; exit 3"
-    bundle = rootless_bundle(user, top, ["sh", "-c", script], ["runc", "spec"])
+    bundle = user.bundle(top, ["sh", "-c", script])
     cid = f"rl-runc-{os.getpid()}"
     proc = user.run(["runc", "run", cid], cwd=bundle)
     assert proc.returncode == 3, proc.stderr
@@ -112,12 +98,10 @@ def test_runc_rootless_multi_range_through_newuidmap(
     """Own id as 0 plus the subordinate range as 1..65536: only newuidmap/newgidmap may
     write such maps for an unprivileged user."""
     user = rootless_user
-    bundle = rootless_bundle(
-        user, top, ["sh", "-c", "cat /proc/self/uid_map; cat /proc/self/gid_map"], ["runc", "spec"]
-    )
+    bundle = user.bundle(top, ["sh", "-c", "cat /proc/self/uid_map; cat /proc/self/gid_map"])
     maps: dict[str, Any] = {}
     for kind, own in (("uid", user.uid), ("gid", user.gid)):
-        start, count = subordinate_range(user, kind)
+        start, count = user.subordinate(kind)
         maps[f"{kind}Mappings"] = [
             {"containerID": 0, "hostID": own, "size": 1},
             {"containerID": 1, "hostID": start, "size": count},

@@ -86,14 +86,6 @@ def podman(
     return UserPodman(rootless_user, podman_base, request.param)
 
 
-def subordinate(user: RootlessUser, kind: str) -> list[int]:
-    for line in Path("/etc", f"sub{kind}").read_text().splitlines():
-        name, start, count = line.split(":")
-        if name == user.name:
-            return [int(start), int(count)]
-    raise AssertionError(f"no /etc/sub{kind} range for {user.name}")
-
-
 def test_run_rm_and_exit_codes(podman: UserPodman) -> None:
     ok = podman.run("--rm", IMAGE, "true")
     assert ok.returncode == 0, ok.stderr
@@ -111,8 +103,8 @@ def test_default_user_namespace_maps_the_subordinate_ranges(podman: UserPodman) 
     assert proc.returncode == 0, proc.stderr
     *maps, uid = proc.stdout.splitlines()
     user = podman.user
-    start, count = subordinate(user, "uid")
-    gstart, gcount = subordinate(user, "gid")
+    start, count = user.subordinate("uid")
+    gstart, gcount = user.subordinate("gid")
     assert [[int(f) for f in ln.split()] for ln in maps] == [
         [0, user.uid, 1], [1, start, count], [0, user.gid, 1], [1, gstart, gcount],
     ]  # fmt: skip

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers.rootless_user import RootlessUser, missing_reason, rootless_user
+from tests.helpers.rootless_user import RootlessUser, require, rootless_user
 from tests.helpers_exec.bundle import make_rootfs
 
 pytestmark = pytest.mark.integration
@@ -51,11 +51,7 @@ class Delegation:
 
 @pytest.fixture(scope="module")
 def user() -> Iterator[RootlessUser]:
-    reason = missing_reason()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require()
     with rootless_user() as found:
         yield found
 
@@ -78,6 +74,12 @@ def delegated(user: RootlessUser) -> Iterator[Delegation]:
     try:
         yield Delegation(user, service, session)
     finally:
+        # what logind does at logout: kill what is left (podman's pause process stays in
+        # the session), then remove the cgroups, deepest first
+        (slice_ / "cgroup.kill").write_text("1")
+        deadline = time.monotonic() + 30
+        while "populated 1" in read(slice_, "cgroup.events") and time.monotonic() < deadline:
+            time.sleep(0.1)
         for path in sorted(slice_.rglob("*"), key=lambda p: -len(p.parts)):
             if path.is_dir():
                 path.rmdir()
@@ -95,22 +97,6 @@ def runtime_argv(user: RootlessUser, name: str) -> str:
 def workdir(user: RootlessUser) -> Iterator[Path]:
     with user.workdir() as path:
         yield path
-
-
-def rootless_bundle(user: RootlessUser, top: Path, args: list[str], **linux: Any) -> Path:
-    """runc's rootless config (``runc spec --rootless`` as the user) on a busybox root,
-    ``linux`` merged in: the same config for every runtime."""
-    bundle = top / "bundle"
-    bundle.mkdir()
-    make_rootfs(bundle / "rootfs")
-    subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", str(bundle)], check=True)
-    proc = user.run(["runc", "spec", "--rootless"], cwd=bundle)
-    assert proc.returncode == 0, proc.stderr
-    config = json.loads((bundle / "config.json").read_text())
-    config["process"].update(args=args, terminal=False)
-    config["linux"].update(linux)
-    (bundle / "config.json").write_text(json.dumps(config))
-    return bundle
 
 
 def read(cg: Path, name: str) -> str:
@@ -135,8 +121,8 @@ def test_rootless_create_in_delegated_cgroup_limits_apply(
         "pids": {"limit": 16},
         "cpu": {"quota": 50000, "period": 100000},
     }
-    bundle = rootless_bundle(
-        user, workdir, ["sleep", "1000"],
+    bundle = user.bundle(
+        workdir, ["sleep", "1000"],
         cgroupsPath=delegated.path_of(cid), resources=resources,
     )  # fmt: skip
     # stdio on files: the container keeps them open after create returns
@@ -191,8 +177,8 @@ def test_rootless_run_pids_limit_applies(delegated: Delegation, workdir: Path, r
         "sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & i=$((i+1)); done'"
         " 2>/dev/null; echo $?; set -- /proc/[0-9]*; echo $#; exit 7"
     )
-    bundle = rootless_bundle(
-        user, workdir, ["sh", "-c", script],
+    bundle = user.bundle(
+        workdir, ["sh", "-c", script],
         cgroupsPath=delegated.path_of(cid), resources={"pids": {"limit": 8}},
     )  # fmt: skip
     name, verb = runner.split()
@@ -205,3 +191,53 @@ def test_rootless_run_pids_limit_applies(delegated: Delegation, workdir: Path, r
     status, count = proc.stdout.split()
     assert status == "2" and int(count) <= 8  # 31 without the limit
     assert not (delegated.service / cid).exists()
+
+
+@pytest.fixture(scope="module")
+def podman_base(delegated: Delegation) -> Iterator[Path]:
+    """The user's podman storage (vfs) and configuration, with the busybox image."""
+    user = delegated.user
+    with user.workdir("ocitool-rootless-podman-") as base:
+        (base / "containers.conf").write_text(
+            '[engine]\ncgroup_manager = "cgroupfs"\nevents_logger = "file"\n'
+        )
+        rootfs = make_rootfs(base / "rootfs")
+        subprocess.run(["chown", "-R", f"{user.uid}:{user.gid}", str(base)], check=True)
+        cmd = " ".join(podman_argv(base, "runc"))
+        imported = delegated.run(
+            ["/bin/sh", "-c", f"tar -C {rootfs} -c . | {cmd} import - localhost/bb"],
+            env={"CONTAINERS_CONF": str(base / "containers.conf")},
+            timeout=300,
+        )
+        assert imported.returncode == 0, imported.stderr
+        yield base
+
+
+def podman_argv(base: Path, runtime: str) -> list[str]:
+    return [
+        "podman", "--root", str(base / "storage"), "--runroot", str(base / "runroot"),
+        "--storage-driver", "vfs", "--runtime", runtime,
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_rootless_podman_limits_apply(
+    delegated: Delegation, podman_base: Path, runtime: str
+) -> None:
+    """podman --cgroup-parent in the delegated cgroup: the container's pids.max is the
+    limit asked for, and the container meets it."""
+    user = delegated.user
+    script = (
+        "cat /sys/fs/cgroup/pids.max; sh -c 'i=0; while [ $i -lt 30 ]; do sleep 5 & "
+        "i=$((i+1)); done' 2>/dev/null; echo $?; set -- /proc/[0-9]*; echo $#; exit 3"
+    )
+    argv = [
+        *podman_argv(podman_base, runtime_argv(user, runtime)),
+        "run", "--rm", "--network", "none", "--pids-limit", "8",
+        "--cgroup-parent", delegated.path_of("podman"), "localhost/bb", "sh", "-c", script,
+    ]  # fmt: skip
+    env = {"CONTAINERS_CONF": str(podman_base / "containers.conf")}
+    proc = delegated.run(argv, env=env, timeout=300)
+    assert proc.returncode == 3, proc.stderr
+    limit, status, count = proc.stdout.split()
+    assert (limit, status) == ("8", "2") and int(count) <= 8
