@@ -36,7 +36,7 @@ Run the container of BUNDLE in the foreground and exit with its status.
 
 options:
   --id ID       container id (default: the bundle's directory name + our pid)
-  --root DIR    state directory (default: /run/ocitool)
+  --root DIR    state directory (default: /run/ocitool; rootless: $XDG_RUNTIME_DIR/ocitool)
   --dry-run     print the plan (strace-like) instead of running it
   --validate    check config.json against the schema first (slower start)
   --check       run the preflight (ocitool check) first; do not start on errors
@@ -48,7 +48,7 @@ def _parse(argv: list[str]) -> dict[str, object]:
     """A tiny argv parser: argparse alone costs milliseconds on every container start."""
     opts: dict[str, object] = {
         "id": None,
-        "root": "/run/ocitool",
+        "root": None,
         "dry_run": False,
         "validate": False,
         "check": False,
@@ -91,7 +91,6 @@ def main(argv: list[str]) -> int:
     opts = _parse(argv)
     bundle = os.path.abspath(str(opts["bundle"]))
     cid = str(opts["id"] or f"{os.path.basename(bundle.rstrip('/')) or 'ctr'}-{os.getpid()}")
-    root = str(opts["root"])
     check_id(cid)  # before the plan cache, which substitutes the id into stored ops
     if opts["dry_run"]:
         _, plan, _ = _lower(bundle, cid, bool(opts["validate"]), bool(opts["systemd_cgroup"]))
@@ -99,20 +98,15 @@ def main(argv: list[str]) -> int:
 
         render_strace(plan, sys.stdout)
         return 0
-    if os.geteuid() != 0:
-        from ocitool.errors import ExecError
-
-        raise ExecError(
-            message="ocitool exec needs root: it creates namespaces, mounts and cgroups",
-            code="OCI500",
-            hint="run it as root (rootless containers are not supported yet), or use --dry-run",
-        )
     from ocitool.exec import sealed
     from ocitool.exec.linux import LinuxSyscalls
 
     sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal (below)
     if opts["check"]:
         _preflight(bundle, cid)
+    from ocitool.exec.stateroot import resolve_root
+
+    root = resolve_root(opts["root"])  # type: ignore[arg-type]
     try:
         ops, meta = _plan_ops(
             bundle, cid, root, bool(opts["validate"]), bool(opts["systemd_cgroup"])

@@ -7,7 +7,7 @@ those imports cost far more than starting the container itself.
 
 The key covers everything lowering reads: the config bytes, the bundle path,
 the host facts HostInfo.detect() looks at (kernel, arch, euid, cgroup
-mounts, namespaces, LSMs, last capability, /proc/kcore) and the ocitool code (file
+mounts, namespaces, LSMs, last capability, /proc/kcore, the rootless facts) and the ocitool code (file
 mtimes of the spec, lower and plan packages). The container id is stored as
 a placeholder and substituted on load, so one entry serves every id; an id
 that also occurs in the config text is not cached (the substitution could
@@ -88,6 +88,12 @@ def host_fingerprint() -> bytes:
     parts.append(b"systemd" if os.path.isdir("/run/systemd/system") else b"")
     parts.append(_read("/sys/fs/cgroup/cgroup.controllers"))
     parts.append(_read("/sys/fs/cgroup/unified/cgroup.controllers"))
+    # rootless mode (lower/rootless_host.py): the user namespace, the egid, and then the
+    # runtime's own cgroups (a rootless plan binds them and checks their owner)
+    uid_map = _read("/proc/self/uid_map")
+    parts += [uid_map, str(os.getegid()).encode()]
+    if os.geteuid() != 0 or uid_map.split() != [b"0", b"0", b"4294967295"]:
+        parts.append(_read("/proc/self/cgroup"))
     return b"\n".join(parts)
 
 

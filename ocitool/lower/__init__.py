@@ -63,13 +63,25 @@ def lower(
         systemd_cgroup=systemd_cgroup,
     )
     from ocitool.lower.concerns import CONCERNS
-    from ocitool.lower.verify import verify_plan
+    from ocitool.lower.verify import Rootless, verify_plan
 
     ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
     ops = fork_after_root_switch(ops, ctx)  # a joined pid namespace: no host root in it
     if no_pivot:
         ops = replace_pivot(ops)
-    missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid, no_pivot=no_pivot)
+    rootless = (
+        Rootless(euid=host.euid, egid=host.egid, cgroups_skipped=ctx.cgroups_skipped)
+        if host.rootless
+        else None
+    )
+    missing = verify_plan(
+        spec,
+        ops,
+        diagnostics=ctx.diagnostics,
+        euid=host.euid,
+        no_pivot=no_pivot,
+        rootless=rootless,
+    )
     if missing:
         raise InternalError(
             message="internal error: the plan lacks ops the config asks for: " + "; ".join(missing),

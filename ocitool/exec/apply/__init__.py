@@ -11,7 +11,16 @@ move control between processes and live in :mod:`ocitool.exec.process`.
 
 from __future__ import annotations
 
-from ocitool.exec.apply import cgroup, common, fs, hooks, namespaces, process, security  # noqa: F401
+from ocitool.exec.apply import (  # noqa: F401
+    cgroup,
+    common,
+    fs,
+    hooks,
+    namespaces,
+    process,
+    rootless,
+    security,
+)
 from ocitool.exec.apply.base import APPLIERS, applies, drop_resolvers, resolver
 from ocitool.exec.apply.prepare import prepare_init
 from ocitool.exec.apply.process import resolve_exec_early

@@ -13,7 +13,7 @@ from ocitool.plan.ops.base import Op, Phase
 
 __all__ = ["Op", "Phase", "op_types"]
 
-_MODULES = ("common", "namespaces", "process", "security", "hooks", "fs", "cgroup")
+_MODULES = ("common", "namespaces", "process", "security", "hooks", "fs", "cgroup", "rootless")
 
 
 def op_types() -> dict[str, type[Op]]:
