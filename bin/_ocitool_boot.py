@@ -49,9 +49,9 @@ def run() -> object:
     """Set up sys.path for ocitool, then run the entry point's main()."""
     path = sys.path
     argv = sys.argv
-    # argv: -c DIR SCRIPT ENTRY EDITABLE_PTH USERBASE ARGS... -> SCRIPT ARGS...
-    entry, hint, user_base = argv[3:6]
-    del argv[:2], argv[1:4], path[0]  # path[0]: DIR, put there to import this module
+    # argv: -c DIR SCRIPT ENTRY EDITABLE_PTH USERBASE TRIED ARGS... -> SCRIPT ARGS...
+    entry, hint, user_base, tried = argv[3:7]
+    del argv[:2], argv[1:5], path[0]  # path[0]: DIR, put there to import this module
     sys.modules.pop("_ocitool_boot", None)
     if path[:1] == [""]:
         del path[0]
@@ -119,7 +119,7 @@ def run() -> object:
         except ImportError:
             ocitool = None
     if ocitool is None or debug:
-        slow_path(argv[0], ocitool, python_path, pths, mapped, debug)
+        slow_path(argv[0], ocitool, python_path, pths, mapped, debug, tried)
     return __import__(entry, None, None, ["main"]).main()
 
 
@@ -148,6 +148,7 @@ def slow_path(
     pths: list[tuple[str, str]],
     mapped: str,
     debug: object,
+    tried: str,
 ) -> None:
     """The rare cases: other .pth shapes, a finder after PathFinder, `site`, the debug line."""
     path = sys.path
@@ -205,12 +206,7 @@ def slow_path(
             try:
                 import ocitool
             except ImportError as exc:
-                name = script.rpartition("/")[2]
-                sys.stderr.write(
-                    f"{name}: cannot import ocitool with {sys.executable} ({exc}); "
-                    "set OCITOOL_PYTHON to the interpreter ocitool is installed for\n"
-                )
-                sys.exit(1)
+                next_interpreter(script, tried, exc)
     if debug:
         boot = "module" if __name__ == "_ocitool_boot" else "inline"
         sys.stderr.write(
@@ -218,3 +214,62 @@ def slow_path(
             f"site_imported={int('site' in sys.modules)} mode={mode} "
             f"ocitool={getattr(ocitool, '__file__', None)} boot={boot}\n"
         )
+
+
+def next_interpreter(script: str, tried: str, exc: ImportError) -> None:
+    """This interpreter cannot import ocitool: exec the next candidate, or fail naming them all.
+
+    The candidates, in the launcher's order: $OCITOOL_PYTHON alone if set; else the python3
+    next to the script, the one next to the symlink's target, then each python3 on PATH.
+    TRIED (the launcher's argument, empty at first) carries the ones that failed to the next
+    interpreter as `path<TAB>reason` lines, so every hop skips them and the last one can
+    name them all. A python3 that exists but cannot be run (under a directory this user
+    cannot search, say pyenv's under /root) is named too, never skipped silently.
+    """
+    import os
+
+    def real(p: str) -> str:
+        """One name per interpreter: /bin/python3 is /usr/bin/python3 where /bin links to
+        usr/bin, while a venv's bin/python3 (a symlink to the base) stays its own."""
+        return os.path.realpath(os.path.dirname(p) or ".") + "/" + os.path.basename(p)
+
+    failed = dict(line.split("\t", 1) for line in tried.split("\n") if "\t" in line)
+    failed[real(sys.executable)] = f"cannot import ocitool: {exc}".replace("\n", " ")
+    explicit = os.environ.get("OCITOOL_PYTHON")
+    if explicit:
+        candidates = [explicit]
+    else:
+        candidates = [os.path.dirname(script) + "/python3"] if "/" in script else []
+        if os.path.islink(script):
+            candidates.append(os.path.dirname(os.path.realpath(script)) + "/python3")
+        for d in os.environ.get("PATH", os.defpath).split(":"):
+            candidates.append((d or ".") + "/python3")
+    orig = getattr(sys, "orig_argv", [])
+    for candidate in dict.fromkeys(real(c) for c in candidates):
+        if candidate in failed:
+            continue
+        try:
+            st = os.stat(candidate)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            failed[candidate] = f"cannot reach it: {err.strerror}"
+            continue
+        if not os.access(candidate, os.X_OK) or not st.st_mode & 0o111:
+            failed[candidate] = "not executable by this user"
+            continue
+        if "-c" not in orig:
+            break  # no command line to hand over (an interpreter older than 3.10)
+        at = orig.index("-c") + 7  # -c C DIR SCRIPT ENTRY EDITABLE_PTH USERBASE TRIED
+        carried = "\n".join(f"{p}\t{why}" for p, why in failed.items())
+        try:
+            os.execv(candidate, [candidate, *orig[1:at], carried, *orig[at + 1 :]])
+        except OSError as err:
+            failed[candidate] = f"cannot run it: {err.strerror}"
+    name = script.rpartition("/")[2]
+    listed = "; ".join(f"{p} ({why})" for p, why in failed.items())
+    sys.stderr.write(
+        f"{name}: no interpreter can import ocitool; tried: {listed}. "
+        "Set OCITOOL_PYTHON to the interpreter ocitool is installed for\n"
+    )
+    sys.exit(1)

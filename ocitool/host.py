@@ -100,7 +100,17 @@ class HostInfo(Record):
     last_cap: int = LAST_KNOWN_CAP
     namespaces: tuple[str, ...] = ALL_NAMESPACES
     lsms: tuple[str, ...] = ("capability",)
-    euid: int = 0  # the runtime's effective uid: non-zero means rootless
+    euid: int = 0  # the runtime's effective uid
+    egid: int = 0  # and its effective gid (a rootless runtime can map only these two itself)
+    # Rootless mode (runc's and crun's rule): euid != 0, or already inside a user
+    # namespace. See ocitool/lower/rootless.py for what it changes in the plan.
+    rootless: bool = False
+    # Rootless only: the cgroup (a path like linux.cgroupsPath) delegated to the runtime's
+    # user, where it may make the container's cgroup; None: not delegated, cgroups skipped.
+    cgroup_delegated: str | None = None
+    # The runtime's own cgroup per hierarchy mountpoint (/proc/self/cgroup): where a
+    # rootless init stays when cgroups are skipped, and what its cgroup mount shows.
+    own_cgroups: Mapping[str, str] = _NO_MOUNTS
     resctrl: str | None = None  # where the resctrl fs (Intel RDT / ARM MPAM) is mounted
     kcore: bool = True  # /proc/kcore exists (CONFIG_PROC_KCORE): runc then adds /dev/core
     systemd: bool = False  # systemd is the init (/run/systemd/system): --systemd-cgroup can work
@@ -146,16 +156,22 @@ class HostInfo(Record):
     @classmethod
     def parse_overrides(cls, text: str, base: HostInfo | None = None) -> HostInfo:
         """Apply ``k=v,k=v`` overrides. Without ``base``, start from the preset for the
-        given (or default v2) cgroup mode, so the result does not depend on this machine.
+        given (or default v2) cgroup mode, so the result does not depend on this machine;
+        a first item ``this`` starts from this machine as :meth:`detect` sees it.
 
         Keys: cgroup (v1|v2|hybrid), arch, kernel (6.1 or 6.1.0), last_cap (int),
         namespaces (``+``-separated names, or ``all``), lsms (``+``-separated, or ``none``),
-        controllers (``+``-separated v2 controllers), euid (int), rootless (1/0: euid 1000/0),
-        resctrl (a mountpoint, 1 for /sys/fs/resctrl, or none), kcore (1/0: /proc/kcore
+        controllers (``+``-separated v2 controllers), euid (int; non-zero is rootless), egid (int),
+        rootless (1/0: rootless mode, euid and egid 1000 unless given / root), cgroup_delegated (a cgroup path delegated to the rootless user,
+        or none), resctrl (a mountpoint, 1 for /sys/fs/resctrl, or none), kcore (1/0: /proc/kcore
         exists).
         """
         pairs: list[tuple[str, str]] = []
-        for item in filter(None, (p.strip() for p in text.split(","))):
+        items = [p.strip() for p in text.split(",") if p.strip()]
+        if items[:1] == ["this"] and base is None:
+            # this machine as detected, then changed: --host this,rootless=1,euid=1002
+            base, items = cls.detect(), items[1:]
+        for item in items:
             key, sep, value = item.partition("=")
             if not sep:
                 raise _usage_error(
@@ -214,6 +230,10 @@ class HostInfo(Record):
             "namespaces": list(self.namespaces),
             "lsms": list(self.lsms),
             "euid": self.euid,
+            "egid": self.egid,
+            "rootless": self.rootless,
+            "cgroup_delegated": self.cgroup_delegated,
+            "own_cgroups": dict(sorted(self.own_cgroups.items())),
             "resctrl": self.resctrl,
             "kcore": self.kcore,
             "systemd": self.systemd,
@@ -305,7 +325,11 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         lsms = () if value == "none" else _split_list(value)
         return replace(host, lsms=lsms)
     if key == "euid":
-        return replace(host, euid=number(2**32 - 2))  # (uid_t)-1 means "no change"
+        euid = number(2**32 - 2)  # (uid_t)-1 means "no change"
+        # non-zero is rootless; 0 keeps rootless=1 given before (root of a user namespace)
+        return replace(host, euid=euid, rootless=host.rootless or euid != 0)
+    if key == "egid":
+        return replace(host, egid=number(2**32 - 2))
     if key in ("rootless", "kcore", "systemd"):
         flag = value.lower()
         if flag not in ("1", "true", "yes", "0", "false", "no"):
@@ -319,7 +343,10 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
             return replace(host, kcore=on)
         if key == "systemd":
             return _with_systemd(host, on)
-        return replace(host, euid=1000 if on else 0)
+        # rootless=1 keeps a non-zero euid given before it (euid=1001,rootless=1)
+        if not on:
+            return replace(host, euid=0, egid=0, rootless=False)
+        return replace(host, euid=host.euid or 1000, egid=host.egid or 1000, rootless=True)
     if key == "resctrl":
         if value.lower() in ("0", "no", "none", "false"):
             return replace(host, resctrl=None)
@@ -330,11 +357,17 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, resctrl=value)
     if key == "controllers":
         return replace(host, unified_controllers=_split_list(value))
+    if key == "cgroup_delegated":
+        if value.lower() in ("0", "no", "none", "false", ""):
+            return replace(host, cgroup_delegated=None)
+        if not value.startswith("/"):
+            raise bad
+        return replace(host, cgroup_delegated=os.path.normpath(value))
     raise _usage_error(
         message=f"--host: unknown key {key!r}",
         code="OCI011",
-        expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, rootless, "
-        "resctrl, kcore, systemd",
+        expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, egid, "
+        "rootless, cgroup_delegated, resctrl, kcore, systemd",
     )
 
 
@@ -411,6 +444,24 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         if os.path.exists(p("/sys/fs/selinux/enforce")):
             found.append("selinux")
         lsms = tuple(found)
+    from ocitool import rootless_host
+
+    euid = os.geteuid()
+    rootless = rootless_host.is_rootless(euid, _read(p("/proc/self/uid_map")))
+    own = rootless_host.own_cgroups(_read(p("/proc/self/cgroup")), v1, unified)
+
+    def owned(path: str) -> bool:
+        try:
+            st = os.stat(p(path))
+        except OSError:
+            return False
+        return st.st_uid == euid and os.access(p(path), os.W_OK)
+
+    delegated = rootless_host.delegated_cgroup(own, mode, v1, unified, owned) if rootless else None
+    if delegated is not None and mode == "v2" and unified is not None:
+        # what the user's cgroup offers, not the root's (systemd delegates some controllers)
+        text = _read(p(os.path.join(unified, delegated.lstrip("/"), "cgroup.controllers")))
+        controllers = tuple(text.split()) if text else ()
     return cls(
         cgroup=mode,
         cgroup_mounts=MappingProxyType(v1),
@@ -421,7 +472,11 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         last_cap=int(last_cap_text) if last_cap_text.isdigit() else LAST_KNOWN_CAP,
         namespaces=namespaces or ALL_NAMESPACES,
         lsms=lsms,
-        euid=os.geteuid(),
+        euid=euid,
+        egid=os.getegid(),
+        rootless=rootless,
+        cgroup_delegated=delegated,
+        own_cgroups=MappingProxyType(own),
         resctrl=resctrl,
         kcore=os.path.exists(p("/proc/kcore")),
         systemd=os.path.isdir(p("/run/systemd/system")),

@@ -77,3 +77,27 @@ class HostFacts:
 
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
+
+    @cached_property
+    def idmap_helpers(self) -> frozenset[str]:
+        """Which of newuidmap/newgidmap are on PATH (a rootless plan runs them)."""
+        import shutil
+
+        return frozenset(n for n in ("newuidmap", "newgidmap") if shutil.which(n))
+
+    @cached_property
+    def subordinate_ids(self) -> dict[str, list[tuple[int, int]]]:
+        """The (start, count) ranges /etc/subuid and /etc/subgid grant this user (by name or
+        uid, as newuidmap looks them up): ``{"uid": [...], "gid": [...]}``."""
+        import pwd
+
+        from ocitool.exec.hostwrite import subordinate
+
+        uid = os.geteuid()
+        try:
+            names: tuple[str, ...] = (pwd.getpwuid(uid).pw_name, str(uid))
+        except KeyError:
+            names = (str(uid),)
+        return {
+            kind: subordinate(read_text(f"/etc/sub{kind}") or "", names) for kind in ("uid", "gid")
+        }

@@ -19,8 +19,6 @@ from ocitool.typecheck import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing import Any
 
-    from ocitool.errors import OciToolError
-
 
 def _usage_error(message: str) -> Exception:
     from ocitool.errors import UsageError
@@ -38,7 +36,7 @@ Run the container of BUNDLE in the foreground and exit with its status.
 
 options:
   --id ID       container id (default: the bundle's directory name + our pid)
-  --root DIR    state directory (default: /run/ocitool)
+  --root DIR    state directory (default: /run/ocitool; rootless: $XDG_RUNTIME_DIR/ocitool)
   --dry-run     print the plan (strace-like) instead of running it
   --validate    check config.json against the schema first (slower start)
   --check       run the preflight (ocitool check) first; do not start on errors
@@ -50,7 +48,7 @@ def _parse(argv: list[str]) -> dict[str, object]:
     """A tiny argv parser: argparse alone costs milliseconds on every container start."""
     opts: dict[str, object] = {
         "id": None,
-        "root": "/run/ocitool",
+        "root": None,
         "dry_run": False,
         "validate": False,
         "check": False,
@@ -93,7 +91,6 @@ def main(argv: list[str]) -> int:
     opts = _parse(argv)
     bundle = os.path.abspath(str(opts["bundle"]))
     cid = str(opts["id"] or f"{os.path.basename(bundle.rstrip('/')) or 'ctr'}-{os.getpid()}")
-    root = str(opts["root"])
     check_id(cid)  # before the plan cache, which substitutes the id into stored ops
     if opts["dry_run"]:
         _, plan, _ = _lower(bundle, cid, bool(opts["validate"]), bool(opts["systemd_cgroup"]))
@@ -101,27 +98,24 @@ def main(argv: list[str]) -> int:
 
         render_strace(plan, sys.stdout)
         return 0
-    if os.geteuid() != 0:
-        from ocitool.errors import ExecError
-
-        raise ExecError(
-            message="ocitool exec needs root: it creates namespaces, mounts and cgroups",
-            code="OCI500",
-            hint="run it as root (rootless containers are not supported yet), or use --dry-run",
-        )
     from ocitool.exec import sealed
     from ocitool.exec.linux import LinuxSyscalls
 
     sealed.resume(LinuxSyscalls())  # stage 2 of a run that had to seal (below)
     if opts["check"]:
         _preflight(bundle, cid)
+    from ocitool.exec.stateroot import resolve_root
+
+    root = resolve_root(opts["root"])  # type: ignore[arg-type]
     try:
         ops, meta = _plan_ops(
             bundle, cid, root, bool(opts["validate"]), bool(opts["systemd_cgroup"])
         )
     except Exception as err:  # a lowering error: name its place in config.json too
         if getattr(err, "pointer", None) is not None:
-            _locate(err, bundle)  # type: ignore[arg-type]
+            from ocitool.check.explain import locate
+
+            locate(err, bundle)  # type: ignore[arg-type]
         raise
     if sealed.observable(ops):
         sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
@@ -144,11 +138,11 @@ def main(argv: list[str]) -> int:
     try:
         return lifecycle.run(ops, ctx, StateStore(root), relay=relay)
     except Exception as err:
-        from ocitool.check.explain import annotate
+        from ocitool.check.explain import annotate, locate
 
         annotate(err, ops, bundle, cid)
         if getattr(err, "pointer", None) is not None:
-            _locate(err, bundle)  # type: ignore[arg-type]
+            locate(err, bundle)  # type: ignore[arg-type]
         raise
 
 
@@ -211,23 +205,6 @@ def _plan_ops(
         except OSError:
             pass  # a read-only root only costs speed
     return plan.ops, meta
-
-
-def _locate(err: OciToolError, bundle: str) -> None:
-    """Add file:line:col to an error that carries a config pointer."""
-    if err.pointer is None or err.line is not None:
-        return
-    from ocitool.errors import OciToolError
-    from ocitool.spec.load import load
-
-    try:
-        doc = load(bundle)
-    except OciToolError:
-        return
-    pos = doc.position(err.pointer)
-    if pos is not None:
-        err.line, err.column = pos
-        err.path = doc.path
 
 
 def _rootfs(spec: object, bundle: str) -> str:

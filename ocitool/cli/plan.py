@@ -32,7 +32,9 @@ def build_parser() -> ArgumentParser:
         "--host",
         metavar="K=V,...",
         help="plan for a preset host instead of this one: cgroup=v1|v2|hybrid, arch=, kernel=, "
-        "last_cap=, namespaces=a+b, lsms=a+b, controllers=a+b, euid=, rootless=1, systemd=1",
+        "last_cap=, namespaces=a+b, lsms=a+b, controllers=a+b, euid=, egid=, rootless=1, "
+        "cgroup_delegated=, systemd=1; a first item 'this' changes this host instead "
+        "(this,rootless=1,euid=1000,egid=1000: what that user would run here)",
     )
     parser.add_argument(
         "--systemd-cgroup",

@@ -16,13 +16,22 @@ from ocitool.runc.errs import is_ocitool_error, usage_error
 from ocitool.runc.log import Logger
 
 GLOBAL_FLAGS = (
-    Flag(("root",), VALUE, DEFAULT_ROOT, help=f"state directory (default: {DEFAULT_ROOT})"),
+    Flag(
+        ("root",),
+        VALUE,
+        help=f"state directory (default: {DEFAULT_ROOT}; rootless: $XDG_RUNTIME_DIR/ocitool)",
+    ),
     Flag(("log",), VALUE, help="write log lines to this file (default: stderr)"),
     Flag(("log-format",), VALUE, "text", help="text or json"),
     Flag(("debug",), BOOL, help="log debug lines"),
     Flag(("systemd-cgroup",), BOOL, help="use systemd's cgroup driver (a transient unit)"),
     Flag(("criu",), VALUE, help="ignored (no checkpoint/restore)"),
-    Flag(("rootless",), VALUE, "auto", help="ignored: rootless mode follows the euid"),
+    Flag(
+        ("rootless",),
+        VALUE,
+        "auto",
+        help="ignored: rootless mode is detected (euid != 0, or inside a user namespace)",
+    ),
     Flag(("version", "v"), BOOL, help="print the version"),
     Flag(("help", "h"), BOOL, help="show this help"),
 )
@@ -130,7 +139,9 @@ def _main(args: list[str]) -> int:
         fn = getattr(sys.modules[module], COMMANDS[name][1])
         if name == "spec":
             return int(fn(rest))
-        root = os.path.abspath(g.value("root") or DEFAULT_ROOT)
+        from ocitool.exec.stateroot import resolve_root
+
+        root = resolve_root(g.value("root"))
         g_ = Globals(root=root, log=log, debug=g.on("debug"), systemd_cgroup=g.on("systemd_cgroup"))
         return int(fn(g_, rest))
     except KeyboardInterrupt:

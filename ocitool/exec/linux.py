@@ -705,3 +705,21 @@ class LinuxSyscalls(Syscalls):
         from ocitool.exec import systemd_bus
 
         systemd_bus.stop_unit(unit, mode)
+
+    def run_helper(self, path: str, argv: list[str]) -> tuple[int, bytes]:
+        import subprocess
+
+        try:
+            proc = subprocess.run(
+                argv,
+                executable=path,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                close_fds=True,
+                check=False,
+            )
+        except OSError as exc:
+            raise sys_error("execve", (path, argv), exc.errno or 0) from None
+        code = proc.returncode
+        return (128 - code if code < 0 else code), proc.stderr

@@ -60,6 +60,7 @@ from ocitool.exec.handover import (
     Ready,
     Start,
 )
+from ocitool.exec.startreport import report_after_start
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
@@ -491,9 +492,13 @@ class Engine:
             except OSError:
                 pass
             if started and fifo_fd >= 0:
-                # Detached and started: no runtime reads the report pipe any more, so
-                # the failure goes where the engine collects the container's output.
+                # Detached and started: no runtime reads the report pipe any more. The
+                # failure goes to `start`, which reads the exec fifo to EOF (and explains
+                # it as `ocitool exec` does), and where the engine collects the
+                # container's output.
                 what = op_error(i, ops[i], text).message if 0 <= i < n else text
+                where = (ops[i].source or "") if 0 <= i < n else ""
+                report_after_start(ctx.exec_fifo_writer, i if 0 <= i < n else -1, code, where, what)
                 try:  # noqa: SIM105
                     os.write(2, f"ocitool: container {ctx.container_id}: {what}\n".encode())
                 except OSError:

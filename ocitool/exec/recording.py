@@ -40,6 +40,7 @@ _DEFAULTS: dict[str, Any] = {
     "listdir": [],
     "subdirs": [],
     "recv_fds": (b"", []),
+    "run_helper": (0, b""),
 }
 
 

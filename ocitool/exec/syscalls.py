@@ -436,6 +436,13 @@ class Syscalls(Protocol):
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         raise NotImplementedError
 
+    # --- helper programs (rootless id maps: newuidmap/newgidmap)
+    def run_helper(self, path: str, argv: list[str]) -> tuple[int, bytes]:
+        """Run the program at ``path`` with ``argv`` to completion, stdin and stdout on
+        /dev/null; returns its exit status (128+N for signal N) and what it wrote on
+        stderr (its error message)."""
+        raise NotImplementedError
+
     def fexecve(self, fd: int, argv: list[str], env: list[str]) -> None:
         """Execute the file open at ``fd`` (a sealed memfd copy of the interpreter)."""
         raise NotImplementedError

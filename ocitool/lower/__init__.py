@@ -66,12 +66,17 @@ def lower(
         no_new_keyring=no_new_keyring,
     )
     from ocitool.lower.concerns import CONCERNS
-    from ocitool.lower.verify import verify_plan
+    from ocitool.lower.verify import Rootless, verify_plan
 
     ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
     ops = fork_after_root_switch(ops, ctx)  # a joined pid namespace: no host root in it
     if no_pivot:
         ops = replace_pivot(ops)
+    rootless = (
+        Rootless(euid=host.euid, egid=host.egid, cgroups_skipped=ctx.cgroups_skipped)
+        if host.rootless
+        else None
+    )
     missing = verify_plan(
         spec,
         ops,
@@ -79,6 +84,7 @@ def lower(
         euid=host.euid,
         no_pivot=no_pivot,
         no_new_keyring=no_new_keyring,
+        rootless=rootless,
     )
     if missing:
         raise InternalError(

@@ -57,6 +57,13 @@ class LowerContext:
         """
         if self.systemd_cgroup:
             return self.systemd_unit.cgroup_path
+        if self.host.rootless:
+            from ocitool.lower import rootless
+
+            # below the delegated cgroup; with none, the runtime's own (nothing is made)
+            path = rootless.cgroup_path(self)
+            mount = self.host.unified_mount or ""
+            return path if path is not None else rootless.own_cgroup(self.host, mount)
         linux = self.spec.linux
         raw = linux.cgroups_path if linux is not None else None
         if not raw:
@@ -73,6 +80,15 @@ class LowerContext:
         if raw.startswith("/"):
             return posixpath.normpath(raw)
         return posixpath.normpath(posixpath.join(DEFAULT_CGROUP_PARENT, raw))
+
+    @property
+    def cgroups_skipped(self) -> bool:
+        """Rootless with no delegated cgroup for this container: it gets no cgroup."""
+        if not self.host.rootless:
+            return False
+        from ocitool.lower import rootless
+
+        return rootless.cgroup_path(self) is None
 
     @property
     def systemd_unit(self) -> SystemdUnit:

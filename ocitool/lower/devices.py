@@ -116,7 +116,8 @@ def device_ops(
     made under /dev, which would change the host; ``linux.devices`` entries
     elsewhere are still made (runtime-spec allows any path).
     """
-    in_userns = spec.has_namespace("user")
+    # a user namespace (the container's, or the rootless runtime's own) cannot mknod
+    in_userns = spec.has_namespace("user") or ctx.host.rootless
     ops: list[Op] = []
     made_dirs: set[str] = {"/dev"}
     nodes = [n for n in device_nodes(spec, ctx) if n.path != PTMX]

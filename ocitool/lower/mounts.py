@@ -45,6 +45,7 @@ from ocitool.lower.mount_options import (
     bind_remount_flags,
     parse_mount_options,
 )
+from ocitool.lower.rootless import own_cgroup as rootless_own_cgroup
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.fs import (
     BindMount,
@@ -286,13 +287,45 @@ def _default_dev(spec: Spec, ctx: LowerContext, dests: set[str]) -> list[Op]:
     return ops
 
 
-def _userns_without_own(spec: Spec, ns_type: str) -> bool:
-    """In a new or joined user namespace but without a new namespace of ``ns_type``."""
+# Filesystems a user namespace may mount only in a namespace it owns: type -> (that
+# namespace, the host path bound instead when it does not own one).
+USERNS_OWNED = {
+    "sysfs": ("network", "/sys"),
+    "mqueue": ("ipc", "/dev/mqueue"),
+    "proc": ("pid", "/proc"),
+}
+
+
+def _userns_without_own(spec: Spec, host: HostInfo, ns_type: str) -> bool:
+    """In a user namespace (the container's, new or joined, or the rootless runtime's own)
+    but without a new namespace of ``ns_type``: one the user namespace does not own."""
     linux = spec.linux
-    if linux is None or linux.namespace("user") is None:
+    if not host.rootless and (linux is None or linux.namespace("user") is None):
         return False
-    own = linux.namespace(ns_type)
+    own = linux.namespace(ns_type) if linux is not None else None
     return own is None or own.path is not None
+
+
+def _under_host_sys(spec: Spec, host: HostInfo, dest: str) -> bool:
+    """A recursive bind above ``dest`` (or sysfs's fallback to one, in a user namespace
+    without its own network namespace) brings the host's cgroup2 mount to ``dest``:
+    mounting cgroup2 there again is the same filesystem on the same mount point, which
+    the kernel refuses (EBUSY). runc then binds the container's cgroup, as is done here."""
+    v2_root = cgpaths.v2_root(host)
+    for m in spec.mounts:
+        top = posixpath.normpath(m.destination)
+        if dest == top or not dest.startswith(top.rstrip("/") + "/"):
+            continue
+        bind = {"bind", "rbind"} & set(m.options) or m.type == "bind"
+        if m.type == "sysfs" and not bind and _userns_without_own(spec, host, "network"):
+            src = "/sys"
+        elif "rbind" in m.options and m.source:
+            src = posixpath.normpath(m.source)
+        else:
+            continue
+        if posixpath.join(src, posixpath.relpath(dest, top)) == v2_root:
+            return True
+    return False
 
 
 def _maps_id(mappings: tuple[IDMapping, ...], container_id: int) -> bool:
@@ -308,16 +341,20 @@ def _mount_entry(
     _check_proc_destination(ctx, mount, dest, is_bind)
     if mount.type == "cgroup" and not is_bind:
         return _cgroup_mount(spec, host, ctx, mount, dest, opts)
-    if mount.type == "sysfs" and not is_bind and _userns_without_own(spec, "network"):
-        # The kernel lets a user namespace mount sysfs only with its own network
-        # namespace; runc and crun fall back to a recursive bind of the host's /sys.
+    owner = USERNS_OWNED.get(mount.type or "")
+    if owner is not None and not is_bind and _userns_without_own(spec, host, owner[0]):
+        # The kernel lets a user namespace mount sysfs, mqueue and proc only with its own
+        # network, IPC and pid namespace; runc and crun fall back to a recursive bind of
+        # the host's (sysfs; crun also for mqueue and proc).
+        ns_type, host_path = owner
         ctx.info(
             ptr,
-            "sysfs cannot be mounted in a user namespace without a new network "
-            "namespace; the host's /sys is bind-mounted instead (as runc does)",
+            f"{mount.type} cannot be mounted in a user namespace without a new {ns_type} "
+            f"namespace; the host's {host_path} is bind-mounted instead"
+            + (" (as runc does)" if mount.type == "sysfs" else " (as crun does)"),
             code="OCI357",
         )
-        mount = replace(mount, type="bind", source="/sys")
+        mount = replace(mount, type="bind", source=host_path)
         opts = replace(opts, flags=tuple(dict.fromkeys((*opts.flags, "MS_BIND", "MS_REC"))))
         is_bind = True
     ops: list[Op] = []
@@ -476,6 +513,16 @@ def _idmapped(
     before the init is cloned (``idmap_tree``, create.runtime) and the init only
     moves it into place; see IdmappedTree for why.
     """
+    if ctx.host.rootless:
+        raise ctx.error(
+            mount.at("options"),
+            "id-mapped mounts are not possible in rootless mode: mount_setattr(MOUNT_ATTR_IDMAP) "
+            "needs CAP_SYS_ADMIN in the user namespace that owns the source's filesystem "
+            "(the initial one, for a host directory)",
+            code="OCI385",
+            hint="drop idmap/ridmap and chown the source to the ids the container uses "
+            "(podman unshare chown), or run the runtime as root",
+        )
     uid_maps, gid_maps = _triples(mount.uid_mappings), _triples(mount.gid_mappings)
     userns_path = None
     if not uid_maps and not gid_maps:
@@ -511,6 +558,14 @@ def _idmapped(
     return [tree, records.replace(op, tree=mount.pointer)]
 
 
+def _cgroup_shown(host: HostInfo, ctx: LowerContext, mountpoint: str) -> str:
+    """The cgroup a bind-mounted cgroup entry shows: the container's; a rootless
+    container with no cgroup stays in the runtime's own, and is shown that (as runc)."""
+    if ctx.cgroups_skipped:
+        return rootless_own_cgroup(host, mountpoint)
+    return ctx.cgroup_path
+
+
 def _cgroup_mount(
     spec: Spec, host: HostInfo, ctx: LowerContext, mount: SpecMount, dest: str, opts: MountOptions
 ) -> list[Op]:
@@ -526,17 +581,25 @@ def _cgroup_mount(
     ptr = mount.pointer
     flags = tuple(f for f in opts.flags if f not in ("MS_REMOUNT", "MS_BIND", "MS_REC"))
     ops: list[Op] = [Mkdir(phase=INIT, source=ptr, path=dest, root=rootfs)]
-    if cgpaths.driver(host) == "v2" and _userns_without_own(spec, "cgroup"):
+    no_cgroupns = _userns_without_own(spec, host, "cgroup")
+    if cgpaths.driver(host) == "v2" and (no_cgroupns or _under_host_sys(spec, host, dest)):
         # cgroup2 cannot be mounted from a user namespace that does not own a
         # cgroup namespace. runc then binds the whole /sys/fs/cgroup; we bind
         # only the container's own cgroup so it cannot see its siblings.
+        why = (
+            "cgroup2 cannot be mounted in a user namespace without a cgroup namespace"
+            if no_cgroupns
+            else "a recursive bind above it brings the host's cgroup2 mount there, and the "
+            "kernel refuses the same filesystem on the same mount point (EBUSY)"
+        )
         ctx.info(
             ptr,
-            "cgroup2 cannot be mounted in a user namespace without a cgroup namespace; "
-            "the container's own cgroup directory is bind-mounted instead",
+            f"{why}; the container's own cgroup directory is bind-mounted instead",
             code="OCI357",
         )
-        host_dir = cgpaths.v2_dir(host, ctx.cgroup_path)
+        host_dir = cgpaths.join(
+            cgpaths.v2_root(host), _cgroup_shown(host, ctx, cgpaths.v2_root(host))
+        )
         ops.append(
             BindMount(
                 phase=INIT,
@@ -599,7 +662,7 @@ def _cgroup_mount(
                 )
             )
         else:
-            host_dir = cgpaths.join(mountpoint, ctx.cgroup_path)
+            host_dir = cgpaths.join(mountpoint, _cgroup_shown(host, ctx, mountpoint))
             ops.append(
                 BindMount(
                     phase=INIT,

@@ -28,7 +28,7 @@ from ocitool.plan.ops.common import INIT_PID, WriteFile
 from ocitool.plan.ops.namespaces import Clone, Fork, NetDeviceMove, Setns, Unshare
 from ocitool.plan.ops.process import Setresgid, Setresuid
 from ocitool.spec.facts import NAMESPACE_FLAGS
-from ocitool.spec.model import IDMapping, Namespace, Spec
+from ocitool.spec.model import IDMapping, Linux, Namespace, Spec
 
 # Join order: user first, mount last (see module docstring).
 JOIN_ORDER = ("user", "ipc", "uts", "network", "pid", "cgroup", "time", "mount")
@@ -115,26 +115,6 @@ def _check_userns(spec: Spec, host: HostInfo, ctx: LowerContext, user: Namespace
                 raise ctx.error(
                     linux.at(key), f"{len(maps)} {key} ranges; the kernel allows 340", code="OCI363"
                 )
-        if host.euid != 0:
-            for key, maps in (
-                ("uidMappings", linux.uid_mappings),
-                ("gidMappings", linux.gid_mappings),
-            ):
-                if key == "uidMappings" and len(maps) == 1 and maps[0].host_id != host.euid:
-                    ctx.warn(
-                        linux.at(key, 0, "hostID"),
-                        f"an unprivileged runtime (uid {host.euid}) can map only its own uid, "
-                        f"not {maps[0].host_id}",
-                        code="OCI373",
-                        hint=f"set hostID to {host.euid}",
-                    )
-                elif len(maps) != 1 or maps[0].size != 1:
-                    ctx.warn(
-                        linux.at(key),
-                        f"an unprivileged runtime can write only a single one-id {key[:3]} map "
-                        "itself; this map needs newuidmap/newgidmap (setuid helpers)",
-                        code="OCI373",
-                    )
 
 
 def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
@@ -145,6 +125,14 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     seen = _check(spec, host, ctx)
     user = seen.get("user")
     _check_userns(spec, host, ctx, user)
+    if user is None and host.euid != 0:
+        raise ctx.error(
+            linux.at("namespaces"),
+            f"a rootless runtime (uid {host.euid}) needs a user namespace: without one it "
+            "cannot create the other namespaces, mount or change ids",
+            code="OCI384",
+            hint='add {"type": "user"} and uid/gid mappings (ocitool spec --rootless does)',
+        )
 
     # 2. joins, then one unshare of the new namespaces (cgroup excepted: see 4.)
     for ns_type in JOIN_ORDER:
@@ -170,39 +158,25 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
 
     # 3. id maps and net devices, from the runtime side
     if user is not None and user.path is None:
-        deny = host.euid != 0
-        if deny and spec.process is not None and spec.process.user.additional_gids:
+        from ocitool.lower import rootless
+
+        if (
+            rootless.setgroups_denied(spec, host)
+            and spec.process is not None
+            and spec.process.user.additional_gids
+        ):
             raise ctx.error(
                 spec.process.user.at("additionalGids"),
-                "additionalGids cannot be applied by an unprivileged runtime: setgroups(2) "
-                "must be denied in the user namespace before it can write gid_map",
+                "additionalGids cannot be applied when a rootless runtime writes the gid map "
+                "itself: setgroups(2) must be denied in the user namespace first",
                 code="OCI364",
-                hint="remove additionalGids, or run the runtime as root",
+                hint="map more gids (newgidmap, from /etc/subgid), remove additionalGids, "
+                "or run the runtime as root",
             )
-        ops.append(
-            WriteFile(
-                phase=Phase.CREATE_IDMAP,
-                source=linux.at("gidMappings"),
-                path=f"/proc/{INIT_PID}/setgroups",
-                value="deny" if deny else "allow",
-            )
-        )
-        ops.append(
-            WriteFile(
-                phase=Phase.CREATE_IDMAP,
-                source=linux.at("uidMappings"),
-                path=f"/proc/{INIT_PID}/uid_map",
-                value=idmap_text(linux.uid_mappings),
-            )
-        )
-        ops.append(
-            WriteFile(
-                phase=Phase.CREATE_IDMAP,
-                source=linux.at("gidMappings"),
-                path=f"/proc/{INIT_PID}/gid_map",
-                value=idmap_text(linux.gid_mappings),
-            )
-        )
+        if host.euid != 0:
+            ops.extend(rootless.idmap_ops(spec, host))
+        else:
+            ops.extend(_root_idmap_ops(linux))
     ops.extend(_net_devices(spec, ctx, seen))
 
     # 4. inside: become root of the new user ns, time offsets, cgroup ns, fork
@@ -240,6 +214,30 @@ def lower_namespaces(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
             )
         )
     return ops
+
+
+def _root_idmap_ops(linux: Linux) -> list[Op]:
+    """A privileged runtime writes every map itself, and leaves setgroups allowed."""
+    return [
+        WriteFile(
+            phase=Phase.CREATE_IDMAP,
+            source=linux.at("gidMappings"),
+            path=f"/proc/{INIT_PID}/setgroups",
+            value="allow",
+        ),
+        WriteFile(
+            phase=Phase.CREATE_IDMAP,
+            source=linux.at("uidMappings"),
+            path=f"/proc/{INIT_PID}/uid_map",
+            value=idmap_text(linux.uid_mappings),
+        ),
+        WriteFile(
+            phase=Phase.CREATE_IDMAP,
+            source=linux.at("gidMappings"),
+            path=f"/proc/{INIT_PID}/gid_map",
+            value=idmap_text(linux.gid_mappings),
+        ),
+    ]
 
 
 def _time_offsets(spec: Spec, ctx: LowerContext, seen: dict[str, Namespace]) -> list[Op]:

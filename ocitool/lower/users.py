@@ -11,19 +11,13 @@ from __future__ import annotations
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
 from ocitool.lower.namespaces import maps_id
+from ocitool.lower.rootless import setgroups_denied
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.process import KeepCaps, Setgroups, Setresgid, Setresuid, Umask
 from ocitool.spec.model import Spec
 
 DEFAULT_UMASK = 0o022
 MAX_ID = 2**32 - 2
-
-
-def setgroups_denied(spec: Spec, host: HostInfo) -> bool:
-    """True when the plan writes ``deny`` to setgroups (new user ns, unprivileged runtime)."""
-    linux = spec.linux
-    user = linux.namespace("user") if linux is not None else None
-    return user is not None and user.path is None and host.euid != 0
 
 
 def lower_users(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:

@@ -77,6 +77,7 @@ from ocitool.plan.ops.process import (
     Umask,
     WaitStart,
 )
+from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
 from ocitool.plan.ops.security import (
     LsmExecLabel,
     NoNewPrivs,
@@ -85,7 +86,17 @@ from ocitool.plan.ops.security import (
     SetCapabilities,
 )
 from ocitool.spec.facts import HOOK_KINDS, NAMESPACE_FLAGS
-from ocitool.spec.model import Node, Spec
+from ocitool.spec.model import IDMapping, Linux, Node, Spec
+
+
+@dataclass(frozen=True)
+class Rootless:
+    """What the verifier needs to know of a rootless runtime: its ids (which maps it
+    writes itself) and whether the container gets a cgroup (lower/rootless.py)."""
+
+    euid: int
+    egid: int
+    cgroups_skipped: bool
 
 
 @dataclass(frozen=True)
@@ -170,7 +181,7 @@ def _lifecycle(spec: Spec) -> Iterable[Need]:
         yield Need("lifecycle", "console for process.terminal", Console)
 
 
-def _namespaces(spec: Spec) -> Iterable[Need]:
+def _namespaces(spec: Spec, rootless: Rootless | None) -> Iterable[Need]:
     yield Need("namespaces", "clone of the init", Clone)
     linux = spec.linux
     if linux is None:
@@ -201,14 +212,7 @@ def _namespaces(spec: Spec) -> Iterable[Need]:
             )
     user = linux.namespace("user")
     if user is not None and user.path is None:
-        for name in ("setgroups", "uid_map", "gid_map"):
-            yield Need(
-                "namespaces",
-                f"the init's {name} write",
-                WriteFile,
-                fields=(("path", f"/proc/{INIT_PID}/{name}"),),
-                phase=Phase.CREATE_IDMAP,
-            )
+        yield from _idmaps(linux, rootless)
     pid, time = linux.namespace("pid"), linux.namespace("time")
     if pid is not None or (time is not None and time.path is None):
         # A pid/time namespace applies to children only: the init forks, unless
@@ -232,6 +236,49 @@ def _namespaces(spec: Spec) -> Iterable[Need]:
             WriteFile,
             fields=(("path", "/proc/self/timens_offsets"),),
         )
+
+
+def _idmaps(linux: Linux, rootless: Rootless | None) -> Iterable[Need]:
+    """A privileged runtime writes setgroups and both maps; a rootless one writes a map
+    itself only for its own id (after setgroups ``deny`` for gids), else runs the helper."""
+    maps = (
+        ("uid_map", "newuidmap", linux.uid_mappings, rootless.euid if rootless else 0),
+        ("gid_map", "newgidmap", linux.gid_mappings, rootless.egid if rootless else 0),
+    )
+    if rootless is not None and rootless.euid == 0:
+        rootless = None  # root of a user namespace writes every map itself
+    own_gid_map = rootless is not None and direct_map(linux.gid_mappings, rootless.egid)
+    if rootless is None or own_gid_map:
+        yield Need(
+            "namespaces",
+            "the init's setgroups write",
+            WriteFile,
+            fields=(("path", f"/proc/{INIT_PID}/setgroups"),),
+            phase=Phase.CREATE_IDMAP,
+        )
+    for name, helper, mappings, own in maps:
+        if rootless is not None and not direct_map(mappings, own):
+            yield Need(
+                "namespaces",
+                f"{helper} for the init's {name}",
+                IdMapHelper,
+                fields=(("helper", helper),),
+                phase=Phase.CREATE_IDMAP,
+            )
+        else:
+            yield Need(
+                "namespaces",
+                f"the init's {name} write",
+                WriteFile,
+                fields=(("path", f"/proc/{INIT_PID}/{name}"),),
+                phase=Phase.CREATE_IDMAP,
+            )
+
+
+def direct_map(mappings: tuple[IDMapping, ...], own_id: int) -> bool:
+    """One range of size 1 holding ``own_id``: the only map an unprivileged runtime may
+    write itself (user_namespaces(7)); stated here again on purpose (module docstring)."""
+    return len(mappings) == 1 and mappings[0].size == 1 and mappings[0].host_id == own_id
 
 
 def _has_flag(flag: str) -> Callable[[Op], bool]:
@@ -265,7 +312,10 @@ def _is_device_policy(op: Op) -> bool:
     )
 
 
-def _cgroups(spec: Spec) -> Iterable[Need]:
+def _cgroups(spec: Spec, rootless: Rootless | None) -> Iterable[Need]:
+    if rootless is not None and rootless.cgroups_skipped:
+        yield Need("cgroups", "the note that cgroups are skipped (rootless)", CgroupsSkipped)
+        return
     rdt = spec.linux.intel_rdt if spec.linux is not None else None
     rdt_pointer = rdt.pointer if rdt is not None else None
 
@@ -284,6 +334,8 @@ def _cgroups(spec: Spec) -> Iterable[Need]:
     yield Need(
         "cgroups", "the init's cgroup join", (CgroupJoin, Clone, StartTransientUnit), test=joins
     )
+    if rootless is not None:
+        return  # no device policy rootless (lower/rootless.py)
     yield Need(
         "cgroups",
         "the device policy (v1 devices.allow/deny, v2 eBPF program)",
@@ -297,7 +349,7 @@ def _cgroups(spec: Spec) -> Iterable[Need]:
 _NO_OP_FIELDS = frozenset({"check_before_update", "use_hierarchy"})
 
 
-def _resource_leaves(node: object) -> Iterable[tuple[str, str]]:
+def resource_leaves(node: object) -> Iterable[tuple[str, str]]:
     """(pointer, field) of every value set under ``linux.resources``."""
     if not isinstance(node, Node):
         return
@@ -314,7 +366,7 @@ def _resource_leaves(node: object) -> Iterable[tuple[str, str]]:
                 if isinstance(item, Node):
                     yield item.pointer, f.name
         elif isinstance(value, Node):
-            yield from _resource_leaves(value)
+            yield from resource_leaves(value)
         elif f.name == "unified":
             for key in value:
                 yield node.at("unified", key), key
@@ -356,7 +408,7 @@ def resource_problems(
         return leaf in below or any(a in around for a in _ancestors(leaf, inside))
 
     problems = []
-    for leaf, name in _resource_leaves(resources):
+    for leaf, name in resource_leaves(resources):
         partner = _WRITTEN_WITH.get(leaf.rsplit("/", 2)[-2] + "/" + name)
         if covered(leaf) or (partner and covered(leaf.rsplit("/", 1)[0] + "/" + partner)):
             continue
@@ -610,14 +662,20 @@ def _seccomp(spec: Spec) -> Iterable[Need]:
 
 
 def needs(
-    spec: Spec, *, euid: int = 0, no_pivot: bool = False, no_new_keyring: bool = False
+    spec: Spec,
+    *,
+    euid: int = 0,
+    no_pivot: bool = False,
+    no_new_keyring: bool = False,
+    rootless: Rootless | None = None,
 ) -> list[Need]:
-    """Every op ``spec`` asks for, concern by concern."""
+    """Every op ``spec`` asks for, concern by concern (``rootless``: as a rootless
+    runtime lowers it)."""
     out: list[Need] = []
     for group in (
         _lifecycle(spec),
-        _namespaces(spec),
-        _cgroups(spec),
+        _namespaces(spec, rootless),
+        _cgroups(spec, rootless),
         _intel_rdt(spec),
         _uts(spec),
         _process_setup(spec),
@@ -664,12 +722,15 @@ def verify_plan(
     euid: int = 0,
     no_pivot: bool = False,
     no_new_keyring: bool = False,
+    rootless: Rootless | None = None,
 ) -> list[str]:
     """What the plan lacks for ``spec`` (empty: every required op is there)."""
     index = index_ops(ops)
     problems = [
         f"{need.concern}: missing {need.what}"
-        for need in needs(spec, euid=euid, no_pivot=no_pivot, no_new_keyring=no_new_keyring)
+        for need in needs(
+            spec, euid=euid, no_pivot=no_pivot, no_new_keyring=no_new_keyring, rootless=rootless
+        )
         if not need.met_by(index)
     ]
     problems += directory_problems(spec, ops)

@@ -116,3 +116,14 @@ def rt(tmp_path: Path, root_required: None) -> Iterator[Any]:
     runtime = Runtime(tmp_path / "runc-root", logs)
     yield runtime
     runtime.cleanup()
+
+
+@pytest.fixture(scope="session")
+def rootless_user() -> Iterator[Any]:
+    """The unprivileged user of the rootless tests with a fresh install of this tree
+    (tests/helpers/rootless_user.py). With CI=true a missing user is a failure."""
+    from tests.helpers.rootless_user import require, rootless_user
+
+    require()
+    with rootless_user() as user:
+        yield user

@@ -338,6 +338,26 @@ def test_och502_cpuset_outside_the_parent(open_tmp: Path) -> None:
     )
 
 
+def test_och307_idmap_helper_unusable(open_tmp: Path) -> None:
+    b = bundle(open_tmp)
+    maps = [{"containerID": 0, "hostID": 1000, "size": 1},
+            {"containerID": 1, "hostID": 100000, "size": 65536}]  # fmt: skip
+    linux = {**USERNS, "uidMappings": maps, "gidMappings": maps}
+    host = HostInfo.parse_overrides("rootless=1")
+    granted = {"uid": [(100000, 65536)], "gid": [(100000, 65536)]}
+    helpers = frozenset({"newuidmap", "newgidmap"})
+    ok = run(b, {"linux": linux}, host=host, idmap_helpers=helpers, subordinate_ids=granted)
+    assert "OCH307" not in codes(ok)
+    short = {"uid": [(100000, 1000)], "gid": [(100000, 65536)]}
+    found = run(b, {"linux": linux}, host=host, idmap_helpers=helpers, subordinate_ids=short)
+    assert [(c, p) for c, p, _ in found if c == "OCH307"] == [("OCH307", "/linux/uidMappings/1")]
+    missing = run(b, {"linux": linux}, host=host, idmap_helpers=frozenset(), subordinate_ids={})
+    assert {p for c, p, _ in missing if c == "OCH307"} == {
+        "/linux/uidMappings",
+        "/linux/gidMappings",
+    }
+
+
 # --------------------------------------------------------------------------- registry
 def test_every_check_is_tested_and_documented() -> None:
     tested = {name.split("_")[1].upper() for name in globals() if name.startswith("test_och")}

@@ -8,7 +8,13 @@ and review the diff before committing.
 Cases (see tests/golden/README.md):
 * ``busybox``: examples/busybox (``runc spec``), on a root host;
 * ``rootless``: examples/rootless (``runc spec --rootless``) as uid 1000 would
-  generate it (hostID 1000), on a host where the runtime runs as uid 1000;
+  generate it (hostID 1000), on a host where the runtime runs as uid 1000
+  (``rootless=1``): its own ids mapped directly, no cgroup (none delegated);
+* rootless variants (x86_64): ``rootless-subids`` maps 65536 more ids from
+  /etc/subuid-style ranges (newuidmap/newgidmap) and sets limits that are
+  therefore reported as not applied (hybrid, no cgroup delegated);
+  ``rootless-delegated`` has the same limits on v2 with a delegated cgroup
+  (a systemd user session's ``user@1000.service``), where they apply;
 * ``full``: examples/full (every field) minus what the host cannot honour:
   ``unified`` on v1/hybrid, ``cpu.realtime*`` on v2, ``intelRdt`` on aarch64
   (no resctrl); that the untouched config is refused there is asserted
@@ -77,6 +83,12 @@ def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
             for m in data["linux"][key]:
                 m["hostID"] = 1000
         return data
+    if name.startswith("rootless-"):
+        data = case_config("rootless", mode, arch)
+        for key in ("uidMappings", "gidMappings"):
+            data["linux"][key].append({"containerID": 1, "hostID": 100000, "size": 65536})
+        data["linux"]["resources"] = {"memory": {"limit": 268435456}, "pids": {"limit": 64}}
+        return data
     if name == "full":
         data = copy.deepcopy(example("full"))
         drop = UNSUPPORTED[mode] + ([("intelRdt",)] if arch != "x86_64" else [])
@@ -102,7 +114,10 @@ def case_host(name: str, mode: str, arch: str) -> HostInfo:
         host = HostInfo.preset(mode, arch)
     if name == "full":  # its process labels and mountLabel need the LSMs (OCI374 otherwise)
         return HostInfo.parse_overrides("lsms=capability+apparmor+selinux", host)
-    return HostInfo.parse_overrides("euid=1000", host) if name == "rootless" else host
+    if name == "rootless-delegated":
+        delegated = "/user.slice/user-1000.slice/user@1000.service"
+        return HostInfo.parse_overrides(f"rootless=1,cgroup_delegated={delegated}", host)
+    return HostInfo.parse_overrides("rootless=1", host) if name.startswith("rootless") else host
 
 
 def lower_case(name: str, mode: str, arch: str) -> Plan:
@@ -137,12 +152,16 @@ def _op_lines(text: str) -> list[str]:
 SYSTEMD_CASES = [
     (name, mode, "x86_64") for name in ("busybox", "full") for mode in ("v1-systemd", "v2-systemd")
 ]
+ROOTLESS_CASES = [("rootless-subids", "hybrid", "x86_64"), ("rootless-delegated", "v2", "x86_64")]
 JOINED_PID_CASES = [("busybox-joinpid", "hybrid", "x86_64")]
 
 
 @pytest.mark.parametrize(
     ("name", "mode", "arch"),
-    [(n, m, a) for n in CONFIGS for m in MODES for a in ARCHES] + SYSTEMD_CASES + JOINED_PID_CASES,
+    [(n, m, a) for n in CONFIGS for m in MODES for a in ARCHES]
+    + SYSTEMD_CASES
+    + ROOTLESS_CASES
+    + JOINED_PID_CASES,
 )
 def test_golden_plan(name: str, mode: str, arch: str) -> None:
     path = GOLDEN / f"{name}.{mode}.{arch}.json"

@@ -218,8 +218,72 @@ def test_not_installed_at_all_fails_cleanly(tmp_path: Path) -> None:
     if proc.returncode == 0:  # this interpreter's own site-packages has ocitool
         pytest.skip("ocitool is installed for this interpreter; nothing to miss")
     assert proc.returncode == 1
-    assert "cannot import ocitool with" in proc.stderr and "OCITOOL_PYTHON" in proc.stderr
+    assert "no interpreter can import ocitool; tried:" in proc.stderr
+    assert "OCITOOL_PYTHON" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_an_interpreter_without_ocitool_hands_over_to_the_next(tmp_path: Path) -> None:
+    """The python3 next to the script has no ocitool: the bootstrap execs the next candidate
+    on PATH (passing over one that is not executable) instead of failing, or running the
+    wrong one."""
+    bindir, _ = make_env(tmp_path / "bare")
+    good, good_site = make_env(tmp_path / "good")
+    fake_ocitool(good_site, "good")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "python3").write_text("not an interpreter\n")  # no x bit
+    path = f"{broken}:{good}:/usr/bin:/bin"
+    for name in LAUNCHERS:
+        proc = launch(bindir, name, "--version", "a b", PATH=path, PYTHONNOUSERSITE="1")
+        assert proc.returncode == 0, proc.stderr
+        assert debug_fields(proc.stderr)["python"] == str(good / "python3")
+        report = json.loads(proc.stdout)
+        assert report["tag"] == "good"
+        assert report["argv"] == [str(bindir / name), "--version", "a b"]
+
+
+def test_no_interpreter_with_ocitool_names_every_one_tried(tmp_path: Path) -> None:
+    bindir, _ = make_env(tmp_path / "bare")
+    other, _ = make_env(tmp_path / "other")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "python3").write_text("not an interpreter\n")
+    path = f"{other}:{broken}:{bindir}"  # bindir again: named once
+    proc = launch(bindir, "ocitool-runc", "--version", PATH=path, PYTHONNOUSERSITE="1")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("ocitool-runc: no interpreter can import ocitool; tried: ")
+    tried = proc.stderr.partition("tried: ")[2].partition(". Set OCITOOL_PYTHON")[0].split("; ")
+    assert tried == [
+        f"{bindir}/python3 (cannot import ocitool: No module named 'ocitool')",
+        f"{other}/python3 (cannot import ocitool: No module named 'ocitool')",
+        f"{broken}/python3 (not executable by this user)",
+    ]
+    # OCITOOL_PYTHON is the one choice: nothing else is tried
+    good, good_site = make_env(tmp_path / "good")
+    fake_ocitool(good_site, "good")
+    proc = launch(
+        bindir, "ocitool", "--version", PATH=f"{good}:/usr/bin:/bin",
+        OCITOOL_PYTHON=str(other / "python3"), PYTHONNOUSERSITE="1",
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert f"tried: {other}/python3 (cannot import ocitool" in proc.stderr
+    assert str(good) not in proc.stderr
+
+
+def test_no_python3_at_all_is_named(tmp_path: Path) -> None:
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    for name in (*LAUNCHERS, BOOT):
+        (lone / name).write_bytes((REPO / "bin" / name).read_bytes())
+        (lone / name).chmod(0o755)
+    proc = launch(lone, "ocitool", "--version", PATH=str(tmp_path / "nowhere"))
+    assert proc.returncode == 127
+    assert proc.stderr == (
+        f"ocitool: no python3 to run ocitool: {lone}/python3 is not executable and none is on "
+        "PATH; set OCITOOL_PYTHON\n"
+    )
 
 
 def test_interpreter_override_and_path_fallback(tmp_path: Path) -> None:

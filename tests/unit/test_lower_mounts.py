@@ -464,8 +464,21 @@ def test_user_namespace_fallbacks_for_sysfs_and_cgroup2() -> None:
     assert cg.src == "/sys/fs/cgroup/ocitool/web"  # type: ignore[attr-defined]
     assert "MS_RDONLY" in find(ops, "remount", target="/sys/fs/cgroup")[0].flags  # type: ignore[attr-defined]
     assert [d.code for d in ctx.diagnostics].count("OCI357") == 2
+    # its own cgroup namespace but no network namespace (runc spec --rootless on v2): the
+    # host's /sys, bound above, already has cgroup2 there (EBUSY), so still a bind
+    cfg["linux"]["namespaces"] += [{"type": "cgroup"}]
+    ops, ctx = lower(cfg)
+    assert find(ops, "bind_mount", target="/sys/fs/cgroup")
+    assert not find(ops, "mount", target="/sys/fs/cgroup")
+    assert any("EBUSY" in d.message for d in ctx.diagnostics if d.code == "OCI357")
+    # runc spec --rootless writes /sys as an rbind of the host's: the same, whatever the
+    # namespaces
+    rbind = {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "ro"]}
+    ops, _ = lower({**cfg, "mounts": [rbind, cfg["mounts"][1]]})
+    assert find(ops, "bind_mount", target="/sys/fs/cgroup")
+    assert not find(ops, "mount", target="/sys/fs/cgroup")
     # with their own namespaces they are real mounts again
-    cfg["linux"]["namespaces"] += [{"type": "network"}, {"type": "cgroup"}]
+    cfg["linux"]["namespaces"] += [{"type": "network"}]
     ops, _ = lower(cfg)
     assert find(ops, "mount", target="/sys")[0].fstype == "sysfs"  # type: ignore[attr-defined]
     assert find(ops, "mount", target="/sys/fs/cgroup")[0].fstype == "cgroup2"  # type: ignore[attr-defined]

@@ -101,17 +101,36 @@ def test_rootless_runtime_denies_setgroups() -> None:
     assert not plan.diagnostics or all(d.code != "OCI373" for d in plan.diagnostics)
 
 
-def test_rootless_multi_range_map_warns() -> None:
+def test_rootless_multi_range_map_goes_through_the_helpers() -> None:
+    """Maps other than the runtime's own id: newuidmap/newgidmap, setgroups left allowed."""
     plan = plan_of(config(linux=USERNS), HostInfo.parse_overrides("rootless=1"))
-    assert any(d.code == "OCI373" for d in plan.diagnostics)
+    idmap = [op.to_json() for op in plan.ops if op.phase is Phase.CREATE_IDMAP]
+    assert [(op["op"], op.get("helper")) for op in idmap] == [
+        ("idmap_helper", "newuidmap"),
+        ("idmap_helper", "newgidmap"),
+    ]
+    assert idmap[0]["mappings"] == [[0, 100000, 65536]]
+    assert not any(d.code == "OCI373" for d in plan.diagnostics)
 
 
-def test_rootless_additional_gids_is_error() -> None:
-    data = config(linux=USERNS)
-    data["process"]["user"]["additionalGids"] = [5]
+def test_rootless_additional_gids_need_the_gid_helper() -> None:
+    """With its own gid map written directly setgroups is denied: additionalGids fail;
+    through newgidmap (a subordinate range) they are applied."""
+    own = {
+        **USERNS,
+        "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+        "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+    }
+    data = config(linux=own)
+    data["process"]["user"]["additionalGids"] = [0]
     with pytest.raises(LoweringError) as info:
         plan_of(data, HostInfo.parse_overrides("rootless=1"))
     assert info.value.pointer == "/process/user/additionalGids"
+    assert info.value.code == "OCI364"
+    data = config(linux=USERNS)
+    data["process"]["user"]["additionalGids"] = [5]
+    plan = plan_of(data, HostInfo.parse_overrides("rootless=1"))
+    assert [op.to_json()["gids"] for op in plan.find("setgroups")] == [[5]]
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from ocitool.check.registry import Finding, check
 from ocitool.plan.ops.cgroup import CgroupWrite
 from ocitool.plan.ops.fs import IdmappedBindMount
 from ocitool.plan.ops.process import SetMempolicy
+from ocitool.plan.ops.rootless import IdMapHelper
 from ocitool.plan.ops.security import SeccompLoad, SetCapabilities
 
 _CAP_SETS = ("bounding", "effective", "permitted", "inheritable", "ambient")
@@ -302,4 +303,44 @@ def cgroup_file_missing(ctx: CheckContext) -> Iterator[Finding]:
         elif name.startswith(_FEATURE_FILES) and not os.path.exists(os.path.join(top, name)):
             yield Finding(
                 where, f"{name} does not exist in {top} (the kernel lacks the feature)", i
+            )
+
+
+def _granted(start: int, count: int, ranges: list[tuple[int, int]]) -> bool:
+    """Whether ``start .. start+count-1`` lies inside one granted (start, count) range."""
+    return any(lo <= start and start + count <= lo + n for lo, n in ranges)
+
+
+@check(
+    "OCH307",
+    "idmap-helper-unusable",
+    "error",
+    fix="install the uidmap package, grant the ranges (usermod --add-subuids/--add-subgids), "
+    "or map only your own uid/gid with size 1",
+)
+def idmap_helper_unusable(ctx: CheckContext) -> Iterator[Finding]:
+    """A rootless id map needs newuidmap/newgidmap, which are missing or will refuse it.
+
+    An unprivileged runtime writes only a one-id map of its own uid/gid
+    itself; any other range goes through the setuid helpers, which grant
+    only what /etc/subuid and /etc/subgid list for the user. Either failure
+    otherwise shows only once the container is being created (OCI540,
+    OCI541).
+    """
+    for i, op in ctx.each(IdMapHelper):
+        kind = "uid" if op.helper == "newuidmap" else "gid"
+        where = op.source or "/linux"
+        if op.helper not in ctx.facts.idmap_helpers:
+            yield Finding(where, f"{op.helper} is not installed (the uidmap package)", i)
+            continue
+        own = ctx.host.euid if kind == "uid" else ctx.host.egid
+        granted = ctx.facts.subordinate_ids[kind]
+        for k, (_inside, outside, count) in enumerate(op.mappings):
+            if (count == 1 and outside == own) or _granted(outside, count, granted):
+                continue
+            yield Finding(
+                f"{where}/{k}",
+                f"host {kind}s {outside}-{outside + count - 1} are not granted to this user in "
+                f"/etc/sub{kind}",
+                i,
             )

@@ -38,7 +38,7 @@ __all__ = [
     "resolver",
 ]
 
-MODULES = ("cgroup", "common", "fs", "hooks", "namespaces", "process", "security")
+MODULES = ("cgroup", "common", "fs", "hooks", "namespaces", "process", "rootless", "security")
 """One applier module per module of :mod:`ocitool.plan.ops`, with the same name."""
 
 

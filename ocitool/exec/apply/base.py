@@ -52,7 +52,12 @@ def apply_op(
     except Exception as exc:
         if not is_exec_error(exc) or getattr(exc, "op_index", None) is not None:
             raise
-        raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None  # type: ignore[attr-defined]
+        err = op_error(index, op, exc.message, getattr(exc, "errno", None))  # type: ignore[attr-defined]
+        if getattr(exc, "code", "OCI501") not in ("OCI501", "OCI503"):
+            # an applier's own coded error (e.g. OCI541) keeps its code and hint
+            err.code = exc.code  # type: ignore[attr-defined]
+            err.hint = f"{exc.hint}; everything applied before it was undone"  # type: ignore[attr-defined]
+        raise err from None
 
 
 def pid_text(ctx: ExecContext, text: str) -> str:

@@ -34,6 +34,14 @@ CPUSET_INHERIT = ("cpuset.cpus", "cpuset.mems")
 
 
 def lower_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    if host.rootless:
+        from ocitool.lower import rootless
+
+        if ctx.systemd_cgroup:
+            raise rootless.refuse_systemd(spec, ctx)
+        if ctx.cgroups_skipped:
+            return rootless.skipped_cgroup_ops(spec, ctx)
+        rootless.note_no_device_policy(spec, ctx)
     if ctx.systemd_cgroup:
         from ocitool.lower.cgroups.systemd import lower_systemd_cgroups
 
@@ -70,14 +78,16 @@ def make_and_limit(w: Writer, source: str | None, resources: Resources | None) -
             )
         if resources is not None:
             v1.write_limits(w, resources)
-        v1.write_devices(w, resources)
+        if not host.rootless:  # rootless: no device policy (lower/rootless.py)
+            v1.write_devices(w, resources)
         return dirs
     leaf = paths.v2_dir(host, cgroup_path)
     w.ops.append(CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=source, path=leaf))
     v2.subtree_writes(w)
     if resources is not None:
         v2.write_limits(w, resources)
-    w.ops.extend(v2.device_program(w, resources))
+    if not host.rootless:
+        w.ops.extend(v2.device_program(w, resources))
     return [leaf]
 
 

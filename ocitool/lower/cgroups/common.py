@@ -52,6 +52,8 @@ class Writer:
         return directory
 
     def write(self, controller: str, filename: str, value: str, pointer: str | None) -> None:
+        if self._not_delegated(controller, pointer):
+            return
         directory = self.directory(controller, pointer)
         self.ops.append(
             CgroupWrite(
@@ -61,6 +63,23 @@ class Writer:
                 value=value,
             )
         )
+
+    def _not_delegated(self, controller: str, pointer: str | None) -> bool:
+        """Rootless on v2: a controller the delegated cgroup does not offer is not the
+        user's to use; the limit is reported (warning OCI381), as with no cgroup at all."""
+        host = self.host
+        if not host.rootless or self.driver != "v2" or controller == "cgroup":
+            return False
+        if controller in host.unified_controllers:
+            return False
+        self.ctx.warn(
+            pointer or "",
+            f"this limit is not applied: the {controller} controller is not delegated to "
+            f"this user (the delegated cgroup offers {' '.join(host.unified_controllers) or 'none'})",
+            code="OCI381",
+            hint="delegate the controller too (systemd: Delegate= in user@.service)",
+        )
+        return True
 
     def needs_kernel(self, major: int, minor: int, pointer: str, what: str) -> None:
         if not self.host.kernel_at_least(major, minor):

@@ -21,7 +21,8 @@ def driver(host: HostInfo) -> str:
 
 
 def join(base: str, cgroup_path: str, *rest: str) -> str:
-    return posixpath.join(base, cgroup_path.lstrip("/"), *rest)
+    """``base`` + ``cgroup_path`` (+ ``rest``); the root cgroup ``/`` is ``base`` itself."""
+    return posixpath.join(base, *[p for p in (cgroup_path.strip("/"), *rest) if p])
 
 
 def v1_dir(host: HostInfo, controller: str, cgroup_path: str) -> str | None:

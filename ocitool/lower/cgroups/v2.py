@@ -213,7 +213,12 @@ def subtree_writes(w: Writer) -> None:
     if not controllers:
         return
     value = " ".join(f"+{c}" for c in controllers)
-    for ancestor in paths.v2_ancestors(w.host, w.cgroup_path):
+    ancestors = paths.v2_ancestors(w.host, w.cgroup_path)
+    if w.host.rootless and w.host.cgroup_delegated:
+        # only the delegated cgroup and below belong to the user
+        floor = paths.v2_dir(w.host, w.host.cgroup_delegated)
+        ancestors = [a for a in ancestors if a == floor or a.startswith(floor + "/")]
+    for ancestor in ancestors:
         w.ops.append(
             CgroupWrite(
                 phase=Phase.CREATE_RUNTIME,

@@ -8,12 +8,21 @@ Concern modules: ``common`` (write_file), ``namespaces``, ``process``,
 
 from __future__ import annotations
 
-from ocitool.plan.ops import cgroup, common, fs, hooks, namespaces, process, security
+from ocitool.plan.ops import (
+    cgroup,
+    common,
+    fs,
+    hooks,
+    namespaces,
+    process,
+    rootless,
+    security,
+)
 from ocitool.plan.ops.base import Op, Phase
 
 __all__ = ["Op", "Phase", "op_types"]
 
-_MODULES = (common, namespaces, process, security, hooks, fs, cgroup)
+_MODULES = (common, namespaces, process, security, hooks, fs, cgroup, rootless)
 _TYPES: dict[str, type[Op]] = {}
 
 
