@@ -3,12 +3,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+# systemd: PID 1 of the systemd test guest (tests/hosts/init-systemd.sh boots it on
+# this root); dbus: its system bus, and the fake-systemd tests' private bus. Installing
+# them here starts neither.
 if command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends \
     busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
     iproute2 procps util-linux libcap2-bin strace ca-certificates python3 qemu-system-x86 \
-    linux-libc-dev libc6-dev dbus uidmap python3-venv python3-pip python3-cffi-backend >/dev/null
+    linux-libc-dev libc6-dev dbus systemd uidmap python3-venv python3-pip python3-cffi-backend >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 # The cgroup v2 test host (tests/hosts, docs/test-hosts.md): fetch Debian's kernel

@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from ocitool.errors import Diagnostic
+from ocitool.errors import Diagnostic, OciToolError
 
 _MAX_CAUSES = 3
 
@@ -47,12 +47,29 @@ def causes(
     return [to_diagnostic(r, doc) for r in errors[:_MAX_CAUSES]]
 
 
-def cause_text(diag: Diagnostic) -> str:
+def cause_text(diag: Diagnostic | OciToolError) -> str:
     """``OCH101 the container's root ... [/root/path, config.json:34:11]``."""
     where = diag.pointer or "config"
     if diag.line is not None:
         where += f", {os.path.basename(diag.path or 'config.json')}:{diag.line}:{diag.column}"
     return f"{diag.code} {diag.message} [{where}]"
+
+
+def locate(err: OciToolError, bundle: str) -> None:
+    """Add file:line:col to an error that carries a config pointer (a lowering error:
+    the plan was refused before anything ran)."""
+    if err.pointer is None or err.line is not None:
+        return
+    from ocitool.spec.load import load
+
+    try:
+        doc = load(bundle)
+    except OciToolError:
+        return
+    pos = doc.position(err.pointer)
+    if pos is not None:
+        err.line, err.column = pos
+        err.path = doc.path
 
 
 def annotate(err: BaseException, ops: Sequence[Any], bundle: str, container_id: str) -> None:

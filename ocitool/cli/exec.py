@@ -19,8 +19,6 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path
 if TYPE_CHECKING:
     from typing import Any
 
-    from ocitool.errors import OciToolError
-
 
 def _usage_error(message: str) -> Exception:
     from ocitool.errors import UsageError
@@ -115,7 +113,9 @@ def main(argv: list[str]) -> int:
         )
     except Exception as err:  # a lowering error: name its place in config.json too
         if getattr(err, "pointer", None) is not None:
-            _locate(err, bundle)  # type: ignore[arg-type]
+            from ocitool.check.explain import locate
+
+            locate(err, bundle)  # type: ignore[arg-type]
         raise
     if sealed.observable(ops):
         sealed.ensure(LinuxSyscalls())  # re-executes from a read-only copy (does not return)
@@ -138,11 +138,11 @@ def main(argv: list[str]) -> int:
     try:
         return lifecycle.run(ops, ctx, StateStore(root), relay=relay)
     except Exception as err:
-        from ocitool.check.explain import annotate
+        from ocitool.check.explain import annotate, locate
 
         annotate(err, ops, bundle, cid)
         if getattr(err, "pointer", None) is not None:
-            _locate(err, bundle)  # type: ignore[arg-type]
+            locate(err, bundle)  # type: ignore[arg-type]
         raise
 
 
@@ -212,23 +212,6 @@ def _plan_ops(
         except OSError:
             pass  # a read-only root only costs speed
     return plan.ops, meta
-
-
-def _locate(err: OciToolError, bundle: str) -> None:
-    """Add file:line:col to an error that carries a config pointer."""
-    if err.pointer is None or err.line is not None:
-        return
-    from ocitool.errors import OciToolError
-    from ocitool.spec.load import load
-
-    try:
-        doc = load(bundle)
-    except OciToolError:
-        return
-    pos = doc.position(err.pointer)
-    if pos is not None:
-        err.line, err.column = pos
-        err.path = doc.path
 
 
 def _rootfs(spec: object, bundle: str) -> str:

@@ -14,7 +14,7 @@ import errno as _errno
 import time
 
 from ocitool import lightos as os
-from ocitool.exec import sealed
+from ocitool.exec import sealed, startreport
 from ocitool.exec.context import ExecContext
 from ocitool.exec.rollback import Rollback, remove_cgroup_tree
 from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
@@ -270,14 +270,19 @@ def _delete_without_engine(ops: Sequence[Any], ctx: ExecContext) -> list[str]:
 def _release(fifo: str) -> None:
     """Release the init, then wait for its execve: the init holds the fifo's write end
     (close-on-exec) until then, so EOF means the process is executed (or the init
-    died). runtime-spec: poststart hooks run after the process is executed."""
+    died). runtime-spec: poststart hooks run after the process is executed. An init
+    that failed on the way reported which op (startreport): that is start's error."""
     fd = os.open(fifo, os.O_RDONLY | os.O_CLOEXEC)
     try:
         os.unlink(fifo)
-        while os.read(fd, 64):
-            pass
+        failure = startreport.parse(startreport.read_to_eof(fd))
     finally:
         os.close(fd)
+    if failure is not None:
+        err = exec_error(failure.message, "OCI502", pointer=failure.pointer or None)
+        err.op_index = failure.index if failure.index >= 0 else None  # type: ignore[attr-defined]
+        err.errno = failure.errno or None  # type: ignore[attr-defined]
+        raise err
 
 
 def state(store: StateStore, cid: str) -> State:

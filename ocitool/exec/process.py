@@ -59,6 +59,7 @@ from ocitool.exec.handover import (
     Ready,
     Start,
 )
+from ocitool.exec.startreport import report_after_start
 from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
@@ -511,9 +512,13 @@ class Engine:
             except OSError:
                 pass
             if started and fifo_fd >= 0:
-                # Detached and started: no runtime reads the report pipe any more, so
-                # the failure goes where the engine collects the container's output.
+                # Detached and started: no runtime reads the report pipe any more. The
+                # failure goes to `start`, which reads the exec fifo to EOF (and explains
+                # it as `ocitool exec` does), and where the engine collects the
+                # container's output.
                 what = op_error(i, ops[i], text).message if 0 <= i < n else text
+                where = (ops[i].source or "") if 0 <= i < n else ""
+                report_after_start(ctx.exec_fifo_writer, i if 0 <= i < n else -1, code, where, what)
                 try:  # noqa: SIM105
                     os.write(2, f"ocitool: container {ctx.container_id}: {what}\n".encode())
                 except OSError:
@@ -576,9 +581,9 @@ class Engine:
     def _fork(self, rep: Channel) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.
 
-        The child waits until that report is out (end-of-file on a private
-        pipe, when the parent exits), so the runtime always learns the new
-        pid before any message of the child. A fork clears the parent death
+        The child waits until that report is out (the parent then writes the
+        child's host pid on a private pipe; end-of-file if it died), so the
+        runtime always learns the new pid before any message of the child. A fork clears the parent death
         signal; the child re-arms it once it has been re-parented to the
         runtime (the subreaper).
         """
@@ -586,11 +591,12 @@ class Engine:
         pid = self.ctx.sys.fork()
         if pid:
             rep.send(Forked(pid))
+            os.write(hold_w, b"%d" % pid)  # after a root switch the child has no host /proc
             os._exit(0)
         os.close(hold_w)
-        os.read(hold_r, 1)
+        told = os.read(hold_r, 32)
         os.close(hold_r)
-        self.ctx.host_pid = _host_pid()
+        self.ctx.host_pid = int(told) if told.isdigit() else _host_pid()
         self._rearm_pdeathsig()
 
     def _rearm_pdeathsig(self) -> None:

@@ -133,6 +133,22 @@ class Rollback:
     def push(self, kind: str, args: list[Any], label: str = "") -> None:
         self.steps.append((kind, list(args), label or f"{kind} {args}"))
 
+    def push_under_kills(self, kind: str, args: list[Any], label: str = "") -> None:
+        """Push a step that must run *after* the init is killed (undo runs newest first):
+        it goes just beneath the newest ``kill``/``kill_wait`` step, or on top without one.
+
+        The systemd driver's unit is started after the init exists, yet must be
+        stopped after it died, as the cgroupfs driver's directories are removed
+        after it: stopping a scope whose init still runs sends that init SIGTERM,
+        which a pid namespace's init ignores, and systemd's stop job then waits
+        for its stop timeout (90 s by default) before it kills."""
+        step = (kind, list(args), label or f"{kind} {args}")
+        for i in range(len(self.steps) - 1, -1, -1):
+            if self.steps[i][0] in ("kill", "kill_wait"):
+                self.steps.insert(i, step)
+                return
+        self.steps.append(step)
+
     def __len__(self) -> int:
         return len(self.steps)
 

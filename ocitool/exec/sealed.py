@@ -30,8 +30,9 @@ stage 2 (:func:`ensure` again, in the new image): the kernel loaded the
 interpreter, ld.so and every library from the copy, so ``/proc/PID/exe`` and
 ``map_files`` resolve to read-only mounts and open for writing fails with
 EROFS. cffi's backend and the extension modules the container-start path may
-import later (:data:`STDLIB_EXTENSIONS`) are mapped while the root is still
-the copy; then the process returns
+import later (:data:`STDLIB_EXTENSIONS`, derived from the code by
+tools/gen_sealed_extensions.py) are mapped while the root is still the copy;
+then the process returns
 to the real root and working directory and closes the two fds. It stays in
 the host's mount namespace (hooks, mount propagation and file writes are
 unchanged); only what it has mapped comes from the copy.
@@ -61,6 +62,7 @@ import sys
 
 from ocitool import lightos as os
 from ocitool.exec import hostwrite
+from ocitool.exec._sealed_extensions import STDLIB_EXTENSIONS
 from ocitool.exec.syscalls import error_errno, exec_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
@@ -90,29 +92,12 @@ OPEN_TREE_CLOEXEC = 0o2000000
 MOUNT_ATTR_RDONLY = 0x1
 ST_RDONLY = 1
 
-# The interpreter's own extension modules (lib-dynload) that the commands which seal may
-# import later: on a plan-cache miss (lowering), for a terminal or console socket, a
-# seccomp listener, schema validation. Stage 2 maps them (dlopen, without running their
-# init) while the root is still the read-only copy; a later import finds the object
-# already loaded under the same path and maps nothing new. verify() fails closed on
-# anything missing here.
-STDLIB_EXTENSIONS = (
-    "_json",
-    "_bisect",
-    "_heapq",
-    "_opcode",
-    "_typing",
-    "_struct",
-    "math",
-    "_socket",
-    "select",
-    "array",
-    "fcntl",
-    "termios",
-    "_posixsubprocess",
-    "zlib",  # the plan-template cache names its entries with crc32
-)
-
+# The standard library's C modules the commands which seal may import later (on a
+# plan-cache miss, for a terminal or console socket, a seccomp listener, schema
+# validation): derived from the code by tools/gen_sealed_extensions.py. Stage 2 maps the
+# ones that are files (dlopen, without running their init) while the root is still the
+# read-only copy; a later import finds the object already loaded under the same path and
+# maps nothing new. verify() fails closed on anything missing there.
 _pinned: list[object] = []  # the dlopen handles: the objects stay mapped from the copy
 
 
@@ -200,7 +185,14 @@ def _reexec(sys_: Syscalls) -> None:
         # also where open_tree would work: root of a user namespace that owns its mount
         # namespace (podman's, rootless) cannot read /proc/self/map_files, so the
         # read-only copy could not be verified; only the interpreter matters there
-        _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        try:
+            _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+            raise _error(
+                getattr(exc, "message", str(exc)),
+                "a rootless runtime copies its interpreter into a sealed memfd "
+                "(memfd_create, F_ADD_SEALS: Linux 3.17+) and executes the copy",
+            ) from None
         return
     try:
         root, here = _enter_copy(sys_, cwd)
@@ -324,6 +316,8 @@ def _map_from_copy() -> None:
     dynload = next((p for p in sys.path if p.endswith("/lib-dynload")), "")
     suffix = _imp.extension_suffixes()[0]
     for name in STDLIB_EXTENSIONS if dynload else ():
+        if name in sys.builtin_module_names:
+            continue  # part of the interpreter: nothing to map (and a failed dlopen is slow)
         try:  # noqa: SIM105 - contextlib costs an import on the hot path
             _pinned.append(ffi.dlopen(f"{dynload}/{name}{suffix}"))
         except OSError:
@@ -383,8 +377,8 @@ def verify() -> None:
             f"the runtime maps writable host files a container could reach: {shown}",
             "OCI530",
             hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
-            "read-only copy); an extension module imported late belongs in "
-            "ocitool.exec.sealed.STDLIB_EXTENSIONS",
+            "read-only copy); a standard-library module imported late: run "
+            "tools/gen_sealed_extensions.py",
         )
 
 

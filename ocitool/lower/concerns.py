@@ -45,6 +45,7 @@ CONCERNS: tuple[tuple[str, Concern], ...] = (
     ("process.lower_process_setup", process.lower_process_setup),
     ("mounts.lower_mounts", mounts.lower_mounts),
     ("hooks.lower_hooks", hooks.lower_hooks),
+    ("process.lower_lsm_labels", process.lower_lsm_labels),
     ("lifecycle.lower_handover", lifecycle.lower_handover),
     ("process.lower_session_keyring", process.lower_session_keyring),
     ("process.lower_process_exec", process.lower_process_exec),

@@ -172,7 +172,15 @@ def _sysctl(spec: Spec, ctx: LowerContext) -> list[Op]:
 # --------------------------------------------------------------------------- exec
 
 
-def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+def lower_lsm_labels(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    """The AppArmor profile / SELinux label the process's execve will take.
+
+    Written before the init waits for ``start``, as runc and crun do: the kernel
+    checks the label when it is written (an AppArmor profile that is not loaded
+    is ENOENT), so a missing one fails ``create`` with its config pointer instead
+    of the container after ``start``. The label only takes effect at the next
+    execve, and the init makes none before the process's own.
+    """
     proc = spec.process
     if proc is None:
         return []
@@ -192,7 +200,7 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
         )
         ops.append(
             LsmExecLabel(
-                phase=Phase.EXEC,
+                phase=Phase.CREATE_PIVOT,
                 source=proc.at("apparmorProfile"),
                 lsm="apparmor",
                 label=proc.apparmor_profile,
@@ -210,7 +218,7 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
             )
         ops.append(
             LsmExecLabel(
-                phase=Phase.EXEC,
+                phase=Phase.CREATE_PIVOT,
                 source=proc.at("selinuxLabel"),
                 lsm="selinux",
                 label=proc.selinux_label,
@@ -218,6 +226,14 @@ def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op
                 value=proc.selinux_label,
             )
         )
+    return ops
+
+
+def lower_process_exec(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
+    proc = spec.process
+    if proc is None:
+        return []
+    ops: list[Op] = []
     ops.extend(_personality(spec, ctx))
     ops.extend(_scheduler(spec, ctx))
     if proc.io_priority is not None:

@@ -8,7 +8,7 @@ from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
-from ocitool.runc.errs import error_code, state_error, usage_error
+from ocitool.runc.errs import error_code, is_ocitool_error, state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, pid_file_error
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
@@ -49,7 +49,11 @@ def _prepare(
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
-    ops, info = C.bundle_ops(bundle, cid, g.root, g.systemd_cgroup)
+    try:
+        ops, info = C.bundle_ops(bundle, cid, g.root, g.systemd_cgroup)
+    except Exception as exc:
+        _refused_plan(exc, bundle)
+        raise
     terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
@@ -83,6 +87,21 @@ def _prepare(
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
+
+
+def _refused_plan(exc: Exception, bundle: str) -> None:
+    """A config the lowering refused names its place, as ``ocitool exec`` does: the code,
+    the pointer and config.json's line:col join runc's one-line message (engines show
+    only that line)."""
+    if not is_ocitool_error(exc) or getattr(exc, "pointer", None) is None:
+        return
+    from ocitool.check.explain import cause_text, locate
+
+    err: Any = exc
+    locate(err, bundle)
+    if err.line is not None:
+        err.message = cause_text(err)
+        err.args = (err.message,)
 
 
 def without_keyring(ops: list[Any]) -> list[Any]:
@@ -238,7 +257,25 @@ def _start(g: Globals, cid: str) -> None:
         ops = _relowered_ops(store, st)
         sys_ = LinuxSyscalls()
     ctx = ExecContext(sys=sys_, container_id=cid, bundle=st.bundle, rootfs=st.rootfs)
-    lifecycle.start(ops, ctx, store)
+    try:
+        lifecycle.start(ops, ctx, store)
+    except Exception as exc:
+        # the init failed after the release (lifecycle._release): explained as `run` is
+        if getattr(exc, "code", "") == "OCI502":
+            _explain_after_start(exc, ops, store, st)
+        raise
+
+
+def _explain_after_start(exc: Exception, ops: list[Any], store: Any, st: Any) -> None:
+    """The check's root cause in ``exc``, over the container's plan lowered again (the
+    plan its init ran; ``start`` has it in hand only when it runs poststart hooks)."""
+    from ocitool.check.explain import annotate
+
+    try:
+        ops = ops or _relowered_ops(store, st)
+    except Exception:  # noqa: BLE001 - an explanation must never hide the failure
+        return
+    annotate(exc, ops, st.bundle, st.id)
 
 
 def _relowered_ops(store: Any, st: Any) -> list[Any]:

@@ -75,7 +75,7 @@ def features(appliers: Iterable[str], version: str) -> dict[str, Any]:
             "cgroup": {
                 "v1": True,
                 "v2": True,
-                "systemd": False,
+                "systemd": "systemd_start_unit" in have,
                 "systemdUser": False,
                 "rdma": "cgroup_write" in have,
             },

@@ -161,6 +161,19 @@ def _list_ints(path: str) -> list[int]:
     return [int(x) for x in (_read(path) or "").split()]
 
 
+V1_ONLY_CPUSET = (
+    "cpu_exclusive",
+    "mem_hardwall",
+    "mem_exclusive",
+    "memory_migrate",
+    "memory_spread_page",
+    "memory_spread_slab",
+    "memory_pressure",
+    "sched_load_balance",
+    "sched_relax_domain_level",
+)
+
+
 def _cpuset_v1(d: str | None) -> dict[str, Any]:
     if not d:
         return {}
@@ -168,11 +181,8 @@ def _cpuset_v1(d: str | None) -> dict[str, Any]:
     out: dict[str, Any] = _nonzero({"cpus": _list(_read(os.path.join(d, "cpuset.cpus")))})
     out["cpu_exclusive"] = j("cpu_exclusive")
     out.update(_nonzero({"mems": _list(_read(os.path.join(d, "cpuset.mems")))}))
-    for name in ("mem_hardwall", "mem_exclusive", "memory_migrate", "memory_spread_page"):
+    for name in V1_ONLY_CPUSET[1:]:
         out[name] = j(name)
-    for name in ("memory_spread_slab", "memory_pressure", "sched_load_balance"):
-        out[name] = j(name)
-    out["sched_relax_domain_level"] = j("sched_relax_domain_level")
     return out
 
 
@@ -303,6 +313,9 @@ def _stats_v2(d: str) -> dict[str, Any]:
             "mems": _list(_read(j("cpuset.mems.effective"))),
         }
     )
+    # v1-only fields: v2 has no such files, but runc's JSON (Go fields without
+    # omitempty) always carries them, as zero
+    cpuset.update(dict.fromkeys(V1_ONLY_CPUSET, 0))
     raw = _keyed(j("memory.stat"))
     events = _keyed(j("memory.events"))
     mem_limit, mem_usage = _int(j("memory.max"), V2_NO_LIMIT), _int(j("memory.current"))
@@ -315,6 +328,8 @@ def _stats_v2(d: str) -> dict[str, Any]:
         swap_limit = _int(j("memory.swap.max"), V2_NO_LIMIT)
         both = V2_NO_LIMIT if V2_NO_LIMIT in (swap_limit, mem_limit) else swap_limit + mem_limit
         memory["swap"] = _memory_entry(both, _int(j("memory.swap.current")) + mem_usage, 0, 0)
+    memory["kernel"] = _memory_entry(0, 0, 0, 0)  # no kmem accounting files on v2 (as runc)
+    memory["kernelTCP"] = _memory_entry(0, 0, 0, 0)
     if raw:
         memory["raw"] = raw
     psi = _psi(j("memory.pressure"))

@@ -23,6 +23,7 @@ from tests.hosts.image import HERE, GuestImage, build_image
 
 GUEST_OUT = "/run/testhost"
 V2_INIT = HERE / "init-v2.sh"
+SYSTEMD_INIT = HERE / "init-systemd.sh"  # the same root with systemd as PID 1
 MEMORY = "2G"
 CPUS = 2
 # 2 MiB pages reserved at boot, so hugetlb limits have pages to limit

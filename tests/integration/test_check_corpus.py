@@ -73,8 +73,9 @@ def test_check_finds_the_defect_and_the_run_explains_it(case: Case, world_top: P
     last = json.loads(log.read_text().splitlines()[-1])
     assert last["level"] == "error"
     assert all(w in last["msg"] for w in case.words), last
-    if case.code.startswith("OCH"):  # a failed op, explained (a refused plan keeps runc's words)
-        assert case.code in last["msg"] and case.code in runc.stderr, last
+    # a failed op, explained, or a plan the lowering refused: the code and line:col either way
+    for text in (last["msg"], runc.stderr):
+        assert case.code in text and f"{mine[0]['line']}:{mine[0]['column']}" in text, text
 
 
 def test_exec_check_refuses_to_start(world_top: Path) -> None:

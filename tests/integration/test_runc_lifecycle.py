@@ -710,7 +710,7 @@ def test_features_and_spec(rt: Runtime, tmp_path: Path) -> None:
         if d.severity == "error"
     ] == []
     data = json.loads(proc.stdout)
-    assert data["linux"]["cgroup"]["systemd"] is False
+    assert data["linux"]["cgroup"]["systemd"] is True
     assert "CAP_SYS_ADMIN" in data["linux"]["capabilities"]
     spec = rt("spec", "--bundle", str(tmp_path))
     assert spec.returncode == 0, spec.stderr

@@ -2,9 +2,10 @@
 
 What can be checked at create is checked there, as runc's create does (the
 executable, and capabilities the runtime cannot grant). What still fails after
-``start`` is written to the container's stderr: nobody reads the init's report
-pipe any more, and engines collect the container's output (conmon's log, the
-shim's fifos), so the failing op is named there rather than nowhere.
+``start`` fails ``start`` itself (the init reports it on the exec fifo that
+``start`` reads to EOF; test_check_after_start.py checks the explanation), and is
+also written to the container's stderr, where engines collect the container's
+output (conmon's log, the shim's fifos).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def test_exec_phase_failure_after_start_reaches_the_container_stderr(
     try:
         exe.unlink()  # ... and is gone by the time the init looks for it again
         started = _runc(state_root, "start", cid, capture_output=True)
-        assert started.returncode == 0, started.stderr
+        assert started.returncode == 1, started.stderr
+        assert "execve" in started.stderr and "ENOENT" in started.stderr, started.stderr
         deadline = time.monotonic() + 10
         while "vanishing" not in err.read_text() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.hosts.image import ImageError, build_image
-from tests.hosts.qemu import GUEST_OUT, GuestResult, qemu_available, run_in_guest
+from tests.hosts.image import GuestImage, ImageError, build_image
+from tests.hosts.qemu import GUEST_OUT, V2_INIT, GuestResult, qemu_available, run_in_guest
 from tests.integration.conftest import needs_root
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,10 +31,10 @@ GUEST_TESTS = REPO / "tests" / "hosts" / "v2"
 GUEST_TIMEOUT = 900
 
 
-def guest_test_names() -> list[str]:
-    """The test functions of tests/hosts/v2, read from the source (not imported here)."""
+def guest_test_names(directory: Path = GUEST_TESTS) -> list[str]:
+    """The test functions of a guest test directory, read from the source (not imported here)."""
     names = []
-    for path in sorted(GUEST_TESTS.glob("test_*.py")):
+    for path in sorted(directory.glob("test_*.py")):
         tree = ast.parse(path.read_text())
         names += [
             f"{path.stem}::{node.name}"
@@ -44,7 +44,7 @@ def guest_test_names() -> list[str]:
     return names
 
 
-def guest_pytest_argv() -> list[str]:
+def guest_pytest_argv(directory: Path = GUEST_TESTS) -> list[str]:
     """pytest without site (its .pth hooks cost seconds under TCG) and without plugin
     autoloading; PYTHONPATH (guest_env below) gives it the repository and site-packages."""
     return [
@@ -57,17 +57,17 @@ def guest_pytest_argv() -> list[str]:
         "no:cacheprovider",
         "--durations=15",
         f"--junitxml={GUEST_OUT}/junit.xml",
-        str(GUEST_TESTS),
+        str(directory),
     ]
 
 
-def guest_env() -> dict[str, str]:
+def guest_env(host: str = "v2") -> dict[str, str]:
     paths = dict.fromkeys(
         [str(REPO), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
     )
     return {
         "PYTHONPATH": ":".join(paths),
-        "OCITOOL_TESTHOST": "v2",
+        "OCITOOL_TESTHOST": host,
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
 
@@ -75,6 +75,11 @@ def guest_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def guest(tmp_path_factory: pytest.TempPathFactory) -> tuple[GuestResult, dict[str, str]]:
     """(what the boot returned, {"module::test[param]": failure text or ""})."""
+    return run_guest_suite(tmp_path_factory.mktemp("guest-v2"))
+
+
+def guest_image() -> GuestImage:
+    """The cached image; with CI set, a missing QEMU or image fails instead of skipping."""
     needs_root()
     ci = bool(os.environ.get("CI"))
     if not qemu_available():
@@ -82,14 +87,26 @@ def guest(tmp_path_factory: pytest.TempPathFactory) -> tuple[GuestResult, dict[s
             pytest.fail("qemu-system-x86_64 is missing (tools/install-test-deps.sh installs it)")
         pytest.skip("qemu-system-x86_64 is not installed")
     try:
-        image = build_image()
+        return build_image()
     except ImageError as exc:
         if ci:
             pytest.fail(f"cannot build the guest image: {exc}")
         pytest.skip(f"cannot build the guest image: {exc}")
-    out = tmp_path_factory.mktemp("guest-v2")
+
+
+def run_guest_suite(
+    out: Path, directory: Path = GUEST_TESTS, host: str = "v2", init: Path = V2_INIT
+) -> tuple[GuestResult, dict[str, str]]:
+    """One boot with ``init`` as PID 1 that runs ``directory``'s tests with pytest."""
+    image = guest_image()
     result = run_in_guest(
-        guest_pytest_argv(), cwd=REPO, env=guest_env(), out=out, timeout=GUEST_TIMEOUT, image=image
+        guest_pytest_argv(directory),
+        cwd=REPO,
+        env=guest_env(host),
+        out=out,
+        timeout=GUEST_TIMEOUT,
+        image=image,
+        init=init,
     )
     junit = out / "junit.xml"
     assert junit.exists(), result.describe()
@@ -113,6 +130,10 @@ def outcomes(junit: Path) -> dict[str, str]:
 @pytest.mark.parametrize("name", guest_test_names())
 def test_in_v2_guest(guest: tuple[GuestResult, dict[str, str]], name: str) -> None:
     """Every guest test ran (each parameter) and passed; skips count as failures."""
+    assert_passed_in_guest(guest, name)
+
+
+def assert_passed_in_guest(guest: tuple[GuestResult, dict[str, str]], name: str) -> None:
     result, cases = guest
     mine = {k: v for k, v in cases.items() if k == name or k.startswith(name + "[")}
     assert mine, f"{name} did not run in the guest\n{result.describe()}"

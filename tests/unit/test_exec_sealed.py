@@ -261,3 +261,15 @@ def test_rootless_verify_refuses_a_changed_interpreter(monkeypatch: pytest.Monke
     with pytest.raises(Exception) as info:
         sealed.verify()  # privileged now: the rootless rule no longer holds
     assert getattr(info.value, "code", None) == "OCI530"
+
+
+def test_a_rootless_seal_that_fails_is_an_oci530_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocitool.exec.syscalls import sys_error
+
+    rec = _rootless(monkeypatch, writable=True)
+    rec.results["memfd_create"] = sys_error("memfd_create", ("ocitool-runtime",), 24)
+    with pytest.raises(Exception) as info:
+        sealed.ensure(rec)
+    assert getattr(info.value, "code", None) == "OCI530"
+    assert "EMFILE" in info.value.message  # type: ignore[attr-defined]
+    assert "fexecve" not in rec.names()

@@ -54,6 +54,27 @@ def test_start_is_one_call_with_the_pid_and_bytes_and_registers_its_undo() -> No
     assert rec.calls[-1].args == ("libpod-web.scope", "replace")
 
 
+def test_the_unit_is_stopped_after_the_init_is_killed() -> None:
+    """Undo runs newest first, yet the unit (started after the clone) must be stopped
+    after the init's kill: systemd's stop of a scope whose init ignores SIGTERM (a pid
+    namespace's init) waits 90 s. Found with systemd 252 in tests/hosts/systemd."""
+    rec = RecordingSyscalls()
+    ctx = ExecContext(sys=rec, pid=77)
+    ctx.rollback.push("rmdir", ["/run/x"], "rmdir /run/x")
+    ctx.rollback.push("kill_wait", [77], "kill init 77")
+    ctx.rollback.push("close", [9], "close 9")
+    apply.APPLIERS["systemd_start_unit"](by_name("systemd_start_unit", ops()), ctx)
+    assert [kind for kind, _, _ in ctx.rollback.steps] == [
+        "rmdir",
+        "stop_unit",
+        "kill_wait",
+        "close",
+    ]
+    rec.calls.clear()
+    ctx.rollback.run()
+    assert [c.name for c in rec.calls] == ["close", "kill", "waitpid", "systemd_stop_unit", "rmdir"]
+
+
 def test_a_failed_start_still_leaves_the_undo_that_stops_the_unit() -> None:
     rec = RecordingSyscalls()
     fault = FaultSyscalls(rec, fail_op=5, errno=errno.EIO)

@@ -114,6 +114,19 @@ def test_lsm_labels_and_missing_lsm() -> None:
     assert old.find("lsm_label")[0].to_json()["path"] == "/proc/self/attr/exec"
 
 
+def test_lsm_labels_are_written_before_the_init_waits_for_start() -> None:
+    """A profile the kernel has not loaded fails the write (ENOENT): written at create,
+    after pivot_root (the container's /proc) and before wait_start, it fails create as
+    runc's and crun's do, not the process after start (tests/hosts/v2 shows it for real)."""
+    data = config(process={"apparmorProfile": "prof", "selinuxLabel": "system_u:r:t:s0"})
+    ops = plan_of(data, HostInfo.parse_overrides("lsms=capability+apparmor+selinux")).ops
+    names = [op.name for op in ops]
+    labels = [k for k, name in enumerate(names) if name == "lsm_label"]
+    assert len(labels) == 2
+    assert names.index("pivot_root") < labels[0] and labels[-1] < names.index("wait_start")
+    assert all(ops[k].phase.command == "create" for k in labels)
+
+
 def test_mount_label_is_the_tmpfs_context_and_needs_selinux() -> None:
     data = config(linux={"mountLabel": "system_u:object_r:container_file_t:s0:c1"})
     plan = plan_of(data, HostInfo.parse_overrides("lsms=capability+selinux"))

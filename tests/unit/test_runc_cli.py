@@ -127,7 +127,15 @@ def test_features_follow_the_appliers() -> None:
     from ocitool.runc.features import features
 
     full = features(
-        {"hook", "seccomp_load", "mount_copyup", "bind_mount_idmapped", "idmap_tree"}, "1"
+        {
+            "hook",
+            "seccomp_load",
+            "mount_copyup",
+            "bind_mount_idmapped",
+            "idmap_tree",
+            "systemd_start_unit",
+        },
+        "1",
     )
     bare = features(set(), "1")
     assert full["hooks"] and bare["hooks"] == []
@@ -144,7 +152,8 @@ def test_features_follow_the_appliers() -> None:
     assert full["potentiallyUnsafeConfigAnnotations"] == []
     assert bare["linux"]["seccomp"]["enabled"] is False
     assert "SCMP_ACT_NOTIFY" in full["linux"]["seccomp"]["actions"]
-    assert full["linux"]["cgroup"]["systemd"] is False
+    assert full["linux"]["cgroup"]["systemd"] is True
+    assert bare["linux"]["cgroup"]["systemd"] is False
 
 
 def test_features_validate_against_schema() -> None:
@@ -344,7 +353,7 @@ def test_go_durations() -> None:
 
 def test_stats_from_cgroup_v2_files(tmp_path: Path) -> None:
     """The v2 readers on files written as cgroup-v2.rst documents them."""
-    from ocitool.runc.stats import stats
+    from ocitool.runc.stats import V1_ONLY_CPUSET, stats
 
     files = {
         "cgroup.controllers": "cpu memory pids io\n",
@@ -375,7 +384,9 @@ def test_stats_from_cgroup_v2_files(tmp_path: Path) -> None:
         "throttledTime": 20000,
     }
     assert data["cpu"]["psi"]["some"]["avg10"] == 0.5 and data["cpu"]["psi"]["full"]["total"] == 7
-    assert data["cpuset"] == {"cpus": [0, 1, 2], "mems": [0]}
+    v1_only = dict.fromkeys(V1_ONLY_CPUSET, 0)  # runc's JSON has them on v2 too, as zero
+    assert data["cpuset"] == {"cpus": [0, 1, 2], "mems": [0], **v1_only}
+    assert data["memory"]["kernel"] == data["memory"]["kernelTCP"] == {"limit": 0, "failcnt": 0}
     assert data["memory"]["cache"] == 200
     assert data["memory"]["usage"] == {"limit": 2**64 - 1, "usage": 4096, "max": 8192, "failcnt": 3}
     assert data["memory"]["swap"] == {"limit": 2**64 - 1, "usage": 4106, "failcnt": 0}

@@ -188,9 +188,11 @@ def systemd_start_unit(op: StartTransientUnit, ctx: ExecContext) -> None:
 
     The undo is registered first: a start job that fails can leave the unit
     behind (loaded, failed), and stopping a unit that does not exist is fine.
+    It runs after the init's kill (``push_under_kills``), as runc's delete kills
+    before it stops the unit.
     """
     props = bus_properties(op.properties, ctx.pid)
-    ctx.rollback.push("stop_unit", [op.unit], f"stop unit {op.unit}")
+    ctx.rollback.push_under_kills("stop_unit", [op.unit], f"stop unit {op.unit}")
     ctx.sys.systemd_start_unit(op.unit, op.mode, props)
 
 
