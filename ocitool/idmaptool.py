@@ -9,6 +9,7 @@ container-start path.
 from __future__ import annotations
 
 from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 

@@ -9,6 +9,7 @@ error with its own code, carrying the helper's message.
 from __future__ import annotations
 
 import os
+
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
