@@ -8,7 +8,8 @@ container-start path.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 

@@ -15,11 +15,11 @@ module at import time; the error classes are imported when there is an error.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from ocitool.errors import UsageError
 

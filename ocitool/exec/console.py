@@ -13,9 +13,9 @@ fd is used inside.
 
 from __future__ import annotations
 
+import os
 import socket
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import Syscalls
 from ocitool.exec.tty import become_controlling, open_pty
 

@@ -19,7 +19,7 @@ capability sets, ``/etc/subuid``, ``/proc/sys/kernel/overflowuid``); the pure
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 _FULL_RANGE = 4294967295
 _LIMIT = 1 << 20  # the files read here are a few lines; a larger one is not trusted

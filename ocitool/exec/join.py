@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum
 import contextlib
-
-from ocitool import lightos as os
+import os
 
 # Everything the joined process runs is imported here, in the runtime: after
 # setns into the container's mount namespace no host module can be imported.
@@ -60,8 +59,8 @@ from ocitool.exec.syscalls import (
     is_exec_error,
     op_error,
 )
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum, a cost on every start
 import errno as _errno
+import os
 
-from ocitool import lightos as os
 from ocitool.exec import sealed
 from ocitool.exec.apply import prepare_init, resolve_exec_early
+from ocitool.exec.apply.base import apply_op
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import clone_flags
@@ -60,19 +61,18 @@ from ocitool.exec.handover import (
     Start,
 )
 from ocitool.exec.startreport import report_after_start
-from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
     PR_SET_PDEATHSIG,
     TYPE_CHECKING,
-    errno_name,
     error_errno,
     exec_error,
     is_exec_error,
     op_error,
     sys_error,
 )
+from ocitool.jsonlite import dumps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -129,27 +129,7 @@ class Engine:
 
     # ------------------------------------------------------------------ shared
     def apply(self, index: int, op: Any) -> None:
-        sys = self.ctx.sys
-        try:
-            sys.begin_op(index, op)
-            fn = self.appliers.get(op.name)
-            if fn is None:
-                raise op_error(index, op, "the executor has no applier for this op")
-            fn(op, self.ctx)
-            sys.end_op(index, op)
-        except OSError as exc:
-            raise op_error(
-                index, op, f"{errno_name(exc.errno or 0)} ({exc.strerror})", exc.errno
-            ) from None
-        except Exception as exc:
-            if not is_exec_error(exc) or getattr(exc, "op_index", None) is not None:
-                raise
-            err = op_error(index, op, exc.message, getattr(exc, "errno", None))  # type: ignore[attr-defined]
-            if getattr(exc, "code", "OCI501") not in ("OCI501", "OCI503"):
-                # an applier's own coded error (e.g. OCI541) keeps its code and hint
-                err.code = exc.code  # type: ignore[attr-defined]
-                err.hint = f"{exc.hint}; everything applied before it was undone"  # type: ignore[attr-defined]
-            raise err from None
+        apply_op(self.appliers.get(op.name), index, op, self.ctx)
 
     # ------------------------------------------------------------------ runtime
     def create(self) -> None:

@@ -58,14 +58,14 @@ threat model, what runc and crun do, and what remains.
 from __future__ import annotations
 
 import _imp
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.exec import hostwrite
 from ocitool.exec._sealed_extensions import STDLIB_EXTENSIONS
 from ocitool.exec.syscalls import error_errno, exec_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -122,11 +122,11 @@ def resume(sys_: Syscalls) -> bool:
 
     Call it before anything reads the host's mount table: until the switch is
     finished, ``/proc/self/mountinfo`` shows no mount (the root is a detached tree)."""
-    fds = os.environ.get(FDS_ENV.encode())
+    fds = os.environb.get(FDS_ENV.encode())
     if fds is not None:
         _return_to_root(sys_, fds)
         _state["sealed"] = True
-    elif os.environ.get(MEMFD_ENV.encode()) is not None:
+    elif os.environb.get(MEMFD_ENV.encode()) is not None:
         _resume_rootless(sys_)
     return bool(_state["sealed"])
 
@@ -207,7 +207,7 @@ def _reexec(sys_: Syscalls) -> None:
 def _environment(extra: str) -> list[str]:
     env = [
         k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
-        for k, v in os.environ.items()
+        for k, v in os.environb.items()
     ]
     env.append(extra)
     return env
@@ -253,11 +253,7 @@ def _sealed_copy(sys_: Syscalls, src: int, size: int) -> int:
 
 def _resume_rootless(sys_: Syscalls) -> None:
     """Stage 2 of :func:`_seal_rootless`: the interpreter must be a sealed memfd."""
-    del os.environ[MEMFD_ENV.encode()]
-    os.unsetenv(MEMFD_ENV)
-    real_os = sys.modules.get("os")
-    if real_os is not None:
-        real_os.environ.pop(MEMFD_ENV, None)
+    os.environ.pop(MEMFD_ENV, None)  # unsetenv too: hooks and the container must not inherit it
     fd = sys_.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
     try:
         seals = sys_.file_seals(fd)
@@ -291,11 +287,7 @@ def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
 
 
 def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
-    del os.environ[FDS_ENV.encode()]
-    os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
-    real_os = sys.modules.get("os")
-    if real_os is not None:  # imported before us (python -m): its copy of the environment
-        real_os.environ.pop(FDS_ENV, None)
+    os.environ.pop(FDS_ENV, None)  # unsetenv too: hooks and the container must not inherit it
     try:
         root, here = (int(x) for x in fds.split(b","))
     except ValueError:

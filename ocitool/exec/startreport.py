@@ -17,7 +17,7 @@ import json.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 RELEASED = b"0"
 _FAILED = b"F"

@@ -16,7 +16,7 @@ every root.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 SYSTEM_ROOT = "/run/ocitool"
 XDG_MODE = 0o1700
@@ -28,7 +28,7 @@ def _in_user_namespace() -> bool:
             text = fh.read().decode()
     except OSError:
         return False
-    from ocitool.lower.rootless_host import in_user_namespace
+    from ocitool.rootless_host import in_user_namespace
 
     return in_user_namespace(text)
 

@@ -49,10 +49,12 @@ def lower(
     bundle: str,
     systemd_cgroup: bool = False,
     no_pivot: bool = False,
+    no_new_keyring: bool = False,
 ) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
     (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``; ``no_pivot``:
-    MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`)."""
+    MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`; ``no_new_keyring``:
+    no session keyring op, the process keeps the runtime's, ``--no-new-keyring``)."""
     # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
     check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
@@ -61,6 +63,7 @@ def lower(
         container_id=container_id,
         bundle=os.path.abspath(bundle),
         systemd_cgroup=systemd_cgroup,
+        no_new_keyring=no_new_keyring,
     )
     from ocitool.lower.concerns import CONCERNS
     from ocitool.lower.verify import Rootless, verify_plan
@@ -80,6 +83,7 @@ def lower(
         diagnostics=ctx.diagnostics,
         euid=host.euid,
         no_pivot=no_pivot,
+        no_new_keyring=no_new_keyring,
         rootless=rootless,
     )
     if missing:

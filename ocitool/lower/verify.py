@@ -568,7 +568,7 @@ def _hooks(spec: Spec) -> Iterable[Need]:
             )
 
 
-def _process_exec(spec: Spec) -> Iterable[Need]:
+def _process_exec(spec: Spec, no_new_keyring: bool) -> Iterable[Need]:
     proc = spec.process
     if proc is None:
         return
@@ -590,7 +590,8 @@ def _process_exec(spec: Spec) -> Iterable[Need]:
         yield Need("process", "initial CPU affinity", SchedSetaffinity, phase=Phase.CREATE_SPAWN)
     if aff is not None and aff.final is not None:
         yield Need("process", "final CPU affinity", SchedSetaffinity, phase=Phase.EXEC)
-    yield Need("process", "session keyring", SessionKeyring, phase=Phase.EXEC)
+    if not no_new_keyring:
+        yield Need("process", "session keyring", SessionKeyring, phase=Phase.EXEC)
     yield Need(
         "process", f"chdir({proc.cwd})", Chdir, fields=(("path", proc.cwd),), phase=Phase.EXEC
     )
@@ -661,7 +662,12 @@ def _seccomp(spec: Spec) -> Iterable[Need]:
 
 
 def needs(
-    spec: Spec, *, euid: int = 0, no_pivot: bool = False, rootless: Rootless | None = None
+    spec: Spec,
+    *,
+    euid: int = 0,
+    no_pivot: bool = False,
+    no_new_keyring: bool = False,
+    rootless: Rootless | None = None,
 ) -> list[Need]:
     """Every op ``spec`` asks for, concern by concern (``rootless``: as a rootless
     runtime lowers it)."""
@@ -675,7 +681,7 @@ def needs(
         _process_setup(spec),
         _mounts(spec, no_pivot),
         _hooks(spec),
-        _process_exec(spec),
+        _process_exec(spec, no_new_keyring),
         _users(spec, euid),
         _capabilities(spec),
         _seccomp(spec),
@@ -715,13 +721,16 @@ def verify_plan(
     diagnostics: Sequence[Diagnostic] = (),
     euid: int = 0,
     no_pivot: bool = False,
+    no_new_keyring: bool = False,
     rootless: Rootless | None = None,
 ) -> list[str]:
     """What the plan lacks for ``spec`` (empty: every required op is there)."""
     index = index_ops(ops)
     problems = [
         f"{need.concern}: missing {need.what}"
-        for need in needs(spec, euid=euid, no_pivot=no_pivot, rootless=rootless)
+        for need in needs(
+            spec, euid=euid, no_pivot=no_pivot, no_new_keyring=no_new_keyring, rootless=rootless
+        )
         if not need.met_by(index)
     ]
     problems += directory_problems(spec, ops)

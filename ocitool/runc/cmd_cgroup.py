@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from typing import Any
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
 from ocitool.runc.common import (
@@ -77,23 +77,11 @@ def _running(g: Globals, cid: str) -> Any:
     return st, live_status(st)
 
 
-def apply_live(g: Globals, st: Any, ops: list[Any]) -> None:
-    """Apply a live plan (runc/live.py) to the container; --debug logs each op."""
-    from ocitool.exec import lifecycle
-    from ocitool.exec.context import ExecContext
-    from ocitool.exec.linux import LinuxSyscalls
-
-    for op in ops:
-        g.log.debug(f"{st.id}: {op.text()}")
-    ctx = ExecContext(sys=LinuxSyscalls(), container_id=st.id, bundle=st.bundle, pid=st.pid)
-    lifecycle.apply_live(ops, ctx)
-
-
 def _set_frozen(g: Globals, st: Any, frozen: bool) -> None:
     from ocitool.lower.host import HostInfo
-    from ocitool.runc.live import freeze_ops
+    from ocitool.runc import live as L
 
-    apply_live(g, st, freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
+    L.apply(g, st, L.freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
 
 
 def cmd_pause(g: Globals, argv: list[str]) -> int:
@@ -177,9 +165,9 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
+    from ocitool.runc import live as L
     from ocitool.runc.files import write_atomic
-    from ocitool.runc.live import update_ops
 
-    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
+    L.apply(g, st, L.update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object
 from ocitool.runc.errs import state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, console_error, pid_file_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -192,12 +192,9 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     data = dict(config)
     data["process"] = process
     _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
+    no_new_keyring = bool(st.extra.get("no_new_keyring"))
+    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st), no_new_keyring=no_new_keyring)
     ops = exec_ops(plan)
-    if st.extra.get("no_new_keyring"):
-        from ocitool.runc.cmd_lifecycle import without_keyring
-
-        ops = without_keyring(ops)
 
     from ocitool.exec import join
     from ocitool.exec.context import ExecContext

@@ -8,9 +8,10 @@ list is left out where runc leaves it out, so the JSON compares field by field.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
-TYPE_CHECKING = False
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

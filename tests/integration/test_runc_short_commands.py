@@ -19,12 +19,12 @@ from tests.integration.conftest import REPO
 pytestmark = pytest.mark.integration
 
 CODE = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
-# what none of them may import (each costs 0.3-6 ms with -S)
+# what none of them may import (each costs 0.3-6 ms with -S). ``os`` and ``_json`` are
+# allowed: the os stand-in saved less than the 2 ms a fast path must save to stay, and
+# _json is CPython's C codec behind ocitool.jsonlite (bench/README.md, "2026-12-08").
 NEVER = {
-    "os",
     "importlib",
     "json",
-    "_json",
     "re",
     "enum",
     "typing",
@@ -32,8 +32,10 @@ NEVER = {
     "fcntl",
     "argparse",
 }
-# the op engine and its appliers: only create/run/exec (and hooks) need them
-ENGINE = {"ocitool.exec.apply", "ocitool.exec.process", "ocitool.lower", "ocitool.spec.model"}
+# the op engine and all its appliers: only create/run/exec (and hooks) need them
+ENGINE = {"ocitool.exec.apply.fs", "ocitool.exec.process", "ocitool.lower", "ocitool.spec.model"}
+# kill applies a live plan: the appliers of its own op, nothing for the others
+APPLIERS = {"ocitool.exec.apply"}
 
 
 def _runc(
@@ -75,11 +77,11 @@ def test_start_state_kill_delete_import_nothing_heavy(
     assert made.returncode == 0
     try:
         for args, also_never in (
-            (("state", cid), {"_cffi_backend"}),
-            (("start", cid), {"_cffi_backend"}),
-            (("state", cid), {"_cffi_backend"}),
+            (("state", cid), {"_cffi_backend"} | APPLIERS),
+            (("start", cid), {"_cffi_backend"} | APPLIERS),
+            (("state", cid), {"_cffi_backend"} | APPLIERS),
             (("kill", cid, "KILL"), set()),
-            (("delete", "--force", cid), set()),
+            (("delete", "--force", cid), APPLIERS),
         ):
             proc = _runc(state_root, *args, importtime=True)
             assert proc.returncode == 0, (args, proc.stderr[-2000:])

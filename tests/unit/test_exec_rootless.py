@@ -145,12 +145,20 @@ def test_an_unusable_xdg_dir_is_a_state_error(
 
 
 def test_the_helper_runs_from_a_cached_plan_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The plan cache gives back ops as plain fields (lists for tuples), without methods."""
-    from ocitool.exec.fastplan import FastOp, FastPhase
+    """The plan cache rebuilds the op from its JSON (lists become tuples again)."""
+    from ocitool.plan.cache import op_from_json
 
-    fields = {"helper": "newgidmap", "mappings": [[0, 1000, 1]], "pid": "{init}"}
-    phase = FastPhase("create.idmap", 3, "runtime", "create")
-    op = FastOp("idmap_helper", phase, "/linux/gidMappings", "run(...)", fields)
+    op = op_from_json(
+        {
+            "op": "idmap_helper",
+            "phase": "create.idmap",
+            "source": "/linux/gidMappings",
+            "text": "run(...)",
+            "helper": "newgidmap",
+            "mappings": [[0, 1000, 1]],
+            "pid": "{init}",
+        }
+    )
     monkeypatch.setenv("PATH", "/usr/bin")
     rec = RecordingSyscalls(results={"try_stat": _stat_only("/usr/bin/newgidmap")})
     APPLIERS["idmap_helper"](op, _ctx(rec))

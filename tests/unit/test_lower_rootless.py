@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
+from ocitool import records
 from ocitool.errors import InternalError, LoweringError
 from ocitool.lower import lower
 from ocitool.lower.host import HostInfo
@@ -236,7 +236,7 @@ def test_rootless_systemd_driver_is_refused() -> None:
 
 def test_skipped_cgroups_mount_shows_the_runtimes_own_cgroup() -> None:
     host = HostInfo.parse_overrides("cgroup=v1,rootless=1")
-    host = dataclasses.replace(
+    host = records.replace(
         host, own_cgroups=MappingProxyType({"/sys/fs/cgroup/memory": "/session/7"})
     )
     mount = {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup"}

@@ -8,7 +8,8 @@ error with its own code, carrying the helper's message.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import TYPE_CHECKING, exec_error

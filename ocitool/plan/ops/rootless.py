@@ -11,18 +11,18 @@ therefore not applied.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.idmaptool import helper_argv
 from ocitool.plan.ops.base import Op, quote
 from ocitool.plan.ops.common import INIT_PID
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 # helper name -> the map file it writes (for the printers and the verifier)
 HELPER_FILES = {"newuidmap": "uid_map", "newgidmap": "gid_map"}
 
 
-@dataclass(frozen=True, kw_only=True)
 class IdMapHelper(Op):
     """Run ``helper`` (``newuidmap`` or ``newgidmap``, looked up on PATH as runc does)
     with the init's pid and the ``inside outside count`` triples; it writes the map
@@ -46,7 +46,6 @@ class IdMapHelper(Op):
         return f"run({quote(self.helper)}, [{args}])  /* writes {self.map_file} */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupsSkipped(Op):
     """No cgroup for this container: the runtime is rootless and the cgroup is not
     delegated to it. Nothing runs; ``limits`` are the config pointers of the limits
