@@ -34,6 +34,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import replace
 
+from ocitool import records
 from ocitool.lower.cgroups import paths as cgpaths
 from ocitool.lower.context import LowerContext
 from ocitool.lower.devices import device_ops, symlink_ops
@@ -102,7 +103,7 @@ def _with_mount_label(spec: Spec, host: HostInfo, ctx: LowerContext, ops: list[O
         )
     context = f'context="{label}"'
     return [
-        replace(op, data=f"{op.data},{context}" if op.data else context)
+        records.replace(op, data=f"{op.data},{context}" if op.data else context)
         if isinstance(op, Mount) and op.fstype == "tmpfs"
         else op
         for op in ops
@@ -507,7 +508,7 @@ def _idmapped(
     if spec.linux is None or spec.linux.namespace("user") is None:
         return [op]
     tree = IdmappedTree(**{**vars(op), "phase": Phase.CREATE_RUNTIME, "tree": mount.pointer})
-    return [tree, replace(op, tree=mount.pointer)]
+    return [tree, records.replace(op, tree=mount.pointer)]
 
 
 def _cgroup_mount(

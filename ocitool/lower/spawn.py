@@ -30,9 +30,9 @@ that into the cheaper equivalent that the executor runs as printed:
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 
+from ocitool import records
 from ocitool.lower.cgroups import paths
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
@@ -77,7 +77,7 @@ def fold_spawn(ops: list[Op], host: HostInfo, ctx: LowerContext) -> list[Op]:
             if not seen_other:
                 flags += [f for f in op.flags if f not in not_folded and f not in flags]
                 keep = tuple(f for f in op.flags if f in not_folded)
-                replaced[i] = dataclasses.replace(op, flags=keep) if keep else None
+                replaced[i] = records.replace(op, flags=keep) if keep else None
             needs_fork |= bool({"CLONE_NEWPID", "CLONE_NEWTIME"} & set(keep))
         elif isinstance(op, Fork):
             forks.append(i)
@@ -114,7 +114,7 @@ def fold_spawn(ops: list[Op], host: HostInfo, ctx: LowerContext) -> list[Op]:
     out: list[Op] = []
     for i, op in enumerate(ops):
         if i == clone_at:
-            op = dataclasses.replace(clone, flags=tuple(flags), cgroup=into_cgroup)
+            op = records.replace(clone, flags=tuple(flags), cgroup=into_cgroup)
         elif i in replaced:
             new = replaced[i]
             if new is None:

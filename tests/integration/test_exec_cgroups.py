@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ocitool import records
 from ocitool.exec.apply import APPLIERS
 from ocitool.exec.context import ExecContext
 from ocitool.exec.linux import LinuxSyscalls
@@ -44,7 +45,7 @@ def test_device_program_denies_what_the_policy_denies(
     cg = f"{base}/ocitool-devtest-{os.getpid()}"
     os.mkdir(cg)
     try:
-        APPLIERS[op.name](dataclasses.replace(op, path=cg), ExecContext(sys=LinuxSyscalls()))
+        APPLIERS[op.name](records.replace(op, path=cg), ExecContext(sys=LinuxSyscalls()))
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -83,7 +84,7 @@ def test_v2_limits_written_to_a_fake_cgroupfs(
     fake = str(tmp_path / "cgroup")
 
     def moved(op: object) -> object:
-        return dataclasses.replace(op, path=op.path.replace("/sys/fs/cgroup", fake, 1))  # type: ignore
+        return records.replace(op, path=op.path.replace("/sys/fs/cgroup", fake, 1))  # type: ignore
 
     ctx = ExecContext(sys=LinuxSyscalls(), pid=4321)
     writes = {}

@@ -262,10 +262,9 @@ def _busybox() -> dict[str, Any]:
 def _respawn(ops: tuple[Op, ...], clone_flags: tuple[str, ...]) -> list[Op]:
     """``ops`` with the clone given ``clone_flags`` and no unshare in create.namespaces
     and no fork (whether or not a spawn pass already folded them)."""
-    from dataclasses import replace
-
     from ocitool.plan.ops.base import Phase
     from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
+    from ocitool.records import replace
 
     out: list[Op] = []
     for op in ops:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from ocitool.plan.ops import op_types
@@ -14,6 +12,7 @@ from ocitool.plan.ops.namespaces import Clone, Sethostname, Setns, Unshare
 from ocitool.plan.ops.process import Execve, Setgroups, Setresgid, Setresuid, Setrlimit
 from ocitool.plan.ops.security import NoNewPrivs, SeccompLoad, SetCapabilities
 from ocitool.plan.plan import check_order
+from ocitool.records import FrozenRecordError
 
 E = Phase.EXEC
 
@@ -93,7 +92,7 @@ def test_required_json_fields() -> None:
 
 def test_ops_are_frozen_and_registered() -> None:
     op = caps()
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenRecordError):
         op.bounding = 0  # type: ignore[misc]
     types = op_types()
     for name in (

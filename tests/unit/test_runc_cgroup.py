@@ -4,7 +4,6 @@ a container's cgroup, on fake cgroup trees (v1 and v2 layouts)."""
 from __future__ import annotations
 
 import errno
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from ocitool.exec.syscalls import sys_error
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Phase
 from ocitool.plan.ops.cgroup import CgroupFreeze, CgroupWrite
+from ocitool.records import replace
 from ocitool.runc import cgroup as cg
 from ocitool.runc.live import freeze_ops, kill_paused_ops, signal_all_ops, update_ops
 

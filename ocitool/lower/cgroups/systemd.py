@@ -26,9 +26,9 @@ applies ``create.spawn`` ops before it hands anything to the init.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 
+from ocitool import records
 from ocitool.lower.cgroups import make_and_limit, paths
 from ocitool.lower.cgroups.common import Writer
 from ocitool.lower.cgroups.systemd_props import unit_properties
@@ -84,7 +84,7 @@ def lower_systemd_cgroups(spec: Spec, host: HostInfo, ctx: LowerContext) -> list
             for d in dirs
             if not any(o and (d == o or d.startswith(o + "/")) for o in owned)
         ]
-    spawn = [dataclasses.replace(op, phase=Phase.CREATE_SPAWN) for op in w.ops]
+    spawn = [records.replace(op, phase=Phase.CREATE_SPAWN) for op in w.ops]
     ops: list[Op] = [start, *spawn, *joins]
     ops.append(StopUnit(phase=Phase.DELETE, source=source, unit=unit.unit))
     ops += [CgroupRemove(phase=Phase.DELETE, source=source, path=d) for d in dirs]

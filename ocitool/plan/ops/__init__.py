@@ -2,34 +2,32 @@
 
 Concern modules: ``common`` (write_file), ``namespaces``, ``process``,
 ``security``, ``hooks`` (helper "plan"), ``fs`` and ``cgroup`` (helper "mounts").
-:func:`op_types` maps every op name to its class (for loading a plan from JSON).
+:func:`op_types` maps every op name to its class (for loading a plan from JSON,
+:mod:`ocitool.plan.cache`).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
+from ocitool.plan.ops import cgroup, common, fs, hooks, namespaces, process, security
 from ocitool.plan.ops.base import Op, Phase
 
 __all__ = ["Op", "Phase", "op_types"]
 
-_MODULES = ("common", "namespaces", "process", "security", "hooks", "fs", "cgroup")
+_MODULES = (common, namespaces, process, security, hooks, fs, cgroup)
+_TYPES: dict[str, type[Op]] = {}
 
 
 def op_types() -> dict[str, type[Op]]:
-    """Every concrete op class by its ``name``, from all concern modules present."""
-    found: dict[str, type[Op]] = {}
-    for mod_name in _MODULES:
-        try:
-            module = import_module(f"ocitool.plan.ops.{mod_name}")
-        except ImportError:
-            continue
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, Op)
-                and value is not Op
-                and value.__module__ == module.__name__
-            ):
-                found[value.name] = value
-    return found
+    """Every concrete op class by its ``name``, from every concern module (a fixed list:
+    a module that fails to import fails here, it is never skipped)."""
+    if not _TYPES:
+        for module in _MODULES:
+            for value in vars(module).values():
+                if (
+                    isinstance(value, type)
+                    and issubclass(value, Op)
+                    and value is not Op
+                    and value.__module__ == module.__name__
+                ):
+                    _TYPES[value.name] = value
+    return dict(_TYPES)

@@ -48,112 +48,163 @@ namespace needs a fork); it becomes the user process at ``execve``.
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import ClassVar, TypeAlias
-
+from ocitool.records import Record, is_record, values
 from ocitool.redact import quote as quote  # the ops import it from here
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import ClassVar, TypeAlias
 
 
-class Phase(enum.Enum):
-    """Where in the lifecycle an op runs, and which process runs it (see module doc)."""
+class _PhaseType(type):
+    """Lets ``for phase in Phase`` walk the phases in lifecycle order, like an enum."""
 
-    CREATE_RUNTIME = "create.runtime"
-    CREATE_SPAWN = "create.spawn"
-    CREATE_NAMESPACES = "create.namespaces"
-    CREATE_IDMAP = "create.idmap"
-    CREATE_INIT = "create.init"
-    HOOKS_PRESTART = "hooks.prestart"
-    HOOKS_CREATE_RUNTIME = "hooks.createRuntime"
-    HOOKS_CREATE_CONTAINER = "hooks.createContainer"
-    CREATE_PIVOT = "create.pivot"
-    START = "start"
-    HOOKS_START_CONTAINER = "hooks.startContainer"
-    EXEC = "exec"
-    HOOKS_POSTSTART = "hooks.poststart"
-    DELETE = "delete"
-    HOOKS_POSTSTOP = "hooks.poststop"
-    LIVE = "live"
+    def __iter__(cls) -> Iterator[Phase]:
+        return iter(PHASES)
 
-    @property
-    def order(self) -> int:
-        """Position in the lifecycle (plan order sorts by it)."""
-        return _ORDER[self]
 
-    @property
-    def process(self) -> str:
-        """``runtime`` or ``init``: the process that performs ops of this phase."""
-        return _PROCESS[self]
+class Phase(metaclass=_PhaseType):
+    """Where in the lifecycle an op runs, and which process runs it (see module doc).
 
-    @property
-    def command(self) -> str:
-        """The runtime command during which the phase happens: create, start or delete."""
-        return _COMMAND[self]
+    A closed set of constants (``Phase.CREATE_INIT``), one object each, so ``is``
+    compares them. Not an ``enum.Enum``: importing ``enum`` is a noticeable part of
+    starting a container from a cached plan (ocitool.records' module doc).
+    """
 
-    @property
-    def description(self) -> str:
-        return _DESCRIPTION[self]
+    __slots__ = ("name", "value", "order", "process", "command", "description")
+
+    CREATE_RUNTIME: ClassVar[Phase]
+    CREATE_SPAWN: ClassVar[Phase]
+    CREATE_NAMESPACES: ClassVar[Phase]
+    CREATE_IDMAP: ClassVar[Phase]
+    CREATE_INIT: ClassVar[Phase]
+    HOOKS_PRESTART: ClassVar[Phase]
+    HOOKS_CREATE_RUNTIME: ClassVar[Phase]
+    HOOKS_CREATE_CONTAINER: ClassVar[Phase]
+    CREATE_PIVOT: ClassVar[Phase]
+    START: ClassVar[Phase]
+    HOOKS_START_CONTAINER: ClassVar[Phase]
+    EXEC: ClassVar[Phase]
+    HOOKS_POSTSTART: ClassVar[Phase]
+    DELETE: ClassVar[Phase]
+    HOOKS_POSTSTOP: ClassVar[Phase]
+    LIVE: ClassVar[Phase]
+
+    name: str
+    value: str
+    order: int
+    """Position in the lifecycle (plan order sorts by it)."""
+    process: str
+    """``runtime`` or ``init``: the process that performs ops of this phase."""
+    command: str
+    """The runtime command during which the phase happens: create, start, delete or live."""
+    description: str
+
+    def __init__(
+        self, name: str, value: str, order: int, process: str, command: str, description: str
+    ) -> None:
+        for slot, item in zip(
+            self.__slots__, (name, value, order, process, command, description), strict=True
+        ):
+            object.__setattr__(self, slot, item)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Phase constants are immutable")
+
+    def __repr__(self) -> str:
+        return f"<Phase.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (phase_from_value, (self.value,))
 
     @property
     def is_hook(self) -> bool:
         return self.value.startswith("hooks.")
 
 
-_ORDER = {phase: i for i, phase in enumerate(Phase)}
-_PROCESS = {
-    Phase.CREATE_RUNTIME: "runtime",
-    Phase.CREATE_SPAWN: "runtime",
-    Phase.CREATE_NAMESPACES: "init",
-    Phase.CREATE_IDMAP: "runtime",
-    Phase.CREATE_INIT: "init",
-    Phase.HOOKS_PRESTART: "runtime",
-    Phase.HOOKS_CREATE_RUNTIME: "runtime",
-    Phase.HOOKS_CREATE_CONTAINER: "init",
-    Phase.CREATE_PIVOT: "init",
-    Phase.START: "runtime",
-    Phase.HOOKS_START_CONTAINER: "init",
-    Phase.EXEC: "init",
-    Phase.HOOKS_POSTSTART: "runtime",
-    Phase.DELETE: "runtime",
-    Phase.HOOKS_POSTSTOP: "runtime",
-    Phase.LIVE: "runtime",
-}
-_COMMAND = {
-    phase: (
-        "live"
-        if phase is Phase.LIVE
-        else "delete"
-        if phase in (Phase.DELETE, Phase.HOOKS_POSTSTOP)
-        else "start"
-        if phase.order >= _ORDER[Phase.START]
-        else "create"
-    )
-    for phase in Phase
-}
-_DESCRIPTION = {
-    Phase.CREATE_RUNTIME: "runtime prepares the cgroup before the init exists",
-    Phase.CREATE_SPAWN: "runtime clones the init and puts it in the cgroup",
-    Phase.CREATE_NAMESPACES: "init joins and creates namespaces",
-    Phase.CREATE_IDMAP: "runtime writes the init's id maps while it waits",
-    Phase.CREATE_INIT: "init, inside the namespaces, before pivot_root",
-    Phase.HOOKS_PRESTART: "prestart hooks (deprecated), runtime namespace",
-    Phase.HOOKS_CREATE_RUNTIME: "createRuntime hooks, runtime namespace",
-    Phase.HOOKS_CREATE_CONTAINER: "createContainer hooks, container namespaces",
-    Phase.CREATE_PIVOT: "init switches root and hardens it, then waits for start",
-    Phase.START: "start releases the waiting init",
-    Phase.HOOKS_START_CONTAINER: "startContainer hooks, container namespaces",
-    Phase.EXEC: "init becomes the user process",
-    Phase.HOOKS_POSTSTART: "poststart hooks, runtime namespace",
-    Phase.DELETE: "delete removes what create made",
-    Phase.HOOKS_POSTSTOP: "poststop hooks, runtime namespace",
-    Phase.LIVE: "a created container changed from outside (update, pause, resume, kill --all)",
-}
+_TABLE = (  # name, value, process, description; in lifecycle order
+    (
+        "CREATE_RUNTIME",
+        "create.runtime",
+        "runtime",
+        "runtime prepares the cgroup before the init exists",
+    ),
+    (
+        "CREATE_SPAWN",
+        "create.spawn",
+        "runtime",
+        "runtime clones the init and puts it in the cgroup",
+    ),
+    ("CREATE_NAMESPACES", "create.namespaces", "init", "init joins and creates namespaces"),
+    ("CREATE_IDMAP", "create.idmap", "runtime", "runtime writes the init's id maps while it waits"),
+    ("CREATE_INIT", "create.init", "init", "init, inside the namespaces, before pivot_root"),
+    (
+        "HOOKS_PRESTART",
+        "hooks.prestart",
+        "runtime",
+        "prestart hooks (deprecated), runtime namespace",
+    ),
+    (
+        "HOOKS_CREATE_RUNTIME",
+        "hooks.createRuntime",
+        "runtime",
+        "createRuntime hooks, runtime namespace",
+    ),
+    (
+        "HOOKS_CREATE_CONTAINER",
+        "hooks.createContainer",
+        "init",
+        "createContainer hooks, container namespaces",
+    ),
+    (
+        "CREATE_PIVOT",
+        "create.pivot",
+        "init",
+        "init switches root and hardens it, then waits for start",
+    ),
+    ("START", "start", "runtime", "start releases the waiting init"),
+    (
+        "HOOKS_START_CONTAINER",
+        "hooks.startContainer",
+        "init",
+        "startContainer hooks, container namespaces",
+    ),
+    ("EXEC", "exec", "init", "init becomes the user process"),
+    ("HOOKS_POSTSTART", "hooks.poststart", "runtime", "poststart hooks, runtime namespace"),
+    ("DELETE", "delete", "runtime", "delete removes what create made"),
+    ("HOOKS_POSTSTOP", "hooks.poststop", "runtime", "poststop hooks, runtime namespace"),
+    (
+        "LIVE",
+        "live",
+        "runtime",
+        "a created container changed from outside (update, pause, resume, kill --all)",
+    ),
+)
+
+
+def _command(name: str, order: int, start: int) -> str:
+    if name == "LIVE":
+        return "live"
+    if name in ("DELETE", "HOOKS_POSTSTOP"):
+        return "delete"
+    return "start" if order >= start else "create"
+
+
+_START = next(i for i, row in enumerate(_TABLE) if row[0] == "START")
+PHASES: tuple[Phase, ...] = tuple(
+    Phase(name, value, i, process, _command(name, i, _START), description)
+    for i, (name, value, process, description) in enumerate(_TABLE)
+)
+"""Every phase, in lifecycle order."""
+_BY_VALUE = {phase.value: phase for phase in PHASES}
+for _phase in PHASES:
+    type.__setattr__(Phase, _phase.name, _phase)
 
 
 def phase_from_value(value: str) -> Phase:
-    return Phase(value)
+    """The phase whose value (``create.init``) is ``value``; KeyError for no such phase."""
+    return _BY_VALUE[value]
 
 
 def flags_text(flags: tuple[str, ...] | list[str], empty: str = "0") -> str:
@@ -166,14 +217,15 @@ JSON: TypeAlias = "None | bool | int | float | str | list[JSON] | dict[str, JSON
 
 
 def _jsonable(value: object) -> JSON:
-    if isinstance(value, enum.Enum):
-        return _jsonable(value.value)
+    if isinstance(value, Phase):
+        return value.value
     if isinstance(value, tuple | list):
         return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    items = getattr(value, "items", None)
+    if callable(items):  # a dict or a read-only mapping (HostInfo.cgroup_mounts)
+        return {str(k): _jsonable(v) for k, v in items()}
+    if is_record(value):
+        return {k: _jsonable(v) for k, v in values(value).items()}  # type: ignore[arg-type]
     if isinstance(value, bytes):
         return value.hex()
     if value is None or isinstance(value, bool | int | float | str):
@@ -181,14 +233,13 @@ def _jsonable(value: object) -> JSON:
     raise TypeError(f"op field value {value!r} has no JSON form")
 
 
-@dataclass(frozen=True, kw_only=True)
-class Op:
+class Op(Record):
     """Base of every plan operation.
 
     Subclasses set the class attribute ``name`` (the op name in JSON), add
     their fields (frozen; tuples, not lists) and implement :meth:`text`.
-    Fields whose name starts with ``_`` and fields marked
-    ``metadata={"json": False}`` are left out of :meth:`to_json`.
+    Fields whose name starts with ``_`` are left out of :meth:`to_json`.
+    Ops are :class:`ocitool.records.Record` s: frozen and keyword-only.
     """
 
     name: ClassVar[str] = "op"
@@ -204,12 +255,10 @@ class Op:
     def fields(self) -> list[tuple[str, object]]:
         """The op-specific fields (not phase/source), in declaration order."""
         out: list[tuple[str, object]] = []
-        for f in dataclasses.fields(self):
-            if f.name in ("phase", "source") or f.name.startswith("_"):
+        for name, value in values(self).items():
+            if name in ("phase", "source") or name.startswith("_"):
                 continue
-            if f.metadata.get("json", True) is False:
-                continue
-            out.append((f.name, getattr(self, f.name)))
+            out.append((name, value))
         return out
 
     @property

@@ -7,14 +7,14 @@ v2) so that the plan shows exactly which file gets which value.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, quote
 from ocitool.plan.ops.common import INIT_PID
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupMkdir(Op):
     """Create the cgroup directory and any missing parents (mode 0755).
 
@@ -36,7 +36,6 @@ class CgroupMkdir(Op):
         return call
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupWrite(Op):
     """Write ``value`` to the cgroup file ``path`` (one write(2), as the kernel parses it)."""
 
@@ -49,7 +48,6 @@ class CgroupWrite(Op):
         return f"write({quote(self.path)}, {quote(self.value)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupJoin(Op):
     """Move the init into the cgroup: write its host pid to ``path`` (``.../cgroup.procs``)."""
 
@@ -62,7 +60,6 @@ class CgroupJoin(Op):
         return f"write({quote(self.path)}, {quote(self.pid)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupDeviceProgram(Op):
     """Load a BPF_PROG_TYPE_CGROUP_DEVICE program and attach it to the cgroup ``path``.
 
@@ -82,7 +79,7 @@ class CgroupDeviceProgram(Op):
     bytecode: str = ""
     license: str = "Apache"
     attach_flags: tuple[str, ...] = ("BPF_F_ALLOW_MULTI",)
-    listing: tuple[str, ...] = field(default=())
+    listing: tuple[str, ...] = ()
 
     def text(self) -> str:
         return (
@@ -97,7 +94,6 @@ class CgroupDeviceProgram(Op):
         return list(self.listing)
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupRemove(Op):
     """Remove the cgroup directory (and any child cgroups the container made) at delete."""
 
@@ -129,7 +125,6 @@ def _dbus_value(signature: str, value: object) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, kw_only=True)
 class StartTransientUnit(Op):
     """Ask systemd (D-Bus, org.freedesktop.systemd1.Manager.StartTransientUnit) to create the
     container's unit with ``properties`` and wait for its start job to finish (``done``).
@@ -159,7 +154,6 @@ class StartTransientUnit(Op):
         ]
 
 
-@dataclass(frozen=True, kw_only=True)
 class SetUnitProperties(Op):
     """Change a running unit's resource properties (D-Bus SetUnitProperties, runtime=true):
     ``update`` with the systemd driver sends the limits to systemd before writing the files,
@@ -175,7 +169,6 @@ class SetUnitProperties(Op):
         return f"SetUnitProperties({quote(self.unit)}, true, [{props}])"
 
 
-@dataclass(frozen=True, kw_only=True)
 class StopUnit(Op):
     """Ask systemd to stop the container's unit (its cgroup goes with it) and wait for the job.
 
@@ -191,7 +184,6 @@ class StopUnit(Op):
         return f"StopUnit({quote(self.unit)}, {quote(self.mode)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupFreeze(Op):
     """Freeze or thaw every process of the cgroup ``path`` (``pause``/``resume``).
 
@@ -220,7 +212,6 @@ class CgroupFreeze(Op):
         return f"write({quote(file)}, {quote(bit)}) /* until cgroup.events says frozen {bit} */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class CgroupSignal(Op):
     """Send ``signal`` to every process listed in ``path`` (a ``cgroup.procs`` file):
     ``kill --all``, and the kill before a paused container is deleted."""

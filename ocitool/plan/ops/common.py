@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, quote
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 INIT_PID = "{init}"
 """Placeholder for the init's host pid in runtime-side paths (``/proc/{init}/uid_map``).
@@ -14,7 +15,6 @@ The pid is only known when the plan runs; the executor substitutes it.
 """
 
 
-@dataclass(frozen=True, kw_only=True)
 class WriteFile(Op):
     """Write ``value`` to an existing file (id maps, setgroups, oom_score_adj, sysctl)."""
 

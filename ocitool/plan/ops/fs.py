@@ -22,17 +22,17 @@ on disk when the plan runs; those say so in their text:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, flags_text, quote
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 def _where(root: str | None) -> str:
     return f"  /* in {root} */" if root else ""
 
 
-@dataclass(frozen=True, kw_only=True)
 class Mount(Op):
     """``mount(src, target, fstype, flags, data)``: a new filesystem mount.
 
@@ -59,14 +59,12 @@ class Mount(Op):
         return self.call()
 
 
-@dataclass(frozen=True, kw_only=True)
 class BindMount(Mount):
     """``mount(src, target, NULL, MS_BIND[|MS_REC], NULL)``; ``src`` is a host path."""
 
     name: ClassVar[str] = "bind_mount"
 
 
-@dataclass(frozen=True, kw_only=True)
 class IdmappedBindMount(Mount):
     """A bind mount whose files appear with ids shifted through a user namespace (idmap).
 
@@ -108,7 +106,6 @@ class IdmappedBindMount(Mount):
         return f"{self.prepare_text()}; " + move.format(fd="fd")
 
 
-@dataclass(frozen=True, kw_only=True)
 class IdmappedTree(IdmappedBindMount):
     """The detached, id-mapped tree of a ``bind_mount_idmapped`` made by the runtime,
     in the host's namespaces, before the init is cloned (which inherits its fd).
@@ -125,7 +122,6 @@ class IdmappedTree(IdmappedBindMount):
         return f"tree[{quote(self.tree or '')}] = " + self.prepare_text().removeprefix("fd = ")
 
 
-@dataclass(frozen=True, kw_only=True)
 class CopyUpMount(Mount):
     """A tmpfs mount that starts with a copy of the directory it covers (``tmpcopyup``).
 
@@ -139,7 +135,6 @@ class CopyUpMount(Mount):
         return f"{self.call()}  /* then copy the old contents of {self.target} into it */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Remount(Mount):
     """``mount(NULL, target, NULL, MS_REMOUNT|MS_BIND|flags, NULL)``: change per-mount flags.
 
@@ -158,14 +153,12 @@ class Remount(Mount):
         return self.call() + extra
 
 
-@dataclass(frozen=True, kw_only=True)
 class MakePropagation(Mount):
     """``mount(NULL, target, NULL, MS_[R]PRIVATE|SHARED|SLAVE|UNBINDABLE, NULL)``."""
 
     name: ClassVar[str] = "make_propagation"
 
 
-@dataclass(frozen=True, kw_only=True)
 class PrivatizeParentMount(Op):
     """Make the mount that contains ``path``'s parent directory private, if it is shared.
 
@@ -186,7 +179,6 @@ class PrivatizeParentMount(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class MountSetattr(Op):
     """``mount_setattr(target, AT_RECURSIVE, {attr_set, attr_clr})`` (Linux 5.12+).
 
@@ -211,7 +203,6 @@ class MountSetattr(Op):
         return f"mount_setattr(AT_FDCWD, {quote(self.target)}, {flags}, {{{attrs}}})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Mkdir(Op):
     """Create ``path`` (and missing parents, 0755) if absent: a directory, or an empty file.
 
@@ -239,7 +230,6 @@ class Mkdir(Op):
 FILE_TYPES = {"c": "S_IFCHR", "u": "S_IFCHR", "b": "S_IFBLK", "p": "S_IFIFO"}
 
 
-@dataclass(frozen=True, kw_only=True)
 class Mknod(Op):
     """``mknod(path, type|mode, makedev(major, minor))``, with the exact ``mode`` (umask 0).
 
@@ -263,7 +253,6 @@ class Mknod(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class Chown(Op):
     """``lchown(path, uid, gid)`` (device nodes created for the container)."""
 
@@ -278,7 +267,6 @@ class Chown(Op):
         return f"lchown({quote(self.path)}, {self.uid}, {self.gid})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Symlink(Op):
     """``symlink(target, path)``; an existing symlink with the same target is kept.
 
@@ -298,7 +286,6 @@ class Symlink(Op):
         return (f"unlink({quote(self.path)}); " + call) if self.replace else call
 
 
-@dataclass(frozen=True, kw_only=True)
 class PivotRoot(Op):
     """``pivot_root(new_root, put_old)``; relative to the cwd (``"."``, ``"."``) as runc does.
 
@@ -316,7 +303,6 @@ class PivotRoot(Op):
         return f"pivot_root({quote(self.new_root)}, {quote(self.put_old)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Chroot(Op):
     """``chroot(path)``: only without a mount namespace, where pivot_root would move the host."""
 
@@ -328,7 +314,6 @@ class Chroot(Op):
         return f"chroot({quote(self.path)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Umount(Op):
     """``umount2(target, flags)``."""
 
@@ -341,7 +326,6 @@ class Umount(Op):
         return f"umount2({quote(self.target)}, {flags_text(self.flags)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class MaskPath(Op):
     """Hide ``path`` (runtime-spec maskedPaths), decided when the plan runs.
 
@@ -363,7 +347,6 @@ class MaskPath(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class ReadonlyPath(Op):
     """Make ``path`` read-only (runtime-spec readonlyPaths); missing paths are skipped."""
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, quote
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-@dataclass(frozen=True, kw_only=True)
 class RunHook(Op):
     """Run ``path`` with ``args``/``env`` and the container state JSON on stdin.
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import JSON, Op, flags_text, quote
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-@dataclass(frozen=True, kw_only=True)
 class Clone(Op):
     """The runtime starts the init process with the namespaces in ``flags`` (CLONE_* names).
 
@@ -39,7 +39,6 @@ class Clone(Op):
         return f"clone({flags_text(flags)}) = {{init}}"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Unshare(Op):
     """Create new namespaces for the calling process (pid/time: for its children)."""
 
@@ -51,7 +50,6 @@ class Unshare(Op):
         return f"unshare({flags_text(self.flags)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setns(Op):
     """Join the namespace at ``path`` (``nstype``: the CLONE_NEW* name of its type)."""
 
@@ -64,7 +62,6 @@ class Setns(Op):
         return f"setns(open({quote(self.path)}, O_RDONLY), {self.nstype})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Fork(Op):
     """The calling process forks; the child goes on with the next op, the parent
     waits for it and exits with its status. Needed because a new pid or time
@@ -84,7 +81,6 @@ class Fork(Op):
         return f"fork() /* {self.reason} */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Sethostname(Op):
     name: ClassVar[str] = "sethostname"
 
@@ -99,7 +95,6 @@ class Sethostname(Op):
         return data
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setdomainname(Op):
     name: ClassVar[str] = "setdomainname"
 
@@ -114,7 +109,6 @@ class Setdomainname(Op):
         return data
 
 
-@dataclass(frozen=True, kw_only=True)
 class NetDeviceMove(Op):
     """Move a host network interface into the container's network namespace (netlink
     RTM_NEWLINK with IFLA_NET_NS_FD), renaming it to ``new_name``."""

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, flags_text, quote
 from ocitool.spec.facts import RLIM_INFINITY
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 def _limit(value: int) -> str:
     return "RLIM_INFINITY" if value < 0 or value >= RLIM_INFINITY else str(value)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setrlimit(Op):
     name: ClassVar[str] = "setrlimit"
 
@@ -28,7 +28,6 @@ class Setrlimit(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setresgid(Op):
     name: ClassVar[str] = "setresgid"
 
@@ -40,7 +39,6 @@ class Setresgid(Op):
         return f"setresgid({self.rgid}, {self.egid}, {self.sgid})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setgroups(Op):
     name: ClassVar[str] = "setgroups"
 
@@ -50,7 +48,6 @@ class Setgroups(Op):
         return f"setgroups({len(self.gids)}, [{', '.join(map(str, self.gids))}])"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Setresuid(Op):
     name: ClassVar[str] = "setresuid"
 
@@ -62,7 +59,6 @@ class Setresuid(Op):
         return f"setresuid({self.ruid}, {self.euid}, {self.suid})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class KeepCaps(Op):
     """prctl(PR_SET_KEEPCAPS): keep permitted caps across the uid change to non-root."""
 
@@ -74,7 +70,6 @@ class KeepCaps(Op):
         return f"prctl(PR_SET_KEEPCAPS, {int(self.enable)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Umask(Op):
     name: ClassVar[str] = "umask"
 
@@ -84,7 +79,6 @@ class Umask(Op):
         return f"umask(0{self.mask:03o})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Chdir(Op):
     name: ClassVar[str] = "chdir"
 
@@ -94,7 +88,6 @@ class Chdir(Op):
         return f"chdir({quote(self.path)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Personality(Op):
     name: ClassVar[str] = "personality"
 
@@ -106,7 +99,6 @@ class Personality(Op):
         return f"personality({flags_text((self.domain, *self.flags))}) /* 0x{self.value:x} */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class SchedSetattr(Op):
     name: ClassVar[str] = "sched_setattr"
 
@@ -131,7 +123,6 @@ class SchedSetattr(Op):
         return f"sched_setattr(0, {{{', '.join(parts)}}}, 0)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class IoprioSet(Op):
     name: ClassVar[str] = "ioprio_set"
 
@@ -146,7 +137,6 @@ class IoprioSet(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class SchedSetaffinity(Op):
     """Pin a process to ``cpus`` (a cpuset list such as ``0-3,7``); pid 0 is the caller."""
 
@@ -159,7 +149,6 @@ class SchedSetaffinity(Op):
         return f"sched_setaffinity({self.pid}, [{self.cpus}])"
 
 
-@dataclass(frozen=True, kw_only=True)
 class SetMempolicy(Op):
     """set_mempolicy(2) for the init and what it execs."""
 
@@ -174,7 +163,6 @@ class SetMempolicy(Op):
         return f"set_mempolicy({mode}, [{self.nodes or ''}])"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Console(Op):
     """Allocate the container's terminal (/dev/ptmx inside it), make it the
     controlling tty and stdio, and hand the master to the console socket."""
@@ -189,7 +177,6 @@ class Console(Op):
         return f'openpty("/dev/ptmx"{size}) -> setsid(), ioctl(TIOCSCTTY), dup2(0,1,2)'
 
 
-@dataclass(frozen=True, kw_only=True)
 class WaitStart(Op):
     """The init has finished ``create`` and blocks until ``start`` releases it."""
 
@@ -199,7 +186,6 @@ class WaitStart(Op):
         return 'open("exec.fifo", O_WRONLY) /* blocks until start */'
 
 
-@dataclass(frozen=True, kw_only=True)
 class Start(Op):
     """``start``: the runtime releases the waiting init."""
 
@@ -209,7 +195,6 @@ class Start(Op):
         return 'read(open("exec.fifo", O_RDONLY)) /* releases the init */'
 
 
-@dataclass(frozen=True, kw_only=True)
 class Kill(Op):
     """``delete``: make sure no container process survives."""
 
@@ -221,7 +206,6 @@ class Kill(Op):
         return f"kill({{init}}, {self.signal}) /* if still running */"
 
 
-@dataclass(frozen=True, kw_only=True)
 class Execve(Op):
     """Replace the init with the user process. When ``path`` has no ``/`` the
     executor looks it up in the PATH given in ``env`` (as runc does)."""

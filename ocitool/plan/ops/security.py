@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
-
 from ocitool.plan.ops.base import Op, flags_text, quote
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
-@dataclass(frozen=True, kw_only=True)
 class SetCapabilities(Op):
     """Set all five capability sets (bitmaps, bit n = capability n).
 
@@ -38,7 +38,6 @@ class SetCapabilities(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class NoNewPrivs(Op):
     name: ClassVar[str] = "no_new_privs"
 
@@ -46,7 +45,6 @@ class NoNewPrivs(Op):
         return "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)"
 
 
-@dataclass(frozen=True, kw_only=True)
 class SessionKeyring(Op):
     """Join (or create) the container's own session keyring, as runc does by default.
 
@@ -69,7 +67,6 @@ class SessionKeyring(Op):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
 class LsmExecLabel(Op):
     """Label the next execve with an LSM context (AppArmor profile / SELinux label)."""
 
@@ -84,7 +81,6 @@ class LsmExecLabel(Op):
         return f"write({quote(self.path)}, {quote(self.value)})"
 
 
-@dataclass(frozen=True, kw_only=True)
 class SeccompLoad(Op):
     """Install the container's seccomp filter (the last op before execve).
 
