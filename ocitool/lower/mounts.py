@@ -317,7 +317,7 @@ def _mount_entry(
             "namespace; the host's /sys is bind-mounted instead (as runc does)",
             code="OCI357",
         )
-        mount = replace(mount, type="bind", source="/sys")
+        mount = records.replace(mount, type="bind", source="/sys")
         opts = replace(opts, flags=tuple(dict.fromkeys((*opts.flags, "MS_BIND", "MS_REC"))))
         is_bind = True
     ops: list[Op] = []
