@@ -193,28 +193,21 @@ def _plan_ops(
     bundle: str, cid: str, root: str, validate: bool, systemd_cgroup: bool = False
 ) -> tuple[Any, dict[str, Any]]:
     """The plan's ops: from the plan cache when this config was lowered before on this host."""
-    from ocitool.exec import fastplan
+    from ocitool.plan import cache
 
     config = b""
     if os.path.isdir(bundle):
         config = read_input(os.path.join(bundle, "config.json"), "config")
-    cacheable = (
-        bool(config)
-        and not validate
-        and cid.encode() not in config
-        and cid not in bundle
-        and os.geteuid() == 0
-    )
-    driver = "systemd" if systemd_cgroup else "cgroupfs"
-    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
-    if cacheable:
-        hit = fastplan.load(root, key, cid)
+    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    key = None if validate else cache.request_key(config, bundle, cid, options)
+    if key is not None:
+        hit = cache.load(root, key)
         if hit is not None:
             return hit
     _, plan, meta = _lower(bundle, cid, validate, systemd_cgroup)
-    if cacheable:
+    if key is not None:
         try:  # noqa: SIM105
-            fastplan.store(root, key, plan.ops, cid, meta)
+            cache.store(root, key, plan.ops, meta)
         except OSError:
             pass  # a read-only root only costs speed
     return plan.ops, meta

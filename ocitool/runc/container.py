@@ -97,28 +97,26 @@ def bundle_ops(
 ) -> tuple[list[Any], dict[str, Any]]:
     """The plan's ops for ``bundle`` as ``cid``, and what create needs to know about it.
 
-    Uses the executor's plan cache (:mod:`ocitool.exec.fastplan`) under the same
-    conditions as ``ocitool exec``: a config that does not mention the id is
-    lowered once per host and ocitool version, later runs read the stored ops.
+    Uses the plan cache (:mod:`ocitool.plan.cache`) under the same conditions as
+    ``ocitool exec``: a config that does not mention the id is lowered once per
+    host and ocitool version, later runs rebuild the stored ops. An engine's
+    per-container config (podman's, which holds the id) uses a plan template
+    (:mod:`ocitool.plan.template`) instead.
     Returns (ops, info) with info keys rootfs, terminal, annotations, extras.
     """
-    from ocitool.exec import fastplan
+    from ocitool.plan import cache
 
     config = read_input(os.path.join(bundle, "config.json"), "config")
-    cacheable = (
-        bool(config) and cid.encode() not in config and cid not in bundle and os.geteuid() == 0
-    )
-    driver = "systemd" if systemd_cgroup else "cgroupfs"
-    key = fastplan.cache_key(config, bundle, driver) if cacheable else ("", b"")
-    hit = fastplan.load(root, key, cid) if cacheable else None
+    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    key = cache.request_key(config, bundle, cid, options)
+    hit = cache.load(root, key) if key is not None else None
     template = None
     # no templates for the systemd driver: their key leaves out the annotations it reads
-    if not cacheable and config and os.geteuid() == 0 and not systemd_cgroup:
-        # an engine's per-container config (podman): try the id-independent template
-        from ocitool.exec import cache_template
+    if key is None and config and os.geteuid() == 0 and not systemd_cgroup:
+        from ocitool.plan import template as templates
 
-        template = cache_template.prepare(config, bundle, cid)
-        got = cache_template.load(root, template) if template is not None else None
+        template = templates.prepare(config, bundle, cid)
+        got = templates.load(root, template) if template is not None else None
         if got is not None and template is not None:
             hit = (got[0], {**got[1], "annotations": template.annotations})
     if hit is not None and "annotations" in hit[1]:
@@ -138,12 +136,12 @@ def bundle_ops(
             "annotations": annotations_of(spec),
         }
         try:
-            if cacheable:
-                fastplan.store(root, key, ops, cid, dict(info))
+            if key is not None:
+                cache.store(root, key, ops, dict(info))
             elif template is not None:
-                from ocitool.exec import cache_template
+                from ocitool.plan import template as templates
 
-                cache_template.store(root, template, ops, info, relower_text)
+                templates.store(root, template, ops, info, relower_text)
         except (OSError, ValueError):
             pass  # an unwritable root only costs speed
     info["extras"] = plan_extras(ops)
@@ -151,7 +149,7 @@ def bundle_ops(
 
 
 def relower_text(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
-    """Lower a config given as text (the plan template's check, :mod:`cache_template`)."""
+    """Lower a config given as text (the plan template's check, :mod:`ocitool.plan.template`)."""
     from ocitool.spec.build import build_spec
     from ocitool.spec.load import parse_text
 
@@ -165,19 +163,12 @@ def relower_text(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str,
 
 
 def cgroup_remove_ops(dirs: list[str]) -> list[Any]:
-    """The plan's ``cgroup_remove`` ops for ``dirs``, in the executor's light op form.
+    """The plan's ``cgroup_remove`` ops for ``dirs`` (without poststop hooks, delete needs
+    nothing else from the plan, so it does not lower again)."""
+    from ocitool.plan.ops.base import Phase
+    from ocitool.plan.ops.cgroup import CgroupRemove
 
-    Without poststop hooks, delete needs nothing else from the plan; building
-    these from the plan cache's op type avoids importing the op classes (their
-    dataclasses cost ~15 ms per ``delete``). Same name, phase, fields and text.
-    """
-    from ocitool.exec.fastplan import FastOp, FastPhase
-
-    phase = FastPhase("delete", DELETE_ORDER, "runtime", "delete")
-    return [FastOp("cgroup_remove", phase, None, f'rmdir("{d}")', {"path": d}) for d in dirs]
-
-
-DELETE_ORDER = 13  # Phase.DELETE.order (checked by a unit test)
+    return [CgroupRemove(phase=Phase.DELETE, source=None, path=d) for d in dirs]
 
 
 def systemd_driver(st: State) -> bool:

@@ -4,7 +4,6 @@ writes go to a fake cgroupfs tree."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +25,7 @@ UNIFIED = "/sys/fs/cgroup/unified"
 
 def _v2_plan(bundle: Path, kernel: tuple[int, int, int] = (6, 1, 0)) -> list:
     _, spec = load_spec(str(bundle), validate=False)
-    host = dataclasses.replace(HostInfo.preset("v2"), kernel=kernel)
+    host = records.replace(HostInfo.preset("v2"), kernel=kernel)
     return list(lower(spec, host, container_id="v2t", bundle=str(bundle)).ops)
 
 

@@ -15,9 +15,9 @@ import pytest
 from ocitool.check.explain import annotate, causes
 from ocitool.cli.main import main
 from ocitool.errors import ExecError
-from ocitool.exec.fastplan import FastOp, FastPhase
 from ocitool.lint.engine import FileResult
 from ocitool.lint.report import renderer
+from ocitool.plan.cache import op_from_json
 from ocitool.spec.load import load, parse_text
 from ocitool.spec.schema import validate_config
 
@@ -148,24 +148,15 @@ def test_a_failed_op_gets_its_cause(bundle: Path) -> None:
     assert err.hint and "args[0]" in err.hint
 
 
-def test_plan_cache_records_are_checked_through_a_fresh_plan(bundle: Path) -> None:
-    """Ops read back from the plan cache are records, not op classes: the cause is still found."""
+def test_ops_from_the_plan_cache_are_explained_too(bundle: Path) -> None:
+    """Ops rebuilt from the plan cache's stored JSON lead to the same cause."""
     from ocitool.check.engine import context_for
 
     broken(bundle)
     typed = context_for(load(str(bundle)), container_id="web").ops
-    records = [
-        FastOp(
-            op.name,
-            FastPhase(op.phase.value, op.phase.order, op.phase.process, op.phase.command),
-            op.source,
-            op.text(),
-            {},
-        )  # fmt: skip
-        for op in typed
-    ]
+    rebuilt = [op_from_json(op.to_json()) for op in typed]
     k = next(i for i, op in enumerate(typed) if op.name == "execve")
-    found = causes(k, records, str(bundle), "web")
+    found = causes(k, rebuilt, str(bundle), "web")
     assert [d.code for d in found] == ["OCH201"]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from ocitool.check.engine import check_document
 from ocitool.check.facts import HostFacts
 from ocitool.check.registry import all_checks
 from ocitool.lower.host import HostInfo
+from ocitool.records import replace
 from ocitool.spec.load import parse_text
 from tests.unit.check_helpers import elf_with_interp
 from tests.unit.plan_helpers import config

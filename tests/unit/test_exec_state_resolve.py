@@ -217,43 +217,6 @@ def test_cli_dry_run_prints_the_plan_without_root() -> None:
     assert bad.returncode == 2 and "missing BUNDLE" in bad.stderr
 
 
-def test_plan_cache_roundtrip_substitutes_the_id(tmp_path: Path) -> None:
-    from ocitool.exec import fastplan
-    from ocitool.plan.ops.base import Phase
-    from ocitool.plan.ops.cgroup import CgroupMkdir
-    from ocitool.plan.ops.process import Execve
-
-    ops = [
-        CgroupMkdir(
-            phase=Phase.CREATE_RUNTIME,
-            path="/sys/fs/cgroup/pids/ocitool/first",
-            source="/linux/cgroupsPath",
-        ),
-        Execve(phase=Phase.EXEC, path="true", argv=("true",), env=("A=b",), source="/process/args"),
-    ]
-    root = str(tmp_path)
-    key = fastplan.cache_key(b"{}", "/bundle")
-    assert key == fastplan.cache_key(b"{}", "/bundle")
-    assert key != fastplan.cache_key(b"{ }", "/bundle")
-    assert key[1] != fastplan.cache_key(b"{}", "/bundle", "systemd")[1]  # the driver counts
-    fastplan.store(root, key, ops, "first", {"rootfs": "/bundle/rootfs", "terminal": False})
-    loaded = fastplan.load(root, key, "second")
-    assert loaded is not None
-    got, meta = loaded
-    assert meta == {"rootfs": "/bundle/rootfs", "terminal": False}
-    assert [o.name for o in got] == ["cgroup_mkdir", "execve"]
-    assert got[0].path == "/sys/fs/cgroup/pids/ocitool/second"
-    assert got[0].text() == 'mkdir("/sys/fs/cgroup/pids/ocitool/second", 0755)'
-    assert got[0].phase.process == "runtime" and got[1].phase.command == "start"
-    assert got[1].argv == ("true",) and got[1].source == "/process/args"
-    assert fastplan.load(root, ("nope", b""), "x") is None
-    other = fastplan.cache_key(b"{ }", "/bundle")
-    assert other[0] == key[0] and fastplan.load(root, other, "x") is None  # same entry, stale
-    for i in range(fastplan.MAX_ENTRIES + 5):
-        fastplan.store(root, (f"k{i}", b""), ops, "first", {})
-    assert len(os.listdir(fastplan.cache_path(root, "x").rsplit("/", 1)[0])) <= fastplan.MAX_ENTRIES
-
-
 def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
     from ocitool.cli import exec as cli_exec
 
@@ -261,31 +224,3 @@ def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(ExecError, match="needs root") as info:
         cli_exec.main(["/nonexistent-bundle"])
     assert "--dry-run" in (info.value.hint or "")
-
-
-def test_two_installs_sharing_a_state_root_keep_an_entry_each(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """bench_exec alternates an installed copy and the checkout on one state root: with
-    one entry per bundle each evicted the other's and both lowered from scratch."""
-    import ocitool
-    from ocitool.exec import fastplan
-    from ocitool.plan.ops.base import Phase
-    from ocitool.plan.ops.process import Execve
-
-    ops = [Execve(phase=Phase.EXEC, path="true", argv=("true",), env=(), source=None)]
-    root = str(tmp_path)
-    installs = {
-        "site": "/usr/lib/python3/site-packages/ocitool/__init__.py",
-        "checkout": "/src/ocitool/ocitool/__init__.py",
-    }
-    keys = {}
-    for name, init in installs.items():
-        monkeypatch.setattr(ocitool, "__file__", init)
-        keys[name] = (fastplan.cache_key(b"{}", "/bundle")[0], name.encode())  # code differs
-        fastplan.store(root, keys[name], ops, "c", {"install": name})
-    for name, init in installs.items():
-        monkeypatch.setattr(ocitool, "__file__", init)
-        hit = fastplan.load(root, keys[name], "c")
-        assert hit is not None and hit[1] == {"install": name}
-    assert len(os.listdir(tmp_path / ".plans")) == 2

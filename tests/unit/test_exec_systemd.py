@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from ocitool.errors import ExecError
-from ocitool.exec import apply, fastplan
+from ocitool.exec import apply
 from ocitool.exec.context import ExecContext
 from ocitool.exec.fault import FaultSyscalls
 from ocitool.exec.recording import RecordingSyscalls
+from ocitool.host import HostInfo
+from ocitool.plan import cache
 from tests.helpers.systemd_plan import systemd_plan
 
 CONFIG = {
@@ -77,11 +79,13 @@ def test_stop_op_calls_stop() -> None:
 
 def test_the_plan_cache_keeps_the_properties(tmp_path: Path) -> None:
     plan_ops = ops()
-    key = fastplan.cache_key(b"{}", "/run/bundles/web", "systemd")
-    fastplan.store(str(tmp_path), key, plan_ops, "web", {})
-    hit = fastplan.load(str(tmp_path), key, "web")
+    host = HostInfo.preset("v2")
+    key = cache.make_key((b"{}",), "/run/bundles/web", host, ("systemd",), ("web",))
+    cache.store(str(tmp_path), key, plan_ops, {})
+    hit = cache.load(str(tmp_path), key)
     assert hit is not None
     loaded = by_name("systemd_start_unit", hit[0])
     original = by_name("systemd_start_unit", plan_ops)
     assert loaded.properties == original.properties and loaded.unit == original.unit
     assert loaded.text() == original.text()
+    assert hit[0] == plan_ops

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from ocitool import records
 from ocitool.errors import LoweringError  # noqa: E402
 from ocitool.lower.cgroups import lower_cgroups  # noqa: E402
 from ocitool.lower.context import LowerContext  # noqa: E402
@@ -487,9 +488,8 @@ def test_join_and_remove_helpers_match_lower_cgroups() -> None:
 
 
 def test_named_systemd_hierarchy_is_made_joined_and_removed_without_limits() -> None:
-    import dataclasses
 
-    host = dataclasses.replace(
+    host = records.replace(
         HYBRID_CI,
         cgroup_mounts=MappingProxyType(
             {**HYBRID_CI.cgroup_mounts, "name=systemd": "/sys/fs/cgroup/systemd"}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from ocitool import records
 from ocitool.errors import LoweringError
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
@@ -512,10 +513,9 @@ def test_remount_option_changes_an_earlier_mount() -> None:
 
 
 def test_named_systemd_hierarchy_is_mounted_by_name() -> None:
-    import dataclasses
     from types import MappingProxyType
 
-    host = dataclasses.replace(
+    host = records.replace(
         V1,
         cgroup_mounts=MappingProxyType(
             {**V1.cgroup_mounts, "name=systemd": "/sys/fs/cgroup/systemd"}
@@ -532,10 +532,9 @@ def test_named_systemd_hierarchy_is_mounted_by_name() -> None:
 
 
 def test_dev_core_only_where_the_host_has_proc_kcore() -> None:
-    import dataclasses
 
     ops, _ = lower(config(), V1)
     core = find(ops, "symlink", path="/dev/core")
     assert [op.target for op in core] == ["/proc/kcore"]  # type: ignore[attr-defined]
-    ops, _ = lower(config(), dataclasses.replace(V1, kcore=False))
+    ops, _ = lower(config(), records.replace(V1, kcore=False))
     assert not find(ops, "symlink", path="/dev/core")

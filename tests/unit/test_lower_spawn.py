@@ -4,7 +4,6 @@ cheap -- all in the plan, so the printed plan is what the engine runs."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from typing import Any
 
 from ocitool.lower import lower
@@ -12,6 +11,7 @@ from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.cgroup import CgroupJoin
 from ocitool.plan.ops.namespaces import Clone, Fork, Unshare
+from ocitool.records import replace
 from ocitool.spec.build import build_spec
 from ocitool.spec.load import parse_text
 from tests.unit.test_lower_cgroups import HYBRID_CI

@@ -1,4 +1,4 @@
-"""Plan templates (ocitool/exec/cache_template.py): a hit gives exactly the plan lowering gives.
+"""Plan templates (ocitool/plan/template.py): a hit gives exactly the plan lowering gives.
 
 The configs imitate what podman writes per container: the container id in
 mount sources, the cgroup path and the bundle path, its short form as the
@@ -9,7 +9,6 @@ annotation. Lowering is pure, so these tests need no root.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
 import secrets
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from ocitool.exec import cache_template as T
+from ocitool.plan import template as T
+from ocitool.plan.ops.base import Phase
+from ocitool.plan.ops.cgroup import CgroupMkdir
 from ocitool.runc.container import relower_text
 from tests.helpers_exec.bundle import BASE_CONFIG
 
@@ -55,22 +56,6 @@ def new_ids() -> tuple[str, str]:
     return secrets.token_hex(32), secrets.token_hex(32)
 
 
-def plain(ops: Any) -> list[tuple[Any, ...]]:
-    """Ops as comparable data; real op objects and cached light ops alike."""
-    out = []
-    for op in ops:
-        if dataclasses.is_dataclass(op):
-            fields = {f.name: getattr(op, f.name) for f in dataclasses.fields(op)
-                      if f.name not in ("phase", "source")}  # fmt: skip
-        else:
-            fields = {k: v for k, v in vars(op).items()
-                      if k not in ("name", "phase", "source", "_text")}  # fmt: skip
-        ph = op.phase
-        out.append((op.name, ph.value, ph.order, op.source, op.text(),
-                    json.dumps(fields, sort_keys=True, default=list)))  # fmt: skip
-    return out
-
-
 def stored(root: Path, cid: str, layer: str, created: str = "2026-01-01T00:00:00Z") -> T.Template:
     config, bundle = podman_like(cid, layer, created)
     tpl = T.prepare(config, bundle, cid)
@@ -87,12 +72,12 @@ def test_hit_equals_fresh_lowering_for_new_ids(tmp_path: Path) -> None:
         cid, layer = new_ids()
         config, bundle = podman_like(cid, layer, f"2026-11-29T09:{secrets.randbelow(60):02d}Z")
         tpl = T.prepare(config, bundle, cid)
-        assert tpl is not None and tpl.name == first.name
+        assert tpl is not None and tpl.key.name == first.key.name
         got = T.load(str(tmp_path), tpl)
         assert got is not None
         ops, meta = got
         want_ops, want_meta = relower_text(config.decode(), bundle, cid)
-        assert plain(ops) == plain(want_ops)
+        assert ops == want_ops
         assert meta == {"rootfs": want_meta["rootfs"], "terminal": want_meta["terminal"]}
         assert layer in meta["rootfs"]
         texts = "\n".join(op.text() for op in ops)
@@ -111,23 +96,8 @@ def test_any_other_change_misses(tmp_path: Path) -> None:
     assert tpl is not None and T.load(str(tmp_path), tpl) is None
 
 
-@dataclasses.dataclass(frozen=True)
-class FakePhase:
-    value: str = "create"
-    order: int = 1
-    process: str = "runtime"
-    command: str = "create"
-
-
-@dataclasses.dataclass(frozen=True)
-class FakeOp:
-    name: str
-    phase: FakePhase
-    source: str | None
-    path: str
-
-    def text(self) -> str:
-        return f'mkdir("{self.path}")'
+def mkdir(path: str) -> CgroupMkdir:
+    return CgroupMkdir(phase=Phase.CREATE_RUNTIME, source=None, path=path)
 
 
 def test_template_refused_when_lowering_does_not_treat_ids_as_opaque(tmp_path: Path) -> None:
@@ -138,7 +108,7 @@ def test_template_refused_when_lowering_does_not_treat_ids_as_opaque(tmp_path: P
 
     def truncating(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
         # a lowering that uses an 8-character prefix: not a modelled token
-        return [FakeOp("mkdir", FakePhase(), None, f"/sys/fs/cgroup/x-{cid[:8]}")], {
+        return [mkdir(f"/sys/fs/cgroup/x-{cid[:8]}")], {
             "rootfs": "/r", "terminal": False}  # fmt: skip
 
     ops, meta = truncating("", bundle, cid)
@@ -146,13 +116,13 @@ def test_template_refused_when_lowering_does_not_treat_ids_as_opaque(tmp_path: P
     assert T.load(str(tmp_path), tpl) is None
 
     def opaque(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
-        return [FakeOp("mkdir", FakePhase(), None, f"/sys/fs/cgroup/x-{cid}")], {
+        return [mkdir(f"/sys/fs/cgroup/x-{cid}")], {
             "rootfs": "/r", "terminal": False}  # fmt: skip
 
     ops, meta = opaque("", bundle, cid)
     assert T.store(str(tmp_path), tpl, ops, meta, opaque)
     got = T.load(str(tmp_path), tpl)
-    assert got is not None and got[0][0].path == f"/sys/fs/cgroup/x-{cid}"
+    assert got is not None and got[0] == [mkdir(f"/sys/fs/cgroup/x-{cid}")]
 
 
 @pytest.mark.parametrize(

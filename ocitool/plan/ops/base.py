@@ -243,6 +243,8 @@ class Op(Record):
     """
 
     name: ClassVar[str] = "op"
+    json_names: ClassVar[dict[str, str]] = {}
+    """Fields whose JSON key differs from the field name (``hostname`` -> ``name``)."""
 
     phase: Phase
     source: str | None = None
@@ -272,6 +274,7 @@ class Op(Record):
             "source": self.source,
             "text": self.text(),
         }
+        names = self.json_names
         for key, value in self.fields():
-            data[key] = _jsonable(value)
+            data[names.get(key, key)] = _jsonable(value)
         return data

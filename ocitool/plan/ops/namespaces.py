@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ocitool.plan.ops.base import JSON, Op, flags_text, quote
+from ocitool.plan.ops.base import Op, flags_text, quote
 from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -83,30 +83,22 @@ class Fork(Op):
 
 class Sethostname(Op):
     name: ClassVar[str] = "sethostname"
+    json_names: ClassVar[dict[str, str]] = {"hostname": "name"}
 
     hostname: str
 
     def text(self) -> str:
         return f"sethostname({quote(self.hostname)})"
 
-    def to_json(self) -> dict[str, JSON]:
-        data = super().to_json()
-        data["name"] = data.pop("hostname")
-        return data
-
 
 class Setdomainname(Op):
     name: ClassVar[str] = "setdomainname"
+    json_names: ClassVar[dict[str, str]] = {"domainname": "name"}
 
     domainname: str
 
     def text(self) -> str:
         return f"setdomainname({quote(self.domainname)})"
-
-    def to_json(self) -> dict[str, JSON]:
-        data = super().to_json()
-        data["name"] = data.pop("domainname")
-        return data
 
 
 class NetDeviceMove(Op):

@@ -3,15 +3,16 @@
 podman (and CRI engines) write a new config.json per container: it holds the
 container's 64-hex id (in mount sources, the cgroup path, the bundle path),
 its 12-hex short form (hostname, HOSTNAME=), the overlay layer's own 64-hex
-id (root.path), and a creation timestamp annotation. So the plan cache of
-:mod:`ocitool.exec.fastplan`, keyed on the exact config, never hits there,
-and every ``create`` pays ~100 ms of model imports and lowering.
+id (root.path), and a creation timestamp annotation. So a plan cache entry
+keyed on the exact config never hits there, and every ``create`` pays for
+the model imports and lowering.
 
-A template is the lowered plan with those ids replaced by placeholders. Its
-key is the config with the same replacement, minus ``annotations`` (lowering
-reads none; they are still checked to be a string map), plus the bundle path,
-the host facts and the code stamps fastplan uses. On a hit the placeholders
-get the new ids.
+A template is an entry of the plan cache (:mod:`ocitool.plan.cache`) whose
+tokens are those ids. Its key is the config with the ids replaced by
+placeholders, minus ``annotations`` (lowering reads none; they are still
+checked to be a string map), plus the bundle path, the host facts, the
+lowering options and the code version, as for every entry. On a hit the
+placeholders get the new ids and the real op objects are rebuilt.
 
 Correctness: the plan must be exactly what lowering would give. That holds
 only if lowering treats the ids as opaque strings (copies them, never slices,
@@ -25,24 +26,25 @@ that check and is simply not templated.
 
 from __future__ import annotations
 
-from ocitool.exec import fastplan
-from ocitool.exec.syscalls import TYPE_CHECKING
+from ocitool.plan import cache
+from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-FORMAT = 1
+    from ocitool.plan.ops.base import Op
+
+FORMAT = 2
 SHORT = 12  # the short id engines use as hostname (docker/podman convention)
 _HEX = "0123456789abcdef"
 # every ASCII character that is not a lowercase hex digit becomes a separator
 _SPLIT = {c: " " for c in range(128) if chr(c) not in _HEX}
 # the variant used for the equivariance check: each hex digit shifted by 7
 _SHIFT = str.maketrans(_HEX, _HEX[7:] + _HEX[:7])
-
-
-def placeholder(i: int) -> str:
-    return f"\x00ocitool-t{i}\x00"
+OPTIONS = ("cgroupfs",)
+"""The lowering options templates are made for (not the systemd driver: its key would
+leave out the annotations it reads)."""
 
 
 def is_hex_id(s: str) -> bool:
@@ -52,7 +54,7 @@ def is_hex_id(s: str) -> bool:
 class Template:
     """The normalized form of one create request."""
 
-    __slots__ = ("tokens", "text", "data", "annotations", "bundle", "name", "blob")
+    __slots__ = ("tokens", "text", "data", "annotations", "bundle", "key")
 
     def __init__(
         self,
@@ -65,38 +67,25 @@ class Template:
         self.tokens, self.text, self.data = tokens, text, data
         self.annotations, self.bundle = annotations, bundle
         norm = subst(text, tokens, None) + "\0" + subst(bundle, tokens, None)
-        self.blob = b"\0".join(
-            [
-                str(FORMAT).encode(),
-                norm.encode(),
-                fastplan.host_fingerprint(),
-                fastplan.code_fingerprint(),
-            ]
-        )
         import zlib
 
-        self.name = f"t-{zlib.crc32(self.blob):08x}-{len(self.blob)}"
+        from ocitool.host import HostInfo
+
+        name = f"t-{zlib.crc32(norm.encode()):08x}-{len(norm)}"
+        self.key = cache.make_key(
+            (str(FORMAT), norm), "", HostInfo.detect(), OPTIONS, tuple(tokens), name
+        )
 
 
 def subst(s: str, tokens: list[str], values: list[str] | None) -> str:
     """tokens -> placeholders (values None), or placeholders -> values."""
     if values is None:
         for i, tok in enumerate(tokens):
-            s = s.replace(tok, placeholder(i))
+            s = s.replace(tok, cache.placeholder(i))
     else:
         for i, val in enumerate(values):
-            s = s.replace(placeholder(i), val)
+            s = s.replace(cache.placeholder(i), val)
     return s
-
-
-def _walk(value: Any, fn: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return fn(value)
-    if isinstance(value, list | tuple):
-        return type(value)(_walk(v, fn) for v in value)
-    if isinstance(value, dict):
-        return {k: _walk(v, fn) for k, v in value.items()}
-    return value
 
 
 def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -170,25 +159,6 @@ def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
     return Template(tokens, text, data, annotations, bundle)
 
 
-def _rows(ops: Any, tokens: list[str]) -> list[Any]:
-    """Plan ops as plain data (the fastplan row form) with ``tokens`` as placeholders."""
-
-    def norm(s: str) -> str:
-        return subst(s, tokens, None)
-
-    rows = []
-    for op in ops:
-        ph = op.phase
-        fields = _walk(fastplan.op_fields(op), norm)
-        text = norm(op.text())
-        source = op.source
-        marked = "\x00ocitool-t" in text or fastplan._contains(fields, "\x00ocitool-t")
-        rows.append(
-            (op.name, (ph.value, ph.order, ph.process, ph.command), source, text, fields, marked)
-        )
-    return rows
-
-
 def variant(t: Template) -> tuple[list[str], str, str]:
     """(tokens, config text, bundle) with every id replaced by a different one of the same shape."""
     import json
@@ -203,52 +173,28 @@ def variant(t: Template) -> tuple[list[str], str, str]:
 def store(
     root: str,
     t: Template,
-    ops: Any,
+    ops: list[Op],
     meta: dict[str, Any],
-    relower: Callable[[str, str, str], tuple[Any, dict[str, Any]]],
+    relower: Callable[[str, str, str], tuple[list[Op], dict[str, Any]]],
 ) -> bool:
     """Save the template of ``ops`` if lowering the variant request gives the same template.
 
     ``relower(config_text, bundle, cid) -> (ops, meta)`` lowers a config (pure).
     Returns whether a template was stored.
     """
-    rows = _rows(ops, t.tokens)
-    meta_t = _walk(
-        {"rootfs": meta["rootfs"], "terminal": bool(meta["terminal"])},
-        lambda s: subst(s, t.tokens, None),
-    )
+    keep = {"rootfs": meta["rootfs"], "terminal": bool(meta["terminal"])}
+    rows, meta_t = cache.stored_form(ops, keep, t.key.tokens)
     values, text_v, bundle_v = variant(t)
     try:
         ops_v, meta_v = relower(text_v, bundle_v, values[0])
     except Exception:  # noqa: BLE001 - a variant that does not lower is just not templated
         return False
-    rows_v = _rows(ops_v, values)
-    meta_vt = _walk(
-        {"rootfs": meta_v["rootfs"], "terminal": bool(meta_v["terminal"])},
-        lambda s: subst(s, values, None),
-    )
-    if rows_v != rows or meta_vt != meta_t:
+    keep_v = {"rootfs": meta_v["rootfs"], "terminal": bool(meta_v["terminal"])}
+    if cache.stored_form(ops_v, keep_v, tuple(values)) != (rows, meta_t):
         return False
-    return fastplan.write_entry(root, t.name, FORMAT, t.blob, meta_t, rows)
+    return cache.write_rows(root, t.key, rows, meta_t)
 
 
-def load(root: str, t: Template) -> tuple[list[Any], dict[str, Any]] | None:
-    """(ops in fastplan's light form, meta) with this request's ids, or None."""
-    entry = fastplan.read_entry(root, t.name, FORMAT, t.blob)
-    if entry is None:
-        return None
-    meta, rows = entry
-
-    def fill(s: str) -> str:
-        return subst(s, [], t.tokens) if "\x00" in s else s
-
-    phases: dict[str, fastplan.FastPhase] = {}
-    ops = []
-    for name, (value, order, process, command), source, text, fields, marked in rows:
-        phase = phases.get(value)
-        if phase is None:
-            phase = phases[value] = fastplan.FastPhase(value, order, process, command)
-        if marked:
-            text, fields = fill(text), _walk(fields, fill)
-        ops.append(fastplan.FastOp(name, phase, source, text, fields))
-    return ops, _walk(meta, fill)
+def load(root: str, t: Template) -> tuple[list[Op], dict[str, Any]] | None:
+    """(ops, meta) with this request's ids, or None."""
+    return cache.load(root, t.key)
