@@ -124,10 +124,10 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
     return proc
 
 
-def exec_ops(plan: Any) -> list[Any]:
+def exec_ops(ops: list[Any]) -> list[Any]:
     """The ops a joining process applies: rlimits, then the exec phase (execve last)."""
-    rlimits = [op for op in plan.ops if op.name == "setrlimit"]
-    return rlimits + [op for op in plan.ops if op.phase.value == "exec"]
+    rlimits = [op for op in ops if op.name == "setrlimit"]
+    return rlimits + [op for op in ops if op.phase.value == "exec"]
 
 
 def _after_init_exec(store: Any, st: Any) -> Any:
@@ -191,9 +191,8 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     check_console_socket(sock_path if terminal else None)
     data = dict(config)
     data["process"] = process
-    _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
-    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
-    ops = exec_ops(plan)
+    path = p.value("process") or os.path.join(st.bundle, "config.json")
+    ops = exec_ops(C.config_ops(data, path, cid, st.bundle, g.root, C.systemd_driver(st)))
     if st.extra.get("no_new_keyring"):
         from ocitool.runc.cmd_lifecycle import without_keyring
 

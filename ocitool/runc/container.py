@@ -46,6 +46,42 @@ def spec_from_data(data: dict[str, Any], path: str) -> tuple[Any, Any]:
     return doc, build_spec(doc)
 
 
+def config_ops(
+    data: dict[str, Any], path: str, cid: str, bundle: str, root: str, systemd_cgroup: bool
+) -> list[Any]:
+    """The plan's ops for an in-memory config (``exec``'s: the saved config with its process
+    replaced) as container ``cid``, through the plan cache (:mod:`ocitool.plan.cache`).
+
+    The entry is the container's own (its name and key hold the id), so it serves a
+    repeated request: an engine's health check, or any ``exec`` of the same process
+    again. ``path`` names the config in messages. Cached under the same condition as
+    create's entries (root)."""
+    import json
+
+    from ocitool.plan import cache
+
+    text = json.dumps(data)
+    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    key = None
+    if os.geteuid() == 0:
+        from ocitool.host import HostInfo
+
+        key = cache.make_key((text, cid), bundle, HostInfo.detect(), options, (), f"exec-{cid}")
+        hit = cache.load(root, key)
+        if hit is not None:
+            return hit[0]
+    from ocitool.spec.build import build_spec
+    from ocitool.spec.load import parse_text
+
+    ops = list(lower_spec(build_spec(parse_text(text, path)), cid, bundle, systemd_cgroup).ops)
+    if key is not None:
+        try:  # noqa: SIM105 - contextlib is an import on the start path
+            cache.store(root, key, ops, {})
+        except (OSError, ValueError):
+            pass  # an unwritable root only costs speed
+    return ops
+
+
 def lower_spec(spec: Any, cid: str, bundle: str, systemd_cgroup: bool = False) -> Any:
     from ocitool.lower import lower
     from ocitool.lower.host import HostInfo
