@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ocitool.errors import Diagnostic
-from ocitool.lint.engine import FileResult
 from ocitool.lint.report.text import render
+from ocitool.lint.result import FileResult
 from ocitool.render.ansi import painter, printable
 from ocitool.spec.load import parse_text
 

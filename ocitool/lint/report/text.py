@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ocitool.errors import Diagnostic
-from ocitool.lint.engine import FileResult
 from ocitool.lint.report import counts, describe
 from ocitool.lint.report.paths import display_path
+from ocitool.lint.result import FileResult
 from ocitool.render.ansi import Painter, painter, printable
 from ocitool.render.diagnostics import clip_line
 from ocitool.spec.load import Document
