@@ -12,6 +12,11 @@ PYTHONDONTWRITEBYTECODE=1 an uncompiled tree pays for compiling on every run.
     sudo python3 bench/bench_ab.py --before OLD_TREE [--after NEW_TREE] [--mode exec|run] [-n 40]
 
 ``exec`` times ``ocitool exec``; ``run`` times ``ocitool-runc run`` (cwd = bundle).
+``--launcher`` starts each tree through the installed ``ocitool``/``ocitool-runc``
+launcher instead (as an editable install runs; ``PYTHONPATH`` selects the tree).
+Each tree's plan cache entries must be the same files, unchanged, after the
+warm-up round and after the last run: a row that lowered from scratch (a cache
+miss rewrites its entry) is reported and fails the bench.
 """
 
 from __future__ import annotations
@@ -27,7 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench_exec import run_once, site_packages  # noqa: E402 - the same timer, one directory
+from bench_exec import (  # noqa: E402 - the same timer, one directory
+    installed_launcher,
+    run_once,
+    site_packages,
+)
 
 from tests.helpers_exec.bundle import make_bundle  # noqa: E402
 
@@ -37,14 +46,37 @@ ENTRY = {
 }
 
 
+LAUNCHER = {"exec": "ocitool", "run": "ocitool-runc"}
+
+
 def argv_for(
-    name: str, tree: Path | None, mode: str, work: Path, bundle: Path, i: int
+    name: str,
+    tree: Path | None,
+    mode: str,
+    work: Path,
+    bundle: Path,
+    i: int,
+    launcher: bool = False,
 ) -> list[str]:
     cid = f"ab-{name}-{i}"
     if tree is None:
         return ["runc", "--root", str(work / "runc"), "run", cid]
-    head = [sys.executable, "-S", "-c", ENTRY[mode], "--root", str(work / name)]
+    if launcher:
+        path = installed_launcher(LAUNCHER[mode])
+        if path is None:
+            raise SystemExit(f"no installed {LAUNCHER[mode]} launcher")
+        head = [path, *(["exec"] if mode == "exec" else []), "--root", str(work / name)]
+    else:
+        head = [sys.executable, "-S", "-c", ENTRY[mode], "--root", str(work / name)]
     return [*head, "--id", cid, str(bundle)] if mode == "exec" else [*head, "run", cid]
+
+
+def _plan_entries(root: Path) -> list[tuple[str, int]]:
+    """(name, mtime) of each entry of a state root's plan cache: a miss rewrites one."""
+    plans = root / ".plans"
+    if not plans.is_dir():
+        return []
+    return sorted((p.name, p.stat().st_mtime_ns) for p in plans.iterdir())
 
 
 def main() -> int:
@@ -55,6 +87,9 @@ def main() -> int:
     )
     parser.add_argument("--mode", choices=sorted(ENTRY), default="exec")
     parser.add_argument("-n", "--runs", type=int, default=40)
+    parser.add_argument(
+        "--launcher", action="store_true", help="start through the installed shell launcher"
+    )
     args = parser.parse_args()
     trees: dict[str, Path | None] = {"before": args.before, "after": args.after}
     if shutil.which("runc"):
@@ -70,16 +105,23 @@ def main() -> int:
         names = list(trees)
         walls: dict[str, list[float]] = {n: [] for n in names}
         cpus: dict[str, list[float]] = {n: [] for n in names}
+        stored: dict[str, list[tuple[str, int]]] = {}
         for i in range(args.runs + 1):  # round 0 warms up (and stores the plans)
             for n in names[i % len(names) :] + names[: i % len(names)]:
                 time.sleep(0.1)
-                argv = argv_for(n, trees[n], args.mode, work, bundle, i)
+                argv = argv_for(n, trees[n], args.mode, work, bundle, i, args.launcher)
                 wall, cpu, _, code = run_once(argv, env.get(n), bundle, work / "rss.txt")
                 if code != 0:
                     return 1
                 if i:
                     walls[n].append(wall * 1000)
                     cpus[n].append(cpu * 1000)
+            if i == 0:
+                stored = {n: _plan_entries(work / n) for n in names if trees[n] is not None}
+        misses = [n for n in stored if not stored[n] or _plan_entries(work / n) != stored[n]]
+        if misses:
+            print(f"plan cache misses (lowered from scratch) in: {', '.join(misses)}")
+            return 1
         ref = statistics.median(walls["runc"]) if "runc" in walls else None
         print(f"{args.mode}: median of {args.runs} interleaved runs, busybox /bin/true\n")
         print("| tree | wall ms | CPU ms | vs runc |")

@@ -23,7 +23,8 @@ Code families (stable; never reuse a code for a different meaning):
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any, Literal
 

@@ -13,19 +13,21 @@ cgroup=v1,arch=aarch64`` (and the tests) deterministic on any machine.
 
 from __future__ import annotations
 
-from types import MappingProxyType
-
 from ocitool import lightos as os
 from ocitool.capabilities import LAST_KNOWN_CAP
-from ocitool.errors import UsageError
 from ocitool.kernel import ARCH_ALIASES
 from ocitool.records import Record, replace
 from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import MappingProxyType
+    from typing import Any
 
+    from ocitool.errors import UsageError
     from ocitool.plan.ops.base import JSON
+else:
+    MappingProxyType = type(type.__dict__)  # types.MappingProxyType, without importing types
 
 CGROUP_ROOT = "/sys/fs/cgroup"
 RESCTRL_ROOT = "/sys/fs/resctrl"
@@ -131,7 +133,7 @@ class HostInfo(Record):
                 arch=arch,
                 resctrl=resctrl,
             )
-        raise UsageError(
+        raise _usage_error(
             message=f"unknown cgroup mode {mode!r}",
             code="OCI011",
             expected="v1, v2 or hybrid",
@@ -155,7 +157,7 @@ class HostInfo(Record):
         for item in filter(None, (p.strip() for p in text.split(","))):
             key, sep, value = item.partition("=")
             if not sep:
-                raise UsageError(
+                raise _usage_error(
                     message=f"--host: {item!r} is not KEY=VALUE",
                     code="OCI011",
                     hint="e.g. --host cgroup=v2,arch=aarch64,kernel=6.1",
@@ -224,6 +226,14 @@ class HostInfo(Record):
         )
 
 
+def _usage_error(**fields: Any) -> UsageError:
+    """A UsageError (``ocitool.errors`` is imported only when there is one: ``detect()``
+    is on the start path, the errors are for ``--host`` and the presets)."""
+    from ocitool.errors import UsageError
+
+    return UsageError(**fields)
+
+
 def normalize_arch(arch: str) -> str:
     """Short arch name (x86_64, aarch64, ...) from uname or OCI (SCMP_ARCH_*) spelling."""
     name = arch.strip()
@@ -232,7 +242,7 @@ def normalize_arch(arch: str) -> str:
         name = {"x86_64": "x86_64", "aarch64": "aarch64", "ppc64le": "ppc64le"}.get(name, name)
     short = ARCH_ALIASES.get(name.lower())
     if short is None:
-        raise UsageError(
+        raise _usage_error(
             message=f"unknown architecture {arch!r}",
             code="OCI011",
             expected=", ".join(sorted(set(ARCH_ALIASES.values()))),
@@ -255,7 +265,7 @@ def _parse_kernel(value: str) -> tuple[int, int, int]:
 
 
 def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
-    bad = UsageError(message=f"--host: bad value {value!r} for {key!r}", code="OCI011")
+    bad = _usage_error(message=f"--host: bad value {value!r} for {key!r}", code="OCI011")
 
     def number(limit: int) -> int:
         """A decimal number in ASCII digits (``isdigit`` also takes '²' and '١') within limit."""
@@ -272,7 +282,7 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         end = next((i for i, ch in enumerate(value) if ch in "-+"), len(value))
         parts = value[:end].split(".")
         if not 1 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() for p in parts):
-            raise UsageError(
+            raise _usage_error(
                 message=f"--host: bad kernel version {value!r}",
                 code="OCI011",
                 expected="MAJOR[.MINOR[.PATCH]] in digits, e.g. 6.1 or 5.15.0",
@@ -284,7 +294,7 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         names = ALL_NAMESPACES if value == "all" else _split_list(value)
         unknown = [n for n in names if n not in ALL_NAMESPACES]
         if unknown:
-            raise UsageError(
+            raise _usage_error(
                 message=f"--host: unknown namespace {unknown[0]!r}",
                 code="OCI011",
                 expected=", ".join(ALL_NAMESPACES),
@@ -298,7 +308,7 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
     if key in ("rootless", "kcore", "systemd"):
         flag = value.lower()
         if flag not in ("1", "true", "yes", "0", "false", "no"):
-            raise UsageError(
+            raise _usage_error(
                 message=f"--host: bad value {value!r} for {key!r}",
                 code="OCI011",
                 expected="1/true/yes or 0/false/no",
@@ -319,7 +329,7 @@ def _apply(host: HostInfo, key: str, value: str) -> HostInfo:
         return replace(host, resctrl=value)
     if key == "controllers":
         return replace(host, unified_controllers=_split_list(value))
-    raise UsageError(
+    raise _usage_error(
         message=f"--host: unknown key {key!r}",
         code="OCI011",
         expected="cgroup, arch, kernel, last_cap, namespaces, lsms, controllers, euid, rootless, "
@@ -380,10 +390,7 @@ def _detect(cls: type[HostInfo], root: str) -> HostInfo:
         controllers = tuple(text.split()) if text else ()
     mode = "v2" if unified and not v1 else "hybrid" if unified else "v1"
     uname = os.uname()
-    try:
-        arch = normalize_arch(uname.machine)
-    except UsageError:
-        arch = uname.machine
+    arch = ARCH_ALIASES.get(uname.machine.lower(), uname.machine)  # unknown: kept, refused later
     last_cap_text = (_read(p("/proc/sys/kernel/cap_last_cap")) or "").strip()
     namespaces = tuple(
         ns

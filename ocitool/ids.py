@@ -9,7 +9,8 @@ ENAMETOOLONG from lstat, on a longer one.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from ocitool.errors import OciToolError
 

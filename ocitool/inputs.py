@@ -18,8 +18,8 @@ from __future__ import annotations
 import sys
 
 from ocitool import lightos as os
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from ocitool.errors import UsageError
 

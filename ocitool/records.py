@@ -53,9 +53,8 @@ class FrozenRecordError(AttributeError):
     """An attempt to assign to or delete a field of a record."""
 
 
-def _is_class_var(annotation: object) -> bool:
-    text = annotation if isinstance(annotation, str) else repr(annotation)
-    return text.startswith(("ClassVar", "typing.ClassVar", "t.ClassVar"))
+_CLASS_VAR = ("ClassVar", "typing.ClassVar")
+"""How a class variable's annotation starts (annotations are text: PEP 563)."""
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True, eq_default=True)
@@ -64,38 +63,30 @@ class Record:
 
     __record_fields__: ClassVar[dict[str, Any]] = {}
     """Field name -> default (:data:`MISSING` when required), base fields first."""
-    __record_required__: ClassVar[frozenset[str]] = frozenset()
+    __record_defaults__: ClassVar[dict[str, Any]] = {}
+    """The fields that have a default, with it."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         fields: dict[str, Any] = {}
-        for base in reversed(cls.__mro__[1:]):
-            fields.update(base.__dict__.get("__record_fields__", {}))
-        own = cls.__dict__.get("__annotations__", {})
-        for name, annotation in own.items():
-            if name.startswith("__") or _is_class_var(annotation):
-                continue
-            fields[name] = cls.__dict__.get(name, MISSING)
+        for base in cls.__bases__[::-1]:  # each base's own list already holds its bases'
+            fields.update(getattr(base, "__record_fields__", ()))
+        own = cls.__dict__
+        for name, annotation in own.get("__annotations__", {}).items():
+            text = annotation if isinstance(annotation, str) else repr(annotation)
+            if not text.startswith(_CLASS_VAR) and not name.startswith("__"):
+                fields[name] = own.get(name, MISSING)
         cls.__record_fields__ = fields
-        cls.__record_required__ = frozenset(n for n, d in fields.items() if d is MISSING)
+        cls.__record_defaults__ = {n: d for n, d in fields.items() if d is not MISSING}
 
     def __init__(self, **values: Any) -> None:
         cls = type(self)
-        fields = cls.__record_fields__
-        unknown = values.keys() - fields.keys()
-        if unknown:
-            raise TypeError(
-                f"{cls.__name__}() got unexpected keyword argument(s): {', '.join(sorted(unknown))}"
-            )
-        missing = cls.__record_required__ - values.keys()
-        if missing:
-            raise TypeError(
-                f"{cls.__name__}() missing required keyword argument(s): "
-                f"{', '.join(sorted(missing))}"
-            )
         state = self.__dict__
-        for name, default in fields.items():
-            state[name] = values.get(name, default)
+        state.update(cls.__record_defaults__)
+        state.update(values)
+        if state.keys() != cls.__record_fields__.keys():
+            state.clear()
+            _refuse(cls, values)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise FrozenRecordError(f"{type(self).__name__} is frozen; use records.replace()")
@@ -122,6 +113,18 @@ class Record:
 
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _refuse(cls: type[Record], values: dict[str, Any]) -> None:
+    """Raise the TypeError a constructor call with unknown or missing fields deserves."""
+    fields = cls.__record_fields__
+    unknown = sorted(values.keys() - fields.keys())
+    if unknown:
+        raise TypeError(
+            f"{cls.__name__}() got unexpected keyword argument(s): {', '.join(unknown)}"
+        )
+    missing = sorted(n for n, d in fields.items() if d is MISSING and n not in values)
+    raise TypeError(f"{cls.__name__}() missing required keyword argument(s): {', '.join(missing)}")
 
 
 def _rebuild(cls: type[R], values: dict[str, Any]) -> R:

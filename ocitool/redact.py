@@ -14,7 +14,8 @@ init after pivot_root, so it imports nothing.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -14,8 +14,8 @@ import sys
 from ocitool import lightos as os
 from ocitool.ids import check_id
 from ocitool.inputs import read_input
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 

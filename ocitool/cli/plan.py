@@ -49,6 +49,11 @@ def build_parser() -> ArgumentParser:
         help="the plan of ocitool-runc create --no-pivot (MS_MOVE + chroot, not pivot_root)",
     )
     parser.add_argument(
+        "--no-new-keyring",
+        action="store_true",
+        help="the plan of ocitool-runc create --no-new-keyring (no session keyring of its own)",
+    )
+    parser.add_argument(
         "--no-validate",
         action="store_true",
         help="skip the JSON Schema (the model builder still type-checks)",
@@ -120,6 +125,7 @@ def main(argv: list[str]) -> int:
             bundle=bundle,
             systemd_cgroup=args.systemd_cgroup,
             no_pivot=args.no_pivot,
+            no_new_keyring=args.no_new_keyring,
         )
     except (UsageError, InternalError):
         raise

@@ -60,8 +60,8 @@ from ocitool.exec.syscalls import (
     is_exec_error,
     op_error,
 )
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any

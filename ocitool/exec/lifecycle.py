@@ -10,15 +10,15 @@ no state, no cgroup and no process behind.
 from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum (hot path)
-import errno as _errno
 import time
 
 from ocitool import lightos as os
 from ocitool.exec import sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.rollback import Rollback, remove_cgroup_tree
-from ocitool.exec.state import State, StateStore, dumps, proc_start_time, state_error
-from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, exec_error, is_exec_error, op_error
+from ocitool.exec.state import State, StateStore, proc_start_time, state_error
+from ocitool.exec.syscalls import TYPE_CHECKING, exec_error, op_error
+from ocitool.jsonlite import dumps
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -293,30 +293,6 @@ def apply_live(ops: Sequence[Any], ctx: ExecContext) -> None:
     eng = _engine(ops, ctx)
     for i, op in enumerate(ops):
         eng.apply(i, op)
-
-
-def kill(store: StateStore, cid: str, sig: int, sys: Syscalls) -> None:
-    """``kill`` of the init: one pidfd_send_signal through ``sys``, not a live plan.
-
-    The one command engines call often that would otherwise import the op
-    classes (bench/README.md, "kill"): the signal is the whole plan.
-    """
-    st = store.load(cid)
-    if st.refresh_status() not in ("created", "running"):
-        raise state_error(message="container not running", code="OCI606")
-    try:
-        fd = sys.pidfd_open(st.pid)
-    except Exception as exc:
-        if is_exec_error(exc) and getattr(exc, "errno", None) == _errno.ESRCH:
-            raise state_error(message="container not running", code="OCI606") from None
-        raise
-    try:
-        # pidfd: the signal cannot reach a process that reused the pid
-        if proc_start_time(st.pid) != st.pid_start:
-            raise state_error(message="container not running", code="OCI606")
-        sys.pidfd_send_signal(fd, sig)
-    finally:
-        sys.close(fd)
 
 
 def delete(

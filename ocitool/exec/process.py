@@ -59,7 +59,6 @@ from ocitool.exec.handover import (
     Ready,
     Start,
 )
-from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_SET_CHILD_SUBREAPER,
     PR_SET_DUMPABLE,
@@ -72,6 +71,7 @@ from ocitool.exec.syscalls import (
     op_error,
     sys_error,
 )
+from ocitool.jsonlite import dumps
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

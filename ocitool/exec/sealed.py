@@ -61,8 +61,8 @@ import sys
 
 from ocitool import lightos as os
 from ocitool.exec.syscalls import exec_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 

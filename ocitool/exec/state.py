@@ -16,6 +16,7 @@ from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
 from ocitool.ids import check_id, id_problem
 from ocitool.inputs import NO_SUCH_FILE, read_input
+from ocitool.jsonlite import dumps, loads
 
 if TYPE_CHECKING:
     from typing import Any
@@ -61,57 +62,6 @@ def state_error(message: str, code: str, **extra: Any) -> RuntimeStateError:
     from ocitool.errors import RuntimeStateError
 
     return RuntimeStateError(message=message, code=code, **extra)
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON for state files (str/int/bool/None/list/dict), without importing
-    json: json pulls in re and enum, several milliseconds on every container start."""
-    if isinstance(value, str):
-        if value.isprintable() and '"' not in value and "\\" not in value:
-            return f'"{value}"'
-        out = ['"']
-        for ch in value:
-            if ch in '"\\':
-                out.append("\\" + ch)
-            elif ch < " " or "\ud800" <= ch <= "\udfff":  # a lone surrogate cannot be UTF-8
-                out.append(f"\\u{ord(ch):04x}")
-            else:
-                out.append(ch)
-        out.append('"')
-        return "".join(out)
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if value is None:
-        return "null"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{" + ",".join(f"{dumps(str(k))}:{dumps(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(dumps(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to a state file")
-
-
-def dumps_indented(value: Any, indent: int = 2, level: int = 0) -> str:
-    """:func:`dumps` laid out like ``json.dumps(value, indent=indent)`` (runc's ``state``
-    prints indented JSON; importing json for it would cost milliseconds)."""
-    if not isinstance(value, dict | list | tuple) or not value:
-        return dumps(value)
-    pad = " " * (indent * (level + 1))
-    if isinstance(value, dict):
-        items = [
-            f"{pad}{dumps(str(k))}: {dumps_indented(v, indent, level + 1)}"
-            for k, v in value.items()
-        ]
-        opening, closing = "{", "}"
-    else:
-        items = [pad + dumps_indented(v, indent, level + 1) for v in value]
-        opening, closing = "[", "]"
-    return opening + "\n" + ",\n".join(items) + "\n" + " " * (indent * level) + closing
 
 
 class State:
@@ -303,10 +253,8 @@ class StateStore:
             raise io_error("write", path, exc) from None
 
     def parse(self, raw: bytes) -> Any:
-        """The JSON value of a state file (a subclass may use a lighter parser)."""
-        import json
-
-        return json.loads(raw)
+        """The JSON value of a state file."""
+        return loads(raw.decode("utf-8"))
 
     def load(self, cid: str) -> State:
         path = os.path.join(self.dir(cid), "state.json")

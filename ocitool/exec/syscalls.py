@@ -14,8 +14,8 @@ import sys
 from ocitool import lightos as os
 from ocitool.kernel import constants as _K
 from ocitool.redact import op_text  # loaded up front: the init cannot import after pivot_root
+from ocitool.typecheck import TYPE_CHECKING as TYPE_CHECKING  # re-exported for exec modules
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any, Protocol
 

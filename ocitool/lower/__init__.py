@@ -47,10 +47,12 @@ def lower(
     bundle: str,
     systemd_cgroup: bool = False,
     no_pivot: bool = False,
+    no_new_keyring: bool = False,
 ) -> Plan:
     """The Plan for running ``spec`` as ``container_id`` from ``bundle`` on ``host``
     (``systemd_cgroup``: the systemd cgroup driver, ``--systemd-cgroup``; ``no_pivot``:
-    MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`)."""
+    MS_MOVE + chroot instead of pivot_root, :mod:`ocitool.lower.nopivot`; ``no_new_keyring``:
+    no session keyring op, the process keeps the runtime's, ``--no-new-keyring``)."""
     # The id becomes a path component (cgroup, resctrl, state dir): keep it one.
     check_id(container_id, LoweringError, "OCI312")
     ctx = LowerContext(
@@ -59,6 +61,7 @@ def lower(
         container_id=container_id,
         bundle=os.path.abspath(bundle),
         systemd_cgroup=systemd_cgroup,
+        no_new_keyring=no_new_keyring,
     )
     from ocitool.lower.concerns import CONCERNS
     from ocitool.lower.verify import verify_plan
@@ -66,7 +69,14 @@ def lower(
     ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
     if no_pivot:
         ops = replace_pivot(ops)
-    missing = verify_plan(spec, ops, diagnostics=ctx.diagnostics, euid=host.euid, no_pivot=no_pivot)
+    missing = verify_plan(
+        spec,
+        ops,
+        diagnostics=ctx.diagnostics,
+        euid=host.euid,
+        no_pivot=no_pivot,
+        no_new_keyring=no_new_keyring,
+    )
     if missing:
         raise InternalError(
             message="internal error: the plan lacks ops the config asks for: " + "; ".join(missing),

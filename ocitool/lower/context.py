@@ -33,6 +33,7 @@ class LowerContext:
     bundle: str  # absolute path of the bundle directory
     diagnostics: list[Diagnostic] = field(default_factory=list)
     systemd_cgroup: bool = False  # --systemd-cgroup: systemd makes the cgroup (a transient unit)
+    no_new_keyring: bool = False  # --no-new-keyring: the process keeps the runtime's keyring
 
     # ------------------------------------------------------------------ paths
 

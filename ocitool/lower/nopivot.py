@@ -23,11 +23,7 @@ _AFTER_PIVOT = ("make_propagation", "umount2")
 
 def replace_pivot(ops: Sequence[Any]) -> list[Any]:
     """pivot_root + make-slave + umount of the old root -> mount(".", "/", MS_MOVE) +
-    chroot(".").
-
-    Takes any op objects with the plan's names and fields (also those the plan
-    cache rebuilds), so it runs on a cached plan as on a fresh one.
-    """
+    chroot(".") (``lower(..., no_pivot=True)``; the option is part of the plan cache key)."""
     out: list[Any] = []
     skip = 0
     for op in ops:

@@ -390,8 +390,9 @@ def _memory_policy(spec: Spec, ctx: LowerContext) -> list[Op]:
 
 def lower_session_keyring(spec: Spec, host: HostInfo, ctx: LowerContext) -> list[Op]:
     """A session keyring of the container's own, ``_ses.<id>`` (runc's name and perms),
-    first in the exec phase: before any seccomp filter (profiles often deny keyctl)."""
-    if spec.process is None:
+    first in the exec phase: before any seccomp filter (profiles often deny keyctl).
+    None with ``--no-new-keyring`` (runc's flag: the process keeps the runtime's)."""
+    if spec.process is None or ctx.no_new_keyring:
         return []
     perm = 0x8 if spec.has_namespace("user") else 0x80000  # other / uid: search
     return [

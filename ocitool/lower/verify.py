@@ -516,7 +516,7 @@ def _hooks(spec: Spec) -> Iterable[Need]:
             )
 
 
-def _process_exec(spec: Spec) -> Iterable[Need]:
+def _process_exec(spec: Spec, no_new_keyring: bool) -> Iterable[Need]:
     proc = spec.process
     if proc is None:
         return
@@ -538,7 +538,8 @@ def _process_exec(spec: Spec) -> Iterable[Need]:
         yield Need("process", "initial CPU affinity", SchedSetaffinity, phase=Phase.CREATE_SPAWN)
     if aff is not None and aff.final is not None:
         yield Need("process", "final CPU affinity", SchedSetaffinity, phase=Phase.EXEC)
-    yield Need("process", "session keyring", SessionKeyring, phase=Phase.EXEC)
+    if not no_new_keyring:
+        yield Need("process", "session keyring", SessionKeyring, phase=Phase.EXEC)
     yield Need(
         "process", f"chdir({proc.cwd})", Chdir, fields=(("path", proc.cwd),), phase=Phase.EXEC
     )
@@ -608,7 +609,9 @@ def _seccomp(spec: Spec) -> Iterable[Need]:
     )
 
 
-def needs(spec: Spec, *, euid: int = 0, no_pivot: bool = False) -> list[Need]:
+def needs(
+    spec: Spec, *, euid: int = 0, no_pivot: bool = False, no_new_keyring: bool = False
+) -> list[Need]:
     """Every op ``spec`` asks for, concern by concern."""
     out: list[Need] = []
     for group in (
@@ -620,7 +623,7 @@ def needs(spec: Spec, *, euid: int = 0, no_pivot: bool = False) -> list[Need]:
         _process_setup(spec),
         _mounts(spec, no_pivot),
         _hooks(spec),
-        _process_exec(spec),
+        _process_exec(spec, no_new_keyring),
         _users(spec, euid),
         _capabilities(spec),
         _seccomp(spec),
@@ -636,12 +639,13 @@ def verify_plan(
     diagnostics: Sequence[Diagnostic] = (),
     euid: int = 0,
     no_pivot: bool = False,
+    no_new_keyring: bool = False,
 ) -> list[str]:
     """What the plan lacks for ``spec`` (empty: every required op is there)."""
     index = index_ops(ops)
     problems = [
         f"{need.concern}: missing {need.what}"
-        for need in needs(spec, euid=euid, no_pivot=no_pivot)
+        for need in needs(spec, euid=euid, no_pivot=no_pivot, no_new_keyring=no_new_keyring)
         if not need.met_by(index)
     ]
     problems += directory_problems(spec, ops)

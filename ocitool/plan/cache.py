@@ -146,9 +146,10 @@ def _tuples(value: Any) -> Any:
     return value
 
 
-def op_from_json(data: dict[str, JSON]) -> Op:
-    """The op whose ``to_json()`` is ``data`` (its ``text`` is recomputed, not read)."""
-    cls = op_types()[str(data["op"])]
+def op_from_json(data: dict[str, JSON], types: dict[str, type[Op]] | None = None) -> Op:
+    """The op whose ``to_json()`` is ``data`` (its ``text`` is recomputed, not read);
+    ``types``: :func:`ocitool.plan.ops.op_types`, when the caller has it already."""
+    cls = (types or op_types())[str(data["op"])]
     names = {key: field for field, key in cls.json_names.items()}
     fields = {names.get(k, k): _tuples(v) for k, v in data.items() if k not in _NOT_FIELDS}
     source = data.get("source")
@@ -229,7 +230,8 @@ def load(root: str, key: Key) -> tuple[list[Op], dict[str, Any]] | None:
         fmt, blob, meta, rows = marshal.loads(raw)
         if fmt != FORMAT or blob != key.blob:
             return None
-        ops = [op_from_json(_walk(data, fill) if marked else data) for marked, data in rows]
+        types = op_types()
+        ops = [op_from_json(_walk(data, fill) if marked else data, types) for marked, data in rows]
     except (ValueError, EOFError, TypeError, KeyError, AttributeError):
         return None
     return ops, _walk(meta, fill)

@@ -26,6 +26,7 @@ that check and is simply not templated.
 
 from __future__ import annotations
 
+from ocitool.jsonlite import loads
 from ocitool.plan import cache
 from ocitool.typecheck import TYPE_CHECKING
 
@@ -42,9 +43,6 @@ _HEX = "0123456789abcdef"
 _SPLIT = {c: " " for c in range(128) if chr(c) not in _HEX}
 # the variant used for the equivariance check: each hex digit shifted by 7
 _SHIFT = str.maketrans(_HEX, _HEX[7:] + _HEX[:7])
-OPTIONS = ("cgroupfs",)
-"""The lowering options templates are made for (not the systemd driver: its key would
-leave out the annotations it reads)."""
 
 
 def is_hex_id(s: str) -> bool:
@@ -55,6 +53,7 @@ class Template:
     """The normalized form of one create request."""
 
     __slots__ = ("tokens", "text", "data", "annotations", "bundle", "key")
+    # (never for the systemd driver: its key would leave out the annotations it reads)
 
     def __init__(
         self,
@@ -63,6 +62,7 @@ class Template:
         data: dict[str, Any],
         annotations: dict[str, str],
         bundle: str,
+        options: tuple[str, ...],
     ) -> None:
         self.tokens, self.text, self.data = tokens, text, data
         self.annotations, self.bundle = annotations, bundle
@@ -73,7 +73,7 @@ class Template:
 
         name = f"t-{zlib.crc32(norm.encode()):08x}-{len(norm)}"
         self.key = cache.make_key(
-            (str(FORMAT), norm), "", HostInfo.detect(), OPTIONS, tuple(tokens), name
+            (str(FORMAT), norm), "", HostInfo.detect(), options, tuple(tokens), name
         )
 
 
@@ -88,57 +88,15 @@ def subst(s: str, tokens: list[str], values: list[str] | None) -> str:
     return s
 
 
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise ValueError("duplicate key")
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(name)
-
-
-class _Strict:
-    """The decoder settings ``_json``'s C scanner reads (as json.JSONDecoder's attributes)."""
-
-    strict = True
-    object_hook = None
-    parse_float = float
-    parse_int = int
-    memo: dict[str, str] = {}
-    object_pairs_hook = staticmethod(_no_dupes)
-    parse_constant = staticmethod(_no_constant)
-
-
-def loads(config: bytes) -> Any:
-    """json.loads, strict (no duplicate keys, no NaN), without importing ``json``: the
-    package pulls in ``re`` and ``enum`` (~6 ms per create); its C scanner does not."""
-    text = config.decode("utf-8")
-    try:
-        from _json import make_scanner
-    except ImportError:  # another Python: the package, same settings
-        import json
-
-        return json.loads(text, object_pairs_hook=_no_dupes, parse_constant=_no_constant)
-    ws = " \t\n\r"
-    start = len(text) - len(text.lstrip(ws))
-    try:
-        value, end = make_scanner(_Strict())(text, start)  # type: ignore[arg-type]
-    except StopIteration as exc:
-        raise ValueError("not JSON") from exc
-    if text[end:].strip(ws):
-        raise ValueError("extra data")
-    return value
-
-
-def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
+def prepare(
+    config: bytes, bundle: str, cid: str, options: tuple[str, ...] = ("cgroupfs",)
+) -> Template | None:
     """A Template for this request, or None when it is not one we template:
     the id must be a 64-hex id, the config plain JSON with string annotations."""
     if not is_hex_id(cid):
         return None
     try:
-        data = loads(config)
+        data = loads(config.decode("utf-8"), unique_keys=True)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     if not isinstance(data, dict):
@@ -156,7 +114,7 @@ def prepare(config: bytes, bundle: str, cid: str) -> Template | None:
         if is_hex_id(word) and word not in tokens:
             tokens.append(word)
     tokens.append(cid[:SHORT])  # after the full ids: it is their prefix
-    return Template(tokens, text, data, annotations, bundle)
+    return Template(tokens, text, data, annotations, bundle, options)
 
 
 def variant(t: Template) -> tuple[list[str], str, str]:

@@ -12,8 +12,8 @@ from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object
 from ocitool.runc.errs import state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, console_error, pid_file_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -192,11 +192,10 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     data = dict(config)
     data["process"] = process
     path = p.value("process") or os.path.join(st.bundle, "config.json")
-    ops = exec_ops(C.config_ops(data, path, cid, st.bundle, g.root, C.systemd_driver(st)))
-    if st.extra.get("no_new_keyring"):
-        from ocitool.runc.cmd_lifecycle import without_keyring
-
-        ops = without_keyring(ops)
+    no_new_keyring = bool(st.extra.get("no_new_keyring"))
+    ops = exec_ops(
+        C.config_ops(data, path, cid, st.bundle, g.root, C.systemd_driver(st), no_new_keyring)
+    )
 
     from ocitool.exec import join
     from ocitool.exec.context import ExecContext

@@ -10,8 +10,8 @@ from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
 from ocitool.runc.errs import error_code, state_error, usage_error
 from ocitool.runc.outputs import check_console_socket, check_pid_file, pid_file_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -49,7 +49,12 @@ def _prepare(
         preserve = int(p.value("preserve_fds") or 0)
     except ValueError:
         raise usage_error(message="--preserve-fds needs a number", code="OCI010") from None
-    ops, info = C.bundle_ops(bundle, cid, g.root, g.systemd_cgroup)
+    no_new_keyring = p.on("no_new_keyring")
+    ops, info = C.bundle_ops(
+        bundle, cid, g.root, g.systemd_cgroup, p.on("no_pivot"), no_new_keyring
+    )
+    if no_new_keyring:  # remembered, so that exec does not join a ring of the container's
+        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     terminal = info["terminal"]
     sock = p.value("console_socket")
     if terminal and detached and not sock:
@@ -64,15 +69,6 @@ def _prepare(
         )
     check_pid_file(p.value("pid_file"))  # before anything starts: a bad flag starts nothing
     check_console_socket(sock)
-    if p.on("no_pivot"):
-        from ocitool.lower.nopivot import replace_pivot  # the pass `plan --no-pivot` shows
-
-        ops = replace_pivot(ops)
-    if p.on("no_new_keyring"):
-        # runc's --no-new-keyring: the process keeps the runtime's session keyring;
-        # remembered so that exec does not join a ring of the container's either
-        ops = without_keyring(ops)
-        info = {**info, "extras": {**info["extras"], "no_new_keyring": True}}
     ctx = ExecContext(
         sys=LinuxSyscalls(),
         container_id=cid,
@@ -83,11 +79,6 @@ def _prepare(
     )
     g.log.debug(f"plan for {cid}: {len(ops)} ops")
     return ops, info, ctx
-
-
-def without_keyring(ops: list[Any]) -> list[Any]:
-    """The plan without its session keyring op (``--no-new-keyring``)."""
-    return [op for op in ops if op.name != "session_keyring"]
 
 
 def cmd_create(g: Globals, argv: list[str]) -> int:
@@ -266,7 +257,7 @@ def state_dict(st: Any, status: str) -> dict[str, Any]:
 
 
 def cmd_state(g: Globals, argv: list[str]) -> int:
-    from ocitool.exec.state import dumps_indented
+    from ocitool.jsonlite import dumps_indented
 
     p = parse(argv, ())
     cid = exactly_one("state", p.args)
@@ -293,27 +284,21 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
     if status not in ("created", "running", "paused"):
         raise state_error(message="container not running", code="OCI606")
     dirs = C.cgroup_dirs(st)
-    live: list[Any] = []
+    from ocitool.runc import live as L
+
     if p.on("all") and dirs:  # paused too: the signal waits for the thaw
-        from ocitool.runc.live import signal_all_ops
-
-        live = signal_all_ops(dirs, str(sig))
+        live = L.signal_all_ops(dirs, str(sig))
     else:
-        from ocitool.exec import lifecycle
-        from ocitool.exec.linux import LinuxSyscalls
-
-        lifecycle.kill(store, cid, sig, LinuxSyscalls())
+        live = L.signal_init_ops(str(sig), st.pid_start)
     if status == "paused" and sig == SIGKILL:
         # A frozen task acts on SIGKILL only once thawed (v1 freezer), and a v2 cgroup
         # would stay frozen after its tasks died: thaw once the kill is queued, as runc does.
-        from ocitool.lower.host import HostInfo
-        from ocitool.runc.live import freeze_ops
+        from ocitool.host import HostInfo
 
-        live += freeze_ops(HostInfo.detect(), dirs, False)
-    if live:
-        from ocitool.runc.cmd_cgroup import apply_live
+        live += L.freeze_ops(HostInfo.detect(), dirs, False)
+    from ocitool.runc.cmd_cgroup import apply_live
 
-        apply_live(g, st, live)
+    apply_live(g, st, live)
     return 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ocitool.runc.errs import error_code, usage_error
 from ocitool.runc.log import Logger
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -31,9 +31,9 @@ class Globals:
         self.systemd_cgroup = systemd_cgroup  # --systemd-cgroup: new containers get a unit
 
     def store(self) -> StateStore:
-        from ocitool.runc.statestore import RuncStateStore
+        from ocitool.exec.state import StateStore
 
-        return RuncStateStore(self.root)
+        return StateStore(self.root)
 
 
 def runc_message(err: OciToolError) -> str:

@@ -14,8 +14,8 @@ from ocitool import lightos as os
 from ocitool.exec.state import State, StateStore
 from ocitool.inputs import read_input
 from ocitool.runc.errs import error_code, state_error
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from typing import Any
 
@@ -47,7 +47,13 @@ def spec_from_data(data: dict[str, Any], path: str) -> tuple[Any, Any]:
 
 
 def config_ops(
-    data: dict[str, Any], path: str, cid: str, bundle: str, root: str, systemd_cgroup: bool
+    data: dict[str, Any],
+    path: str,
+    cid: str,
+    bundle: str,
+    root: str,
+    systemd_cgroup: bool,
+    no_new_keyring: bool = False,
 ) -> list[Any]:
     """The plan's ops for an in-memory config (``exec``'s: the saved config with its process
     replaced) as container ``cid``, through the plan cache (:mod:`ocitool.plan.cache`).
@@ -61,7 +67,7 @@ def config_ops(
     from ocitool.plan import cache
 
     text = json.dumps(data)
-    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    options = lowering_options(systemd_cgroup, no_new_keyring=no_new_keyring)
     key = None
     if os.geteuid() == 0:
         from ocitool.host import HostInfo
@@ -73,7 +79,8 @@ def config_ops(
     from ocitool.spec.build import build_spec
     from ocitool.spec.load import parse_text
 
-    ops = list(lower_spec(build_spec(parse_text(text, path)), cid, bundle, systemd_cgroup).ops)
+    spec = build_spec(parse_text(text, path))
+    ops = list(lower_spec(spec, cid, bundle, systemd_cgroup, no_new_keyring=no_new_keyring).ops)
     if key is not None:
         try:  # noqa: SIM105 - contextlib is an import on the start path
             cache.store(root, key, ops, {})
@@ -82,12 +89,25 @@ def config_ops(
     return ops
 
 
-def lower_spec(spec: Any, cid: str, bundle: str, systemd_cgroup: bool = False) -> Any:
+def lower_spec(
+    spec: Any,
+    cid: str,
+    bundle: str,
+    systemd_cgroup: bool = False,
+    no_pivot: bool = False,
+    no_new_keyring: bool = False,
+) -> Any:
+    from ocitool.host import HostInfo
     from ocitool.lower import lower
-    from ocitool.lower.host import HostInfo
 
     return lower(
-        spec, HostInfo.detect(), container_id=cid, bundle=bundle, systemd_cgroup=systemd_cgroup
+        spec,
+        HostInfo.detect(),
+        container_id=cid,
+        bundle=bundle,
+        systemd_cgroup=systemd_cgroup,
+        no_pivot=no_pivot,
+        no_new_keyring=no_new_keyring,
     )
 
 
@@ -129,7 +149,12 @@ def plan_extras(ops: Any) -> dict[str, Any]:
 
 
 def bundle_ops(
-    bundle: str, cid: str, root: str, systemd_cgroup: bool = False
+    bundle: str,
+    cid: str,
+    root: str,
+    systemd_cgroup: bool = False,
+    no_pivot: bool = False,
+    no_new_keyring: bool = False,
 ) -> tuple[list[Any], dict[str, Any]]:
     """The plan's ops for ``bundle`` as ``cid``, and what create needs to know about it.
 
@@ -138,12 +163,14 @@ def bundle_ops(
     host and ocitool version, later runs rebuild the stored ops. An engine's
     per-container config (podman's, which holds the id) uses a plan template
     (:mod:`ocitool.plan.template`) instead.
+    ``no_pivot`` and ``no_new_keyring`` are lowering options (``--no-pivot``,
+    ``--no-new-keyring``), part of every cache key.
     Returns (ops, info) with info keys rootfs, terminal, annotations, extras.
     """
     from ocitool.plan import cache
 
     config = read_input(os.path.join(bundle, "config.json"), "config")
-    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    options = lowering_options(systemd_cgroup, no_pivot, no_new_keyring)
     key = cache.request_key(config, bundle, cid, options)
     hit = cache.load(root, key) if key is not None else None
     template = None
@@ -151,7 +178,7 @@ def bundle_ops(
     if key is None and config and os.geteuid() == 0 and not systemd_cgroup:
         from ocitool.plan import template as templates
 
-        template = templates.prepare(config, bundle, cid)
+        template = templates.prepare(config, bundle, cid, options)
         got = templates.load(root, template) if template is not None else None
         if got is not None and template is not None:
             hit = (got[0], {**got[1], "annotations": template.annotations})
@@ -164,7 +191,7 @@ def bundle_ops(
         }
     else:
         _, spec = load_bundle_spec(bundle)
-        plan = lower_spec(spec, cid, bundle, systemd_cgroup)
+        plan = lower_spec(spec, cid, bundle, systemd_cgroup, no_pivot, no_new_keyring)
         ops = list(plan.ops)
         info = {
             "rootfs": rootfs_of(spec, bundle),
@@ -177,20 +204,36 @@ def bundle_ops(
             elif template is not None:
                 from ocitool.plan import template as templates
 
-                templates.store(root, template, ops, info, relower_text)
+                def relower(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
+                    return relower_text(text, bundle, cid, no_pivot, no_new_keyring)
+
+                templates.store(root, template, ops, info, relower)
         except (OSError, ValueError):
             pass  # an unwritable root only costs speed
     info["extras"] = plan_extras(ops)
     return list(ops), info
 
 
-def relower_text(text: str, bundle: str, cid: str) -> tuple[list[Any], dict[str, Any]]:
+def lowering_options(
+    systemd_cgroup: bool, no_pivot: bool = False, no_new_keyring: bool = False
+) -> tuple[str, ...]:
+    """The lowering options as a plan cache key component."""
+    return (
+        "systemd" if systemd_cgroup else "cgroupfs",
+        *(["no_pivot"] if no_pivot else []),
+        *(["no_new_keyring"] if no_new_keyring else []),
+    )
+
+
+def relower_text(
+    text: str, bundle: str, cid: str, no_pivot: bool = False, no_new_keyring: bool = False
+) -> tuple[list[Any], dict[str, Any]]:
     """Lower a config given as text (the plan template's check, :mod:`ocitool.plan.template`)."""
     from ocitool.spec.build import build_spec
     from ocitool.spec.load import parse_text
 
     spec = build_spec(parse_text(text, os.path.join(bundle, "config.json")))
-    ops = list(lower_spec(spec, cid, bundle).ops)
+    ops = list(lower_spec(spec, cid, bundle, False, no_pivot, no_new_keyring).ops)
     meta = {
         "rootfs": rootfs_of(spec, bundle),
         "terminal": bool(getattr(spec.process, "terminal", False)),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sys
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
+from ocitool.typecheck import TYPE_CHECKING
+
 if TYPE_CHECKING:
     from typing import Any
 

@@ -16,8 +16,8 @@ from ocitool.exec.context import ExecContext
 from ocitool.exec.lifecycle import new_state, save_creating, state_json
 from ocitool.exec.process import Engine
 from ocitool.exec.state import State, StateStore, proc_start_time
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (hot path)
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any

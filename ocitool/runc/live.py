@@ -1,6 +1,6 @@
-"""Plans for changing a created container from outside: ``update``, ``pause``/``resume``, ``kill --all``.
+"""Plans for changing a created container from outside: ``update``, ``pause``/``resume``, ``kill``.
 
-runc's ``update``, ``pause``, ``resume`` and ``kill --all`` act on a running
+runc's ``update``, ``pause``, ``resume`` and ``kill`` act on a running
 container. Here each is a small plan of ``live``-phase ops, lowered from
 what ``create`` stored (the container's cgroup directories, its saved
 config) and this host's facts, and applied by the executor like any other
@@ -22,6 +22,7 @@ from ocitool.plan.ops.cgroup import (
     SetUnitProperties,
     StartTransientUnit,
 )
+from ocitool.plan.ops.process import SignalInit
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -67,9 +68,13 @@ def pids_file(dirs: Sequence[str]) -> str | None:
     return posixpath.join(ordered[0], "cgroup.procs") if ordered else None
 
 
+def signal_init_ops(signal: str, start_time: int | None) -> list[Op]:
+    """``kill``: the init, through a pidfd, if it is still the process that was started."""
+    return [SignalInit(phase=Phase.LIVE, source=None, signal=signal, start_time=start_time)]
+
+
 def signal_all_ops(dirs: Sequence[str], signal: str) -> list[Op]:
-    """``kill --all``: every process the container's cgroup lists. (A plain ``kill`` of
-    the init is not a plan: see :func:`ocitool.exec.lifecycle.kill`.)"""
+    """``kill --all``: every process the container's cgroup lists."""
     procs = pids_file(dirs)
     if procs is None:
         return []

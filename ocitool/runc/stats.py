@@ -9,8 +9,8 @@ list is left out where runc leaves it out, so the JSON compares field by field.
 from __future__ import annotations
 
 from ocitool import lightos as os
+from ocitool.typecheck import TYPE_CHECKING
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 

@@ -78,9 +78,9 @@ def test_start_state_kill_delete_import_nothing_heavy(
             (("state", cid), {"_cffi_backend"}),
             (("start", cid), {"_cffi_backend"}),
             (("state", cid), {"_cffi_backend"}),
-            # kill: one pidfd signal (the interpreter's wrappers, not cffi's); delete: the
+            # kill: a pidfd signal (the interpreter's wrappers, not cffi's); delete: the
             # cgroup concern's ops only, not every op class
-            (("kill", cid, "KILL"), {"_cffi_backend", "ocitool.plan.ops.base"}),
+            (("kill", cid, "KILL"), {"_cffi_backend", "ocitool.plan.ops.fs"}),
             (("delete", "--force", cid), {"ocitool.plan.ops.fs", "ocitool.plan.ops.process"}),
         ):
             proc = _runc(state_root, *args, importtime=True)

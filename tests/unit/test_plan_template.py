@@ -138,24 +138,3 @@ def test_template_refused_when_lowering_does_not_treat_ids_as_opaque(tmp_path: P
 )
 def test_not_templated(cid: str, config: bytes) -> None:
     assert T.prepare(config, "/b", cid) is None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '  {"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "\\u00e9\\n\\"x\\""}}\n',
-        '{"k": "\\ud83d\\ude00", "n": 12345678901234567890}',
-        "[]",
-        '"s"',
-    ],
-)
-def test_loads_matches_json(text: str) -> None:
-    assert T.loads(text.encode()) == json.loads(text)
-
-
-@pytest.mark.parametrize(
-    "text", ['{"a": 1} x', '{"a": 1, "a": 2}', "[NaN]", '{"a": Infinity}', "", "{", "[1,]"]
-)
-def test_loads_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
-        T.loads(text.encode())

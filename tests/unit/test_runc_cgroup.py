@@ -19,7 +19,13 @@ from ocitool.plan.ops.base import Phase
 from ocitool.plan.ops.cgroup import CgroupFreeze, CgroupWrite
 from ocitool.records import replace
 from ocitool.runc import cgroup as cg
-from ocitool.runc.live import freeze_ops, kill_paused_ops, signal_all_ops, update_ops
+from ocitool.runc.live import (
+    freeze_ops,
+    kill_paused_ops,
+    signal_all_ops,
+    signal_init_ops,
+    update_ops,
+)
 
 V1 = HostInfo.preset("v1")
 
@@ -106,6 +112,35 @@ def test_kill_all_signals_each_listed_pid_and_skips_the_exited(tmp_path: Path) -
     rec = RecordingSyscalls(results={"read_file": b"12\n7\n", "kill": kill})
     _apply(ops, rec)
     assert [c.args for c in rec.calls if c.name == "kill"] == [(7, 15), (12, 15)]
+
+
+def test_kill_is_a_live_op_signalling_the_init_through_a_pidfd() -> None:
+    import os
+
+    from ocitool.exec.state import proc_start_time
+
+    started = proc_start_time(os.getpid())
+    ops = signal_init_ops("SIGTERM", started)
+    assert ops[0].text() == (
+        f"pidfd_send_signal(pidfd_open({{init}}), SIGTERM) /* if it started at {started} */"
+    )
+    rec = RecordingSyscalls(results={"pidfd_open": 5})
+    apply_live(ops, ExecContext(sys=rec, container_id="c", pid=os.getpid()))
+    assert [(c.name, c.args) for c in rec.calls] == [
+        ("pidfd_open", (os.getpid(),)),
+        ("pidfd_send_signal", (5, 15)),
+        ("close", (5,)),
+    ]
+
+
+def test_kill_refuses_an_init_whose_pid_was_reused() -> None:
+    import os
+
+    rec = RecordingSyscalls(results={"pidfd_open": 5})
+    with pytest.raises(Exception, match="container not running") as info:
+        apply_live(signal_init_ops("SIGKILL", 1), ExecContext(sys=rec, pid=os.getpid()))
+    assert getattr(info.value, "code", None) == "OCI606"
+    assert [c.name for c in rec.calls] == ["pidfd_open", "close"]  # no signal sent
 
 
 def test_deleting_a_paused_container_kills_then_thaws(tmp_path: Path) -> None:

@@ -288,6 +288,31 @@ def test_plan_no_pivot_prints_the_move_and_chroot(capsys: pytest.CaptureFixture[
     assert 'mount(".", "/", NULL, MS_MOVE, NULL)' in out and 'chroot(".")' in out
 
 
+def test_plan_no_new_keyring_prints_no_session_keyring(capsys: pytest.CaptureFixture[str]) -> None:
+    """`ocitool plan --no-new-keyring` shows what `ocitool-runc create --no-new-keyring` runs:
+    the keyring op is left out by lowering (and the verifier does not ask for it)."""
+    from ocitool.cli.main import main
+
+    bundle = str(Path(__file__).resolve().parents[2] / "examples" / "busybox")
+    args = ["plan", "--format", "json", "--host", "cgroup=v2", bundle]
+    assert main(args) == 0
+    assert "session_keyring" in capsys.readouterr().out
+    assert main([*args[:-1], "--no-new-keyring", bundle]) == 0
+    assert "session_keyring" not in capsys.readouterr().out
+
+
+def test_lowering_options_are_part_of_the_cache_key() -> None:
+    from ocitool.runc.container import lowering_options
+
+    keys = {
+        lowering_options(systemd, pivot, keyring)
+        for systemd in (False, True)
+        for pivot in (False, True)
+        for keyring in (False, True)
+    }
+    assert len(keys) == 8
+
+
 def test_hot_path_imports_stay_light(tmp_path: Path) -> None:
     """create/start/run/exec code paths import neither jsonschema, rich, lark, argparse nor
     jeepney (the systemd driver's D-Bus client: only a plan with a systemd op loads it)."""

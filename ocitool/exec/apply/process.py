@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         Setresgid,
         Setresuid,
         Setrlimit,
+        SignalInit,
         Umask,
     )
 
@@ -139,6 +140,25 @@ def kill(op: Kill, ctx: ExecContext) -> None:
     except Exception as exc:
         if error_errno(exc) != _errno.ESRCH:
             raise
+
+
+@applies("signal_init")
+def signal_init(op: SignalInit, ctx: ExecContext) -> None:
+    """Signal the init through a pidfd; a gone or replaced init is "container not running"."""
+    from ocitool.exec.state import proc_start_time, state_error
+
+    try:
+        fd = ctx.sys.pidfd_open(ctx.pid)
+    except Exception as exc:
+        if error_errno(exc) == _errno.ESRCH:
+            raise state_error(message="container not running", code="OCI606") from None
+        raise
+    try:
+        if op.start_time is not None and proc_start_time(ctx.pid) != op.start_time:
+            raise state_error(message="container not running", code="OCI606")
+        ctx.sys.pidfd_send_signal(fd, F.signal_number(op.signal))
+    finally:
+        ctx.sys.close(fd)
 
 
 # ---------------------------------------------------------------- terminal

@@ -8,7 +8,6 @@ from ocitool import lightos as os
 from ocitool.exec import flags as F
 from ocitool.exec.apply.base import CAP_SETPCAP, applies
 from ocitool.exec.context import ExecContext
-from ocitool.exec.state import dumps
 from ocitool.exec.syscalls import (
     PR_CAP_AMBIENT,
     PR_CAP_AMBIENT_CLEAR_ALL,
@@ -21,6 +20,7 @@ from ocitool.exec.syscalls import (
     error_errno,
     sys_error,
 )
+from ocitool.jsonlite import dumps
 
 if TYPE_CHECKING:
     from ocitool.plan.ops.security import (

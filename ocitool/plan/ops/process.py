@@ -206,6 +206,21 @@ class Kill(Op):
         return f"kill({{init}}, {self.signal}) /* if still running */"
 
 
+class SignalInit(Op):
+    """``kill``: send ``signal`` to the container's init through a pidfd, so it cannot reach
+    a process that reused the pid; ``start_time`` (clock ticks, /proc/PID/stat field 22,
+    from the container's state) is checked between pidfd_open and the signal."""
+
+    name: ClassVar[str] = "signal_init"
+
+    signal: str
+    start_time: int | None = None
+
+    def text(self) -> str:
+        check = f" /* if it started at {self.start_time} */" if self.start_time else ""
+        return f"pidfd_send_signal(pidfd_open({{init}}), {self.signal}){check}"
+
+
 class Execve(Op):
     """Replace the init with the user process. When ``path`` has no ``/`` the
     executor looks it up in the PATH given in ``env`` (as runc does)."""
