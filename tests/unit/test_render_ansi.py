@@ -87,20 +87,31 @@ def test_check_report_colour_and_no_escape_from_a_message() -> None:
 
 
 def test_text_reports_import_no_rich(tmp_path: Path) -> None:
-    """check's, lint's and validate's text reports are written without importing rich."""
+    """check's, lint's and validate's text reports are written without importing rich, and
+    check builds its argument parser without importing shutil (cli/common.HelpFormatter).
+    Run with -S, as the launcher runs: site's own hooks import shutil."""
+    import cffi
+
     config = tmp_path / "config.json"
     config.write_text('{"ociVersion": "1.0.2", "hostname": 5}')
     program = (
         "import sys, io\n"
         "from ocitool.cli.main import main\n"
         "sys.stdout = io.StringIO()\n"
-        "for cmd in ('check', 'validate', 'lint'):\n"
+        "main(['check', sys.argv[1]])\n"
+        "no_shutil = 'shutil' not in sys.modules\n"
+        "for cmd in ('validate', 'lint'):\n"
         "    main([cmd, sys.argv[1]])\n"
         "sys.stdout = sys.__stdout__\n"
-        "print('rich' in sys.modules)\n"
+        "print('rich' in sys.modules, no_shutil)\n"
     )
     repo = Path(__file__).resolve().parents[2]
+    site = Path(cffi.__file__).resolve().parents[1]  # rich is importable from here
     out = subprocess.run(
-        [sys.executable, "-c", program, str(config)], cwd=repo, capture_output=True, text=True
+        [sys.executable, "-S", "-c", program, str(config)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{repo}:{site}"},
     )
-    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False True", out.stderr
