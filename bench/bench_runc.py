@@ -152,13 +152,7 @@ def lifecycle_once(
     and CPU s (``NAME_cpu``) of each command). ``state`` of the stopped container is timed
     too, outside the total."""
     pid_file = work / f"{cid}.pid"
-    quiet: dict[str, Any] = {
-        "stdin": subprocess.DEVNULL,
-        "stdout": subprocess.DEVNULL,
-        "stderr": subprocess.DEVNULL,
-        "env": env,
-        "cwd": bundle,
-    }
+    quiet = _quiet(env, bundle)
     steps: dict[str, float] = {}
 
     def step(name: str, argv: list[str]) -> bool:
@@ -187,13 +181,7 @@ def kill_once(
     """``kill ID KILL`` of a running container (what ``podman stop`` and containerd's
     ``task kill`` call): create and start untimed, then kill, reap, delete untimed."""
     pid_file = work / f"{cid}.pid"
-    quiet: dict[str, Any] = {
-        "stdin": subprocess.DEVNULL,
-        "stdout": subprocess.DEVNULL,
-        "stderr": subprocess.DEVNULL,
-        "env": env,
-        "cwd": bundle,
-    }
+    quiet = _quiet(env, bundle)
     if not _command(prefix, ["create", "--pid-file", str(pid_file), cid], quiet)[2]:
         return {}
     pid = int(pid_file.read_text())
