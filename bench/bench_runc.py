@@ -134,6 +134,17 @@ def crun_run(work: Path, cid: str) -> list[str]:
     ]
 
 
+def _quiet(env: dict[str, str] | None, cwd: Path) -> dict[str, Any]:
+    """Popen arguments of a runtime command whose output is not wanted."""
+    return {
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "env": env,
+        "cwd": cwd,
+    }
+
+
 def _command(
     prefix: list[str], argv: list[str], quiet: dict[str, Any]
 ) -> tuple[float, float, bool]:
