@@ -13,7 +13,8 @@ cgroup=v1,arch=aarch64`` (and the tests) deterministic on any machine.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.capabilities import LAST_KNOWN_CAP
 from ocitool.kernel import ARCH_ALIASES
 from ocitool.records import Record, replace

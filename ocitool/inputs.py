@@ -15,9 +15,9 @@ module at import time; the error classes are imported when there is an error.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:

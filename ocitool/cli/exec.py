@@ -9,9 +9,9 @@ or argparse imports.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.ids import check_id
 from ocitool.inputs import read_input
 from ocitool.typecheck import TYPE_CHECKING

@@ -7,9 +7,9 @@ traceback. Hot path: no argparse, jsonschema, rich or lark imports.
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.runc.args import BOOL, VALUE, Flag, help_text, parse
 from ocitool.runc.common import DEFAULT_ROOT, Globals, runc_message
 from ocitool.runc.errs import is_ocitool_error, usage_error

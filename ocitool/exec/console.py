@@ -13,7 +13,8 @@ fd is used inside.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.syscalls import Syscalls
 from ocitool.exec.tty import become_controlling, open_pty
 from ocitool.typecheck import TYPE_CHECKING

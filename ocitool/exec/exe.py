@@ -25,9 +25,9 @@ files cannot be swapped between the check and the exec.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import stat
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import (
     RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,

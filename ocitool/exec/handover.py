@@ -15,7 +15,7 @@ init -> runtime: :class:`Done`, :class:`Ready`, :class:`Cleared`,
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 
 class Message:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 
-from ocitool import lightos as os
 from ocitool.errors import ExecError
 from ocitool.exec.sigreset import reset_dispositions
-from ocitool.exec.syscalls import Syscalls
+from ocitool.exec.syscalls import Syscalls, error_errno
 
 
 def run_hook(
@@ -16,24 +16,25 @@ def run_hook(
 ) -> None:
     """Run the hook to completion; ExecError on a non-zero exit, a signal or the timeout.
 
-    fork, wait and kill go through ``sys``; the child's own dup2/execve do not (it is
-    the hook now, not an op of ours)."""
-    r, w = os.pipe2(os.O_CLOEXEC)
+    Every kernel call goes through ``sys``: the pipe, fork, the child's dup2 and
+    execve, the state written to the pipe, wait and kill."""
+    r, w = sys.pipe2(os.O_CLOEXEC)
     pid = sys.fork()
     if pid == 0:  # the hook process
         try:
-            os.dup2(r, 0)
+            sys.dup2(r, 0)
             reset_dispositions()
-            os.execve(path, args or [path], dict(e.split("=", 1) for e in env if "=" in e))
+            sys.execve(path, args or [path], env)
         except BaseException:  # noqa: BLE001 - the child must never return
             os._exit(127)
-    os.close(r)
+    sys.close(r)
     try:
-        os.write(w, stdin)
-    except OSError:
-        pass  # a hook may ignore its stdin
+        sys.write(w, stdin)
+    except Exception as exc:  # noqa: BLE001 - a hook may ignore its stdin (EPIPE)
+        if error_errno(exc) is None:
+            raise
     finally:
-        os.close(w)
+        sys.close(w)
     try:
         status = _wait(sys, pid, path, timeout)
     except BaseException:

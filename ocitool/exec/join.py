@@ -31,8 +31,7 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum
 import contextlib
-
-from ocitool import lightos as os
+import os
 
 # Everything the joined process runs is imported here, in the runtime: after
 # setns into the container's mount namespace no host module can be imported.

@@ -10,9 +10,9 @@ no state, no cgroup and no process behind.
 from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum (hot path)
+import os
 import time
 
-from ocitool import lightos as os
 from ocitool.exec import sealed
 from ocitool.exec.context import ExecContext
 from ocitool.exec.rollback import Rollback, remove_cgroup_tree

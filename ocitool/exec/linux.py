@@ -9,7 +9,8 @@ openat2, ...) use ``syscall(2)`` with per-architecture numbers.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.syscalls import TYPE_CHECKING, Raw, Syscalls, sys_error
 from ocitool.kernel import syscall_numbers
 from ocitool.kernel.constants import AT_FDCWD, CLONE_INTO_CGROUP
@@ -171,6 +172,18 @@ class LinuxSyscalls(Syscalls):
             return os.write(fd, data)
         except OSError as exc:
             raise sys_error("write", (fd, data), exc.errno or 0) from None
+
+    def pipe2(self, flags: int) -> tuple[int, int]:
+        try:
+            return os.pipe2(flags)
+        except OSError as exc:
+            raise sys_error("pipe2", (flags,), exc.errno or 0) from None
+
+    def dup2(self, fd: int, fd2: int) -> None:
+        try:
+            os.dup2(fd, fd2)
+        except OSError as exc:
+            raise sys_error("dup2", (fd, fd2), exc.errno or 0) from None
 
     def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:
         try:

@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import _signal as signal  # the C module: "signal" imports enum, a cost on every start
 import errno as _errno
+import os
 
-from ocitool import lightos as os
 from ocitool.exec import sealed
 from ocitool.exec.apply import prepare_init, resolve_exec_early
 from ocitool.exec.context import ExecContext

@@ -25,6 +25,7 @@ _DEFAULTS: dict[str, Any] = {
     "openat2": 101,
     "open_tree": 102,
     "pidfd_open": 103,
+    "pipe2": (104, 105),
     "read": b"",
     "read_file": b"",
     "capget": (0, 0, 0),

@@ -12,9 +12,9 @@ the check and the use.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import stat
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import (
     RESOLVE_IN_ROOT,
     RESOLVE_NO_MAGICLINKS,

@@ -10,9 +10,9 @@ run, so one stuck cgroup does not leave processes behind.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import time
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING, Syscalls, error_errno
 
 if TYPE_CHECKING:

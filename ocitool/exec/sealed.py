@@ -57,9 +57,9 @@ threat model, what runc and crun do, and what remains.
 from __future__ import annotations
 
 import _imp
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import exec_error
 from ocitool.typecheck import TYPE_CHECKING
 
@@ -126,7 +126,7 @@ def resume(sys_: Syscalls) -> bool:
 
     Call it before anything reads the host's mount table: until the switch is
     finished, ``/proc/self/mountinfo`` shows no mount (the root is a detached tree)."""
-    fds = os.environ.get(FDS_ENV.encode())
+    fds = os.environb.get(FDS_ENV.encode())
     if fds is not None:
         _return_to_root(sys_, fds)
         _state["sealed"] = True
@@ -192,7 +192,7 @@ def _reexec(sys_: Syscalls) -> None:
         ) from None
     env = [
         k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
-        for k, v in os.environ.items()
+        for k, v in os.environb.items()
     ]
     env.append(f"{FDS_ENV}={root},{here}")
     sys_.execve(exe, [exe, *argv[1:]], env)
@@ -220,11 +220,7 @@ def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
 
 
 def _return_to_root(sys_: Syscalls, fds: bytes) -> None:
-    del os.environ[FDS_ENV.encode()]
-    os.unsetenv(FDS_ENV)  # hooks and the container must not inherit it
-    real_os = sys.modules.get("os")
-    if real_os is not None:  # imported before us (python -m): its copy of the environment
-        real_os.environ.pop(FDS_ENV, None)
+    os.environ.pop(FDS_ENV, None)  # unsetenv too: hooks and the container must not inherit it
     try:
         root, here = (int(x) for x in fds.split(b","))
     except ValueError:

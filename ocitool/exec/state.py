@@ -11,8 +11,8 @@ two runtimes working on one root cannot corrupt each other's state.
 from __future__ import annotations
 
 import errno as _errno
+import os
 
-from ocitool import lightos as os
 from ocitool.exec.syscalls import TYPE_CHECKING
 from ocitool.ids import check_id, id_problem
 from ocitool.inputs import NO_SUCH_FILE, read_input

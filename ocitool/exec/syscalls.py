@@ -9,9 +9,9 @@ arguments and the errno, so a rollback message can say exactly what broke.
 from __future__ import annotations
 
 import errno as _errno
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.kernel import constants as _K
 from ocitool.redact import op_text  # loaded up front: the init cannot import after pivot_root
 from ocitool.typecheck import TYPE_CHECKING as TYPE_CHECKING  # re-exported for exec modules
@@ -199,6 +199,14 @@ class Syscalls(Protocol):
         raise NotImplementedError
 
     def write(self, fd: int, data: bytes) -> int:
+        raise NotImplementedError
+
+    def pipe2(self, flags: int) -> tuple[int, int]:
+        """(read end, write end) of a new pipe."""
+        raise NotImplementedError
+
+    def dup2(self, fd: int, fd2: int) -> None:
+        """Make ``fd2`` a copy of ``fd`` (without O_CLOEXEC: it survives an execve)."""
         raise NotImplementedError
 
     def write_file(self, path: str, data: bytes, dir_fd: int | None = None) -> None:

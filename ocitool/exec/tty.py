@@ -18,11 +18,11 @@ Without either, the container keeps the runtime's stdio.
 from __future__ import annotations
 
 import fcntl
+import os
 import stat
 import struct
 import termios
 
-from ocitool import lightos as os
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import Syscalls
 

@@ -33,9 +33,9 @@ and written atomically (temporary file + rename).
 from __future__ import annotations
 
 import marshal
+import os
 
 import ocitool
-from ocitool import lightos as os
 from ocitool.plan.ops import op_types
 from ocitool.plan.ops.base import phase_from_value
 from ocitool.records import Record
@@ -150,14 +150,16 @@ def op_from_json(data: dict[str, JSON], types: dict[str, type[Op]] | None = None
     """The op whose ``to_json()`` is ``data`` (its ``text`` is recomputed, not read);
     ``types``: :func:`ocitool.plan.ops.op_types`, when the caller has it already."""
     cls = (types or op_types())[str(data["op"])]
-    names = {key: field for field, key in cls.json_names.items()}
-    fields = {names.get(k, k): _tuples(v) for k, v in data.items() if k not in _NOT_FIELDS}
+    fields: dict[str, Any] = {k: _tuples(v) if type(v) is list else v for k, v in data.items()}
+    for name in _NOT_FIELDS:
+        fields.pop(name, None)
+    for field, key in cls.json_names.items():
+        if key in fields:
+            fields[field] = fields.pop(key)
     source = data.get("source")
-    return cls(
-        phase=phase_from_value(str(data["phase"])),
-        source=source if isinstance(source, str) else None,
-        **fields,
-    )
+    fields["phase"] = phase_from_value(str(data["phase"]))
+    fields["source"] = source if isinstance(source, str) else None
+    return cls(**fields)
 
 
 def _hide(tokens: tuple[str, ...]) -> Any:

@@ -8,7 +8,7 @@ applies.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 
 def _read(path: str) -> str:

@@ -1,12 +1,13 @@
 """pause, resume, update: the container's cgroup, changed while it runs.
 
-``kill`` and ``delete`` of a paused container apply their live plans through
-:func:`apply_live` here: what only ``update`` needs (json, copy) is imported in it.
+What only ``update`` needs (json, copy) is imported there: pause and resume,
+which engines call as often as kill, load this module too.
 """
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
 from ocitool.runc.common import (
@@ -81,23 +82,11 @@ def _running(g: Globals, cid: str) -> Any:
     return st, live_status(st)
 
 
-def apply_live(g: Globals, st: Any, ops: list[Any]) -> None:
-    """Apply a live plan (runc/live.py) to the container; --debug logs each op."""
-    from ocitool.exec import lifecycle
-    from ocitool.exec.context import ExecContext
-    from ocitool.exec.linux import LinuxSyscalls
-
-    for op in ops:
-        g.log.debug(f"{st.id}: {op.text()}")
-    ctx = ExecContext(sys=LinuxSyscalls(), container_id=st.id, bundle=st.bundle, pid=st.pid)
-    lifecycle.apply_live(ops, ctx)
-
-
 def _set_frozen(g: Globals, st: Any, frozen: bool) -> None:
     from ocitool.lower.host import HostInfo
-    from ocitool.runc.live import freeze_ops
+    from ocitool.runc import live as L
 
-    apply_live(g, st, freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
+    L.apply(g, st, L.freeze_ops(HostInfo.detect(), C.cgroup_dirs(st), frozen))
 
 
 def cmd_pause(g: Globals, argv: list[str]) -> int:
@@ -185,9 +174,9 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
     import json
 
+    from ocitool.runc import live as L
     from ocitool.runc.files import write_atomic
-    from ocitool.runc.live import update_ops
 
-    apply_live(g, st, update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
+    L.apply(g, st, L.update_ops(plan.ops, C.cgroup_dirs(st), rdt is not None))
     write_atomic(C.saved_config_path(store, cid), json.dumps(config).encode(), 0o600)
     return 0

@@ -18,12 +18,12 @@ How OOM is noticed (no polling of counters between ticks):
 from __future__ import annotations
 
 import json
+import os
 import re
 import select
 import sys
 import time
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, MULTI, VALUE, Flag, parse
 from ocitool.runc.common import Globals, at_least_one, live_status, load_state, read_json_object

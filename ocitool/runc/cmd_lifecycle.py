@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ocitool import lightos as os
 from ocitool.runc import container as C
 from ocitool.runc.args import BOOL, VALUE, Flag, parse
 from ocitool.runc.common import Globals, exactly_one, live_status, load_state, parse_signal
@@ -296,9 +296,7 @@ def cmd_kill(g: Globals, argv: list[str]) -> int:
         from ocitool.host import HostInfo
 
         live += L.freeze_ops(HostInfo.detect(), dirs, False)
-    from ocitool.runc.cmd_cgroup import apply_live
-
-    apply_live(g, st, live)
+    L.apply(g, st, live)
     return 0
 
 
@@ -342,10 +340,9 @@ def _delete(g: Globals, cid: str, *, force: bool) -> None:
     dirs = C.cgroup_dirs(st)
     if status == "paused":  # a frozen process cannot die: thaw after the kill is queued
         from ocitool.lower.host import HostInfo
-        from ocitool.runc.cmd_cgroup import apply_live
-        from ocitool.runc.live import kill_paused_ops
+        from ocitool.runc import live as L
 
-        apply_live(g, st, kill_paused_ops(HostInfo.detect(), dirs))
+        L.apply(g, st, L.kill_paused_ops(HostInfo.detect(), dirs))
     if C.has_hooks(st, "poststop"):
         ops = [op for op in _relowered_ops(store, st) if op.phase.command == "delete"]
     else:

@@ -107,7 +107,8 @@ def live_status(st: State) -> str:
 
 def load_state(store: StateStore, cid: str) -> State:
     """The container's state; a directory without state.json is a container being created."""
-    from ocitool import lightos as os
+    import os
+
     from ocitool.exec.state import State
 
     try:

@@ -10,7 +10,8 @@ are poststart/poststop hooks -- goes in ``State.extra``.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.state import State, StateStore
 from ocitool.inputs import read_input
 from ocitool.runc.errs import error_code, state_error

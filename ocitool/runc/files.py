@@ -7,7 +7,7 @@ file is written under a temporary name in the same directory and renamed.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
 
 
 def write_atomic(path: str, data: bytes, mode: int = 0o644) -> None:

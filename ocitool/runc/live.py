@@ -4,14 +4,15 @@ runc's ``update``, ``pause``, ``resume`` and ``kill`` act on a running
 container. Here each is a small plan of ``live``-phase ops, lowered from
 what ``create`` stored (the container's cgroup directories, its saved
 config) and this host's facts, and applied by the executor like any other
-plan (``ocitool-runc --debug`` logs each op's line). Pure, as all lowering.
+plan (``ocitool-runc --debug`` logs each op's line) through :func:`apply`. The
+lowering functions are pure, as all lowering.
 It lives with the runc command line rather than in ``ocitool.lower`` because
 importing that package loads the whole spec model.
 """
 
 from __future__ import annotations
 
-import posixpath
+import os
 
 from ocitool.exec.syscalls import TYPE_CHECKING
 from ocitool.plan.ops.base import Op, Phase
@@ -27,7 +28,9 @@ from ocitool.plan.ops.process import SignalInit
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from ocitool.exec.state import State
     from ocitool.lower.host import HostInfo
+    from ocitool.runc.common import Globals
 
 FREEZE_KERNEL = (5, 2)  # cgroup.freeze in cgroup2
 # Files create writes that update must not write again: the device policy, and
@@ -65,7 +68,7 @@ def freeze_ops(host: HostInfo, dirs: Sequence[str], frozen: bool) -> list[Op]:
 def pids_file(dirs: Sequence[str]) -> str | None:
     """The cgroup.procs that lists the container's processes (the pids hierarchy first)."""
     ordered = sorted(dirs, key=lambda d: ("/pids/" not in d, "/memory/" not in d))
-    return posixpath.join(ordered[0], "cgroup.procs") if ordered else None
+    return os.path.join(ordered[0], "cgroup.procs") if ordered else None
 
 
 def signal_init_ops(signal: str, start_time: int | None) -> list[Op]:
@@ -107,7 +110,7 @@ def update_ops(ops: Iterable[Op], dirs: Sequence[str], rdt: bool = False) -> lis
                 CgroupWrite(phase=Phase.LIVE, source=op.source, path=op.path, value=op.value)
             )
             continue
-        if posixpath.basename(op.path).startswith(_NOT_LIMITS):
+        if os.path.basename(op.path).startswith(_NOT_LIMITS):
             continue
         if any(op.path.startswith(d.rstrip("/") + "/") for d in dirs):
             out.append(
@@ -129,3 +132,15 @@ def unit_limits_op(start: StartTransientUnit) -> SetUnitProperties:
     return SetUnitProperties(
         phase=Phase.LIVE, source=start.source, unit=start.unit, properties=props
     )
+
+
+def apply(g: Globals, st: State, ops: list[Op]) -> None:
+    """Apply a live plan to the container ``st``; ``--debug`` logs each op's line."""
+    from ocitool.exec import lifecycle
+    from ocitool.exec.context import ExecContext
+    from ocitool.exec.linux import LinuxSyscalls
+
+    for op in ops:
+        g.log.debug(f"{st.id}: {op.text()}")
+    ctx = ExecContext(sys=LinuxSyscalls(), container_id=st.id, bundle=st.bundle, pid=st.pid)
+    lifecycle.apply_live(ops, ctx)

@@ -9,10 +9,9 @@ to a file, so a human running the command sees it too.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
-
-from ocitool import lightos as os
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 

@@ -10,7 +10,8 @@ the caller, which kills and reaps what it started (docs/runc.md).
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.runc.errs import usage_error
 
 PID_FILE = "OCI006"

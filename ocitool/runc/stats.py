@@ -8,7 +8,8 @@ list is left out where runc leaves it out, so the JSON compares field by field.
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:

@@ -29,8 +29,6 @@ HEAVY = (
     "typing",
     "argparse",
     "jeepney",  # the systemd driver's D-Bus client
-    "os",  # ~1.4 ms with -S: the hot path uses ocitool.lightos over the builtin posix
-    "_collections_abc",
     "ocitool.errors",
     "ocitool.spec.model",
     "ocitool.lower",

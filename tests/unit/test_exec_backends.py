@@ -248,8 +248,8 @@ def test_other_cgroup_files_are_not_retried() -> None:
 
 
 def test_processes_go_through_the_backend_fork_wait_kill() -> None:
-    """A hook's fork and wait, the engine's wait and signal forwarding, and the undo log's
-    kill + wait are Syscalls calls: the recording backend sees every one."""
+    """A hook's pipe, fork, write and wait, the engine's wait and signal forwarding, and the
+    undo log's kill + wait are Syscalls calls: the recording backend sees every one."""
     import signal
 
     from ocitool.plan.ops.hooks import RunHook
@@ -257,7 +257,8 @@ def test_processes_go_through_the_backend_fork_wait_kill() -> None:
     rec = RecordingSyscalls()
     ctx = _ctx(rec)
     _apply(RunHook(phase=Phase.HOOKS_POSTSTART, kind="poststart", index=0, path="/bin/true"), ctx)
-    assert rec.names() == ["fork", "waitpid"] and rec.calls[1].args == (1000, 0)
+    assert rec.names() == ["pipe2", "fork", "close", "write", "close", "waitpid"]
+    assert rec.calls[-1].args == (1000, 0)
 
     rec.calls.clear()
     eng = Engine([], ctx, APPLIERS)
@@ -286,7 +287,7 @@ def test_processes_go_through_the_backend_fork_wait_kill() -> None:
     assert rec.names() == ["kill", "waitpid"] and rec.calls[0].args == (99, 9)
 
 
-def test_a_fault_at_a_hook_op_fails_its_fork() -> None:
+def test_a_fault_at_a_hook_op_fails_its_first_call_the_pipe() -> None:
     from ocitool.plan.ops.hooks import RunHook
 
     rec = RecordingSyscalls()
@@ -296,6 +297,6 @@ def test_a_fault_at_a_hook_op_fails_its_fork() -> None:
         ctx,
         APPLIERS,
     )
-    with pytest.raises(ExecError, match=r"op #0 hook .*fork\(\) failed: EIO"):
+    with pytest.raises(ExecError, match=r"op #0 hook .*pipe2\(0x80000\) failed: EIO"):
         eng.apply(0, eng.ops[0])
-    assert rec.calls == []  # the fork never reached the real backend
+    assert rec.calls == []  # neither the pipe nor the fork reached the real backend

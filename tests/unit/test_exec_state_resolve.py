@@ -220,7 +220,7 @@ def test_cli_dry_run_prints_the_plan_without_root() -> None:
 def test_cli_refuses_to_run_without_root(monkeypatch: pytest.MonkeyPatch) -> None:
     from ocitool.cli import exec as cli_exec
 
-    monkeypatch.setattr(cli_exec.os, "geteuid", lambda: 1000)  # ocitool.lightos
+    monkeypatch.setattr(cli_exec.os, "geteuid", lambda: 1000)
     with pytest.raises(ExecError, match="needs root") as info:
         cli_exec.main(["/nonexistent-bundle"])
     assert "--dry-run" in (info.value.hint or "")

@@ -38,6 +38,7 @@ import pytest
 from ocitool.errors import LoweringError
 from ocitool.lower import lower
 from ocitool.lower.host import HostInfo
+from ocitool.plan.plan import Plan
 from ocitool.spec.build import build_spec
 from ocitool.spec.load import parse_text
 
@@ -96,16 +97,20 @@ def case_host(name: str, mode: str, arch: str) -> HostInfo:
     return HostInfo.parse_overrides("euid=1000", host) if name == "rootless" else host
 
 
-def render(name: str, mode: str, arch: str) -> str:
+def lower_case(name: str, mode: str, arch: str) -> Plan:
     data = case_config(name, mode, arch)
     doc = parse_text(json.dumps(data, indent=2), "config.json")
-    plan = lower(
+    return lower(
         build_spec(doc),
         case_host(name, mode, arch),
         container_id=name,
         bundle=f"/run/bundles/{name}",
         systemd_cgroup=mode.endswith("-systemd"),
     )
+
+
+def render(name: str, mode: str, arch: str) -> str:
+    plan = lower_case(name, mode, arch)
     out = plan.to_json()
     for op in out["ops"]:
         if op["op"] == "seccomp_load":  # compiled bytes belong to the compiler's own tests

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -10,36 +9,21 @@ import pytest
 
 import ocitool
 from ocitool.host import HostInfo
-from ocitool.lower import lower
 from ocitool.plan import cache
 from ocitool.plan.ops.base import Phase
 from ocitool.plan.ops.cgroup import CgroupMkdir
 from ocitool.plan.ops.process import Execve
 from ocitool.records import replace
-from ocitool.spec.build import build_spec
-from ocitool.spec.load import parse_text
 from tests.helpers_exec.bundle import make_bundle
-from tests.unit.test_golden_plans import CONFIGS, MODES, SYSTEMD_CASES, case_config, case_host
+from tests.unit.test_golden_plans import CONFIGS, MODES, SYSTEMD_CASES, lower_case
 
 HOST = HostInfo.preset("v2")
 CASES = [(n, m, "x86_64") for n in CONFIGS for m in MODES] + SYSTEMD_CASES
 
 
-def golden_ops(name: str, mode: str, arch: str) -> list[object]:
-    doc = parse_text(json.dumps(case_config(name, mode, arch)), "config.json")
-    plan = lower(
-        build_spec(doc),
-        case_host(name, mode, arch),
-        container_id=name,
-        bundle=f"/run/bundles/{name}",
-        systemd_cgroup=mode.endswith("-systemd"),
-    )
-    return list(plan.ops)
-
-
 @pytest.mark.parametrize(("name", "mode", "arch"), CASES)
 def test_every_golden_op_round_trips_through_its_json(name: str, mode: str, arch: str) -> None:
-    ops = golden_ops(name, mode, arch)
+    ops = list(lower_case(name, mode, arch).ops)
     back = [cache.op_from_json(op.to_json()) for op in ops]  # type: ignore[attr-defined]
     assert back == ops
     assert [type(b) for b in back] == [type(o) for o in ops]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import errno as _errno
+import os
 import stat
 
-from ocitool import lightos as os
 from ocitool.exec import flags as F
 from ocitool.exec.apply.base import applies, drop_resolvers, resolver
 from ocitool.exec.context import ExecContext

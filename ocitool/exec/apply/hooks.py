@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ocitool import lightos as os
+import os
+
 from ocitool.exec.apply.base import applies
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import (

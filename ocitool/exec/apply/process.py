@@ -4,8 +4,8 @@ terminal, execve (``wait_start``/``start`` are the engine's: :mod:`ocitool.exec.
 from __future__ import annotations
 
 import errno as _errno
+import os
 
-from ocitool import lightos as os
 from ocitool.exec import flags as F
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext

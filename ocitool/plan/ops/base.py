@@ -38,7 +38,7 @@ phase                      process    what happens there
 ``delete``                 runtime    kill leftovers, remove the cgroup (``delete``)
 ``hooks.poststop``         runtime    poststop hooks, before ``delete`` returns
 ``live``                   runtime    a created container changed from outside:
-                                      ``update``, ``pause``/``resume``, ``kill --all``
+                                      ``update``, ``pause``/``resume``, ``kill``
                                       (their own small plans, runc/live.py)
 =========================  =========  ===============================================
 
@@ -178,7 +178,7 @@ _TABLE = (  # name, value, process, description; in lifecycle order
         "LIVE",
         "live",
         "runtime",
-        "a created container changed from outside (update, pause, resume, kill --all)",
+        "a created container changed from outside (update, pause, resume, kill)",
     ),
 )
 
