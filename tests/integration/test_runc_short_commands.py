@@ -19,12 +19,11 @@ from tests.integration.conftest import REPO
 pytestmark = pytest.mark.integration
 
 CODE = "import sys; from ocitool.cli.runc import main; sys.exit(main())"
-# what none of them may import (each costs 0.3-6 ms with -S)
+# what none of them may import (each costs 0.3-6 ms with -S); os is imported since
+# lightos went (issue 14), and state files are read with _json's scanner (ocitool/jsonlite.py)
 NEVER = {
-    "os",
     "importlib",
     "json",
-    "_json",
     "re",
     "enum",
     "typing",
@@ -87,7 +86,9 @@ def test_start_state_kill_delete_import_nothing_heavy(
             assert proc.returncode == 0, (args, proc.stderr[-2000:])
             imported = _imported(proc.stderr)
             assert "ocitool.cli.runc" in imported, "no -X importtime output"
-            bad = imported & (NEVER | ENGINE | also_never)
+            # kill is a live plan (a signal_init op) that the engine applies
+            engine = set() if args[0] == "kill" else ENGINE
+            bad = imported & (NEVER | engine | also_never)
             assert not bad, (args, sorted(bad))
     finally:
         _runc(state_root, "delete", "--force", cid)
