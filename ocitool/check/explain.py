@@ -25,9 +25,8 @@ def causes(
 ) -> list[Diagnostic]:
     """The check findings that explain a failure of op ``op_index`` (None: unknown op).
 
-    Ops read back from the plan cache are plain records, not op classes; the
-    checks then read the plan lowered again for the same container, which is
-    the plan the cache holds.
+    ``ops`` are the plan's op objects (the plan cache rebuilds the same ones); for
+    anything else the checks read the plan lowered again for the same container.
     """
     from ocitool.check.engine import context_for, run, to_diagnostic
     from ocitool.plan.ops.base import Op
@@ -37,7 +36,7 @@ def causes(
     typed = all(isinstance(op, Op) for op in ops)
     ctx = context_for(doc, ops=list(ops) if typed else None, container_id=container_id)
     if len(ctx.ops) != len(ops):
-        op_index = None  # not the same plan (ocitool-runc --no-pivot rewrites it)
+        op_index = None  # not the same plan (lowered with --no-pivot or --no-new-keyring)
     errors = [r for r in run(ctx) if r.rule.severity == "error"]
     if op_index is not None:
         mine = [r for r in errors if r.finding.op_index == op_index]
