@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import time
@@ -83,7 +82,10 @@ def _hierarchy_names(cgroup_dir: str) -> list[str]:
 
 
 def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[str, Any]:
-    """runc's newProcess: the container's process with the flags applied."""
+    """runc's newProcess: the container's process with the flags applied (engines pass
+    --process instead, so copy is imported here, not by every exec)."""
+    import copy
+
     proc = copy.deepcopy(base)
     proc["args"] = argv
     proc["terminal"] = p.on("tty")
