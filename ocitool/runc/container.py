@@ -63,11 +63,10 @@ def config_ops(
     repeated request: an engine's health check, or any ``exec`` of the same process
     again. ``path`` names the config in messages. Cached under the same condition as
     create's entries (root)."""
-    import json
-
+    from ocitool.jsonlite import dumps
     from ocitool.plan import cache
 
-    text = json.dumps(data)
+    text = dumps(data)
     options = lowering_options(systemd_cgroup, no_new_keyring=no_new_keyring)
     key = None
     if os.geteuid() == 0:
@@ -118,11 +117,11 @@ def saved_config_path(store: StateStore, cid: str) -> str:
 
 def saved_config(store: StateStore, st: State) -> dict[str, Any]:
     """The config the container was created from (the bundle's if no copy was saved)."""
-    import json
+    from ocitool.jsonlite import loads
 
     for path in (saved_config_path(store, st.id), os.path.join(st.bundle, "config.json")):
         try:
-            data = json.loads(read_input(path, "config"))
+            data = loads(read_input(path, "config").decode())
         except ValueError:
             continue
         except Exception as err:
