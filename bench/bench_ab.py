@@ -11,7 +11,9 @@ PYTHONDONTWRITEBYTECODE=1 an uncompiled tree pays for compiling on every run.
 
     sudo python3 bench/bench_ab.py --before OLD_TREE [--after NEW_TREE] [--mode exec|run] [-n 40]
 
-``exec`` times ``ocitool exec``; ``run`` times ``ocitool-runc run`` (cwd = bundle).
+``exec`` times ``ocitool exec``; ``run`` times ``ocitool-runc run`` (cwd = bundle);
+``kill`` times ``ocitool-runc kill CONT 0`` (and ``runc kill``) on a running
+container each runtime started once (``run -d`` of ``sleep``).
 ``--launcher`` starts each tree through the installed ``ocitool``/``ocitool-runc``
 launcher instead (as an editable install runs; ``PYTHONPATH`` selects the tree).
 Each tree's plan cache entries must be the same files, unchanged, after the
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -43,10 +46,12 @@ from tests.helpers_exec.bundle import make_bundle  # noqa: E402
 ENTRY = {
     "exec": "from ocitool.cli.exec import fast_main; fast_main()",
     "run": "import sys; from ocitool.cli.runc import main; sys.exit(main())",
+    "kill": "import sys; from ocitool.cli.runc import main; sys.exit(main())",
 }
 
 
-LAUNCHER = {"exec": "ocitool", "run": "ocitool-runc"}
+LAUNCHER = {"exec": "ocitool", "run": "ocitool-runc", "kill": "ocitool-runc"}
+KILLED = "ab-kill-target"  # the container kill mode signals (signal 0: it keeps running)
 
 
 def argv_for(
@@ -60,6 +65,8 @@ def argv_for(
 ) -> list[str]:
     cid = f"ab-{name}-{i}"
     if tree is None:
+        if mode == "kill":
+            return ["runc", "--root", str(work / "runc"), "kill", KILLED, "0"]
         return ["runc", "--root", str(work / "runc"), "run", cid]
     if launcher:
         path = installed_launcher(LAUNCHER[mode])
@@ -68,7 +75,38 @@ def argv_for(
         head = [path, *(["exec"] if mode == "exec" else []), "--root", str(work / name)]
     else:
         head = [sys.executable, "-S", "-c", ENTRY[mode], "--root", str(work / name)]
+    if mode == "kill":
+        return [*head, "kill", KILLED, "0"]
     return [*head, "--id", cid, str(bundle)] if mode == "exec" else [*head, "run", cid]
+
+
+def _start_targets(
+    trees: dict[str, Path | None], work: Path, env: dict[str, dict[str, str]]
+) -> None:
+    """kill mode: one running container per runtime, in that runtime's state root."""
+    bundle = make_bundle(work / "sleeper", ["/bin/sleep", "1000"])
+    for name, tree in trees.items():
+        if tree is None:
+            argv = ["runc", "--root", str(work / "runc"), "run", "-d", KILLED]
+        else:
+            argv = [sys.executable, "-S", "-c", ENTRY["run"], "--root", str(work / name)]
+            argv += ["run", "-d", KILLED]
+        subprocess.run(
+            argv, cwd=bundle, env=env.get(name), check=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+
+
+def _stop_targets(
+    trees: dict[str, Path | None], work: Path, env: dict[str, dict[str, str]]
+) -> None:
+    for name, tree in trees.items():
+        if tree is None:
+            argv = ["runc", "--root", str(work / "runc"), "delete", "--force", KILLED]
+        else:
+            argv = [sys.executable, "-S", "-c", ENTRY["run"], "--root", str(work / name)]
+            argv += ["delete", "--force", KILLED]
+        subprocess.run(argv, env=env.get(name), check=False, capture_output=True)
 
 
 def _plan_entries(root: Path) -> list[tuple[str, int]]:
@@ -103,6 +141,8 @@ def main() -> int:
             if t is not None
         }
         names = list(trees)
+        if args.mode == "kill":
+            _start_targets(trees, work, env)
         walls: dict[str, list[float]] = {n: [] for n in names}
         cpus: dict[str, list[float]] = {n: [] for n in names}
         stored: dict[str, list[tuple[str, int]]] = {}
@@ -118,6 +158,8 @@ def main() -> int:
                     cpus[n].append(cpu * 1000)
             if i == 0:
                 stored = {n: _plan_entries(work / n) for n in names if trees[n] is not None}
+        if args.mode == "kill":
+            stored = {}  # kill lowers nothing: no plan cache to check
         misses = [n for n in stored if not stored[n] or _plan_entries(work / n) != stored[n]]
         if misses:
             print(f"plan cache misses (lowered from scratch) in: {', '.join(misses)}")
@@ -130,6 +172,8 @@ def main() -> int:
             w, c = statistics.median(walls[n]), statistics.median(cpus[n])
             print(f"| {n} | {w:.1f} | {c:.1f} | {f'{w / ref:.2f}x' if ref else '-'} |")
     finally:
+        if args.mode == "kill":
+            _stop_targets(trees, work, env)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

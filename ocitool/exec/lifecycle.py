@@ -289,10 +289,13 @@ def state(store: StateStore, cid: str) -> State:
 def apply_live(ops: Sequence[Any], ctx: ExecContext) -> None:
     """Apply a ``live`` plan (update, pause, resume, kill: :mod:`ocitool.runc.live`) to a
     created container, op by op; a failure names the op. Nothing is undone: like runc's,
-    a live change that fails half-way stays half applied (the error says which op)."""
-    eng = _engine(ops, ctx)
+    a live change that fails half-way stays half applied (the error says which op).
+    Only the appliers of these ops are loaded, not the engine (kill is a live plan)."""
+    from ocitool.exec.apply import applier_for
+    from ocitool.exec.apply.base import apply_op
+
     for i, op in enumerate(ops):
-        eng.apply(i, op)
+        apply_op(applier_for(op), i, op, ctx)
 
 
 def delete(

@@ -42,6 +42,7 @@ import os
 
 from ocitool.exec import sealed
 from ocitool.exec.apply import prepare_init, resolve_exec_early
+from ocitool.exec.apply.base import apply_op
 from ocitool.exec.context import ExecContext
 from ocitool.exec.exe import self_exe_id
 from ocitool.exec.flags import clone_flags
@@ -64,7 +65,6 @@ from ocitool.exec.syscalls import (
     PR_SET_DUMPABLE,
     PR_SET_PDEATHSIG,
     TYPE_CHECKING,
-    errno_name,
     error_errno,
     exec_error,
     is_exec_error,
@@ -128,22 +128,7 @@ class Engine:
 
     # ------------------------------------------------------------------ shared
     def apply(self, index: int, op: Any) -> None:
-        sys = self.ctx.sys
-        try:
-            sys.begin_op(index, op)
-            fn = self.appliers.get(op.name)
-            if fn is None:
-                raise op_error(index, op, "the executor has no applier for this op")
-            fn(op, self.ctx)
-            sys.end_op(index, op)
-        except OSError as exc:
-            raise op_error(
-                index, op, f"{errno_name(exc.errno or 0)} ({exc.strerror})", exc.errno
-            ) from None
-        except Exception as exc:
-            if not is_exec_error(exc) or getattr(exc, "op_index", None) is not None:
-                raise
-            raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None  # type: ignore[attr-defined]
+        apply_op(self.appliers.get(op.name), index, op, self.ctx)
 
     # ------------------------------------------------------------------ runtime
     def create(self) -> None:

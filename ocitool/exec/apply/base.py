@@ -6,6 +6,9 @@ from ocitool.exec.context import ExecContext
 from ocitool.exec.resolve import RootResolver
 from ocitool.exec.syscalls import (
     TYPE_CHECKING,
+    errno_name,
+    is_exec_error,
+    op_error,
 )
 
 if TYPE_CHECKING:
@@ -28,6 +31,28 @@ def applies(
         return fn
 
     return register
+
+
+def apply_op(
+    fn: Callable[[Any, ExecContext], None] | None, index: int, op: Any, ctx: ExecContext
+) -> None:
+    """Apply ``op``, the ``index``-th of its plan, with its applier ``fn`` (None: there is
+    none); a failure becomes an ExecError that names the op."""
+    sys = ctx.sys
+    try:
+        sys.begin_op(index, op)
+        if fn is None:
+            raise op_error(index, op, "the executor has no applier for this op")
+        fn(op, ctx)
+        sys.end_op(index, op)
+    except OSError as exc:
+        raise op_error(
+            index, op, f"{errno_name(exc.errno or 0)} ({exc.strerror})", exc.errno
+        ) from None
+    except Exception as exc:
+        if not is_exec_error(exc) or getattr(exc, "op_index", None) is not None:
+            raise
+        raise op_error(index, op, exc.message, getattr(exc, "errno", None)) from None  # type: ignore[attr-defined]
 
 
 def pid_text(ctx: ExecContext, text: str) -> str:
