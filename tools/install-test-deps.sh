@@ -8,7 +8,7 @@ if command -v apt-get >/dev/null 2>&1; then
   apt-get install -y -qq --no-install-recommends \
     busybox-static runc crun podman containerd libseccomp2 libseccomp-dev \
     iproute2 procps util-linux libcap2-bin strace ca-certificates python3 qemu-system-x86 \
-    linux-libc-dev libc6-dev dbus >/dev/null
+    linux-libc-dev libc6-dev dbus python3-cffi-backend >/dev/null
 fi
 python3 -m pip install -q --disable-pip-version-check -e '.[test,dev]'
 # The cgroup v2 test host (tests/hosts, docs/test-hosts.md): fetch Debian's kernel

@@ -665,6 +665,28 @@ class LinuxSyscalls(Syscalls):
         except OSError as exc:
             raise sys_error("execve", (path, str(argv)), exc.errno or 0) from None
 
+    def fexecve(self, fd: int, argv: list[str], env: list[str]) -> None:
+        try:
+            os.execve(fd, argv, dict(e.split("=", 1) for e in env if "=" in e))
+        except OSError as exc:
+            raise sys_error("fexecve", (fd, str(argv)), exc.errno or 0) from None
+
+    def memfd_create(self, name: str, flags: int) -> int:
+        try:
+            return os.memfd_create(name, flags)
+        except OSError as exc:
+            raise sys_error("memfd_create", (name, hx(flags)), exc.errno or 0) from None
+
+    def file_seals(self, fd: int, add: int = 0) -> int:
+        import fcntl
+
+        try:
+            if add:
+                fcntl.fcntl(fd, fcntl.F_ADD_SEALS, add)
+            return fcntl.fcntl(fd, fcntl.F_GET_SEALS)
+        except OSError as exc:
+            raise sys_error("fcntl", (fd, hx(add)), exc.errno or 0) from None
+
     # --- systemd (D-Bus; jeepney is loaded only when a plan has a systemd op)
     def systemd_start_unit(
         self, unit: str, mode: str, properties: list[tuple[str, tuple[str, object]]]

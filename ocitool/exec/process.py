@@ -556,9 +556,9 @@ class Engine:
     def _fork(self, rep: Channel) -> None:
         """Fork for a joined/new pid namespace: the parent reports the child and exits.
 
-        The child waits until that report is out (end-of-file on a private
-        pipe, when the parent exits), so the runtime always learns the new
-        pid before any message of the child. A fork clears the parent death
+        The child waits until that report is out (the parent then writes the
+        child's host pid on a private pipe; end-of-file if it died), so the
+        runtime always learns the new pid before any message of the child. A fork clears the parent death
         signal; the child re-arms it once it has been re-parented to the
         runtime (the subreaper).
         """
@@ -566,11 +566,12 @@ class Engine:
         pid = self.ctx.sys.fork()
         if pid:
             rep.send(Forked(pid))
+            os.write(hold_w, b"%d" % pid)  # after a root switch the child has no host /proc
             os._exit(0)
         os.close(hold_w)
-        os.read(hold_r, 1)
+        told = os.read(hold_r, 32)
         os.close(hold_r)
-        self.ctx.host_pid = _host_pid()
+        self.ctx.host_pid = int(told) if told.isdigit() else _host_pid()
         self._rearm_pdeathsig()
 
     def _rearm_pdeathsig(self) -> None:

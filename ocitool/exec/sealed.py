@@ -30,8 +30,9 @@ stage 2 (:func:`ensure` again, in the new image): the kernel loaded the
 interpreter, ld.so and every library from the copy, so ``/proc/PID/exe`` and
 ``map_files`` resolve to read-only mounts and open for writing fails with
 EROFS. cffi's backend and the extension modules the container-start path may
-import later (:data:`STDLIB_EXTENSIONS`) are mapped while the root is still
-the copy; then the process returns
+import later (:data:`STDLIB_EXTENSIONS`, derived from the code by
+tools/gen_sealed_extensions.py) are mapped while the root is still the copy;
+then the process returns
 to the real root and working directory and closes the two fds. It stays in
 the host's mount namespace (hooks, mount propagation and file writes are
 unchanged); only what it has mapped comes from the copy.
@@ -60,7 +61,9 @@ import _imp
 import os
 import sys
 
-from ocitool.exec.syscalls import exec_error
+from ocitool.exec import hostwrite
+from ocitool.exec._sealed_extensions import STDLIB_EXTENSIONS
+from ocitool.exec.syscalls import error_errno, exec_error
 from ocitool.typecheck import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -70,6 +73,16 @@ if TYPE_CHECKING:
 
 # The variable that tells stage 2 which fds hold the real root and cwd ("ROOT,CWD").
 FDS_ENV = "_OCITOOL_SEALED_FDS"
+# The variable that tells stage 2 it runs from a sealed memfd copy (rootless).
+MEMFD_ENV = "_OCITOOL_SEALED_MEMFD"
+
+EPERM = 1
+EINVAL = 22
+MFD_CLOEXEC = 0x1
+MFD_ALLOW_SEALING = 0x2
+MFD_EXEC = 0x10
+# F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change it again.
+SEALS = 0x1 | 0x2 | 0x4 | 0x8
 
 AT_FDCWD = -100
 AT_EMPTY_PATH = 0x1000
@@ -79,29 +92,12 @@ OPEN_TREE_CLOEXEC = 0o2000000
 MOUNT_ATTR_RDONLY = 0x1
 ST_RDONLY = 1
 
-# The interpreter's own extension modules (lib-dynload) that the commands which seal may
-# import later: on a plan-cache miss (lowering), for a terminal or console socket, a
-# seccomp listener, schema validation. Stage 2 maps them (dlopen, without running their
-# init) while the root is still the read-only copy; a later import finds the object
-# already loaded under the same path and maps nothing new. verify() fails closed on
-# anything missing here.
-STDLIB_EXTENSIONS = (
-    "_json",
-    "_bisect",
-    "_heapq",
-    "_opcode",
-    "_typing",
-    "_struct",
-    "math",
-    "_socket",
-    "select",
-    "array",
-    "fcntl",
-    "termios",
-    "_posixsubprocess",
-    "zlib",  # the plan-template cache names its entries with crc32
-)
-
+# The standard library's C modules the commands which seal may import later (on a
+# plan-cache miss, for a terminal or console socket, a seccomp listener, schema
+# validation): derived from the code by tools/gen_sealed_extensions.py. Stage 2 maps the
+# ones that are files (dlopen, without running their init) while the root is still the
+# read-only copy; a later import finds the object already loaded under the same path and
+# maps nothing new. verify() fails closed on anything missing there.
 _pinned: list[object] = []  # the dlopen handles: the objects stay mapped from the copy
 
 
@@ -109,7 +105,7 @@ def _error(message: str, hint: str) -> Exception:
     return exec_error(f"cannot seal the runtime: {message}", "OCI530", hint=hint)
 
 
-_state = {"sealed": False, "waived": False}
+_state: dict[str, Any] = {"sealed": False, "waived": False, "rootless": False, "exe": None}
 
 
 def ensure(sys_: Syscalls) -> None:
@@ -130,11 +126,13 @@ def resume(sys_: Syscalls) -> bool:
     if fds is not None:
         _return_to_root(sys_, fds)
         _state["sealed"] = True
-    return _state["sealed"]
+    elif os.environ.get(MEMFD_ENV) is not None:
+        _resume_rootless(sys_)
+    return bool(_state["sealed"])
 
 
 def is_sealed() -> bool:
-    return _state["sealed"]
+    return bool(_state["sealed"])
 
 
 _IN_CONTAINER_HOOKS = ("prestart", "createRuntime", "createContainer", "startContainer")
@@ -183,6 +181,19 @@ def _reexec(sys_: Syscalls) -> None:
         cwd = os.getcwd()
     except OSError:
         cwd = "/"  # deleted: the fd below still returns to it
+    if not hostwrite.privileged_over_host():
+        # also where open_tree would work: root of a user namespace that owns its mount
+        # namespace (podman's, rootless) cannot read /proc/self/map_files, so the
+        # read-only copy could not be verified; only the interpreter matters there
+        try:
+            _seal_rootless(sys_, exe, argv)  # returns only when no re-execution is needed
+        except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
+            raise _error(
+                getattr(exc, "message", str(exc)),
+                "a rootless runtime copies its interpreter into a sealed memfd "
+                "(memfd_create, F_ADD_SEALS: Linux 3.17+) and executes the copy",
+            ) from None
+        return
     try:
         root, here = _enter_copy(sys_, cwd)
     except Exception as exc:  # noqa: BLE001 - ExecError/OSError: the message says which
@@ -190,12 +201,68 @@ def _reexec(sys_: Syscalls) -> None:
             getattr(exc, "message", str(exc)),
             "it needs root (CAP_SYS_ADMIN) and Linux 5.12+ (open_tree, mount_setattr)",
         ) from None
+    sys_.execve(exe, [exe, *argv[1:]], _environment(f"{FDS_ENV}={root},{here}"))
+
+
+def _environment(extra: str) -> list[str]:
     env = [
         k.decode("utf-8", "surrogateescape") + "=" + v.decode("utf-8", "surrogateescape")
         for k, v in os.environb.items()
     ]
-    env.append(f"{FDS_ENV}={root},{here}")
-    sys_.execve(exe, [exe, *argv[1:]], env)
+    env.append(extra)
+    return env
+
+
+def _seal_rootless(sys_: Syscalls, exe: str, argv: list[str]) -> None:
+    """No privilege over the host (ocitool/exec/hostwrite.py has why only the
+    interpreter matters then): a runtime whose interpreter a container could write
+    re-executes from a sealed memfd copy of it, as runc does when rootless; one that no
+    container can write stays as it is."""
+    fd = sys_.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        st = sys_.fstat(fd)
+        if not hostwrite.container_may_write(st.st_uid, st.st_mode):
+            _state.update(sealed=True, rootless=True, exe=(st.st_dev, st.st_ino))
+            return
+        copy = _sealed_copy(sys_, fd, st.st_size)
+    finally:
+        sys_.close(fd)
+    sys_.fexecve(copy, [exe, *argv[1:]], _environment(f"{MEMFD_ENV}=1"))
+
+
+def _sealed_copy(sys_: Syscalls, src: int, size: int) -> int:
+    """A memfd holding the ``size`` bytes of ``src``, sealed against every change."""
+    try:
+        fd = sys_.memfd_create("ocitool-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC)
+    except Exception as exc:  # noqa: BLE001 - before Linux 6.3 MFD_EXEC is unknown
+        if error_errno(exc) != EINVAL:
+            raise
+        fd = sys_.memfd_create("ocitool-runtime", MFD_CLOEXEC | MFD_ALLOW_SEALING)
+    done = 0
+    while done < size:
+        chunk = sys_.read(src, min(size - done, 1 << 20))
+        if not chunk:
+            break
+        while chunk:
+            n = sys_.write(fd, chunk)
+            chunk = chunk[n:]
+            done += n
+    sys_.file_seals(fd, SEALS)
+    return fd
+
+
+def _resume_rootless(sys_: Syscalls) -> None:
+    """Stage 2 of :func:`_seal_rootless`: the interpreter must be a sealed memfd."""
+    os.environ.pop(MEMFD_ENV, None)  # unsetenv too: hooks and the container must not inherit it
+    fd = sys_.open("/proc/self/exe", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        seals = sys_.file_seals(fd)
+        st = sys_.fstat(fd)
+    finally:
+        sys_.close(fd)
+    if seals & SEALS != SEALS:
+        raise _error("the interpreter is not a sealed copy", "do not set it by hand")
+    _state.update(sealed=True, rootless=True, exe=(st.st_dev, st.st_ino))
 
 
 def _enter_copy(sys_: Syscalls, cwd: str) -> tuple[int, int]:
@@ -241,6 +308,8 @@ def _map_from_copy() -> None:
     dynload = next((p for p in sys.path if p.endswith("/lib-dynload")), "")
     suffix = _imp.extension_suffixes()[0]
     for name in STDLIB_EXTENSIONS if dynload else ():
+        if name in sys.builtin_module_names:
+            continue  # part of the interpreter: nothing to map (and a failed dlopen is slow)
         try:  # noqa: SIM105 - contextlib costs an import on the hot path
             _pinned.append(ffi.dlopen(f"{dynload}/{name}{suffix}"))
         except OSError:
@@ -290,6 +359,9 @@ def verify() -> None:
     before cloning or forking a process that a container can see."""
     if _state["waived"]:
         return
+    if _state["rootless"]:
+        _verify_rootless()
+        return
     bad = writable_mappings()
     if bad:
         shown = ", ".join(sorted(set(bad))[:5])
@@ -297,6 +369,22 @@ def verify() -> None:
             f"the runtime maps writable host files a container could reach: {shown}",
             "OCI530",
             hint="start the runtime through ocitool-runc/ocitool (they re-execute from a "
-            "read-only copy); an extension module imported late belongs in "
-            "ocitool.exec.sealed.STDLIB_EXTENSIONS",
+            "read-only copy); a standard-library module imported late: run "
+            "tools/gen_sealed_extensions.py",
+        )
+
+
+def _verify_rootless() -> None:
+    """Rootless: the interpreter is still the sealed copy, or a file no container of
+    ours can write, and this process still has no privilege over the host."""
+    try:
+        st = os.stat("/proc/self/exe")
+        same = (st.st_dev, st.st_ino) == _state["exe"]
+    except OSError:
+        same = False
+    if not same or hostwrite.privileged_over_host():
+        raise exec_error(
+            "the runtime's interpreter is no longer the one checked when it was sealed",
+            "OCI530",
+            hint="start the runtime through ocitool-runc/ocitool",
         )

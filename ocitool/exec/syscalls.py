@@ -436,6 +436,18 @@ class Syscalls(Protocol):
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         raise NotImplementedError
 
+    def fexecve(self, fd: int, argv: list[str], env: list[str]) -> None:
+        """Execute the file open at ``fd`` (a sealed memfd copy of the interpreter)."""
+        raise NotImplementedError
+
+    def memfd_create(self, name: str, flags: int) -> int:
+        raise NotImplementedError
+
+    def file_seals(self, fd: int, add: int = 0) -> int:
+        """Add the seals ``add`` (F_ADD_SEALS, when non-zero), then return the file's
+        seals (F_GET_SEALS)."""
+        raise NotImplementedError
+
     # --- systemd (the systemd cgroup driver: D-Bus calls to systemd's Manager)
     def systemd_start_unit(
         self, unit: str, mode: str, properties: list[tuple[str, tuple[str, object]]]

@@ -12,7 +12,8 @@ That makes the within-phase rules explicit in one list:
 * create.init: namespaces (fork, cgroup ns), hostname, process limits and
   sysctl, then the rootfs mounts (mounts);
 * create.pivot: mounts (pivot_root, masked, readonly) then console and
-  ``wait_start`` (handover) last;
+  ``wait_start`` (handover) last; with a joined pid namespace the fork and the
+  proc mount come right after the root switch (:mod:`ocitool.lower.joinedpid`);
 * exec: LSM labels, process attributes, chdir, [early seccomp], user/groups,
   capabilities, umask, no_new_privs, seccomp, execve;
 * delete: kill (teardown) before the cgroup is removed.
@@ -26,6 +27,7 @@ from ocitool.errors import InternalError, LoweringError
 from ocitool.ids import check_id
 from ocitool.lower.context import LowerContext
 from ocitool.lower.host import HostInfo
+from ocitool.lower.joinedpid import fork_after_root_switch
 from ocitool.lower.nopivot import replace_pivot
 from ocitool.lower.spawn import fold_spawn
 from ocitool.plan.ops.base import Op
@@ -67,6 +69,7 @@ def lower(
     from ocitool.lower.verify import verify_plan
 
     ops = fold_spawn(merge([fn(spec, host, ctx) for _, fn in CONCERNS]), host, ctx)
+    ops = fork_after_root_switch(ops, ctx)  # a joined pid namespace: no host root in it
     if no_pivot:
         ops = replace_pivot(ops)
     missing = verify_plan(

@@ -632,6 +632,30 @@ def needs(
     return out
 
 
+def joined_pid_problems(spec: Spec, ops: Sequence[Op]) -> list[str]:
+    """A joined pid namespace sees the init from its fork on: the fork must come after
+    the root switch (root and cwd in the container) and before the proc mount (which
+    must be made from inside the namespace); see ocitool/lower/joinedpid.py."""
+    from ocitool.lower.joinedpid import in_proc, root_switched
+
+    pid = spec.linux.namespace("pid") if spec.linux is not None else None
+    if pid is None or pid.path is None:
+        return []
+    forks = [i for i, op in enumerate(ops) if isinstance(op, Fork)]
+    switched = root_switched(ops)
+    if not forks or switched < 0:
+        return []  # a missing fork is a missing need; no root switch: nothing to order
+    problems = []
+    if forks[0] < switched:
+        problems.append(
+            "namespaces: the fork into a joined pid namespace comes before the root switch "
+            "(the host's root and cwd would be visible there)"
+        )
+    if any(in_proc(op) for op in ops[: forks[0]]):
+        problems.append("mounts: /proc is mounted before the fork into the joined pid namespace")
+    return problems
+
+
 def verify_plan(
     spec: Spec,
     ops: Sequence[Op],
@@ -650,6 +674,7 @@ def verify_plan(
     ]
     problems += directory_problems(spec, ops)
     problems += resource_problems(spec, ops, diagnostics)
+    problems += joined_pid_problems(spec, ops)
     for op in ops:
         if isinstance(op, SeccompLoad) and not op.program:
             problems.append("seccomp: seccomp_load without a compiled program")

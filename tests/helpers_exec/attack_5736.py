@@ -3,7 +3,10 @@
 Usage: python3 -S -I attack_5736.py REPORT SECONDS TARGETS_JSON
 
 TARGETS_JSON names the throwaway interpreter copy the runtime under test runs
-from: ``{"exe": [dev, ino], "throwaway": [[dev, ino], ...]}``. Every process the
+from: ``{"exe": [dev, ino], "throwaway": [[dev, ino], ...]}``, optionally with
+``"other_roots": [[dev, ino], ...]``, the root directories of other containers
+in our pid namespace (one that joined it: we reach its root through its
+processes anyway, and it is not the host's). Every process the
 attacker can see whose ``/proc/PID/exe`` is that file is a runtime process (the
 init before execve, an ``exec`` joiner). From each it takes, as fast as it can,
 an O_PATH handle on ``exe``, every ``map_files`` entry (needs CAP_SYS_ADMIN or
@@ -15,7 +18,8 @@ has exec'd or exited it tries to get write access through each handle:
   (the interpreter is busy while any runtime runs). A throwaway file
   (``throwaway``) is then really overwritten with a payload; any other host
   file is only opened (never written) and reported;
-- a directory that is not inside our own root: create (and at once remove) a
+- a directory that is not inside our own root (or another container's root):
+  create (and at once remove) a
   marker file in it.
 
 The report (JSON, written to REPORT) lists what was seen and every breach; it
@@ -70,14 +74,15 @@ def grab(pid: int) -> list[tuple[str, int]]:
     return handles
 
 
-def inside_own_root(fd: int) -> bool:
-    """Does walking up from directory ``fd`` reach our root? (No: a host directory.)"""
+def inside_own_root(fd: int, others: frozenset[tuple[int, int]] = frozenset()) -> bool:
+    """Does walking up from directory ``fd`` reach our root, or one of ``others``?
+    (No: a host directory.)"""
     root = os.stat("/")
     cur = os.open(f"/proc/self/fd/{fd}", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for _ in range(256):
             st = os.fstat(cur)
-            if (st.st_dev, st.st_ino) == (root.st_dev, root.st_ino):
+            if (st.st_dev, st.st_ino) in {(root.st_dev, root.st_ino), *others}:
                 return True
             up = os.open("..", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC, dir_fd=cur)
             ust = os.fstat(up)
@@ -101,12 +106,18 @@ def own_file(fd: int, ident: tuple[int, int]) -> bool:
     return (st.st_dev, st.st_ino) == ident
 
 
-def attack(what: str, fd: int, throwaway: set[tuple[int, int]], deadline: float) -> dict | None:
+def attack(
+    what: str,
+    fd: int,
+    throwaway: set[tuple[int, int]],
+    deadline: float,
+    others: frozenset[tuple[int, int]] = frozenset(),
+) -> dict | None:
     """Try to write through one handle; a breach record, or None."""
     st = os.fstat(fd)
     ident = (st.st_dev, st.st_ino)
     if stat.S_ISDIR(st.st_mode):
-        if inside_own_root(fd):
+        if inside_own_root(fd, others):
             return None
         marker = f".ocitool-5736-{os.getpid()}"
         try:
@@ -141,6 +152,7 @@ def main() -> int:
     report_path, seconds, targets = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3])
     exe_id = tuple(targets["exe"])
     throwaway = {tuple(x) for x in targets["throwaway"]}
+    others = frozenset(tuple(x) for x in targets.get("other_roots", []))
     report: dict = {"seen": [], "attacked": 0, "breaches": [], "map_files_taken": 0, "fds_taken": 0}
     done: set[int] = set()
     me = os.getpid()
@@ -179,7 +191,7 @@ def main() -> int:
                 time.sleep(0.002)
             deadline = time.monotonic() + 5
             for what, fd in handles:
-                hit = attack(what, fd, throwaway, deadline)
+                hit = attack(what, fd, throwaway, deadline, others)
                 if hit is not None:
                     hit["pid"] = pid
                     with contextlib.suppress(OSError):

@@ -80,9 +80,10 @@ class Victim:
     def hashes(self) -> dict[str, str]:
         return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in self.files()}
 
-    def targets(self) -> str:
+    def targets(self, other_roots: tuple[Path, ...] = ()) -> str:
         ids = [[os.stat(p).st_dev, os.stat(p).st_ino] for p in self.files()]
-        return json.dumps({"exe": ids[0], "throwaway": ids})
+        others = [[os.stat(p).st_dev, os.stat(p).st_ino] for p in other_roots]
+        return json.dumps({"exe": ids[0], "throwaway": ids, "other_roots": others})
 
     def __call__(self, *args: str, timeout: float = 60) -> int:
         """Run one command; stdio is /dev/null (a container keeps it), errors go to --log."""
@@ -136,9 +137,11 @@ def attacker_bundle(path: Path, caps: list[str], args: list[str]) -> Path:
     return path
 
 
-def attacker_args(victim: Victim, seconds: int = 120) -> list[str]:
+def attacker_args(
+    victim: Victim, seconds: int = 120, other_roots: tuple[Path, ...] = ()
+) -> list[str]:
     return ["/usr/bin/python3", "-S", "-I", "/attack.py", "/report/r.json", str(seconds)] + [
-        victim.targets()
+        victim.targets(other_roots)
     ]
 
 
@@ -221,9 +224,14 @@ def test_init_joining_a_pid_namespace_exposes_no_writable_runtime_file(
 ) -> None:
     """The init of a container that joins another's pid namespace is visible there from
     its fork on, through create and start. Its interpreter and mapped files must be
-    read-only. Its root and cwd are still the host's until pivot_root: a known window
-    (docs/security.md, "What remains"; runc has it too), so they are not judged here."""
-    bundle = attacker_bundle(tmp_path / "attacker", caps, attacker_args(victim))
+    read-only, and no host directory may be in reach: it forks into the namespace only
+    after its root switch (ocitool/lower/joinedpid.py), so its root and cwd are the
+    joining container's own root (which the attacker reaches through that container's
+    processes anyway: allowed), never the host's. runc has this window; we close it."""
+    joiner = tmp_path / "joiner"
+    make_bundle(joiner, ["sleep", "30"])
+    args = attacker_args(victim, other_roots=(joiner / "rootfs",))
+    bundle = attacker_bundle(tmp_path / "attacker", caps, args)
     cid = f"x5736p{S}"
     victim.ok("create", "--bundle", str(bundle), cid)
     victim.ok("start", cid)
@@ -231,8 +239,6 @@ def test_init_joining_a_pid_namespace_exposes_no_writable_runtime_file(
     runc = [sys.executable, "-m", "ocitool.cli.runc", "--root", str(victim.root)]
     state = subprocess.run([*runc, "state", cid], env=victim.env, capture_output=True, text=True)
     pid = json.loads(state.stdout)["pid"]
-    joiner = tmp_path / "joiner"
-    make_bundle(joiner, ["sleep", "30"])
     config = json.loads((joiner / "config.json").read_text())
     config["linux"]["namespaces"] = [
         {"type": "pid", "path": f"/proc/{pid}/ns/pid"} if n["type"] == "pid" else n
@@ -243,4 +249,70 @@ def test_init_joining_a_pid_namespace_exposes_no_writable_runtime_file(
     rep = wait_report(bundle, "seen", 1, 20)
     assert rep.get("seen"), f"the attacker did not see the joining init: {rep}"
     victim.ok("start", f"{cid}j")
-    check(victim, wait_report(bundle, "attacked", 1, 20), caps, known=("root", "cwd"))
+    rep = wait_report(bundle, "attacked", 1, 20)
+    check(victim, rep, caps)
+    reached = [b for b in rep["breaches"] if b["what"] in ("root", "cwd")]
+    assert reached == [], f"the joining init exposed a host directory: {reached}"
+
+
+ROOTLESS_VICTIM = REPO / "tests" / "helpers_exec" / "victim_rootless.py"
+ROOTLESS_ATTACKER = REPO / "tests" / "helpers_exec" / "attack_rootless.py"
+NOBODY = 65534
+
+
+def _as_nobody(*args: str) -> list[str]:
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *args]
+
+
+@pytest.mark.parametrize("mode", ["sealed", "plain"])
+def test_rootless_runtime_interpreter_cannot_be_overwritten(root_required: None, mode: str) -> None:
+    """Rootless (docs/security.md): the runtime is an unprivileged user (nobody) whose
+    interpreter is its own throwaway copy (``venv --copies`` of Debian's python3). The
+    attacker holds every capability in the user namespace the runtime process entered
+    (a rootless container's root) and the process stays dumpable (the worst case). It
+    reaches ``exe`` but never ``map_files`` (capabilities in the initial user namespace
+    only), and once the process is gone it overwrites the interpreter through ``exe``:
+    ``plain`` shows that this works on an unsealed runtime; ``sealed`` (what
+    ``ocitool-runc`` does) must leave the copy untouched."""
+    from tests.helpers_exec.bundle import open_dir
+
+    with open_dir("ocitool-5736-rootless-") as top:
+        venv = top / "venv"
+        subprocess.run(
+            ["/usr/bin/python3", "-m", "venv", "--copies", "--system-site-packages"]
+            + ["--without-pip", str(venv)],
+            check=True,
+        )
+        subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(venv)], check=True)
+        top.chmod(0o777)
+        python = venv / "bin" / "python3"
+        before = hashlib.sha256(python.read_bytes()).hexdigest()
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(REPO)}
+        victim = subprocess.Popen(
+            _as_nobody(str(python), str(ROOTLESS_VICTIM), mode, str(top)), env=env
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not (top / "pid").exists():
+                assert victim.poll() is None, f"the runtime failed: {victim.returncode}"
+                assert time.monotonic() < deadline, "the runtime never started"
+                time.sleep(0.02)
+            pid = (top / "pid").read_text()
+            subprocess.run(
+                _as_nobody("nsenter", "--user", "--preserve-credentials", "--target", pid)
+                + ["/usr/bin/python3", "-S", "-I", str(ROOTLESS_ATTACKER), str(top)],
+                check=True,
+                timeout=60,
+            )
+        finally:
+            victim.kill() if victim.poll() is None else None
+            victim.wait()
+        report = json.loads((top / "report.json").read_text())
+        after = hashlib.sha256(python.read_bytes()).hexdigest()
+    assert report["map_files"] > 0 and report["map_files_opened"] == 0, report
+    assert report["map_files_refused"] == ["EPERM"], report
+    if mode == "plain":  # the attack is real: an unsealed runtime loses its interpreter
+        assert report["write"] == "written" and after != before, report
+    else:
+        assert report["exe_target"].startswith("/memfd:ocitool-runtime"), report
+        assert report["write"] == "EPERM" and after == before, report

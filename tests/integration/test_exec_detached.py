@@ -172,16 +172,33 @@ def test_host_root_ids_from_the_plans_id_maps(world_top: Path) -> None:
     assert host_root_ids(_ops(plain, "ids")) == (-1, -1)
 
 
-def test_a_runtime_dying_before_the_hand_over_takes_the_init_with_it(world_top: Path) -> None:
+@pytest.mark.parametrize("join_pid", [False, True])
+def test_a_runtime_dying_before_the_hand_over_takes_the_init_with_it(
+    world_top: Path, join_pid: bool
+) -> None:
     """Until the init has confirmed it no longer needs the runtime, the runtime's death
-    kills it (PR_SET_PDEATHSIG): no process is left blocked on a fifo nobody opens."""
+    kills it (PR_SET_PDEATHSIG): no process is left blocked on a fifo nobody opens.
+    ``join_pid``: the init forks into a joined pid namespace after its root switch
+    (lower/joinedpid.py); with no host /proc left it cannot re-arm the signal, and
+    must still not outlive the runtime (end-of-file on the runtime's pipes)."""
     import json
 
     from ocitool.exec import lifecycle
     from ocitool.exec.state import StateStore
 
     bundle = make_bundle(world_top / "b", ["true"])
-    cid, root = f"die{S}", world_top / "root"
+    holder = None
+    if join_pid:  # a pid namespace to join, held by a process of its own
+        holder = subprocess.Popen(["unshare", "--pid", "--fork", "sleep", "60"])
+        time.sleep(0.3)
+        inner = Path(f"/proc/{holder.pid}/task/{holder.pid}/children").read_text().split()
+        config = json.loads((bundle / "config.json").read_text())
+        config["linux"]["namespaces"] = [
+            {"type": "pid", "path": f"/proc/{inner[0]}/ns/pid"} if n["type"] == "pid" else n
+            for n in config["linux"]["namespaces"]
+        ]
+        (bundle / "config.json").write_text(json.dumps(config))
+    cid, root = f"die{S}{int(join_pid)}", world_top / "root"
     store = StateStore(str(root))
     try:
         rc, err = _create(bundle, cid, root, world_top / "out", 0.0, "die")
@@ -195,6 +212,9 @@ def test_a_runtime_dying_before_the_hand_over_takes_the_init_with_it(world_top: 
     finally:
         if (root / cid / "state.json").exists():
             lifecycle.delete(_ops(bundle, cid), _ctx(bundle, cid), store, force=True)
+        if holder is not None:
+            holder.kill()
+            holder.wait()
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ocitool.exec import sealed
+from ocitool.exec import hostwrite, sealed
 from ocitool.exec.recording import RecordingSyscalls
 
 
@@ -72,6 +72,7 @@ def test_stage_one_failure_is_an_oci530_error(monkeypatch: pytest.MonkeyPatch) -
     from ocitool.exec.syscalls import sys_error
 
     monkeypatch.delitem(os.environ, sealed.FDS_ENV, raising=False)
+    monkeypatch.setattr(hostwrite, "privileged_over_host", lambda: True)
     rec = RecordingSyscalls(results={"open_tree": sys_error("open_tree", ("/",), 1)})
     with pytest.raises(Exception) as info:
         sealed.ensure(rec)
@@ -159,3 +160,110 @@ def test_exec_waits_until_an_unsealed_init_has_execd(tmp_path: Any) -> None:
     t.join()
     assert sealed.INIT_UNSEALED not in got.extra
     assert waited >= 0.2
+
+
+class _Stat:
+    def __init__(self, uid: int, mode: int, size: int = 3) -> None:
+        self.st_uid, self.st_mode, self.st_size = uid, mode, size
+        self.st_dev, self.st_ino = 1, 2
+
+
+def _rootless(monkeypatch: pytest.MonkeyPatch, writable: bool) -> RecordingSyscalls:
+    from ocitool.exec.syscalls import sys_error
+
+    monkeypatch.delitem(os.environ, sealed.FDS_ENV, raising=False)
+    monkeypatch.setattr(hostwrite, "privileged_over_host", lambda: False)
+    monkeypatch.setattr(hostwrite, "container_may_write", lambda uid, mode: writable)
+    monkeypatch.setattr(sealed, "_state", dict(sealed._state))
+    data = [b"ELF", b""]
+    return RecordingSyscalls(
+        results={
+            "open_tree": sys_error("open_tree", ("/",), 1),
+            "open": 7,
+            "fstat": _Stat(1000, 0o100755),
+            "memfd_create": 9,
+            "read": lambda fd, n: data.pop(0),
+            "write": lambda fd, b: len(b),
+            "file_seals": lambda fd, add=0: add,
+        }
+    )
+
+
+def test_rootless_stage_one_reexecutes_from_a_sealed_memfd_copy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No privilege over the host and an interpreter a container could write: it is
+    copied into a memfd, sealed against every change, and executed from there. No
+    open_tree is tried: even where it works (root of podman's user namespace), the
+    read-only copy could not be verified there (no /proc/self/map_files)."""
+    rec = _rootless(monkeypatch, writable=True)
+    sealed.ensure(rec)  # the recording fexecve returns; the real one does not
+    assert rec.names() == [
+        "open",
+        "fstat",
+        "memfd_create",
+        "read",
+        "write",
+        "file_seals",
+        "close",
+        "fexecve",
+    ]
+    assert rec.calls[0].args[0] == "/proc/self/exe"
+    assert rec.calls[2].args[1] & sealed.MFD_ALLOW_SEALING
+    assert rec.calls[5].args == (9, sealed.SEALS)
+    fd, argv, env = rec.calls[-1].args
+    assert fd == 9 and argv[0] == sys.executable
+    assert f"{sealed.MEMFD_ENV}=1" in env
+
+
+def test_rootless_interpreter_no_container_can_write_is_used_as_it_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rec = _rootless(monkeypatch, writable=False)
+    sealed.ensure(rec)
+    assert rec.names() == ["open", "fstat", "close"]
+    assert sealed.is_sealed()
+
+
+def test_rootless_stage_two_refuses_an_interpreter_that_is_not_sealed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The marker set by hand while the interpreter is a plain file: refused (OCI530)
+    and removed from the environment."""
+    monkeypatch.setattr(sealed, "_state", dict(sealed._state))
+    monkeypatch.setitem(os.environ, sealed.MEMFD_ENV, "1")
+    rec = RecordingSyscalls(results={"open": 7, "file_seals": 0, "fstat": _Stat(0, 0o100755)})
+    with pytest.raises(Exception) as info:
+        sealed.ensure(rec)
+    assert getattr(info.value, "code", None) == "OCI530"
+    assert sealed.MEMFD_ENV not in os.environ
+    assert not sealed.is_sealed()
+
+
+def test_rootless_verify_refuses_a_changed_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    st = os.stat("/proc/self/exe")
+    state = dict(sealed._state, rootless=True, sealed=True, exe=(st.st_dev, st.st_ino))
+    monkeypatch.setattr(sealed, "_state", state)
+    monkeypatch.setattr(hostwrite, "privileged_over_host", lambda: False)
+    sealed.verify()  # the same interpreter: let through
+    state["exe"] = (st.st_dev, st.st_ino + 1)
+    with pytest.raises(Exception) as info:
+        sealed.verify()
+    assert getattr(info.value, "code", None) == "OCI530"
+    state["exe"] = (st.st_dev, st.st_ino)
+    monkeypatch.setattr(hostwrite, "privileged_over_host", lambda: True)
+    with pytest.raises(Exception) as info:
+        sealed.verify()  # privileged now: the rootless rule no longer holds
+    assert getattr(info.value, "code", None) == "OCI530"
+
+
+def test_a_rootless_seal_that_fails_is_an_oci530_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocitool.exec.syscalls import sys_error
+
+    rec = _rootless(monkeypatch, writable=True)
+    rec.results["memfd_create"] = sys_error("memfd_create", ("ocitool-runtime",), 24)
+    with pytest.raises(Exception) as info:
+        sealed.ensure(rec)
+    assert getattr(info.value, "code", None) == "OCI530"
+    assert "EMFILE" in info.value.message  # type: ignore[attr-defined]
+    assert "fexecve" not in rec.names()

@@ -13,6 +13,8 @@ Cases (see tests/golden/README.md):
   ``unified`` on v1/hybrid, ``cpu.realtime*`` on v2, ``intelRdt`` on aarch64
   (no resctrl); that the untouched config is refused there is asserted
   separately.
+* ``busybox-joinpid``: busybox joining an existing pid namespace (hybrid,
+  x86_64): the fork and the proc mount come after the root switch;
 * the systemd cgroup driver (``v1-systemd``, ``v2-systemd``, x86_64): ``busybox``
   and ``full`` on the preset with ``systemd=1``, lowered with
   ``systemd_cgroup=True``; ``full`` then has a ``slice:prefix:name``
@@ -84,6 +86,12 @@ def case_config(name: str, mode: str, arch: str) -> dict[str, Any]:
                 node = node[key]
             node.pop(path[-1], None)
         return data
+    if name == "busybox-joinpid":  # the fork after the root switch (lower/joinedpid.py)
+        data = copy.deepcopy(example("busybox"))
+        for ns in data["linux"]["namespaces"]:
+            if ns["type"] == "pid":
+                ns["path"] = "/proc/4242/ns/pid"
+        return data
     return example(name)
 
 
@@ -129,11 +137,12 @@ def _op_lines(text: str) -> list[str]:
 SYSTEMD_CASES = [
     (name, mode, "x86_64") for name in ("busybox", "full") for mode in ("v1-systemd", "v2-systemd")
 ]
+JOINED_PID_CASES = [("busybox-joinpid", "hybrid", "x86_64")]
 
 
 @pytest.mark.parametrize(
     ("name", "mode", "arch"),
-    [(n, m, a) for n in CONFIGS for m in MODES for a in ARCHES] + SYSTEMD_CASES,
+    [(n, m, a) for n in CONFIGS for m in MODES for a in ARCHES] + SYSTEMD_CASES + JOINED_PID_CASES,
 )
 def test_golden_plan(name: str, mode: str, arch: str) -> None:
     path = GOLDEN / f"{name}.{mode}.{arch}.json"

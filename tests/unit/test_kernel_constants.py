@@ -3,7 +3,6 @@ and the only copy the lowering and the executor use."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import platform
 from pathlib import Path
@@ -15,19 +14,14 @@ from ocitool.errors import ExecError
 from ocitool.kernel import constants as K
 from ocitool.kernel import syscall_numbers
 from ocitool.seccomp.tables import syscall_number
+from tests.helpers.tools import load_tool
 
 REPO = Path(__file__).resolve().parents[2]
 INCLUDE = Path("/usr/include")
 
 
 def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gen_kernel_constants", REPO / "tools" / "gen_kernel_constants.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("gen_kernel_constants")
 
 
 GEN = _generator()
