@@ -21,9 +21,9 @@ The plan verifier checks the rule (lower/verify.py ``_joined_pid_order``).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
+from ocitool import records
 from ocitool.lower.context import LowerContext
 from ocitool.plan.ops.base import Op, Phase
 from ocitool.plan.ops.fs import BindMount, Chroot, Mount, PivotRoot
@@ -79,9 +79,9 @@ def fork_after_root_switch(ops: list[Op], ctx: LowerContext) -> list[Op]:
                 code="OCI371",
                 hint="drop the mount, or give the container its own pid namespace",
             )
-        moved.append(dataclasses.replace(op, root=None, phase=Phase.CREATE_PIVOT))  # type: ignore[call-arg]
+        moved.append(records.replace(op, root=None, phase=Phase.CREATE_PIVOT))
     skip = {id(fork)} | {id(op) for op in ops[:end] if in_proc(op)}
-    after = dataclasses.replace(fork, phase=Phase.CREATE_PIVOT)
+    after = records.replace(fork, phase=Phase.CREATE_PIVOT)
     out: list[Op] = []
     for i, op in enumerate(ops):
         if id(op) not in skip:
