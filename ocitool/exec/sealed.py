@@ -126,7 +126,7 @@ def resume(sys_: Syscalls) -> bool:
     if fds is not None:
         _return_to_root(sys_, fds)
         _state["sealed"] = True
-    elif os.environ.get(MEMFD_ENV) is not None:
+    elif os.environb.get(MEMFD_ENV.encode()) is not None:
         _resume_rootless(sys_)
     return bool(_state["sealed"])
 

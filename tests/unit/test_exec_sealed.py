@@ -236,7 +236,7 @@ def test_rootless_stage_two_refuses_an_interpreter_that_is_not_sealed(
     with pytest.raises(Exception) as info:
         sealed.ensure(rec)
     assert getattr(info.value, "code", None) == "OCI530"
-    assert sealed.MEMFD_ENV not in os.environ
+    assert sealed.MEMFD_ENV.encode() not in os.environb
     assert not sealed.is_sealed()
 
 
