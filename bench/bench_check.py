@@ -3,8 +3,11 @@
 
 Three figures, best and median of N runs:
 
-- ``cli``: wall time of ``python3 -m ocitool.cli.main check BUNDLE`` (start-up,
-  imports, load, lowering for the detected host, every check, the report);
+- ``cli``: ``ocitool check BUNDLE`` through the installed launcher (``bin/ocitool``,
+  from sysconfig's scripts directory: what a user runs; not pyenv's bash shim on
+  PATH, which alone costs more than the command), with this tree on PYTHONPATH:
+  start-up, imports, load, lowering for the detected host, every check, the report.
+  With ``--before REF`` the same command runs the code at REF too, alternating;
 - ``in-process``: ``check_document`` on an already loaded document, modules
   imported (what ``exec --check`` and ``lint --host-specific`` pay per bundle);
 - ``exec`` vs ``exec --check``: a busybox container running ``true`` (root only).
@@ -12,7 +15,7 @@ Three figures, best and median of N runs:
 The bundles are busybox ones (tests/helpers_exec/bundle.py): runc spec's
 config (``default``) and ocitool's hardened profile (user namespace, seccomp).
 
-    sudo python3 bench/bench_check.py [-n RUNS]
+    sudo python3 bench/bench_check.py [-n RUNS] [--before REF] [--skip-exec]
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench_exec import checkout, installed_launcher  # noqa: E402 - one directory
 
 from tests.helpers_exec.bundle import make_bundle, open_dir  # noqa: E402
 
@@ -50,14 +55,14 @@ def _bundles(top: Path) -> dict[str, Path]:
 CPU: list[float] = []  # CPU seconds (user+sys) of each run of the last _wall call
 
 
-def _wall(argv: list[str], runs: int) -> list[float]:
+def _wall(argv: list[str], runs: int, env: dict[str, str] | None = None) -> list[float]:
     """Wall times of ``runs`` runs; their CPU times (children's rusage) go to CPU."""
     out = []
     CPU.clear()
     for _ in range(runs):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()
-        subprocess.run(argv, cwd=REPO, capture_output=True, stdin=subprocess.DEVNULL)
+        subprocess.run(argv, cwd=REPO, capture_output=True, stdin=subprocess.DEVNULL, env=env)
         out.append(time.perf_counter() - t)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         CPU.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -87,22 +92,58 @@ def _row(name: str, times: list[float], cpu: list[float] | None = None) -> str:
     )
 
 
+def _cpu_runs(variants: dict[str, tuple[list[str], dict[str, str]]], runs: int) -> dict:
+    """name -> (wall s, CPU s) of each run; the variants alternate in rotating order, so
+    a change of load hits them alike. CPU is user+sys of the process (wait4)."""
+    got: dict[str, list[tuple[float, float]]] = {n: [] for n in variants}
+    names = list(variants)
+    for i in range(runs):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            argv, env = variants[name]
+            time.sleep(0.05)
+            t = time.perf_counter()
+            proc = subprocess.Popen(argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            _, _, usage = os.wait4(proc.pid, 0)
+            got[name].append((time.perf_counter() - t, usage.ru_utime + usage.ru_stime))
+    return got
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-n", "--runs", type=int, default=10)
+    parser.add_argument("--before", metavar="REF", help="also time the code at REF (alternating)")
+    parser.add_argument("--skip-exec", action="store_true", help="no exec / exec --check rows")
     args = parser.parse_args()
+    launcher = installed_launcher("ocitool")
+    if launcher is None:
+        print("bench_check.py: no installed ocitool launcher", file=sys.stderr)
+        return 2
+    subprocess.run(  # bytecode, as an installed copy has it (checkout() compiles REF's)
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "ocitool")],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     with open_dir("ocitool-bench-check-") as top:
         bundles = _bundles(top)
+        trees = {"this tree": REPO}
+        if args.before:
+            trees[f"@{args.before}"] = checkout(args.before, top / "before")
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         print("| run | best wall | median wall | median CPU |\n| --- | --- | --- | --- |")
-        base = _wall([sys.executable, "-c", "pass"], args.runs)
-        print(_row("`python3 -c pass` (interpreter start-up)", base, list(CPU)))
-        py = [sys.executable, "-m", "ocitool.cli.main"]
+        base = _wall([sys.executable, "-S", "-c", "pass"], args.runs)
+        print(_row("`python3 -S -c pass` (interpreter start-up)", base, list(CPU)))
         for name, bundle in bundles.items():
-            cli = _wall([*py, "check", str(bundle)], args.runs)
-            print(_row(f"`ocitool check` cli, {name}", cli, list(CPU)))
+            variants = {
+                tree: ([launcher, "check", str(bundle)], {**os.environ, "PYTHONPATH": str(path)})
+                for tree, path in trees.items()
+            }
+            for tree, got in _cpu_runs(variants, args.runs).items():
+                label = f"`ocitool check` cli, {name}" + (f" ({tree})" if args.before else "")
+                print(_row(label, [w for w, _ in got], [c for _, c in got]))
             print(_row(f"check_document in-process, {name}", _in_process(bundle, args.runs)))
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and not args.skip_exec:
+            py = [sys.executable, "-m", "ocitool.cli.main"]
             state = top / "state"
             for name, bundle in bundles.items():
                 plain = _wall([*py, "exec", "--root", str(state), str(bundle)], args.runs)
@@ -110,6 +151,7 @@ def main() -> int:
                 argv = [*py, "exec", "--check", "--root", str(state), str(bundle)]
                 checked = _wall(argv, args.runs)
                 print(_row(f"`ocitool exec --check`, {name}", checked, list(CPU)))
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
 

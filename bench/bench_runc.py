@@ -11,9 +11,15 @@ before every run, runtimes alternating in rotating order):
    CPU and peak RSS.
 2. ``create`` + ``start`` + wait + ``delete``, the sequence conmon and the
    containerd shim drive: this process is a child subreaper (like conmon) and
-   waits for the container's init itself. Median wall of the whole sequence.
-3. ``podman run --rm --network none ... true`` with ``--runtime`` ocitool-runc
-   and with runc, private podman storage in a temp dir.
+   waits for the container's init itself. Median wall of the whole sequence,
+   and wall and CPU of each command (``state`` of the stopped container, and
+   ``kill ID KILL`` of a running one, timed outside the sequence).
+3. ``podman run --rm --network none ... true`` and ``podman exec CTR true``
+   with ``--runtime`` ocitool-runc, runc and crun (crun through a wrapper that
+   hides the hybrid host's cgroup2 mount), private podman storage in a temp
+   dir. CPU is podman's and that of every process it leaves behind that ends
+   within the grace time (conmon and what conmon waited for: the runtime, the
+   container): this process is a child subreaper, so they are reaped here.
 
     sudo python3 bench/bench_runc.py [-n RUNS] [--podman-runs N] [--json FILE]
 
@@ -26,6 +32,7 @@ import argparse
 import ctypes
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -58,6 +65,25 @@ def ocitool_runc() -> str:
     if not found:
         raise SystemExit("ocitool-runc is not installed (pip install -e .)")
     return os.path.realpath(found)
+
+
+def for_podman(launcher: str, work: Path) -> str:
+    """The runtime path to give podman. podman does not pass PYTHONPATH on to the runtime,
+    so when the installed launcher imports another tree than this one (an editable
+    install of another checkout), a two-line wrapper points it here: it adds one
+    ``/bin/sh`` start (~1 ms) to each runtime call, and says so."""
+    installed = subprocess.run(
+        [sys.executable, "-c", "import ocitool; print(ocitool.__file__)"],
+        cwd="/", env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        capture_output=True, text=True, check=False,
+    ).stdout.strip()  # fmt: skip
+    if installed and Path(installed).resolve().parent == REPO / "ocitool":
+        return launcher
+    wrapper = work / "ocitool-runc-here"
+    wrapper.write_text(f'#!/bin/sh\nPYTHONPATH={REPO} exec {launcher} "$@"\n')
+    wrapper.chmod(0o755)
+    print(f"podman runs {REPO}'s code through {wrapper} (one sh start more per call)")
+    return str(wrapper)
 
 
 def site_packages() -> str:
@@ -108,25 +134,41 @@ def crun_run(work: Path, cid: str) -> list[str]:
     ]
 
 
-def lifecycle_once(
-    prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str, work: Path
-) -> tuple[float, int, dict[str, float]]:
-    """create + start + wait + delete; (wall s, exit status of the container or -1, wall s
-    of each command). ``state`` of the stopped container is timed too, outside the total."""
-    pid_file = work / f"{cid}.pid"
-    quiet: dict[str, Any] = {
+def _quiet(env: dict[str, str] | None, cwd: Path) -> dict[str, Any]:
+    """Popen arguments of a runtime command whose output is not wanted."""
+    return {
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,
         "env": env,
-        "cwd": bundle,
+        "cwd": cwd,
     }
+
+
+def _command(
+    prefix: list[str], argv: list[str], quiet: dict[str, Any]
+) -> tuple[float, float, bool]:
+    """(wall s, CPU s of the process and what it waited for, exit status 0) of one command."""
+    t = time.perf_counter()
+    proc = subprocess.Popen([*prefix, *argv], **quiet)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t, usage.ru_utime + usage.ru_stime, status == 0
+
+
+def lifecycle_once(
+    prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str, work: Path
+) -> tuple[float, int, dict[str, float]]:
+    """create + start + wait + delete; (wall s, exit status of the container or -1, wall s
+    and CPU s (``NAME_cpu``) of each command). ``state`` of the stopped container is timed
+    too, outside the total."""
+    pid_file = work / f"{cid}.pid"
+    quiet = _quiet(env, bundle)
     steps: dict[str, float] = {}
 
     def step(name: str, argv: list[str]) -> bool:
-        t = time.perf_counter()
-        ok = subprocess.run([*prefix, *argv], **quiet).returncode == 0
-        steps[name] = time.perf_counter() - t
+        wall, cpu, ok = _command(prefix, argv, quiet)
+        steps[name], steps[f"{name}_cpu"] = wall, cpu
         return ok
 
     t0 = time.perf_counter()
@@ -142,6 +184,28 @@ def lifecycle_once(
     if not ok or not step("delete", ["delete", cid]):
         return 0.0, -1, steps
     return time.perf_counter() - t0 - (t2 - t1), os.waitstatus_to_exitcode(status), steps
+
+
+def kill_once(
+    prefix: list[str], env: dict[str, str] | None, bundle: Path, cid: str, work: Path
+) -> dict[str, float]:
+    """``kill ID KILL`` of a running container (what ``podman stop`` and containerd's
+    ``task kill`` call): create and start untimed, then kill, reap, delete untimed."""
+    pid_file = work / f"{cid}.pid"
+    quiet = _quiet(env, bundle)
+    if not _command(prefix, ["create", "--pid-file", str(pid_file), cid], quiet)[2]:
+        return {}
+    pid = int(pid_file.read_text())
+    out: dict[str, float] = {}
+    if _command(prefix, ["start", cid], quiet)[2]:
+        wall, cpu, ok = _command(prefix, ["kill", cid, "KILL"], quiet)
+        if ok:
+            out = {"kill": wall, "kill_cpu": cpu}
+    else:
+        os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    _command(prefix, ["delete", "--force", cid], quiet)
+    return out
 
 
 def isolated(names: list[str], runs: int, idle: float, once) -> dict[str, list]:  # type: ignore
@@ -175,21 +239,56 @@ def table(title: str, rows: dict[str, dict[str, float]], cols: list[str]) -> str
 
 
 def per_command_table(rows: dict[str, dict[str, float]], cmds: tuple[str, ...]) -> str:
-    """Median wall ms of each command of the cycle (state: of the stopped container)."""
+    """Median CPU ms (and wall ms) of each command, with the ratio of CPU to runc's; state
+    is of the stopped container, kill of a running one."""
     lines = [
-        "each command of that cycle, median wall ms (ratio to runc's)",
+        "each command, median CPU ms / wall ms (CPU ratio to runc's)",
         "",
         "| runtime | " + " | ".join(cmds) + " |",
         "|---|" + "---:|" * len(cmds),
     ]
     ref = rows.get("runc")
     for name, r in rows.items():
-        cells = [
-            f"{r[c]:.1f}" + (f" ({r[c] / ref[c]:.2f}x)" if ref and name != "runc" else "")
-            for c in cmds
-        ]
+        cells = []
+        for c in cmds:
+            if c not in r:
+                cells.append("-")
+                continue
+            ratio = f" ({r[c + '_cpu'] / ref[c + '_cpu']:.2f}x)" if ref and c in ref else ""
+            cells.append(f"{r[c + '_cpu']:.1f} / {r[c]:.1f}" + ("" if name == "runc" else ratio))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def reaped(argv: list[str], cwd: Path, grace: float) -> tuple[float, float, int]:
+    """(wall s, CPU s, exit status) of ``argv`` and of the processes it leaves behind that
+    end within ``grace`` s (conmon and what it waited for): this process is a child
+    subreaper, so they are re-parented to it, and their CPU is counted once reaped."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _, status = os.waitpid(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - t0
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                time.sleep(0.005)
+        except ChildProcessError:
+            break
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu, proc.returncode
+
+
+CRUN_WRAPPER = """#!/bin/sh
+# crun refuses a hybrid host's empty cgroup2 mount: hide it in a private mount namespace
+exec unshare -m sh -c 'umount /sys/fs/cgroup/unified && exec crun "$@"' crun "$@"
+"""
 
 
 def main() -> int:
@@ -277,9 +376,11 @@ def main() -> int:
                 wall, code, steps = lifecycle_once(prefix, env, bundle, f"c{i}{len(name)}", work)
                 if code != 0:
                     return None
+                steps |= kill_once(prefix, env, sleeper, f"k{i}{len(name)}", work)
                 per_step[name].append(steps)
                 return wall
 
+            sleeper = make_bundle(work / "sleeper", ["sleep", "1000"])
             res2 = isolated(list(rts), args.runs, args.idle, cycle_once)
             rows2 = {
                 n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
@@ -290,9 +391,14 @@ def main() -> int:
             out.append(
                 table(f"create + start + wait + delete: median of {args.runs}", rows2, ["wall_ms"])
             )
-            cmds = ("create", "start", "state", "delete")
+            cmds = ("create", "start", "state", "delete", "kill")
             rows_c = {
-                n: {c: statistics.median(s[c] for s in v) * 1e3 for c in cmds}
+                n: {
+                    key: statistics.median(s[key] for s in v) * 1e3
+                    for c in cmds
+                    for key in (c, f"{c}_cpu")
+                    if all(key in s for s in v)
+                }
                 for n, v in per_step.items()
                 if v
             }
@@ -311,57 +417,88 @@ def main() -> int:
                 "--cgroup-manager",
                 "cgroupfs",
             ]
-            tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-            subprocess.run(
-                [*pm, "import", "-", "localhost/bb"],
-                stdin=tar.stdout,
-                check=True,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            tar.wait()
-            ours = args.ocitool_runc or ocitool_runc()
-            engines = {"podman + ocitool-runc": ours, "podman + runc": "runc"}
-
-            def podman_once(name: str, i: int) -> float | None:
-                argv = [
-                    *pm,
-                    "--runtime",
-                    engines[name],
-                    "run",
-                    "--rm",
-                    "--network",
-                    "none",
-                    *ULIMITS,
-                    "localhost/bb",
-                    "true",
-                ]
-                wall, _, _, code = timed(argv, None, work, rss_file)
-                return wall if code == 0 else None
-
-            for name in engines:
-                for _ in range(args.podman_warm):
-                    podman_once(name, 0)
-            res3 = isolated(list(engines), args.podman_runs, args.idle, podman_once)
-            rows3 = {
-                n: {"runs": len(v), "wall_ms": statistics.median(v) * 1e3}
-                for n, v in res3.items()
-                if v
-            }
-            report["podman_run"] = rows3
-            if len(rows3) == 2:
-                ratio = (
-                    rows3["podman + ocitool-runc"]["wall_ms"] / rows3["podman + runc"]["wall_ms"]
+            try:
+                tar = subprocess.Popen(
+                    ["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE
                 )
-                out.append(
-                    table(f"podman run --rm true: median of {args.podman_runs}", rows3, ["wall_ms"])
-                    + f"\nours / runc's: {ratio:.2f}x\n"
+                subprocess.run(
+                    [*pm, "import", "-", "localhost/bb"],
+                    stdin=tar.stdout,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
                 )
-            subprocess.run(
-                [*pm, "system", "reset", "--force"],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+                tar.wait()
+                ours = args.ocitool_runc or for_podman(ocitool_runc(), work)
+                engines = {"podman + ocitool-runc": ours, "podman + runc": "runc"}
+                if shutil.which("crun"):
+                    wrapper = work / "crun-hybrid"
+                    wrapper.write_text(CRUN_WRAPPER if os.path.ismount("/sys/fs/cgroup/unified")
+                                       else '#!/bin/sh\nexec crun "$@"\n')  # fmt: skip
+                    wrapper.chmod(0o755)
+                    engines["podman + crun"] = str(wrapper)
+                run_argv = ["run", "--rm", "--network", "none", *ULIMITS, "localhost/bb", "true"]
+
+                def podman_once(name: str, i: int) -> tuple[float, float] | None:
+                    argv = [*pm, "--runtime", engines[name], *run_argv]
+                    wall, cpu, code = reaped(argv, work, args.idle)
+                    return (wall, cpu) if code == 0 else None
+
+                def exec_once(name: str, i: int) -> tuple[float, float] | None:
+                    argv = [*pm, "--runtime", engines[name], "exec", box[name], "true"]
+                    wall, cpu, code = reaped(argv, work, args.idle)
+                    return (wall, cpu) if code == 0 else None
+
+                for name in engines:
+                    for _ in range(args.podman_warm):
+                        podman_once(name, 0)
+                res3 = isolated(list(engines), args.podman_runs, args.idle, podman_once)
+                box = {name: f"exec{k}" for k, name in enumerate(engines)}
+                for name, runtime in engines.items():  # one long-running container each
+                    subprocess.run(
+                        [*pm, "--runtime", runtime, "run", "-d", "--name", box[name],
+                         "--network", "none", *ULIMITS, "localhost/bb", "sleep", "100000"],
+                        check=True, stdout=subprocess.DEVNULL,
+                    )  # fmt: skip
+                    exec_once(name, 0)
+                res4 = isolated(list(engines), args.podman_runs, args.idle, exec_once)
+                load = os.getloadavg()[0]
+                for key, title, res in (
+                    ("podman_run", "podman run --rm true", res3),
+                    ("podman_exec", "podman exec CTR true", res4),
+                ):
+                    rows3 = {
+                        n: {
+                            "runs": len(v),
+                            "wall_ms": statistics.median(w for w, _ in v) * 1e3,
+                            "cpu_ms": statistics.median(c for _, c in v) * 1e3,
+                        }
+                        for n, v in res.items()
+                        if v
+                    }
+                    report[key] = rows3
+                    ref = rows3.get("podman + runc")
+                    lines = [
+                        f"{title}: median of {args.podman_runs} (load average {load:.1f})",
+                        "",
+                        "| engine | wall ms | CPU ms | wall vs runc | CPU vs runc |",
+                        "|---|---:|---:|---:|---:|",
+                    ]
+                    for n, r in rows3.items():
+                        vs = [
+                            f"{r[k] / ref[k]:.2f}x" if ref else "-" for k in ("wall_ms", "cpu_ms")
+                        ]
+                        lines.append(
+                            f"| {n} | {r['wall_ms']:.1f} | {r['cpu_ms']:.1f} | {vs[0]} | {vs[1]} |"
+                        )
+                    out.append("\n".join(lines) + "\n")
+            finally:  # also stops the exec containers
+                subprocess.run(
+                    [*pm, "system", "reset", "--force"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     print("\n".join(out))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -75,6 +75,14 @@ def loads(text: str, *, unique_keys: bool = False) -> Any:
         value, end = scan(text, start)
     except StopIteration as exc:
         raise ValueError(f"no JSON value at {start}") from exc
+    except SystemError:
+        # _json raises json.decoder.JSONDecodeError, but only finds it when json.decoder
+        # is imported (else: "returned NULL without setting an exception"): on this error
+        # path, let the package parse the text again and say what is wrong
+        import json
+
+        json.loads(text, parse_constant=_no_constant)
+        raise ValueError("invalid JSON") from None
     if text[end:].strip(_WS):
         raise ValueError(f"extra data at {end}")
     return value

@@ -125,7 +125,14 @@ class CheckContext:
         if uid is None or gid is None:
             return None
         label = "the container's root" if self.userns else "the runtime (root)"
-        return Creds(uid, (gid,), frozenset(CAPABILITIES), self.uid_map, self.gid_map, label)
+        return Creds(
+            uid=uid,
+            gids=(gid,),
+            caps=frozenset(CAPABILITIES),
+            uid_map=self.uid_map,
+            gid_map=self.gid_map,
+            label=label,
+        )
 
     @cached_property
     def process_creds(self) -> Creds | None:
@@ -140,12 +147,12 @@ class CheckContext:
             return None
         effective = frozenset(mask_to_names(self._effective_mask()))
         return Creds(
-            uid,
-            tuple(g for g in gids if g is not None),
-            effective,
-            self.uid_map,
-            self.gid_map,
-            f"the container user {user.uid}:{user.gid}",
+            uid=uid,
+            gids=tuple(g for g in gids if g is not None),
+            caps=effective,
+            uid_map=self.uid_map,
+            gid_map=self.gid_map,
+            label=f"the container user {user.uid}:{user.gid}",
         )
 
     def _effective_mask(self) -> int:

@@ -10,7 +10,7 @@ owned by the host's root, while the real root can.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ocitool.records import Record
 
 R_OK, W_OK, X_OK = 4, 2, 1
 IdMap = tuple[tuple[int, int, int], ...]  # (container id, host id, size)
@@ -36,8 +36,7 @@ def to_container(host_id: int, mapping: IdMap | None) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class Creds:
+class Creds(Record):
     """One process's view for permission checks.
 
     ``uid``/``gids`` are host ids (``gids[0]`` is the primary group);

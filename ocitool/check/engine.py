@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 
 from ocitool.check.context import CheckContext
@@ -18,13 +17,13 @@ from ocitool.check.registry import CheckRule, Finding, all_checks
 from ocitool.errors import Diagnostic, OciToolError
 from ocitool.lower.host import HostInfo
 from ocitool.plan.ops.base import Op
+from ocitool.records import Record
 from ocitool.spec.load import Document
 
 CONTAINER_ID = "ocitool-check"
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(Record):
     """One finding of one check, with the op of the plan that would fail."""
 
     rule: CheckRule
@@ -45,7 +44,7 @@ def run(ctx: CheckContext, wants: Callable[[CheckRule], bool] | None = None) -> 
             if os.environ.get("OCITOOL_DEBUG"):
                 raise
             found = [Finding("", f"internal error in check {rule.name}: {type(exc).__name__}")]
-        out.extend(Result(rule, f) for f in found)
+        out.extend(Result(rule=rule, finding=f) for f in found)
     return out
 
 

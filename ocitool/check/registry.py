@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from ocitool.errors import Severity
+from ocitool.records import Record
 
 if TYPE_CHECKING:
     from ocitool.check.context import CheckContext
@@ -45,8 +45,7 @@ class Finding(NamedTuple):
 CheckFn = Callable[["CheckContext"], Iterable[Finding]]
 
 
-@dataclass(frozen=True)
-class CheckRule:
+class CheckRule(Record):
     """One preflight check; same descriptive fields as a lint rule, so reporters show both."""
 
     code: str
@@ -87,7 +86,13 @@ def check(code: str, name: str, severity: Severity, *, fix: str) -> Callable[[Ch
         if code in CHECKS or name in _NAMES:
             raise ValueError(f"duplicate check {code} / {name}")
         CHECKS[code] = CheckRule(
-            code, name, severity, fn, summary.strip(), " ".join(rest.split()), fix
+            code=code,
+            name=name,
+            severity=severity,
+            check=fn,
+            summary=summary.strip(),
+            rationale=" ".join(rest.split()),
+            fix=fix,
         )
         _NAMES[name] = code
         return fn

@@ -12,16 +12,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
 
 from ocitool.check.creds import X_OK, Creds
+from ocitool.records import Record
 
 _MAX_LINKS = 40
 _UNREADABLE = -errno.EACCES  # ocitool itself may not look (a check run without root)
 
 
-@dataclass(frozen=True)
-class Blocked:
+class Blocked(Record):
     """Why the walk stopped: the host path of the component, its stat (if any), the errno."""
 
     path: str  # host path of the component that stopped the walk
@@ -47,13 +46,16 @@ class Blocked:
         return f"{self.shown}: {os.strerror(self.errno)}"
 
 
-@dataclass(frozen=True)
-class Walked:
+class Walked(Record):
     """Where a walk ended: the resolved host path and its stat, or what blocked it."""
 
     path: str
     st: os.stat_result | None
     blocked: Blocked | None = None
+
+
+def _blocked(host: str, root: str | None, code: int, st: os.stat_result | None) -> Blocked:
+    return Blocked(path=host, shown=_shown(host, root), errno=code, st=st)
 
 
 def _shown(host: str, root: str | None) -> str:
@@ -77,9 +79,9 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
     while parts:
         name = parts.pop(0)
         if not stat.S_ISDIR(st.st_mode):
-            return Walked(cur, st, Blocked(cur, _shown(cur, root), errno.ENOTDIR, st))
+            return Walked(path=cur, st=st, blocked=_blocked(cur, root, errno.ENOTDIR, st))
         if creds is not None and not creds.may(st.st_mode, st.st_uid, st.st_gid, X_OK, is_dir=True):
-            return Walked(cur, st, Blocked(cur, _shown(cur, root), errno.EACCES, st))
+            return Walked(path=cur, st=st, blocked=_blocked(cur, root, errno.EACCES, st))
         if name == "..":
             if cur != base:
                 cur = os.path.dirname(cur)
@@ -94,7 +96,7 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
         if stat.S_ISLNK(nst.st_mode):
             links += 1
             if links > _MAX_LINKS:
-                return Walked(nxt, nst, Blocked(nxt, _shown(nxt, root), errno.ELOOP, nst))
+                return Walked(path=nxt, st=nst, blocked=_blocked(nxt, root, errno.ELOOP, nst))
             target = os.readlink(nxt)
             if target.startswith("/"):
                 cur = base
@@ -104,7 +106,7 @@ def walk(path: str, creds: Creds | None, root: str | None = None) -> Walked:
                 return _missing(cur, root, st)
             continue
         cur, st = nxt, nst
-    return Walked(cur, st)
+    return Walked(path=cur, st=st)
 
 
 def ancestors_walk(path: str, creds: Creds) -> Walked:
@@ -116,7 +118,8 @@ def ancestors_walk(path: str, creds: Creds) -> Walked:
     if stat.S_ISDIR(done.st.st_mode) and not creds.may(
         done.st.st_mode, done.st.st_uid, done.st.st_gid, X_OK, is_dir=True
     ):
-        return Walked(done.path, done.st, Blocked(done.path, done.path, errno.EACCES, done.st))
+        blocked = Blocked(path=done.path, shown=done.path, errno=errno.EACCES, st=done.st)
+        return Walked(path=done.path, st=done.st, blocked=blocked)
     return done
 
 
@@ -132,4 +135,4 @@ def _missing(path: str, root: str | None, code: int) -> Walked:
     """The walk's end at a component lstat could not read: missing, or hidden from ocitool
     itself (a check run without root cannot tell, and says so)."""
     code = _UNREADABLE if code == errno.EACCES else code
-    return Walked(path, None, Blocked(path, _shown(path, root), code))
+    return Walked(path=path, st=None, blocked=_blocked(path, root, code, None))

@@ -51,8 +51,8 @@ def main(argv: list[str]) -> int:
         raise UsageError(message="ocitool check: no BUNDLE given", code="OCI010",
                          hint="name a bundle directory or a config.json ('.')")  # fmt: skip
     from ocitool.check.engine import check_document
-    from ocitool.lint.engine import FileResult
     from ocitool.lint.report import renderer
+    from ocitool.lint.result import FileResult
     from ocitool.spec.load import load
 
     results = []

@@ -9,6 +9,10 @@ import sys
 from collections.abc import Callable
 
 from ocitool.errors import InternalError, OciToolError, UsageError
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -16,8 +20,37 @@ EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 
 
+def _columns() -> int:
+    """The terminal's width as ``shutil.get_terminal_size()`` gives it: $COLUMNS, else the
+    width of the tty on stdout, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns or 80
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter with argparse's own width, found without importing shutil:
+    argparse makes a formatter for every ``add_argument`` call, and shutil's import
+    (fnmatch, zlib, bz2, lzma) was a measurable share of a short command such as
+    ``check`` (bench/README.md, "check")."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=_columns() - 2)
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` instead of exiting with its own text."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(

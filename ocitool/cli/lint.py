@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from ocitool.cli.common import EXIT_FINDINGS, EXIT_OK, ArgumentParser
 from ocitool.errors import UsageError
 from ocitool.lint.config import LintSettings, discover_settings, load_settings
-from ocitool.lint.engine import FileResult, LintOptions, discover, fails, lint_file
+from ocitool.lint.engine import LintOptions, discover, fails, lint_file
 from ocitool.lint.registry import all_rules, get_rule
+from ocitool.lint.result import FileResult
 from ocitool.lint.selection import Selection, check_tokens, split_tokens
 
 PROGRESS_THRESHOLD = 20

@@ -14,10 +14,13 @@ fd is used inside.
 from __future__ import annotations
 
 import os
-import socket
 
 from ocitool.exec.syscalls import Syscalls
 from ocitool.exec.tty import become_controlling, open_pty
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import socket  # imported where a socket is made: not by every exec that joins
 
 
 def attach_console(
@@ -34,6 +37,8 @@ def attach_console(
 
 def receive_fd(sock: socket.socket) -> tuple[str, int]:
     """The other end (tests, ``recvtty``-like tools): (name, fd) of one SCM_RIGHTS message."""
+    import socket
+
     msg, fds, _, _ = socket.recv_fds(sock, 4096, 1)
     if not fds:
         raise OSError("no file descriptor received on the console socket")

@@ -643,20 +643,21 @@ class LinuxSyscalls(Syscalls):
         except OSError as exc:
             raise sys_error("kill", (pid, sig), exc.errno or 0) from None
 
+    # pidfd_open and pidfd_send_signal through the interpreter's own wrappers (Linux, 3.9+):
+    # ``kill``, a command engines call often, then never loads cffi's backend
     def pidfd_open(self, pid: int, flags: int = 0) -> int:
-        return raw_syscall(
-            "pidfd_open", (pid, flags), ffi.cast("int", pid), ffi.cast("unsigned int", flags)
-        )
+        try:
+            return os.pidfd_open(pid, flags)
+        except OSError as exc:
+            raise sys_error("pidfd_open", (pid, flags), exc.errno or 0) from None
 
     def pidfd_send_signal(self, pidfd: int, sig: int) -> None:
-        raw_syscall(
-            "pidfd_send_signal",
-            (pidfd, sig),
-            ffi.cast("int", pidfd),
-            ffi.cast("int", sig),
-            ffi.NULL,
-            ffi.cast("unsigned int", 0),
-        )
+        import _signal  # the C module: "signal" imports enum
+
+        try:
+            _signal.pidfd_send_signal(pidfd, sig)
+        except OSError as exc:
+            raise sys_error("pidfd_send_signal", (pidfd, sig), exc.errno or 0) from None
 
     def execve(self, path: str, argv: list[str], env: list[str]) -> None:
         try:

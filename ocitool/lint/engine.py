@@ -16,6 +16,7 @@ from ocitool.lint.context import LintContext, as_dict
 from ocitool.lint.host import HostFacts
 from ocitool.lint.positions import Locator
 from ocitool.lint.registry import Rule
+from ocitool.lint.result import FileResult
 from ocitool.lint.selection import Selection, split_tokens, token_matches
 from ocitool.spec.load import Document, load
 
@@ -42,15 +43,6 @@ class LintOptions:
         if self._rules is None:
             self._rules = self.selection.rules()
         return self._rules
-
-
-@dataclass
-class FileResult:
-    """The findings for one input; ``doc`` is kept so reporters can show snippets."""
-
-    path: str
-    findings: list[Diagnostic]
-    doc: Document | None = None
 
 
 _validator_cache: list[Validator | None] = []

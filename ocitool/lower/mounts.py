@@ -354,7 +354,7 @@ def _mount_entry(
             + (" (as runc does)" if mount.type == "sysfs" else " (as crun does)"),
             code="OCI357",
         )
-        mount = replace(mount, type="bind", source=host_path)
+        mount = records.replace(mount, type="bind", source=host_path)
         opts = replace(opts, flags=tuple(dict.fromkeys((*opts.flags, "MS_BIND", "MS_REC"))))
         is_bind = True
     ops: list[Op] = []

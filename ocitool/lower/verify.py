@@ -18,11 +18,11 @@ is no op), never nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from ocitool import records
 from ocitool.capabilities import cap_number
 from ocitool.errors import Diagnostic
 from ocitool.lower.devices import PTMX
@@ -353,25 +353,25 @@ def resource_leaves(node: object) -> Iterable[tuple[str, str]]:
     """(pointer, field) of every value set under ``linux.resources``."""
     if not isinstance(node, Node):
         return
-    for f in dataclasses.fields(node):
-        if f.name == "pointer" or f.name in _NO_OP_FIELDS or f.name == "devices":
+    for name in records.fields(node):
+        if name == "pointer" or name in _NO_OP_FIELDS or name == "devices":
             continue
-        value = getattr(node, f.name)
+        value = getattr(node, name)
         if value is None or value is False or value == () or value == {} or value == "":
             continue
-        if value == 0 or (f.name == "swappiness" and value == -1):
+        if value == 0 or (name == "swappiness" and value == -1):
             continue  # runc's and the spec's "unset" (0; swappiness -1): nothing to write
         if isinstance(value, tuple):
             for item in value:
                 if isinstance(item, Node):
-                    yield item.pointer, f.name
+                    yield item.pointer, name
         elif isinstance(value, Node):
             yield from resource_leaves(value)
-        elif f.name == "unified":
+        elif name == "unified":
             for key in value:
                 yield node.at("unified", key), key
         else:
-            yield node.pointer + "/" + _json_name(f.name), f.name
+            yield node.pointer + "/" + _json_name(name), name
 
 
 def _json_name(field_name: str) -> str:

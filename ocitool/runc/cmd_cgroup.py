@@ -1,11 +1,12 @@
-"""pause, resume, update: the container's cgroup, changed while it runs."""
+"""pause, resume, update: the container's cgroup, changed while it runs.
+
+What only ``update`` needs (json, copy) is imported there: pause and resume,
+which engines call as often as kill, load this module too.
+"""
 
 from __future__ import annotations
 
-import copy
-import json
 import os
-from typing import Any
 
 from ocitool.runc import container as C
 from ocitool.runc.args import VALUE, Flag, parse
@@ -17,6 +18,10 @@ from ocitool.runc.common import (
     read_json_object,
 )
 from ocitool.runc.errs import state_error, usage_error
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # runc update's single-value flags (runc's names) -> (path in linux.resources, type)
 UPDATE_VALUES: dict[str, tuple[tuple[str, ...], type]] = {
@@ -138,6 +143,8 @@ def requested_resources(p: Any) -> dict[str, Any]:
 
 
 def merge(base: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
     out = copy.deepcopy(base)
     for key, value in new.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
@@ -165,6 +172,8 @@ def cmd_update(g: Globals, argv: list[str]) -> int:
     config["linux"] = linux
     _, spec = C.spec_from_data(config, os.path.join(st.bundle, "config.json"))
     plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st))
+    import json
+
     from ocitool.runc import live as L
     from ocitool.runc.files import write_atomic
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 import sys
 import time
@@ -83,7 +82,10 @@ def _hierarchy_names(cgroup_dir: str) -> list[str]:
 
 
 def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[str, Any]:
-    """runc's newProcess: the container's process with the flags applied."""
+    """runc's newProcess: the container's process with the flags applied (engines pass
+    --process instead, so copy is imported here, not by every exec)."""
+    import copy
+
     proc = copy.deepcopy(base)
     proc["args"] = argv
     proc["terminal"] = p.on("tty")
@@ -124,10 +126,10 @@ def _process_from_flags(base: dict[str, Any], p: Any, argv: list[str]) -> dict[s
     return proc
 
 
-def exec_ops(plan: Any) -> list[Any]:
+def exec_ops(ops: list[Any]) -> list[Any]:
     """The ops a joining process applies: rlimits, then the exec phase (execve last)."""
-    rlimits = [op for op in plan.ops if op.name == "setrlimit"]
-    return rlimits + [op for op in plan.ops if op.phase.value == "exec"]
+    rlimits = [op for op in ops if op.name == "setrlimit"]
+    return rlimits + [op for op in ops if op.phase.value == "exec"]
 
 
 def _after_init_exec(store: Any, st: Any) -> Any:
@@ -191,10 +193,11 @@ def cmd_exec(g: Globals, argv: list[str]) -> int:
     check_console_socket(sock_path if terminal else None)
     data = dict(config)
     data["process"] = process
-    _, spec = C.spec_from_data(data, p.value("process") or os.path.join(st.bundle, "config.json"))
+    path = p.value("process") or os.path.join(st.bundle, "config.json")
     no_new_keyring = bool(st.extra.get("no_new_keyring"))
-    plan = C.lower_spec(spec, cid, st.bundle, C.systemd_driver(st), no_new_keyring=no_new_keyring)
-    ops = exec_ops(plan)
+    ops = exec_ops(
+        C.config_ops(data, path, cid, st.bundle, g.root, C.systemd_driver(st), no_new_keyring)
+    )
 
     from ocitool.exec import join
     from ocitool.exec.context import ExecContext

@@ -142,13 +142,12 @@ def _deeper_than(value: Any, limit: int) -> bool:
 def read_json_object(src: str, what: str, *, dash_is_stdin: bool = False) -> dict[str, Any]:
     """The JSON object in file ``src`` (``-``: standard input, where the command allows
     it), or a usage error naming the file: ``--resources``, ``--process``."""
-    import json
-
     from ocitool.inputs import read_input
+    from ocitool.jsonlite import loads
 
     raw = read_input(src, what, stdin=dash_is_stdin)
     try:
-        data = json.loads(raw)
+        data = loads(raw.decode())
     except (ValueError, RecursionError) as exc:
         raise usage_error(message=f"{src}: invalid JSON: {exc}", code="OCI011") from None
     if not isinstance(data, dict):

@@ -47,6 +47,48 @@ def spec_from_data(data: dict[str, Any], path: str) -> tuple[Any, Any]:
     return doc, build_spec(doc)
 
 
+def config_ops(
+    data: dict[str, Any],
+    path: str,
+    cid: str,
+    bundle: str,
+    root: str,
+    systemd_cgroup: bool,
+    no_new_keyring: bool = False,
+) -> list[Any]:
+    """The plan's ops for an in-memory config (``exec``'s: the saved config with its process
+    replaced) as container ``cid``, through the plan cache (:mod:`ocitool.plan.cache`).
+
+    The entry is the container's own (its name and key hold the id), so it serves a
+    repeated request: an engine's health check, or any ``exec`` of the same process
+    again. ``path`` names the config in messages. Cached under the same condition as
+    create's entries (root)."""
+    from ocitool.jsonlite import dumps
+    from ocitool.plan import cache
+
+    text = dumps(data)
+    options = lowering_options(systemd_cgroup, no_new_keyring=no_new_keyring)
+    key = None
+    if os.geteuid() == 0:
+        from ocitool.host import HostInfo
+
+        key = cache.make_key((text, cid), bundle, HostInfo.detect(), options, (), f"exec-{cid}")
+        hit = cache.load(root, key)
+        if hit is not None:
+            return hit[0]
+    from ocitool.spec.build import build_spec
+    from ocitool.spec.load import parse_text
+
+    spec = build_spec(parse_text(text, path))
+    ops = list(lower_spec(spec, cid, bundle, systemd_cgroup, no_new_keyring=no_new_keyring).ops)
+    if key is not None:
+        try:  # noqa: SIM105 - contextlib is an import on the start path
+            cache.store(root, key, ops, {})
+        except (OSError, ValueError):
+            pass  # an unwritable root only costs speed
+    return ops
+
+
 def lower_spec(
     spec: Any,
     cid: str,
@@ -75,11 +117,11 @@ def saved_config_path(store: StateStore, cid: str) -> str:
 
 def saved_config(store: StateStore, st: State) -> dict[str, Any]:
     """The config the container was created from (the bundle's if no copy was saved)."""
-    import json
+    from ocitool.jsonlite import loads
 
     for path in (saved_config_path(store, st.id), os.path.join(st.bundle, "config.json")):
         try:
-            data = json.loads(read_input(path, "config"))
+            data = loads(read_input(path, "config").decode())
         except ValueError:
             continue
         except Exception as err:

@@ -5,7 +5,7 @@ OCI profiles name arches the libseccomp way (``SCMP_ARCH_X86_64``); we use short
 
 from __future__ import annotations
 
-import platform
+import os
 from dataclasses import dataclass
 from functools import cache
 
@@ -89,4 +89,4 @@ def arch_info(name: str) -> ArchInfo:
 
 def host_arch() -> str:
     """The running machine's arch (the default target, like libseccomp's native arch)."""
-    return normalize_arch(platform.machine())
+    return normalize_arch(os.uname().machine)  # what platform.machine() reads, unimported

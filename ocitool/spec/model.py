@@ -14,18 +14,20 @@ Field names are the spec's names in snake_case. Nodes are built by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
+from ocitool.records import Record
 from ocitool.spec.load import join_pointer
+from ocitool.typecheck import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 EMPTY_MAP: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, kw_only=True)
-class Node:
+class Node(Record):
     """Base of every model node: where in the document it came from."""
 
     pointer: str
@@ -41,13 +43,11 @@ class Node:
 # --------------------------------------------------------------------------- process
 
 
-@dataclass(frozen=True, kw_only=True)
 class ConsoleSize(Node):
     height: int
     width: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class User(Node):
     uid: int
     gid: int
@@ -56,7 +56,6 @@ class User(Node):
     username: str | None = None  # Windows only; kept for completeness
 
 
-@dataclass(frozen=True, kw_only=True)
 class Capabilities(Node):
     """The five sets as given (names); ``None`` means the set is absent (empty)."""
 
@@ -67,20 +66,17 @@ class Capabilities(Node):
     ambient: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Rlimit(Node):
     type: str
     soft: int
     hard: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class IOPriority(Node):
     klass: str  # spec member "class"
     priority: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class Scheduler(Node):
     policy: str
     nice: int | None = None
@@ -91,13 +87,11 @@ class Scheduler(Node):
     period: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class ExecCPUAffinity(Node):
     initial: str | None = None
     final: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Process(Node):
     terminal: bool = False
     console_size: ConsoleSize | None = None
@@ -120,20 +114,17 @@ class Process(Node):
 # --------------------------------------------------------------------------- root, mounts
 
 
-@dataclass(frozen=True, kw_only=True)
 class Root(Node):
     path: str
     readonly: bool = False
 
 
-@dataclass(frozen=True, kw_only=True)
 class IDMapping(Node):
     container_id: int
     host_id: int
     size: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class Mount(Node):
     destination: str
     source: str | None = None
@@ -146,7 +137,6 @@ class Mount(Node):
 # --------------------------------------------------------------------------- hooks
 
 
-@dataclass(frozen=True, kw_only=True)
 class Hook(Node):
     path: str
     args: tuple[str, ...] = ()
@@ -154,7 +144,6 @@ class Hook(Node):
     timeout: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Hooks(Node):
     prestart: tuple[Hook, ...] = ()  # deprecated by the spec, still run (runc does)
     create_runtime: tuple[Hook, ...] = ()
@@ -180,20 +169,17 @@ class Hooks(Node):
 # --------------------------------------------------------------------------- linux
 
 
-@dataclass(frozen=True, kw_only=True)
 class Namespace(Node):
     type: str
     path: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class TimeOffset(Node):
     clock: str  # "monotonic" or "boottime" (the map key)
     secs: int = 0
     nanosecs: int = 0
 
 
-@dataclass(frozen=True, kw_only=True)
 class Device(Node):
     type: str
     path: str
@@ -204,7 +190,6 @@ class Device(Node):
     gid: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class DeviceRule(Node):
     """One ``linux.resources.devices`` entry (cgroup device allow/deny)."""
 
@@ -215,7 +200,6 @@ class DeviceRule(Node):
     access: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Memory(Node):
     limit: int | None = None
     reservation: int | None = None
@@ -228,7 +212,6 @@ class Memory(Node):
     check_before_update: bool | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class CPU(Node):
     shares: int | None = None
     quota: int | None = None
@@ -241,7 +224,6 @@ class CPU(Node):
     idle: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class WeightDevice(Node):
     major: int
     minor: int
@@ -249,14 +231,12 @@ class WeightDevice(Node):
     leaf_weight: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class ThrottleDevice(Node):
     major: int
     minor: int
     rate: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class BlockIO(Node):
     weight: int | None = None
     leaf_weight: int | None = None
@@ -267,37 +247,31 @@ class BlockIO(Node):
     throttle_write_iops_device: tuple[ThrottleDevice, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
 class HugepageLimit(Node):
     page_size: str
     limit: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class InterfacePriority(Node):
     name: str
     priority: int
 
 
-@dataclass(frozen=True, kw_only=True)
 class Network(Node):
     class_id: int | None = None
     priorities: tuple[InterfacePriority, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
 class Pids(Node):
     limit: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Rdma(Node):
     device: str  # the map key
     hca_handles: int | None = None
     hca_objects: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Resources(Node):
     devices: tuple[DeviceRule, ...] = ()
     memory: Memory | None = None
@@ -307,10 +281,9 @@ class Resources(Node):
     network: Network | None = None
     pids: Pids | None = None
     rdma: tuple[Rdma, ...] = ()
-    unified: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAP)
+    unified: Mapping[str, str] = EMPTY_MAP
 
 
-@dataclass(frozen=True, kw_only=True)
 class SeccompArg(Node):
     index: int
     value: int
@@ -318,7 +291,6 @@ class SeccompArg(Node):
     op: str
 
 
-@dataclass(frozen=True, kw_only=True)
 class SeccompSyscall(Node):
     names: tuple[str, ...]
     action: str
@@ -326,7 +298,6 @@ class SeccompSyscall(Node):
     args: tuple[SeccompArg, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
 class Seccomp(Node):
     """Typed view of ``linux.seccomp``; ``raw`` is the original object (the compiler takes it)."""
 
@@ -337,10 +308,9 @@ class Seccomp(Node):
     listener_path: str | None = None
     listener_metadata: str | None = None
     syscalls: tuple[SeccompSyscall, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAP, compare=False, repr=False)
+    raw: Mapping[str, Any] = EMPTY_MAP
 
 
-@dataclass(frozen=True, kw_only=True)
 class IntelRdt(Node):
     clos_id: str | None = None
     l3_cache_schema: str | None = None
@@ -351,26 +321,22 @@ class IntelRdt(Node):
     enable_mbm: bool | None = None  # pre-1.3 spelling
 
 
-@dataclass(frozen=True, kw_only=True)
 class Personality(Node):
     domain: str
     flags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
 class NetDevice(Node):
     host_name: str  # the map key: the interface name on the host
     name: str | None = None  # the name inside the container (default: same)
 
 
-@dataclass(frozen=True, kw_only=True)
 class MemoryPolicy(Node):
     mode: str
     nodes: str | None = None
     flags: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
 class Linux(Node):
     namespaces: tuple[Namespace, ...] = ()
     uid_mappings: tuple[IDMapping, ...] = ()
@@ -381,7 +347,7 @@ class Linux(Node):
     cgroups_path: str | None = None
     resources: Resources | None = None
     intel_rdt: IntelRdt | None = None
-    sysctl: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAP)
+    sysctl: Mapping[str, str] = EMPTY_MAP
     seccomp: Seccomp | None = None
     rootfs_propagation: str | None = None
     masked_paths: tuple[str, ...] = ()
@@ -401,7 +367,6 @@ class Linux(Node):
 # --------------------------------------------------------------------------- spec
 
 
-@dataclass(frozen=True, kw_only=True)
 class Spec(Node):
     oci_version: str
     process: Process | None = None
@@ -410,10 +375,10 @@ class Spec(Node):
     domainname: str | None = None
     mounts: tuple[Mount, ...] = ()
     hooks: Hooks | None = None
-    annotations: Mapping[str, str] = field(default_factory=lambda: EMPTY_MAP)
+    annotations: Mapping[str, str] = EMPTY_MAP
     linux: Linux | None = None
     # Other platforms' sections are not modelled; kept raw so nothing is lost.
-    other_platforms: Mapping[str, Any] = field(default_factory=lambda: EMPTY_MAP)
+    other_platforms: Mapping[str, Any] = EMPTY_MAP
 
     def has_namespace(self, ns_type: str) -> bool:
         return self.linux is not None and self.linux.namespace(ns_type) is not None

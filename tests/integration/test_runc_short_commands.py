@@ -80,8 +80,13 @@ def test_start_state_kill_delete_import_nothing_heavy(
             (("state", cid), {"_cffi_backend"} | APPLIERS),
             (("start", cid), {"_cffi_backend"} | APPLIERS),
             (("state", cid), {"_cffi_backend"} | APPLIERS),
-            (("kill", cid, "KILL"), set()),
-            (("delete", "--force", cid), APPLIERS),
+            # kill: a pidfd signal (the interpreter's wrappers, not cffi's); delete: the
+            # cgroup concern's ops only, not every op class
+            (("kill", cid, "KILL"), {"_cffi_backend"}),
+            (
+                ("delete", "--force", cid),
+                APPLIERS | {"ocitool.plan.ops.fs", "ocitool.plan.ops.process"},
+            ),
         ):
             proc = _runc(state_root, *args, importtime=True)
             assert proc.returncode == 0, (args, proc.stderr[-2000:])
@@ -93,3 +98,37 @@ def test_start_state_kill_delete_import_nothing_heavy(
         _runc(state_root, "delete", "--force", cid)
     gone = _runc(state_root, "state", cid)
     assert gone.returncode == 1 and "does not exist" in gone.stderr
+
+
+def test_a_repeated_exec_loads_no_lowering_and_no_json(
+    bundle_factory: Callable[..., Path], state_root: Path, tmp_path: Path
+) -> None:
+    """podman and containerd exec with --process; the same process again (a health check)
+    takes its ops from the plan cache: the re-executed (sealed) stage imports neither
+    the lowering nor json, re, enum, typing, copy or socket."""
+    bundle = bundle_factory(["sleep", "30"])
+    cid = f"lightx{os.getpid()}"
+    process = tmp_path / "process.json"
+    process.write_text(
+        '{"args": ["true"], "cwd": "/", "env": ["PATH=/bin"], "user": {"uid": 0, "gid": 0}}'
+    )
+    assert (
+        _runc(state_root, "create", "--bundle", str(bundle), cid, detached_io=True).returncode == 0
+    )
+    try:
+        assert _runc(state_root, "start", cid).returncode == 0
+        first = _runc(state_root, "exec", "--process", str(process), cid)
+        assert first.returncode == 0, first.stderr[-2000:]
+        again = _runc(state_root, "exec", "--process", str(process), cid, importtime=True)
+        assert again.returncode == 0, again.stderr[-2000:]
+        lines = again.stderr.splitlines()
+        starts = [i for i, line in enumerate(lines) if line.rstrip().endswith("| ocitool.cli.runc")]
+        assert len(starts) == 2, "expected the sealed re-execution's own -X importtime output"
+        sealed_stage = _imported("\n".join(lines[starts[0] + 1 :]))
+        bad = sealed_stage & {
+            "json", "re", "enum", "typing", "dataclasses", "copy", "socket",
+            "ocitool.lower", "ocitool.spec.model",
+        }  # fmt: skip
+        assert not bad, sorted(bad)
+    finally:
+        _runc(state_root, "delete", "--force", cid)

@@ -15,8 +15,8 @@ import pytest
 from ocitool.check.explain import annotate, causes
 from ocitool.cli.main import main
 from ocitool.errors import ExecError
-from ocitool.lint.engine import FileResult
 from ocitool.lint.report import renderer
+from ocitool.lint.result import FileResult
 from ocitool.plan.cache import op_from_json
 from ocitool.spec.load import load, parse_text
 from ocitool.spec.schema import validate_config

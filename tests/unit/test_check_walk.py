@@ -14,9 +14,11 @@ from ocitool.check.walk import ancestors_walk, walk
 from tests.unit.check_helpers import elf_with_interp
 
 MAP = ((0, 100000, 65536),)
-MAPPED_ROOT = Creds(100000, (100000,), frozenset({"CAP_DAC_OVERRIDE"}), MAP, MAP)
-HOST_ROOT = Creds(0, (0,), frozenset({"CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH"}))
-USER = Creds(1000, (1000, 50), frozenset())
+MAPPED_ROOT = Creds(
+    uid=100000, gids=(100000,), caps=frozenset({"CAP_DAC_OVERRIDE"}), uid_map=MAP, gid_map=MAP
+)
+HOST_ROOT = Creds(uid=0, gids=(0,), caps=frozenset({"CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH"}))
+USER = Creds(uid=1000, gids=(1000, 50), caps=frozenset())
 
 
 def test_id_maps() -> None:
@@ -48,7 +50,7 @@ def test_walk_names_the_component_that_blocks(open_tmp: Path) -> None:
     (open_tmp / "a" / "b").mkdir(parents=True)
     (open_tmp / "a").chmod(0o700)
     st = os.stat(open_tmp / "a")
-    other = Creds(st.st_uid + 1, (st.st_gid + 1,))
+    other = Creds(uid=st.st_uid + 1, gids=(st.st_gid + 1,))
     done = walk(str(open_tmp / "a" / "b"), other)
     assert done.blocked is not None and done.blocked.errno == errno.EACCES
     assert done.blocked.path == str(open_tmp / "a")

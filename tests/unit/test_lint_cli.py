@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from ocitool.cli.main import main
-from ocitool.lint import all_rules
 from ocitool.lint.config import discover_settings, find_pyproject
 from ocitool.lint.host import detect
+from ocitool.lint.registry import all_rules
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPO = Path(__file__).resolve().parents[2]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ocitool.lint import all_rules
 from ocitool.lint.docs import rules_markdown, splice
+from ocitool.lint.registry import all_rules
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = (REPO / "docs" / "lint.md").read_text()

@@ -10,11 +10,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ocitool.lint.engine import FileResult, lint_file
+from ocitool.lint.engine import lint_file
 from ocitool.lint.registry import all_rules
 from ocitool.lint.report import renderer
 from ocitool.lint.report.github import annotation
 from ocitool.lint.report.sarif import to_sarif
+from ocitool.lint.result import FileResult
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SARIF_SCHEMA = (

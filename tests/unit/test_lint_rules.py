@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ocitool.lint import all_rules, get_rule
 from ocitool.lint.engine import LintOptions, lint_document, run_rules
 from ocitool.lint.host import HostFacts
+from ocitool.lint.registry import all_rules, get_rule
 from ocitool.lint.selection import Selection
 from ocitool.spec.load import parse_text
 

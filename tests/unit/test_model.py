@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
+from ocitool import records
 from ocitool.errors import OciToolError, ValidationError
 from ocitool.spec import model as m
 from ocitool.spec.build import build_spec
@@ -78,8 +78,8 @@ def _walk(node: object) -> list[m.Node]:
     out: list[m.Node] = []
     if isinstance(node, m.Node):
         out.append(node)
-        for f in dataclasses.fields(node):
-            out.extend(_walk(getattr(node, f.name)))
+        for name in records.fields(node):
+            out.extend(_walk(getattr(node, name)))
     elif isinstance(node, tuple):
         for item in node:
             out.extend(_walk(item))
@@ -97,7 +97,7 @@ def test_every_node_pointer_resolves(example: str) -> None:
 
 def test_model_is_frozen_and_uses_tuples() -> None:
     spec = build(minimal(mounts=[{"destination": "/proc", "type": "proc", "options": ["ro"]}]))
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(records.FrozenRecordError):
         spec.hostname = "x"  # type: ignore[misc]
     assert isinstance(spec.mounts, tuple) and isinstance(spec.mounts[0].options, tuple)
     with pytest.raises(TypeError):

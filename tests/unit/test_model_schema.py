@@ -1,20 +1,21 @@
 """The model covers the whole runtime-spec: every member our schema knows has a model field.
 
 Walks schemas/config.schema.json from the root (Linux and the common parts),
-following $ref, arrays and map values, next to the model dataclasses, and
+following $ref, arrays and map values, next to the model records, and
 checks that each schema property has a field of the matching (snake_case)
 name, or is a map key that the model turns into a node field.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ocitool import records
 from ocitool.spec import model as m
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,8 +60,8 @@ def walk(schema: dict[str, Any], cls: type, where: str, missing: list[str]) -> N
         # a map (timeOffsets, netDevices, rdma): the key becomes a field of the node
         walk(schema["additionalProperties"], cls, where + "{}", missing)
         return
-    hints = typing.get_type_hints(cls, vars(m))
-    fields = {f.name for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls, {**vars(typing), **vars(m), "Mapping": Mapping})
+    fields = set(records.fields(cls))
     for name, sub in (props or {}).items():
         if where == "" and name in OTHER_PLATFORMS:
             continue

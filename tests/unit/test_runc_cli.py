@@ -337,7 +337,7 @@ import ocitool.exec.console, ocitool.exec.linux
 from ocitool.runc import container as C
 doc, spec = C.load_bundle_spec({str(bundle)!r})
 plan = C.lower_spec(spec, "x", {str(bundle)!r})
-ops = ocitool.runc.cmd_exec.exec_ops(plan)
+ops = ocitool.runc.cmd_exec.exec_ops(list(plan.ops))
 heavy = {{"jsonschema", "rich", "lark", "argparse", "jeepney"}}
 print(sorted({{m.split('.')[0] for m in sys.modules}} & heavy))
 """

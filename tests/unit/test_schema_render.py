@@ -26,7 +26,7 @@ def caret_column(rendered: str, marker: str) -> tuple[int, int]:
 def test_caret_sits_under_the_column() -> None:
     doc = parse_text('{\n  "a": {"b": "BAD"}\n}', "x.json")
     diag = Diagnostic(code="OCI202", message="m", pointer="/a/b", path="x.json", line=2, column=14)
-    text = diagnostic_text(diag, doc).plain
+    text = diagnostic_text(diag, doc)
     assert text.startswith("x.json:2:14: error OCI202 at /a/b\n  m\n")
     at, caret = caret_column(text, '"BAD"')
     assert at == caret
@@ -37,7 +37,7 @@ def test_long_lines_are_clipped_around_the_column() -> None:
     doc = parse_text(line)
     column = line.index('"HERE"') + 1
     diag = Diagnostic(code="OCI204", message="m", pointer="/v", line=1, column=column)
-    text = diagnostic_text(diag, doc).plain
+    text = diagnostic_text(diag, doc)
     source = next(row for row in text.splitlines() if '"HERE"' in row)
     assert len(source) < 140 and "..." in source
     at, caret = caret_column(text, '"HERE"')
@@ -46,7 +46,7 @@ def test_long_lines_are_clipped_around_the_column() -> None:
 
 def test_expected_and_hint_lines() -> None:
     diag = Diagnostic(code="OCI206", message="too big", expected="0..7", hint="use 4", line=None)
-    text = diagnostic_text(diag).plain
+    text = diagnostic_text(diag)
     assert "  expected: 0..7\n" in text and "  hint: use 4\n" in text
 
 

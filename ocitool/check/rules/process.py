@@ -13,7 +13,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from ocitool.check.context import CheckContext
 from ocitool.check.creds import R_OK, X_OK, Creds, to_host
@@ -21,12 +20,12 @@ from ocitool.check.elf import interpreter
 from ocitool.check.registry import Finding, check
 from ocitool.check.walk import Blocked, Walked, walk
 from ocitool.plan.ops.process import Chdir, Execve
+from ocitool.records import Record
 
 _MAX_INTERPRETERS = 5
 
 
-@dataclass(frozen=True)
-class Resolved:
+class Resolved(Record):
     """args[0] looked up in the rootfs: the file found, or why nothing was."""
 
     name: str
@@ -74,17 +73,18 @@ def resolve(ctx: CheckContext, name: str, cwd: str) -> Resolved:
             and done.st.st_mode & 0o111
         )
         if ok:
-            return Resolved(name, done, shown)
+            return Resolved(name=name, found=done, shown=shown)
         missing = done.blocked is not None and done.blocked.errno == errno.ENOENT
         if first is None or (not missing and first[0].blocked is not None):
             first = (done, shown)  # report a found-but-unusable file before a missing one
     if first is None:
-        return Resolved(name, None, name, f"{name} is empty")
+        return Resolved(name=name, found=None, shown=name, problem=f"{name} is empty")
     done, shown = first
     if "/" not in name and done.blocked is not None and done.blocked.errno == errno.ENOENT:
         # the PATH value is an environment value: never in a diagnostic (ocitool.redact)
-        return Resolved(name, None, shown, f"{name} is not in the rootfs on the container's PATH")
-    return Resolved(name, None, shown, _why(done, shown, creds))
+        problem = f"{name} is not in the rootfs on the container's PATH"
+        return Resolved(name=name, found=None, shown=shown, problem=problem)
+    return Resolved(name=name, found=None, shown=shown, problem=_why(done, shown, creds))
 
 
 def _cwd(ctx: CheckContext) -> str:

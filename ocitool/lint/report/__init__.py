@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import TYPE_CHECKING, TextIO
 
-from ocitool.lint.engine import FileResult
+from ocitool.lint.result import FileResult
 
 if TYPE_CHECKING:
     from ocitool.check.registry import CheckRule

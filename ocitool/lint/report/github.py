@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from ocitool.lint.engine import FileResult
 from ocitool.lint.report.paths import display_path
+from ocitool.lint.result import FileResult
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 

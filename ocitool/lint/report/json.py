@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ocitool.lint.engine import FileResult
 from ocitool.lint.report import counts, describe
+from ocitool.lint.result import FileResult
 
 
 def to_json(results: Sequence[FileResult]) -> dict[str, Any]:

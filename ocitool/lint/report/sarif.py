@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
 from ocitool import __version__
-from ocitool.lint.engine import FileResult
 from ocitool.lint.registry import Rule, all_rules
 from ocitool.lint.report import describe
 from ocitool.lint.report.paths import display_path
+from ocitool.lint.result import FileResult
 
 if TYPE_CHECKING:
     from ocitool.check.registry import CheckRule

@@ -8,21 +8,10 @@ Concern modules: ``common`` (write_file), ``namespaces``, ``process``,
 
 from __future__ import annotations
 
-from ocitool.plan.ops import (
-    cgroup,
-    common,
-    fs,
-    hooks,
-    namespaces,
-    process,
-    rootless,
-    security,
-)
 from ocitool.plan.ops.base import Op, Phase
 
 __all__ = ["Op", "Phase", "op_types"]
 
-_MODULES = (common, namespaces, process, security, hooks, fs, cgroup, rootless)
 _TYPES: dict[str, type[Op]] = {}
 
 
@@ -30,7 +19,20 @@ def op_types() -> dict[str, type[Op]]:
     """Every concrete op class by its ``name``, from every concern module (a fixed list:
     a module that fails to import fails here, it is never skipped)."""
     if not _TYPES:
-        for module in _MODULES:
+        # imported here, not with the package: a command that builds one concern's ops
+        # (delete: cgroup_remove) does not load the other concerns' classes
+        from ocitool.plan.ops import (
+            cgroup,
+            common,
+            fs,
+            hooks,
+            namespaces,
+            process,
+            rootless,
+            security,
+        )
+
+        for module in (common, namespaces, process, security, hooks, fs, cgroup, rootless):
             for value in vars(module).values():
                 if (
                     isinstance(value, type)
