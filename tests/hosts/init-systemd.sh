@@ -62,8 +62,11 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 out=/run/testhost
 mkdir -p "$out" /run/host-tmp
-# as in init-v2.sh: the host's /tmp stays reachable, the guest's /tmp is fresh
+# as in init-v2.sh: the host's /tmp stays reachable, the guest's /tmp is fresh.
+# systemd made / shared, so the bind is made private first: otherwise the tmpfs
+# mounted on /tmp next propagates to its peer /run/host-tmp and hides the host's.
 mount --bind /tmp /run/host-tmp
+mount --make-private /run/host-tmp
 mount -t tmpfs -o nosuid,nodev,mode=1777 tmp /tmp
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 testhost-out "$out" || {
   echo "testhost: no testhost-out share" >/dev/console
