@@ -178,8 +178,8 @@ def test_linux_backend_reports_errno() -> None:
 
 
 def test_each_applier_is_typed_with_the_op_class_it_is_registered_for() -> None:
-    """``@applies("mask_path")`` sits on a function whose ``op`` is a ``MaskPath``: the
-    registry key and the op class agree, so appliers are keyed by op class in effect."""
+    """``@applies(MaskPath)`` sits on a function whose ``op`` is a ``MaskPath``: the
+    class an applier is registered for and its ``op`` annotation agree."""
     from ocitool.plan.ops import op_types
 
     types = op_types()

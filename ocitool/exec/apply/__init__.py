@@ -3,9 +3,8 @@
 The executor never reads the config (DESIGN.md rule 2): everything an
 applier needs is in the op. Appliers that change the host register their
 undo in ``ctx.rollback``. One module per module of :mod:`ocitool.plan.ops`;
-each applier's ``op`` parameter is typed with its op class, and
-``@applies("name")`` registers it under that class's ``name`` (a unit test
-checks the two agree). ``clone``, ``fork``, ``wait_start`` and ``start``
+``@applies(MaskPath)`` registers an applier for an op class, and its ``op``
+parameter is typed with that class (a unit test checks the two agree). ``clone``, ``fork``, ``wait_start`` and ``start``
 move control between processes and live in :mod:`ocitool.exec.process`.
 
 The package loads its modules on first use of one of its names (``APPLIERS``

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from ocitool.plan.ops.base import Op
+
 
 CAP_SETPCAP = 8
 APPLIERS: dict[str, Callable[[Any, ExecContext], None]] = {}
@@ -23,11 +25,14 @@ INIT_PID = "{init}"
 
 
 def applies(
-    *names: str,
+    *op_classes: type[Op],
 ) -> Callable[[Callable[[Any, ExecContext], None]], Callable[[Any, ExecContext], None]]:
+    """Register the decorated function as the applier of each op class (keyed by the
+    class's ``name``, which is what a plan read back from the cache carries)."""
+
     def register(fn: Callable[[Any, ExecContext], None]) -> Callable[[Any, ExecContext], None]:
-        for name in names:
-            APPLIERS[name] = fn
+        for op_class in op_classes:
+            APPLIERS[op_class.name] = fn
         return fn
 
     return register

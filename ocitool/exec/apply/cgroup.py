@@ -9,29 +9,26 @@ from ocitool.exec import flags as F
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import (
-    TYPE_CHECKING,
     error_errno,
     exec_error,
 )
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.cgroup import (
-        CgroupDeviceProgram,
-        CgroupFreeze,
-        CgroupJoin,
-        CgroupMkdir,
-        CgroupRemove,
-        CgroupSignal,
-        CgroupWrite,
-        SetUnitProperties,
-        StartTransientUnit,
-        StopUnit,
-        UnitProperty,
-    )
+from ocitool.plan.ops.cgroup import (
+    CgroupDeviceProgram,
+    CgroupFreeze,
+    CgroupJoin,
+    CgroupMkdir,
+    CgroupRemove,
+    CgroupSignal,
+    CgroupWrite,
+    SetUnitProperties,
+    StartTransientUnit,
+    StopUnit,
+    UnitProperty,
+)
 
 
 # ---------------------------------------------------------------- cgroups
-@applies("cgroup_mkdir")
+@applies(CgroupMkdir)
 def cgroup_mkdir(op: CgroupMkdir, ctx: ExecContext) -> None:
     """mkdir -p; the container's own directory is removed by rollback/delete.
 
@@ -67,7 +64,7 @@ def _copy_from_parent(ctx: ExecContext, path: str, name: str) -> None:
         ctx.sys.write_file(os.path.join(path, name), value)
 
 
-@applies("cgroup_write")
+@applies(CgroupWrite)
 def cgroup_write(op: CgroupWrite, ctx: ExecContext) -> None:
     try:
         ctx.sys.write_file(op.path, op.value.encode())
@@ -79,7 +76,7 @@ def cgroup_write(op: CgroupWrite, ctx: ExecContext) -> None:
         _enable_one_by_one(op, ctx, exc)
 
 
-@applies("cgroup_freeze")
+@applies(CgroupFreeze)
 def cgroup_freeze(op: CgroupFreeze, ctx: ExecContext) -> None:
     """Write the freezer state, then wait until the kernel reports it (see CgroupFreeze)."""
     import time
@@ -106,7 +103,7 @@ def cgroup_freeze(op: CgroupFreeze, ctx: ExecContext) -> None:
             ctx.sys.write_file(state, want)
 
 
-@applies("cgroup_signal")
+@applies(CgroupSignal)
 def cgroup_signal(op: CgroupSignal, ctx: ExecContext) -> None:
     """Signal every pid the cgroup lists; one that exited meanwhile is no error."""
     sig = F.signal_number(op.signal)
@@ -140,7 +137,7 @@ def _enable_one_by_one(op: CgroupWrite, ctx: ExecContext, first: Exception) -> N
         raise first
 
 
-@applies("cgroup_join")
+@applies(CgroupJoin)
 def cgroup_join(op: CgroupJoin, ctx: ExecContext) -> None:
     """Write the init's pid (runtime side) or "0" (the init moving itself) to ``op.path``."""
     ctx.sys.write_file(op.path, pid_text(ctx, op.pid).encode())
@@ -151,7 +148,7 @@ BPF_CGROUP_DEVICE = 6
 BPF_ATTACH_FLAGS = {"BPF_F_ALLOW_OVERRIDE": 1, "BPF_F_ALLOW_MULTI": 2, "BPF_F_REPLACE": 4}
 
 
-@applies("cgroup_device_program")
+@applies(CgroupDeviceProgram)
 def cgroup_device_program(op: CgroupDeviceProgram, ctx: ExecContext) -> None:
     """cgroup v2 device policy: load the compiled program, attach it to the cgroup.
 
@@ -174,7 +171,7 @@ def cgroup_device_program(op: CgroupDeviceProgram, ctx: ExecContext) -> None:
         ctx.sys.close(prog)
 
 
-@applies("cgroup_remove")
+@applies(CgroupRemove)
 def cgroup_remove(op: CgroupRemove, ctx: ExecContext) -> None:
     from ocitool.exec.rollback import remove_cgroup_tree
 
@@ -182,7 +179,7 @@ def cgroup_remove(op: CgroupRemove, ctx: ExecContext) -> None:
 
 
 # ---------------------------------------------------------------- systemd driver
-@applies("systemd_start_unit")
+@applies(StartTransientUnit)
 def systemd_start_unit(op: StartTransientUnit, ctx: ExecContext) -> None:
     """Create the container's transient unit (systemd driver); its undo stops it.
 
@@ -196,12 +193,12 @@ def systemd_start_unit(op: StartTransientUnit, ctx: ExecContext) -> None:
     ctx.sys.systemd_start_unit(op.unit, op.mode, props)
 
 
-@applies("systemd_set_unit_properties")
+@applies(SetUnitProperties)
 def systemd_set_unit_properties(op: SetUnitProperties, ctx: ExecContext) -> None:
     ctx.sys.systemd_set_unit_properties(op.unit, bus_properties(op.properties, ctx.pid))
 
 
-@applies("systemd_stop_unit")
+@applies(StopUnit)
 def systemd_stop_unit(op: StopUnit, ctx: ExecContext) -> None:
     ctx.sys.systemd_stop_unit(op.unit, op.mode)
 

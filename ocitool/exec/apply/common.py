@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
-from ocitool.exec.syscalls import (
-    TYPE_CHECKING,
-)
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.common import WriteFile
+from ocitool.plan.ops.common import WriteFile
 
 
 # ---------------------------------------------------------------- generic files
-@applies("write_file")
+@applies(WriteFile)
 def write_file(op: WriteFile, ctx: ExecContext) -> None:
     ctx.sys.write_file(pid_text(ctx, op.path), op.value.encode())

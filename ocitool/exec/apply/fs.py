@@ -16,29 +16,29 @@ from ocitool.exec.syscalls import (
     exec_error,
     sys_error,
 )
+from ocitool.plan.ops.fs import (
+    BindMount,
+    Chown,
+    Chroot,
+    CopyUpMount,
+    IdmappedBindMount,
+    IdmappedTree,
+    MakePropagation,
+    MaskPath,
+    Mkdir,
+    Mknod,
+    Mount,
+    MountSetattr,
+    PivotRoot,
+    PrivatizeParentMount,
+    ReadonlyPath,
+    Remount,
+    Symlink,
+    Umount,
+)
 
 if TYPE_CHECKING:
     from ocitool.exec.syscalls import Syscalls
-    from ocitool.plan.ops.fs import (
-        BindMount,
-        Chown,
-        Chroot,
-        CopyUpMount,
-        IdmappedBindMount,
-        IdmappedTree,
-        MakePropagation,
-        MaskPath,
-        Mkdir,
-        Mknod,
-        Mount,
-        MountSetattr,
-        PivotRoot,
-        PrivatizeParentMount,
-        ReadonlyPath,
-        Remount,
-        Symlink,
-        Umount,
-    )
 
 
 # ---------------------------------------------------------------- filesystem
@@ -55,7 +55,7 @@ def _close(ctx: ExecContext, fd: int) -> None:
         ctx.sys.close(fd)
 
 
-@applies("mount", "bind_mount", "make_propagation")
+@applies(Mount, BindMount, MakePropagation)
 def mount(op: Mount | BindMount | MakePropagation, ctx: ExecContext) -> None:
     target, fd = _target(ctx, op)
     try:
@@ -66,7 +66,7 @@ def mount(op: Mount | BindMount | MakePropagation, ctx: ExecContext) -> None:
         ctx.rollback.push("umount", [op.target], f"umount {op.target}")
 
 
-@applies("mount_copyup")
+@applies(CopyUpMount)
 def mount_copyup(op: CopyUpMount, ctx: ExecContext) -> None:
     """tmpfs over a directory, then copy what it hid into it (tmpcopyup).
 
@@ -108,7 +108,7 @@ def _copy_tree(sys: Syscalls, src_fd: int, dst: str) -> None:
         os.lchown(d, st.st_uid, st.st_gid)
 
 
-@applies("remount")
+@applies(Remount)
 def remount(op: Remount, ctx: ExecContext) -> None:
     target, fd = _target(ctx, op)
     try:
@@ -120,7 +120,7 @@ def remount(op: Remount, ctx: ExecContext) -> None:
         _close(ctx, fd)
 
 
-@applies("privatize_parent_mount")
+@applies(PrivatizeParentMount)
 def privatize_parent_mount(op: PrivatizeParentMount, ctx: ExecContext) -> None:
     """pivot_root(2) refuses a new root whose parent mount is shared (EINVAL): make the
     mount that holds the rootfs's parent directory private, if it is shared."""
@@ -137,7 +137,7 @@ def privatize_parent_mount(op: PrivatizeParentMount, ctx: ExecContext) -> None:
         ctx.sys.mount(None, best, None, F.MOUNT["MS_PRIVATE"], None)
 
 
-@applies("chroot")
+@applies(Chroot)
 def chroot(op: Chroot, ctx: ExecContext) -> None:
     """chroot(path) and chdir("/"): without a mount namespace (pivot_root would move the
     host's root), or with ``--no-pivot`` after the rootfs was moved onto "/"."""
@@ -152,7 +152,7 @@ MOVE_MOUNT_F_EMPTY_PATH = 0x4
 MOVE_MOUNT_T_EMPTY_PATH = 0x40
 
 
-@applies("bind_mount_idmapped")
+@applies(IdmappedBindMount)
 def bind_mount_idmapped(op: IdmappedBindMount, ctx: ExecContext) -> None:
     """open_tree(OPEN_TREE_CLONE) + mount_setattr(MOUNT_ATTR_IDMAP) + move_mount.
 
@@ -177,7 +177,7 @@ def bind_mount_idmapped(op: IdmappedBindMount, ctx: ExecContext) -> None:
         sys.close(tree)
 
 
-@applies("idmap_tree")
+@applies(IdmappedTree)
 def idmap_tree(op: IdmappedTree, ctx: ExecContext) -> None:
     """The runtime's half: the detached id-mapped tree, kept open (close-on-exec) for
     the init that is cloned next, which inherits the fd. The runtime's own copy goes
@@ -245,7 +245,7 @@ def _idmap_userns(ctx: ExecContext, op: IdmappedBindMount) -> int:
         ctx.sys.waitpid(pid, 0)
 
 
-@applies("mount_setattr")
+@applies(MountSetattr)
 def mount_setattr(op: MountSetattr, ctx: ExecContext) -> None:
     target, fd = _target(ctx, op)
     userns_fd = 0
@@ -271,7 +271,7 @@ def mount_setattr(op: MountSetattr, ctx: ExecContext) -> None:
         _close(ctx, fd)
 
 
-@applies("mkdir")
+@applies(Mkdir)
 def mkdir(op: Mkdir, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     kind = op.kind
@@ -287,7 +287,7 @@ def mkdir(op: Mkdir, ctx: ExecContext) -> None:
         res.mkdir_all(op.path, op.mode)
 
 
-@applies("mknod")
+@applies(Mknod)
 def mknod(op: Mknod, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
@@ -307,7 +307,7 @@ def mknod(op: Mknod, ctx: ExecContext) -> None:
         ctx.sys.close(pfd)
 
 
-@applies("chown")
+@applies(Chown)
 def chown(op: Chown, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     pfd, name = res.open_parent(op.path)
@@ -319,7 +319,7 @@ def chown(op: Chown, ctx: ExecContext) -> None:
         ctx.sys.close(pfd)
 
 
-@applies("symlink")
+@applies(Symlink)
 def symlink(op: Symlink, ctx: ExecContext) -> None:
     res = resolver(ctx, op.root)
     res.mkdir_all(os.path.dirname(os.path.normpath("/" + op.path)))
@@ -348,18 +348,18 @@ def _exists(name: str, dir_fd: int) -> bool:
     return True
 
 
-@applies("pivot_root")
+@applies(PivotRoot)
 def pivot_root(op: PivotRoot, ctx: ExecContext) -> None:
     drop_resolvers(ctx)
     ctx.sys.pivot_root(op.new_root, op.put_old)
 
 
-@applies("umount2")
+@applies(Umount)
 def umount2(op: Umount, ctx: ExecContext) -> None:
     ctx.sys.umount2(op.target, F.umount_flags(op.flags))
 
 
-@applies("mask_path")
+@applies(MaskPath)
 def mask_path(op: MaskPath, ctx: ExecContext) -> None:
     """runc's maskPath, with /dev/null verified to be the null device (CVE-2025-31133)."""
     res = resolver(ctx, None)
@@ -379,7 +379,7 @@ def mask_path(op: MaskPath, ctx: ExecContext) -> None:
         ctx.sys.close(fd)
 
 
-@applies("readonly_path")
+@applies(ReadonlyPath)
 def readonly_path(op: ReadonlyPath, ctx: ExecContext) -> None:
     res = resolver(ctx, None)
     fd = res.try_open(op.path)

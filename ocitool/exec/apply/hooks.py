@@ -7,16 +7,13 @@ import os
 from ocitool.exec.apply.base import applies
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import (
-    TYPE_CHECKING,
     is_exec_error,
 )
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.hooks import RunHook
+from ocitool.plan.ops.hooks import RunHook
 
 
 # ---------------------------------------------------------------- hooks
-@applies("hook")
+@applies(RunHook)
 def hook(op: RunHook, ctx: ExecContext) -> None:
     from ocitool.exec.hooks import run_hook
 

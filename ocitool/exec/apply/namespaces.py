@@ -10,27 +10,24 @@ from ocitool.exec import flags as F
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
 from ocitool.exec.syscalls import (
-    TYPE_CHECKING,
     sys_error,
 )
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.namespaces import (
-        NetDeviceMove,
-        Setdomainname,
-        Sethostname,
-        Setns,
-        Unshare,
-    )
+from ocitool.plan.ops.namespaces import (
+    NetDeviceMove,
+    Setdomainname,
+    Sethostname,
+    Setns,
+    Unshare,
+)
 
 
 # ---------------------------------------------------------------- namespaces
-@applies("unshare")
+@applies(Unshare)
 def unshare(op: Unshare, ctx: ExecContext) -> None:
     ctx.sys.unshare(F.clone_flags(op.flags))
 
 
-@applies("setns")
+@applies(Setns)
 def setns(op: Setns, ctx: ExecContext) -> None:
     fd = ctx.sys.open(op.path, os.O_RDONLY | os.O_CLOEXEC)
     try:
@@ -39,17 +36,17 @@ def setns(op: Setns, ctx: ExecContext) -> None:
         ctx.sys.close(fd)
 
 
-@applies("sethostname")
+@applies(Sethostname)
 def sethostname(op: Sethostname, ctx: ExecContext) -> None:
     ctx.sys.sethostname(op.hostname)
 
 
-@applies("setdomainname")
+@applies(Setdomainname)
 def setdomainname(op: Setdomainname, ctx: ExecContext) -> None:
     ctx.sys.setdomainname(op.domainname)
 
 
-@applies("netdev_move")
+@applies(NetDeviceMove)
 def netdev_move(op: NetDeviceMove, ctx: ExecContext) -> None:
     """Move a host interface into the container's netns (iproute2 speaks netlink for us).
 

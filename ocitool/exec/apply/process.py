@@ -19,47 +19,47 @@ from ocitool.exec.syscalls import (
     error_errno,
     sys_error,
 )
+from ocitool.plan.ops.process import (
+    Chdir,
+    Console,
+    Execve,
+    IoprioSet,
+    KeepCaps,
+    Kill,
+    Personality,
+    SchedSetaffinity,
+    SchedSetattr,
+    Setgroups,
+    SetMempolicy,
+    Setresgid,
+    Setresuid,
+    Setrlimit,
+    SignalInit,
+    Umask,
+)
 from ocitool.spec.facts import SCHED_POLICIES
 
 if TYPE_CHECKING:
     from ocitool.exec.syscalls import Syscalls
-    from ocitool.plan.ops.process import (
-        Chdir,
-        Console,
-        Execve,
-        IoprioSet,
-        KeepCaps,
-        Kill,
-        Personality,
-        SchedSetaffinity,
-        SchedSetattr,
-        Setgroups,
-        SetMempolicy,
-        Setresgid,
-        Setresuid,
-        Setrlimit,
-        SignalInit,
-        Umask,
-    )
 
 
 # ---------------------------------------------------------------- process attributes
-@applies("setrlimit")
+@applies(Setrlimit)
 def setrlimit(op: Setrlimit, ctx: ExecContext) -> None:
     ctx.sys.prlimit(0, F.rlimit(op.resource), F.rlim(op.soft), F.rlim(op.hard))
 
 
-@applies("setresgid")
+@applies(Setresgid)
 def setresgid(op: Setresgid, ctx: ExecContext) -> None:
     ctx.sys.setresgid(op.rgid, op.egid, op.sgid)
 
 
-@applies("setgroups")
+@applies(Setgroups)
 def setgroups(op: Setgroups, ctx: ExecContext) -> None:
     ctx.sys.setgroups(list(op.gids))
 
 
-@applies("setresuid")
+@applies(Setresuid)
 def setresuid(op: Setresuid, ctx: ExecContext) -> None:
     ctx.sys.setresuid(op.ruid, op.euid, op.suid)
     if ctx.userns:
@@ -68,17 +68,17 @@ def setresuid(op: Setresuid, ctx: ExecContext) -> None:
         ctx.sys.prctl(PR_SET_DUMPABLE, 1)
 
 
-@applies("keep_caps")
+@applies(KeepCaps)
 def keep_caps(op: KeepCaps, ctx: ExecContext) -> None:
     ctx.sys.prctl(PR_SET_KEEPCAPS, int(op.enable))
 
 
-@applies("umask")
+@applies(Umask)
 def umask(op: Umask, ctx: ExecContext) -> None:
     ctx.sys.umask(op.mask)
 
 
-@applies("chdir")
+@applies(Chdir)
 def chdir(op: Chdir, ctx: ExecContext) -> None:
     """chdir, then prove the cwd is inside the container's root (CVE-2024-21626 class).
 
@@ -95,12 +95,12 @@ def chdir(op: Chdir, ctx: ExecContext) -> None:
         raise sys_error("chdir: cwd is outside the container root", (op.path,), _errno.EPERM)
 
 
-@applies("personality")
+@applies(Personality)
 def personality(op: Personality, ctx: ExecContext) -> None:
     ctx.sys.personality(op.value)
 
 
-@applies("sched_setattr")
+@applies(SchedSetattr)
 def sched_setattr(op: SchedSetattr, ctx: ExecContext) -> None:
     ctx.sys.sched_setattr(
         0,
@@ -114,24 +114,24 @@ def sched_setattr(op: SchedSetattr, ctx: ExecContext) -> None:
     )
 
 
-@applies("ioprio_set")
+@applies(IoprioSet)
 def ioprio_set(op: IoprioSet, ctx: ExecContext) -> None:
     ctx.sys.ioprio_set(1, 0, op.value)  # IOPRIO_WHO_PROCESS, self
 
 
-@applies("sched_setaffinity")
+@applies(SchedSetaffinity)
 def sched_setaffinity(op: SchedSetaffinity, ctx: ExecContext) -> None:
     pid = int(pid_text(ctx, op.pid))
     ctx.sys.sched_setaffinity(pid, F.cpu_list(op.cpus))
 
 
-@applies("set_mempolicy")
+@applies(SetMempolicy)
 def set_mempolicy(op: SetMempolicy, ctx: ExecContext) -> None:
     mode = F.MEMPOLICY_MODES[op.mode] | F.mempolicy_flags(op.flags)
     ctx.sys.set_mempolicy(mode, F.cpu_list(op.nodes or ""))
 
 
-@applies("kill")
+@applies(Kill)
 def kill(op: Kill, ctx: ExecContext) -> None:
     if not ctx.pid:
         return
@@ -142,7 +142,7 @@ def kill(op: Kill, ctx: ExecContext) -> None:
             raise
 
 
-@applies("signal_init")
+@applies(SignalInit)
 def signal_init(op: SignalInit, ctx: ExecContext) -> None:
     """Signal the init through a pidfd; a gone or replaced init is "container not running"."""
     from ocitool.exec.state import proc_start_time, state_error
@@ -162,7 +162,7 @@ def signal_init(op: SignalInit, ctx: ExecContext) -> None:
 
 
 # ---------------------------------------------------------------- terminal
-@applies("console")
+@applies(Console)
 def console(op: Console, ctx: ExecContext) -> None:
     from ocitool.exec.tty import setup_console
 
@@ -182,7 +182,7 @@ def resolve_exec_early(op: Execve, ctx: ExecContext, cwd: str | None = None) -> 
     return path
 
 
-@applies("execve")
+@applies(Execve)
 def execve(op: Execve, ctx: ExecContext) -> None:
     """Become the user process: resolve argv[0] safely, sweep fds, reset signals, execve."""
     sys = ctx.sys

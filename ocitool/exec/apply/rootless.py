@@ -12,11 +12,9 @@ import os
 
 from ocitool.exec.apply.base import applies, pid_text
 from ocitool.exec.context import ExecContext
-from ocitool.exec.syscalls import TYPE_CHECKING, exec_error
+from ocitool.exec.syscalls import exec_error
 from ocitool.idmaptool import helper_argv
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
+from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
 
 HELPER_MISSING = "OCI540"
 HELPER_FAILED = "OCI541"
@@ -36,7 +34,7 @@ def find_helper(ctx: ExecContext, name: str) -> str | None:
     return None
 
 
-@applies("idmap_helper")
+@applies(IdMapHelper)
 def idmap_helper(op: IdMapHelper, ctx: ExecContext) -> None:
     path = find_helper(ctx, op.helper)
     if path is None:
@@ -62,6 +60,6 @@ def idmap_helper(op: IdMapHelper, ctx: ExecContext) -> None:
         )
 
 
-@applies("cgroups_skipped")
+@applies(CgroupsSkipped)
 def cgroups_skipped(op: CgroupsSkipped, ctx: ExecContext) -> None:
     """Nothing to do: the op is the plan's statement that there is no cgroup."""

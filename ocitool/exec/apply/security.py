@@ -16,24 +16,21 @@ from ocitool.exec.syscalls import (
     PR_SET_NO_NEW_PRIVS,
     SECCOMP_FILTER_FLAG_NEW_LISTENER,
     SECCOMP_SET_MODE_FILTER,
-    TYPE_CHECKING,
     error_errno,
     sys_error,
 )
 from ocitool.jsonlite import dumps
-
-if TYPE_CHECKING:
-    from ocitool.plan.ops.security import (
-        LsmExecLabel,
-        NoNewPrivs,
-        SeccompLoad,
-        SessionKeyring,
-        SetCapabilities,
-    )
+from ocitool.plan.ops.security import (
+    LsmExecLabel,
+    NoNewPrivs,
+    SeccompLoad,
+    SessionKeyring,
+    SetCapabilities,
+)
 
 
 # ---------------------------------------------------------------- security
-@applies("capabilities")
+@applies(SetCapabilities)
 def capabilities(op: SetCapabilities, ctx: ExecContext) -> None:
     """Bounding (drop), then effective/permitted/inheritable (capset), then ambient."""
     sys = ctx.sys
@@ -54,12 +51,12 @@ def capabilities(op: SetCapabilities, ctx: ExecContext) -> None:
             sys.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap)
 
 
-@applies("no_new_privs")
+@applies(NoNewPrivs)
 def no_new_privs(op: NoNewPrivs, ctx: ExecContext) -> None:
     ctx.sys.prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-@applies("seccomp_load")
+@applies(SeccompLoad)
 def seccomp_load(op: SeccompLoad, ctx: ExecContext) -> None:
     """Load the filter with its flags; with a listener, send its fd + state to listenerPath."""
     if op.program is not None:
@@ -102,12 +99,12 @@ def _send_listener(ctx: ExecContext, path: str, fd: int, metadata: str) -> None:
         ctx.sys.close(fd)
 
 
-@applies("lsm_label")
+@applies(LsmExecLabel)
 def lsm_label(op: LsmExecLabel, ctx: ExecContext) -> None:
     ctx.sys.write_file(op.path, op.value.encode())
 
 
-@applies("session_keyring")
+@applies(SessionKeyring)
 def session_keyring(op: SessionKeyring, ctx: ExecContext) -> None:
     """runc's: join the ring, then add search permission (keeping the others).
 
