@@ -88,7 +88,7 @@ class Forked(Message):
         self.pid = pid
 
     def encode(self) -> bytes:
-        return b"P%d" % self.pid
+        return self.tag + b"%d" % self.pid
 
 
 class Failed(Message):
@@ -101,7 +101,7 @@ class Failed(Message):
         self.index, self.errno, self.text = index, errno, " ".join(text.split())
 
     def encode(self) -> bytes:
-        return f"E{self.index} {self.errno} {self.text}".encode()[:4000]
+        return self.tag + f"{self.index} {self.errno} {self.text}".encode()[:3999]
 
 
 class Closed(Message):
@@ -119,8 +119,8 @@ class Garbled(Message):
         self.raw = raw
 
 
-_SIMPLE: dict[bytes, Message] = {b"S": Start(), b"K": Detach(), b"C": Cleared()}
-_INDEXED: dict[bytes, type[_Indexed]] = {b"G": Go, b"D": Done, b"R": Ready}
+_SIMPLE: dict[bytes, Message] = {m.tag: m for m in (Start(), Detach(), Cleared())}
+_INDEXED: dict[bytes, type[_Indexed]] = {c.tag: c for c in (Go, Done, Ready)}
 
 
 def decode(line: bytes) -> Message:
@@ -133,9 +133,9 @@ def decode(line: bytes) -> Message:
         return simple
     if tag in _INDEXED and rest.isdigit():
         return _INDEXED[tag](int(rest))
-    if tag == b"P" and rest.isdigit():
+    if tag == Forked.tag and rest.isdigit():
         return Forked(int(rest))
-    if tag == b"E":
+    if tag == Failed.tag:
         head, _, text = rest.decode("utf-8", "replace").partition(" ")
         code, _, text = text.partition(" ")
         if head.lstrip("-").isdigit() and code.isdigit():
