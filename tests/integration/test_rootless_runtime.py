@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from ocitool.lower.host import HostInfo
-from ocitool.lower.rootless_host import hierarchies
+from ocitool.rootless_host import hierarchies
 from tests.helpers.rootless_user import REPO, RootlessUser
 from tests.integration.test_rootless_env import rootless_bundle, subordinate_range, uid_map_lines
 

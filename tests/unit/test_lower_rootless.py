@@ -1,4 +1,4 @@
-"""Rootless lowering (lower/rootless.py) and the rootless host facts (lower/rootless_host.py)."""
+"""Rootless lowering (lower/rootless.py) and the rootless host facts (ocitool/rootless_host.py)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ from ocitool import records
 from ocitool.errors import InternalError, LoweringError
 from ocitool.lower import lower
 from ocitool.lower.host import HostInfo
-from ocitool.lower.rootless_host import (
+from ocitool.lower.verify import Rootless, verify_plan
+from ocitool.plan.ops.base import Phase
+from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
+from ocitool.rootless_host import (
     delegated_cgroup,
     in_user_namespace,
     is_rootless,
     own_cgroups,
 )
-from ocitool.lower.verify import Rootless, verify_plan
-from ocitool.plan.ops.base import Phase
-from ocitool.plan.ops.rootless import CgroupsSkipped, IdMapHelper
 from tests.unit.plan_helpers import config, plan_of, spec_of
 
 DELEGATED = "/user.slice/user-1000.slice/user@1000.service"
