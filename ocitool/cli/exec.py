@@ -192,7 +192,7 @@ def _plan_ops(
     config = b""
     if os.path.isdir(bundle):
         config = read_input(os.path.join(bundle, "config.json"), "config")
-    options = ("systemd" if systemd_cgroup else "cgroupfs",)
+    options = cache.lowering_options(systemd_cgroup)
     key = None if validate else cache.request_key(config, bundle, cid, options)
     if key is not None:
         hit = cache.load(root, key)

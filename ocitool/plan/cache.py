@@ -98,6 +98,18 @@ def code_version() -> bytes:
     return b"\n".join(stamps)
 
 
+def lowering_options(
+    systemd_cgroup: bool, no_pivot: bool = False, no_new_keyring: bool = False
+) -> tuple[str, ...]:
+    """The lowering options as a plan cache key component (one definition for
+    ``ocitool exec`` and ocitool-runc)."""
+    return (
+        "systemd" if systemd_cgroup else "cgroupfs",
+        *(["no_pivot"] if no_pivot else []),
+        *(["no_new_keyring"] if no_new_keyring else []),
+    )
+
+
 def make_key(
     inputs: tuple[bytes | str, ...],
     bundle: str,

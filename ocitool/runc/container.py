@@ -67,7 +67,7 @@ def config_ops(
     from ocitool.plan import cache
 
     text = dumps(data)
-    options = lowering_options(systemd_cgroup, no_new_keyring=no_new_keyring)
+    options = cache.lowering_options(systemd_cgroup, no_new_keyring=no_new_keyring)
     key = None
     if os.geteuid() == 0:
         from ocitool.host import HostInfo
@@ -170,7 +170,7 @@ def bundle_ops(
     from ocitool.plan import cache
 
     config = read_input(os.path.join(bundle, "config.json"), "config")
-    options = lowering_options(systemd_cgroup, no_pivot, no_new_keyring)
+    options = cache.lowering_options(systemd_cgroup, no_pivot, no_new_keyring)
     key = cache.request_key(config, bundle, cid, options)
     hit = cache.load(root, key) if key is not None else None
     template = None
@@ -212,17 +212,6 @@ def bundle_ops(
             pass  # an unwritable root only costs speed
     info["extras"] = plan_extras(ops)
     return list(ops), info
-
-
-def lowering_options(
-    systemd_cgroup: bool, no_pivot: bool = False, no_new_keyring: bool = False
-) -> tuple[str, ...]:
-    """The lowering options as a plan cache key component."""
-    return (
-        "systemd" if systemd_cgroup else "cgroupfs",
-        *(["no_pivot"] if no_pivot else []),
-        *(["no_new_keyring"] if no_new_keyring else []),
-    )
 
 
 def relower_text(

@@ -311,7 +311,7 @@ def test_plan_no_new_keyring_prints_no_session_keyring(capsys: pytest.CaptureFix
 
 
 def test_lowering_options_are_part_of_the_cache_key() -> None:
-    from ocitool.runc.container import lowering_options
+    from ocitool.plan.cache import lowering_options
 
     keys = {
         lowering_options(systemd, pivot, keyring)
